@@ -1,0 +1,49 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { toToolError } from '../errors.js';
+
+export function fsyncPath(file: string): void {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY);
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A rename is only durable once the directory entry itself is on disk. */
+export function fsyncDirectory(dir: string): void {
+  try {
+    fsyncPath(dir);
+  } catch (error) {
+    throw toToolError(error, dir);
+  }
+}
+
+/**
+ * Atomically move `from` to `to` in the same directory and make it durable. Refuses to replace
+ * an existing file at `to`: callers that replace something move it aside first.
+ */
+export function renameIntoPlace(from: string, to: string): void {
+  try {
+    fsyncPath(from);
+    // link() fails with EEXIST instead of silently replacing, which rename() would do.
+    fs.linkSync(from, to);
+    fs.unlinkSync(from);
+    fsyncDirectory(path.dirname(to));
+  } catch (error) {
+    throw toToolError(error, to);
+  }
+}
+
+export function sizeOf(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+export function exists(file: string): boolean {
+  return fs.existsSync(file);
+}

@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { BusyError, toToolError } from '../errors.js';
+import { writeFileExclusive } from './create.js';
+
+export interface LockHolder {
+  pid: number;
+  host: string;
+  startedAt: string;
+  command: string;
+}
+
+export interface InstanceLock {
+  file: string;
+  /** Set when a stale lock of a dead process was taken over. */
+  tookOverFrom?: LockHolder;
+  release(): void;
+}
+
+export const LOCK_FILE_NAME = '.dbshift.lock';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readHolder(file: string): LockHolder | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as LockHolder;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One run at a time per instance directory. The lock file is created with O_EXCL, so two
+ * runs racing for it cannot both win. A lock left by a dead process on this host is stale
+ * and taken over; a lock from another host is never assumed stale.
+ */
+export function acquireInstanceLock(instanceDir: string, command: string, now: Date): InstanceLock {
+  const file = path.join(instanceDir, LOCK_FILE_NAME);
+  const me: LockHolder = { pid: process.pid, host: os.hostname(), startedAt: now.toISOString(), command };
+  let tookOverFrom: LockHolder | undefined;
+
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileExclusive(file, JSON.stringify(me) + '\n');
+      let released = false;
+      return {
+        file,
+        ...(tookOverFrom ? { tookOverFrom } : {}),
+        release() {
+          if (released) return;
+          released = true;
+          // Only remove the lock if it is still ours.
+          if (readHolder(file)?.pid === me.pid) fs.rmSync(file, { force: true });
+        },
+      };
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'output-exists') throw toToolError(error, file);
+      const holder = readHolder(file);
+      const stale = holder !== undefined && holder.host === me.host && !isAlive(holder.pid);
+      if (!stale || attempt > 0) {
+        const who = holder ? `pid ${holder.pid} on ${holder.host} (\`dbshift ${holder.command}\`, since ${holder.startedAt})` : 'an unreadable lock file';
+        throw new BusyError('instance-locked', `Another dbshift run holds ${file}: ${who}.`, {
+          hint: holder && holder.host !== me.host
+            ? `Make sure that run is finished, then remove ${file} by hand.`
+            : 'Wait for it to finish, then run again.',
+          dataState: 'Nothing was changed.',
+        });
+      }
+      tookOverFrom = holder;
+      fs.rmSync(file, { force: true });
+    }
+  }
+  /* c8 ignore next */
+  throw new BusyError('instance-locked', `Could not take ${file}.`);
+}

@@ -1,0 +1,48 @@
+import type { ToolError } from '../errors.js';
+import { tableCounts, type RunContext } from './context.js';
+import type { StepsOutcome } from './run.js';
+import type { RunResult, RunStatus } from './types.js';
+
+/**
+ * Close and clean up after a run, whatever happened, and turn the context into a RunResult.
+ * Cleanups remove only what this run created and did not publish.
+ */
+export function finishRun(ctx: RunContext, outcome: StepsOutcome, status: RunStatus, started: number): RunResult {
+  for (const cleanup of ctx.cleanups.reverse()) {
+    try {
+      cleanup();
+    } catch (error) {
+      ctx.notices.push(`Cleanup failed: ${(error as Error).message}`);
+    }
+  }
+  const countsAfter = outcome.stoppedEarly ? ctx.countsBefore : ctx.countsAfter;
+  const result: RunResult = {
+    ok: !outcome.error,
+    status,
+    schemaState: ctx.inspection?.state ?? 'unknown',
+    steps: outcome.steps,
+    counts: tableCounts(ctx.countsBefore, countsAfter),
+    warnings: ctx.warnings,
+    backup: ctx.backup ?? null,
+    target: ctx.config.targetDb,
+    checks: ctx.checks,
+    notices: ctx.notices,
+    source: ctx.source,
+    runAt: ctx.runDate.toISOString(),
+    totalMs: Math.round(performance.now() - started),
+  };
+  if (ctx.summary !== undefined) result.summary = ctx.summary;
+  if (outcome.error) result.error = describeError(outcome.error, ctx);
+  return result;
+}
+
+function describeError(error: ToolError, ctx: RunContext): NonNullable<RunResult['error']> {
+  const backupNote = ctx.backup ? ` The backup ${ctx.backup.path} is complete and kept.` : '';
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.hint ? { hint: error.hint } : {}),
+    dataState: (error.dataState ?? 'Nothing was published; the production database was not touched.') + backupNote,
+    exitCode: error.exitCode,
+  };
+}

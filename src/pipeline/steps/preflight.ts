@@ -1,0 +1,151 @@
+import fs from 'node:fs';
+import { ConfigError, DataError, InputError, IoError, BusyError } from '../../errors.js';
+import { availableBytes, deviceOf } from '../../files/space.js';
+import { sizeOf } from '../../files/durable.js';
+import { assertSqliteFile, foreignKeyViolations, hasHotJournal, quickCheck, walBytes } from '../../sqlite/checks.js';
+import { countRows, listTables } from '../../sqlite/introspect.js';
+import { assertNotWriteLocked, openReadonly } from '../../sqlite/open.js';
+import type { Warning } from '../../plans/unit.js';
+import type { RunContext } from '../context.js';
+import type { Step } from '../run.js';
+import type { SpaceNeed } from '../types.js';
+
+const NOTHING_CHANGED = 'Nothing was changed.';
+
+/** Refuse early, with nothing written: every check of the spec's preflight, on the source. */
+export const preflightStep: Step = {
+  name: 'preflight',
+  async run(ctx) {
+    requireSecretKey(ctx.config.secretKey);
+    const source = ctx.source;
+    assertSqliteFile(source);
+    if (hasHotJournal(source)) {
+      throw new BusyError('hot-journal', `A hot journal (${source}-journal) sits beside the source: a writer crashed mid-transaction.`, {
+        hint: 'Open the database once with the app or `sqlite3` so SQLite rolls the journal back, then run again.',
+        dataState: NOTHING_CHANGED,
+      });
+    }
+    const db = openReadonly(source, ctx.config.busyTimeoutMs);
+    ctx.sourceDb = db;
+    ctx.cleanups.push(() => db.close());
+    ctx.checkpoint('preflight-opened');
+
+    const complaints = quickCheck(db);
+    if (complaints.length > 0) {
+      throw new InputError('source-corrupt', `${source} fails PRAGMA quick_check: ${complaints.slice(0, 3).join('; ')}`, {
+        hint: 'Do not migrate a damaged database: restore it from the app\'s last good backup first.',
+        dataState: NOTHING_CHANGED,
+      });
+    }
+    ctx.unit.prepare(db);
+    const inspection = ctx.unit.inspect(db);
+    ctx.inspection = inspection;
+    if (inspection.blockers.length > 0) {
+      throw new DataError('unknown-schema', `${source} is not a HealthSum database dbshift can migrate: ${inspection.blockers.join(', ')}.`, {
+        hint: 'Check that SOURCE_DB points at the HealthSum database.',
+        dataState: NOTHING_CHANGED,
+      });
+    }
+    assertNotWriteLocked(source, ctx.config.busyTimeoutMs, db);
+    checkKey(ctx);
+    for (const table of listTables(db)) ctx.countsBefore[table.name] = countRows(db, table.name);
+    if (inspection.complete) return { status: 'ok', detail: `schema is ${inspection.state}`, stop: 'nothing-to-do' };
+
+    ctx.warnings = [...ctx.unit.warnings(db, inspection, { runDate: ctx.runDate }), ...preexistingForeignKeyWarnings(ctx)];
+    if (ctx.options.strict && ctx.warnings.length > 0) {
+      throw new DataError('strict-warnings', `--strict: the run would raise ${ctx.warnings.length} kind(s) of warning: ${ctx.warnings.map((w) => `${w.code} (${w.count})`).join(', ')}.`, {
+        hint: 'Fix the data or run without --strict to accept the warnings.',
+        dataState: NOTHING_CHANGED,
+      });
+    }
+    ctx.plan = ctx.unit.plan(inspection, { runDate: ctx.runDate });
+    ctx.spaceNeeded = estimateSpace(ctx);
+    const short = ctx.spaceNeeded.find((s) => s.availableBytes < s.neededBytes);
+    if (short) {
+      throw new IoError('insufficient-space', `Not enough space in ${short.directory}: ${mib(short.neededBytes)} needed for ${short.for.join(' + ')}, ${mib(short.availableBytes)} free.`, {
+        hint: 'Free space, or point INSTANCE_DIR / BACKUP_DIR at a bigger disk.',
+        dataState: NOTHING_CHANGED,
+      });
+    }
+    return { status: 'ok', detail: `schema is ${inspection.state}; ${ctx.warnings.length} kind(s) of warning` };
+  },
+};
+
+export function requireSecretKey(secretKey: string | undefined): asserts secretKey is string {
+  if (!secretKey) {
+    throw new ConfigError('secret-key-missing', 'SECRET_KEY is not set.', {
+      hint: 'Set SECRET_KEY (the production key) in the environment or in .env. It is never accepted on the command line.',
+      dataState: NOTHING_CHANGED,
+    });
+  }
+}
+
+function checkKey(ctx: RunContext): void {
+  const result = ctx.unit.checkSecretKey?.(ctx.sourceDb!, ctx.config.secretKey!);
+  if (!result) return;
+  if (result.sampled === 0) {
+    ctx.notices.push('No encrypted values to test SECRET_KEY against; the key was not checked.');
+    return;
+  }
+  if (result.opened === result.sampled) return;
+  const where = result.failures.slice(0, 5).join(', ');
+  throw new ConfigError(
+    'secret-key-wrong',
+    result.opened === 0
+      ? `SECRET_KEY does not open the encrypted values (0 of ${result.sampled} sampled values decrypt). It is not the production key.`
+      : `SECRET_KEY opens only ${result.opened} of ${result.sampled} sampled encrypted values; these do not decrypt: ${where}.`,
+    {
+      hint: 'Use the same SECRET_KEY as the production app; the app could not read its data with this one.',
+      dataState: NOTHING_CHANGED,
+    },
+  );
+}
+
+function preexistingForeignKeyWarnings(ctx: RunContext): Warning[] {
+  ctx.foreignKeysBefore = foreignKeyViolations(ctx.sourceDb!);
+  const groups = new Map<string, Warning>();
+  for (const v of ctx.foreignKeysBefore) {
+    const key = `${v.table}->${v.parent}`;
+    let warning = groups.get(key);
+    if (!warning) {
+      warning = { code: 'foreign-key-violation', table: v.table, count: 0, ids: [], message: `rows of ${v.table} reference missing ${v.parent} rows (already in the source)` };
+      groups.set(key, warning);
+    }
+    warning.count++;
+    if (warning.ids.length < 20 && v.rowid !== null) warning.ids.push(v.rowid);
+  }
+  return [...groups.values()];
+}
+
+// Rough upper bound of what v5 adds per row: identifier, timestamps, status, and the unique index entry.
+const GROWTH_PER_REPORT = 160;
+const GROWTH_PER_RECORD = 64;
+
+function estimateSpace(ctx: RunContext): SpaceNeed[] {
+  const sourceBytes = sizeOf(ctx.source) + walBytes(ctx.source);
+  const growth = (ctx.countsBefore.report ?? 0) * GROWTH_PER_REPORT + (ctx.countsBefore.health_record ?? 0) * GROWTH_PER_RECORD;
+  const needs = [
+    { directory: ctx.workDir, bytes: sourceBytes + growth, what: 'work file' },
+    { directory: ctx.backupDir, bytes: sourceBytes, what: 'backup' },
+  ];
+  const byDevice = new Map<number, SpaceNeed>();
+  for (const need of needs) {
+    const dir = existingAncestor(need.directory);
+    const device = deviceOf(dir);
+    const entry = byDevice.get(device) ?? { directory: need.directory, neededBytes: 0, availableBytes: availableBytes(dir), for: [] };
+    entry.neededBytes += need.bytes;
+    entry.for.push(need.what);
+    byDevice.set(device, entry);
+  }
+  return [...byDevice.values()];
+}
+
+function existingAncestor(dir: string): string {
+  let current = dir;
+  while (!fs.existsSync(current)) current = current.slice(0, current.lastIndexOf('/')) || '/';
+  return current;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

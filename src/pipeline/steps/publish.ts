@@ -1,0 +1,58 @@
+import fs from 'node:fs';
+import { BusyError, InternalError } from '../../errors.js';
+import { renameIntoPlace } from '../../files/durable.js';
+import { moveAsideIntoBackups } from '../../files/move-aside.js';
+import { hasHotJournal, walBytes } from '../../sqlite/checks.js';
+import { removeDatabaseFiles } from './snapshot.js';
+import type { Step } from '../run.js';
+
+const NOT_PUBLISHED = 'Nothing was published; the migrated copy was discarded and the backup is kept.';
+
+/**
+ * The migrated file becomes instance/health_records.db by one atomic rename, after whatever
+ * stood there has been moved into the backup directory. Refused when a live WAL or hot journal
+ * sits beside the target (SQLite would apply it to the new file) or when the source changed
+ * after the snapshot (the migrated file would be missing those writes).
+ */
+export const publishStep: Step = {
+  name: 'publish',
+  async run(ctx) {
+    if (ctx.options.rehearse) return { status: 'skipped', detail: 'rehearsal: the migrated copy is discarded' };
+    const work = ctx.workFile!;
+    const db = ctx.workDb!;
+    if (ctx.workJournalMode === 'wal') db.pragma('journal_mode = WAL');
+    db.close();
+    if (['-wal', '-journal'].some((s) => fs.existsSync(work + s))) {
+      throw new InternalError('work-file-not-closed', `${work} still has a journal beside it after closing.`);
+    }
+
+    const target = ctx.config.targetDb;
+    if (walBytes(target) > 0 || hasHotJournal(target)) {
+      throw new BusyError('target-live', `${target} has a non-empty -wal or a hot journal beside it: the app may still be running, or it crashed.`, {
+        hint: 'Stop the app. If it is stopped, open the database once with `sqlite3` so SQLite folds the journal in, then run again.',
+        dataState: NOT_PUBLISHED,
+      });
+    }
+    const version = Number(ctx.sourceDb!.pragma('data_version', { simple: true }));
+    if (version !== ctx.sourceDataVersion) {
+      throw new BusyError('source-changed', `${ctx.source} changed since the snapshot (source changed since snapshot): something still writes to it.`, {
+        hint: 'Stop every process that writes the database (app, workers, cron), then run again.',
+        dataState: NOT_PUBLISHED,
+      });
+    }
+    ctx.checkpoint('publish-before-move-aside');
+    const replaced = moveAsideIntoBackups(target, ctx.backupDir, ctx.now());
+    if (replaced) ctx.notices.push(`The previous ${target} was moved to ${replaced}.`);
+    ctx.checkpoint('publish-before-rename');
+    renameIntoPlace(work, target);
+    ctx.checkpoint('publish-after-rename');
+
+    if (ctx.source === ctx.config.handPreparedDb) {
+      // As in the operator guide, the hand-prepared input is consumed; its content is the backup.
+      ctx.sourceDb!.close();
+      removeDatabaseFiles(ctx.source);
+      ctx.notices.push(`Removed ${ctx.source}; its content is in ${ctx.backup!.path}.`);
+    }
+    return { status: 'ok', detail: target };
+  },
+};

@@ -1,0 +1,35 @@
+import { applyPlan } from '../../plans/apply.js';
+import { journalMode } from '../../sqlite/introspect.js';
+import { openWritable } from '../../sqlite/open.js';
+import { yieldToEventLoop } from '../context.js';
+import type { Step } from '../run.js';
+
+/**
+ * The schema change and backfill, in one transaction on the private work file.
+ *
+ * The work file is a copy nobody else can see: on any failure it is thrown away and the
+ * production database was never involved. So its rollback journal and fsyncs would only buy
+ * the ability to roll back a file that is discarded anyway; they are switched off
+ * (journal_mode=OFF, synchronous=OFF) and durability comes from one fsync before publishing.
+ */
+export const transformStep: Step = {
+  name: 'transform',
+  async run(ctx) {
+    const db = openWritable(ctx.workFile!, ctx.config.busyTimeoutMs);
+    ctx.workDb = db;
+    ctx.cleanups.push(() => db.open && db.close());
+    ctx.workJournalMode = journalMode(db);
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    db.pragma('cache_size = -65536');
+    ctx.unit.prepare(db);
+    // Plan from the work file itself: it is what the transform changes.
+    const plan = ctx.unit.plan(ctx.unit.inspect(db), { runDate: ctx.runDate });
+    const { rowsBackfilled } = await applyPlan(db, plan, {
+      onRows: (done, total, table) => ctx.emit({ step: 'transform', phase: 'progress', done, total, unit: 'rows', label: table }),
+      checkpoint: (point) => ctx.checkpoint(point),
+      yieldNow: yieldToEventLoop,
+    });
+    return { status: 'ok', detail: `${plan.schema.length + plan.finish.length} schema statements, ${rowsBackfilled.toLocaleString('en-US')} rows backfilled` };
+  },
+};

@@ -1,0 +1,73 @@
+import type { Check, Warning } from '../plans/unit.js';
+
+export type StepName = 'preflight' | 'lock' | 'snapshot' | 'backup' | 'transform' | 'verify' | 'publish' | 'restore';
+export type StepStatus = 'ok' | 'failed' | 'skipped' | 'not-run';
+export type RunStatus = 'migrated' | 'nothing-to-do' | 'rehearsed' | 'failed' | 'planned' | 'verified' | 'backed-up' | 'restored';
+
+export interface StepResult {
+  name: StepName;
+  status: StepStatus;
+  ms: number;
+  /** One line on what the step did, e.g. "12,345 pages" or why it was skipped. */
+  detail?: string;
+}
+
+export interface ProgressEvent {
+  step: StepName;
+  phase: 'start' | 'progress' | 'end';
+  done?: number;
+  total?: number;
+  unit?: 'pages' | 'bytes' | 'rows';
+  /** What is being worked on now, e.g. a table name. */
+  label?: string;
+}
+
+export type ProgressListener = (event: ProgressEvent) => void;
+
+export interface RunError {
+  code: string;
+  message: string;
+  hint?: string;
+  /** What happened to the data, e.g. "Nothing was changed." */
+  dataState?: string;
+  exitCode: number;
+}
+
+export interface TableCount {
+  before: number | null;
+  after: number | null;
+}
+
+/** What every command returns; the CLI renders it as text or as this exact JSON. */
+export interface RunResult {
+  ok: boolean;
+  status: RunStatus;
+  schemaState: string;
+  steps: StepResult[];
+  counts: Record<string, TableCount>;
+  warnings: Warning[];
+  backup: { path: string; sha256: string } | null;
+  target: string;
+  error?: RunError;
+  /** Verification proofs, each with its verdict. */
+  checks: Check[];
+  /** The migration unit's own summary (status distributions, identifiers). */
+  summary?: unknown;
+  /** Notices for the operator (a stale lock taken over, a leftover cleaned up, a file moved aside). */
+  notices: string[];
+  source: string;
+  /** The run's UTC moment (identifier date of last resort). */
+  runAt: string;
+  totalMs: number;
+  /** The JSON record written into the backup directory. */
+  reportPath?: string;
+  /** `plan` only: the statements the transform would run and the space it needs. */
+  plan?: { statements: string[]; spaceNeeded: SpaceNeed[] };
+}
+
+export interface SpaceNeed {
+  directory: string;
+  neededBytes: number;
+  availableBytes: number;
+  for: string[];
+}

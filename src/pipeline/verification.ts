@@ -1,0 +1,87 @@
+import { DataError } from '../errors.js';
+import { foreignKeyViolations, integrityCheck, type ForeignKeyViolation } from '../sqlite/checks.js';
+import { compareWithBaseline } from '../sqlite/compare.js';
+import { countRows, listTables } from '../sqlite/introspect.js';
+import type { Db } from '../sqlite/open.js';
+import type { Check, Inspection, MigrationUnit } from '../plans/unit.js';
+
+export interface VerificationOptions {
+  /** The inspection of the database before migration (for partially migrated inputs). */
+  before: Inspection;
+  /** Name of an attached schema holding the pristine backup; omit to skip the comparison. */
+  baseline?: string;
+  /** Violations already in the source; only new ones fail. Undefined: none are known. */
+  foreignKeysBefore?: ForeignKeyViolation[];
+  onRows?: (done: number, total: number) => Promise<void> | void;
+}
+
+export interface Verification {
+  checks: Check[];
+  countsBefore: Record<string, number>;
+  countsAfter: Record<string, number>;
+  /** Foreign-key violations found, all of them when there is no baseline to tell old from new. */
+  foreignKeyViolations: ForeignKeyViolation[];
+  summary: unknown;
+}
+
+/** Everything the spec asks to prove about a migrated database, as a list of checks. */
+export async function verifyMigrated(db: Db, unit: MigrationUnit, options: VerificationOptions): Promise<Verification> {
+  unit.prepare(db);
+  const checks: Check[] = [];
+  const integrity = integrityCheck(db);
+  checks.push({ name: 'integrity_check', ok: integrity.length === 0, detail: integrity.length === 0 ? 'ok' : integrity.slice(0, 5).join('; ') });
+
+  const violations = foreignKeyViolations(db);
+  const known = new Set((options.foreignKeysBefore ?? []).map(fkKey));
+  const fresh = options.foreignKeysBefore ? violations.filter((v) => !known.has(fkKey(v))) : [];
+  checks.push({
+    name: 'foreign_key_check',
+    ok: fresh.length === 0,
+    detail: fresh.length === 0 ? `no new violations (${violations.length} already in the source)` : `${fresh.length} new foreign-key violations`,
+    ids: fresh.slice(0, 20).map((v) => `${v.table}#${v.rowid}`),
+  });
+
+  const countsAfter: Record<string, number> = {};
+  for (const table of listTables(db)) countsAfter[table.name] = countRows(db, table.name);
+  const countsBefore: Record<string, number> = {};
+  if (options.baseline) {
+    const comparison = await compareWithBaseline(db, options.baseline, new Set(unit.fillableColumns(options.before)), options.onRows);
+    const countMismatch = comparison.tables.filter((t) => t.before !== t.after);
+    const changed = comparison.tables.filter((t) => t.differing > 0);
+    for (const t of comparison.tables) countsBefore[t.table] = t.before;
+    checks.push({
+      name: 'row counts unchanged',
+      ok: countMismatch.length === 0,
+      detail: countMismatch.length === 0 ? `${comparison.tables.length} tables` : countMismatch.map((t) => `${t.table}: ${t.before} -> ${t.after}`).join(', '),
+    });
+    checks.push({
+      name: 'pre-existing values unchanged',
+      ok: changed.length === 0,
+      detail:
+        changed.length === 0
+          ? `${comparison.tables.reduce((s, t) => s + t.before, 0).toLocaleString('en-US')} rows compared in full`
+          : changed.map((t) => `${t.table}: ${t.differing} rows differ`).join(', '),
+      ids: changed.flatMap((t) => t.sampleIds.map((id) => `${t.table}#${id}`)).slice(0, 20),
+    });
+    checks.push({
+      name: 'schema objects and user_version unchanged',
+      ok: comparison.schemaProblems.length === 0,
+      detail: comparison.schemaProblems.length === 0 ? 'ok' : comparison.schemaProblems.join('; '),
+    });
+  }
+  checks.push(...unit.verify(db, options.before));
+  return { checks, countsBefore, countsAfter, foreignKeyViolations: violations, summary: unit.summarize(db) };
+}
+
+export function assertAllPassed(checks: Check[], dataState: string): void {
+  const failed = checks.filter((c) => !c.ok);
+  if (failed.length === 0) return;
+  throw new DataError('verification-failed', `Verification failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}.`, {
+    hint: 'Keep the output and the backup; report the failing checks. Rerunning will not change the result.',
+    dataState,
+  });
+}
+
+function fkKey(v: ForeignKeyViolation): string {
+  return `${v.table}\u0000${v.rowid}\u0000${v.parent}`;
+}

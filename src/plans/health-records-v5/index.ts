@@ -1,0 +1,35 @@
+import type { MigrationUnit } from '../unit.js';
+import { registerV5Functions } from './functions.js';
+import { inspectV5, type V5Inspection } from './inspect.js';
+import { planV5 } from './plan.js';
+import { summarizeV5, type V5Summary } from './summary.js';
+import { fillableV5Columns, verifyV5 } from './verify.js';
+import { collectV5Warnings } from './warnings.js';
+import { checkSecretKey } from './keycheck.js';
+
+export interface V5UnitInspection extends V5Inspection {
+  complete: boolean;
+  blockers: string[];
+}
+
+function inspect(db: Parameters<typeof inspectV5>[0]): V5UnitInspection {
+  const inspection = inspectV5(db);
+  return { ...inspection, complete: inspection.state === 'v5', blockers: [...inspection.missing.map((m) => `missing ${m}`), ...inspection.conflicts] };
+}
+
+/** The HealthSum health-records v5 migration as one self-contained unit. */
+export const healthRecordsV5: MigrationUnit<V5UnitInspection, V5Summary> = {
+  name: 'health-records-v5',
+  prepare: registerV5Functions,
+  inspect,
+  plan: planV5,
+  warnings: collectV5Warnings,
+  verify: verifyV5,
+  fillableColumns: fillableV5Columns,
+  checkSecretKey,
+  summarize: summarizeV5,
+};
+
+export { encryptForApp, deriveKey } from './crypto.js';
+export { ENCRYPTED_COLUMNS } from './schema.js';
+export type { V5Summary } from './summary.js';

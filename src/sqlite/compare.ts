@@ -1,0 +1,134 @@
+import { listColumns, listSchemaObjects, listTables, primaryKeyColumns, quoteIdent, userVersion } from './introspect.js';
+import type { Db } from './open.js';
+
+export interface TableComparison {
+  table: string;
+  before: number;
+  after: number;
+  /** Rows of the baseline that are missing or differ in any pre-existing column. */
+  differing: number;
+  sampleIds: Array<number | string>;
+}
+
+export interface BaselineComparison {
+  tables: TableComparison[];
+  /** Schema objects (indexes, triggers, views, table definitions, user_version) that changed. */
+  schemaProblems: string[];
+}
+
+export type RowProgress = (doneRows: number, totalRows: number) => Promise<void> | void;
+
+const ROWS_PER_CHUNK = 100_000;
+const SAMPLE_IDS = 20;
+
+/**
+ * Prove that every row and every pre-existing column of `baseline` (an attached schema, e.g.
+ * the pristine backup) is byte-identical in `main`: compared in full, in SQL, a chunk of
+ * rowids at a time. Values must have the same storage class too (1 and 1.0 compare equal in
+ * SQL), and text is compared with BINARY whatever the column's collation says.
+ * `fillable` lists `table.column`s that may go from NULL to a value (a partial migration's).
+ */
+export async function compareWithBaseline(db: Db, baseline: string, fillable: ReadonlySet<string>, onProgress?: RowProgress): Promise<BaselineComparison> {
+  const tables = listTables(db, baseline);
+  const counts = tables.map((t) => ({
+    table: t.name,
+    before: count(db, baseline, t.name),
+    after: tableExists(db, t.name) ? count(db, 'main', t.name) : 0,
+  }));
+  const totalRows = counts.reduce((sum, c) => sum + c.before, 0);
+  let doneRows = 0;
+  const results: TableComparison[] = [];
+  const schemaProblems: string[] = [];
+
+  for (const [i, table] of tables.entries()) {
+    const { before, after } = counts[i] as { before: number; after: number };
+    const result: TableComparison = { table: table.name, before, after, differing: 0, sampleIds: [] };
+    results.push(result);
+    if (!tableExists(db, table.name)) {
+      schemaProblems.push(`table ${table.name} is missing`);
+      result.differing = before;
+      continue;
+    }
+    const mainColumns = new Set(listColumns(db, table.name));
+    const lost = table.columns.filter((c) => !mainColumns.has(c));
+    if (lost.length > 0) {
+      schemaProblems.push(`table ${table.name} lost columns ${lost.join(', ')}`);
+      result.differing = before;
+      continue;
+    }
+    const key = table.withoutRowid ? primaryKeyColumns(db, table.name, baseline) : ['rowid'];
+    const differs = table.columns.map((c) => {
+      const b = `b.${quoteIdent(c)}`;
+      const m = `m.${quoteIdent(c)}`;
+      const changed = `(${b} IS NOT ${m} COLLATE BINARY OR typeof(${b}) <> typeof(${m}))`;
+      return fillable.has(`${table.name}.${c}`) ? `(${b} IS NOT NULL AND ${changed})` : changed;
+    });
+    const join = key.map((k) => `m.${quoteIdent(k)} IS b.${quoteIdent(k)}`).join(' AND ');
+    const missing = `m.${quoteIdent(key[0] as string)} IS NULL`;
+    const idExpr = key.length === 1 ? `b.${quoteIdent(key[0] as string)}` : key.map((k) => `b.${quoteIdent(k)}`).join(` || ',' || `);
+    const from = `${quoteIdent(baseline)}.${quoteIdent(table.name)} AS b LEFT JOIN main.${quoteIdent(table.name)} AS m ON ${join}`;
+    const where = `${missing}${differs.length ? ' OR ' + differs.join(' OR ') : ''}`;
+
+    if (table.withoutRowid) {
+      // No rowid to range over: one statement for the whole table.
+      collect(db.prepare(`SELECT ${idExpr} AS id FROM ${from} WHERE ${where}`), {}, result);
+      doneRows += before;
+      await onProgress?.(doneRows, totalRows);
+      continue;
+    }
+    const statement = db.prepare(`SELECT b.rowid AS id FROM ${from} WHERE (b.rowid BETWEEN :lo AND :hi) AND (${where})`);
+    const bounds = db.prepare(`SELECT min(rowid) AS lo, max(rowid) AS hi FROM ${quoteIdent(baseline)}.${quoteIdent(table.name)}`).get() as {
+      lo: number | null;
+      hi: number | null;
+    };
+    if (bounds.lo !== null && bounds.hi !== null) {
+      for (let lo = bounds.lo; lo <= bounds.hi; lo += ROWS_PER_CHUNK) {
+        const hi = Math.min(lo + ROWS_PER_CHUNK - 1, bounds.hi);
+        collect(statement, { lo, hi }, result);
+        doneRows += Math.min(ROWS_PER_CHUNK, before);
+        await onProgress?.(Math.min(doneRows, totalRows), totalRows);
+      }
+    }
+  }
+  schemaProblems.push(...compareSchemaObjects(db, baseline));
+  if (userVersion(db, baseline) !== userVersion(db)) {
+    schemaProblems.push(`user_version changed from ${userVersion(db, baseline)} to ${userVersion(db)}`);
+  }
+  return { tables: results, schemaProblems };
+}
+
+function collect(statement: ReturnType<Db['prepare']>, params: object, result: TableComparison): void {
+  for (const row of statement.iterate(params) as Iterable<{ id: number | string }>) {
+    result.differing++;
+    if (result.sampleIds.length < SAMPLE_IDS) result.sampleIds.push(row.id);
+  }
+}
+
+function count(db: Db, schema: string, table: string): number {
+  return (db.prepare(`SELECT count(*) AS n FROM ${quoteIdent(schema)}.${quoteIdent(table)}`).get() as { n: number }).n;
+}
+
+function tableExists(db: Db, table: string): boolean {
+  return db.prepare(`SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = ?`).get(table) !== undefined;
+}
+
+/**
+ * Every index, trigger and view of the baseline must still exist with the same SQL. A table's
+ * SQL may differ only by columns appended at the end (what ALTER TABLE ADD COLUMN does).
+ */
+function compareSchemaObjects(db: Db, baseline: string): string[] {
+  const after = new Map(listSchemaObjects(db).map((o) => [`${o.type} ${o.name}`, o]));
+  const problems: string[] = [];
+  for (const object of listSchemaObjects(db, baseline)) {
+    const now = after.get(`${object.type} ${object.name}`);
+    if (!now) {
+      problems.push(`${object.type} ${object.name} is missing`);
+    } else if (now.sql !== object.sql) {
+      const appendedOnly =
+        object.type === 'table' &&
+        listColumns(db, object.name, baseline).every((c, i) => listColumns(db, object.name)[i] === c);
+      if (!appendedOnly) problems.push(`${object.type} ${object.name} changed its definition`);
+    }
+  }
+  return problems;
+}
