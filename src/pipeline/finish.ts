@@ -19,7 +19,7 @@ export function finishRun(ctx: RunContext, outcome: StepsOutcome, status: RunSta
   const result: RunResult = {
     ok: !outcome.error,
     status,
-    schemaState: ctx.inspection?.state ?? 'unknown',
+    schemaState: ctx.inspection?.state ?? 'not-inspected',
     steps: outcome.steps,
     counts: tableCounts(ctx.countsBefore, countsAfter),
     warnings: ctx.warnings,

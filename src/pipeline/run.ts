@@ -31,7 +31,7 @@ export async function runSteps(steps: Step[], ctx: RunContext): Promise<StepsOut
       result.status = outcome.status;
       if (outcome.detail) result.detail = outcome.detail;
       result.ms = Math.round(performance.now() - started);
-      ctx.emit({ step: step.name, phase: 'end' });
+      ctx.emit({ step: step.name, phase: 'end', result });
       if (outcome.stop) {
         for (const later of results.slice(i + 1)) {
           later.status = 'skipped';
@@ -47,7 +47,7 @@ export async function runSteps(steps: Step[], ctx: RunContext): Promise<StepsOut
         toolError.message += `\n${error.stack}`;
       }
       result.detail = toolError.message;
-      ctx.emit({ step: step.name, phase: 'end' });
+      ctx.emit({ step: step.name, phase: 'end', result });
       return { steps: results, error: toolError };
     }
   }

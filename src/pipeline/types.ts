@@ -20,6 +20,8 @@ export interface ProgressEvent {
   unit?: 'pages' | 'bytes' | 'rows';
   /** What is being worked on now, e.g. a table name. */
   label?: string;
+  /** On `end`: how the step ended. */
+  result?: StepResult;
 }
 
 export type ProgressListener = (event: ProgressEvent) => void;

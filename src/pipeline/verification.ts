@@ -3,7 +3,7 @@ import { foreignKeyViolations, integrityCheck, type ForeignKeyViolation } from '
 import { compareWithBaseline } from '../sqlite/compare.js';
 import { countRows, listTables } from '../sqlite/introspect.js';
 import type { Db } from '../sqlite/open.js';
-import type { Check, Inspection, MigrationUnit } from '../plans/unit.js';
+import type { Check, Inspection, MigrationUnit, Warning } from '../plans/unit.js';
 
 export interface VerificationOptions {
   /** The inspection of the database before migration (for partially migrated inputs). */
@@ -84,4 +84,23 @@ export function assertAllPassed(checks: Check[], dataState: string): void {
 
 function fkKey(v: ForeignKeyViolation): string {
   return `${v.table}\u0000${v.rowid}\u0000${v.parent}`;
+}
+
+/** Foreign-key violations as warnings, one per child table and parent table. */
+export function foreignKeyWarnings(violations: ForeignKeyViolation[], note: string): Warning[] {
+  const groups = new Map<string, Warning>();
+  for (const v of violations) {
+    const key = `${v.table}\u0000${v.parent}`;
+    const warning = groups.get(key) ?? {
+      code: 'foreign-key-violation',
+      table: v.table,
+      count: 0,
+      ids: [],
+      message: `rows of ${v.table} reference missing ${v.parent} rows${note}`,
+    };
+    warning.count++;
+    if (warning.ids.length < 20 && v.rowid !== null) warning.ids.push(v.rowid);
+    groups.set(key, warning);
+  }
+  return [...groups.values()];
 }

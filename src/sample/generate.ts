@@ -77,6 +77,9 @@ export function generateSample(options: SampleOptions): SampleResult {
     db = new Database(options.out);
     db.pragma('journal_mode = OFF');
     db.pragma('synchronous = OFF');
+    // better-sqlite3 enforces foreign keys by default; the app's SQLite does not, which is how
+    // real databases came to hold orphaned reports.
+    db.pragma('foreign_keys = OFF');
     db.exec(PRE_V5_DDL);
 
     const anomalies: Record<string, number> = {};

@@ -8,6 +8,7 @@ import { assertNotWriteLocked, openReadonly } from '../../sqlite/open.js';
 import type { Warning } from '../../plans/unit.js';
 import type { RunContext } from '../context.js';
 import type { Step } from '../run.js';
+import { foreignKeyWarnings } from '../verification.js';
 import type { SpaceNeed } from '../types.js';
 
 const NOTHING_CHANGED = 'Nothing was changed.';
@@ -103,18 +104,7 @@ function checkKey(ctx: RunContext): void {
 
 function preexistingForeignKeyWarnings(ctx: RunContext): Warning[] {
   ctx.foreignKeysBefore = foreignKeyViolations(ctx.sourceDb!);
-  const groups = new Map<string, Warning>();
-  for (const v of ctx.foreignKeysBefore) {
-    const key = `${v.table}->${v.parent}`;
-    let warning = groups.get(key);
-    if (!warning) {
-      warning = { code: 'foreign-key-violation', table: v.table, count: 0, ids: [], message: `rows of ${v.table} reference missing ${v.parent} rows (already in the source)` };
-      groups.set(key, warning);
-    }
-    warning.count++;
-    if (warning.ids.length < 20 && v.rowid !== null) warning.ids.push(v.rowid);
-  }
-  return [...groups.values()];
+  return foreignKeyWarnings(ctx.foreignKeysBefore, ' (already in the source)');
 }
 
 // Rough upper bound of what v5 adds per row: identifier, timestamps, status, and the unique index entry.

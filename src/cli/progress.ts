@@ -1,0 +1,61 @@
+import ora, { type Ora } from 'ora';
+import type { ProgressEvent, ProgressListener, StepResult } from '../pipeline/types.js';
+
+export interface Progress {
+  listener: ProgressListener;
+  stop(): void;
+}
+
+const number = (n: number) => n.toLocaleString('en-US');
+const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
+
+function describeProgress(event: ProgressEvent): string {
+  if (event.done === undefined || event.total === undefined) return '';
+  const amount = event.unit === 'bytes' ? `${mib(event.done)} / ${mib(event.total)}` : `${number(event.done)} / ${number(event.total)} ${event.unit ?? ''}`;
+  const percent = event.total > 0 ? ` (${Math.floor((event.done / event.total) * 100)}%)` : '';
+  return `${amount}${percent}${event.label ? ` · ${event.label}` : ''}`;
+}
+
+function describeEnd(result: StepResult): string {
+  return `${result.name} ${result.status} in ${result.ms} ms${result.detail && result.status !== 'failed' ? ` · ${result.detail}` : ''}`;
+}
+
+/**
+ * Progress goes to stderr so stdout stays for the summary or the JSON object. On a TTY, one
+ * spinner line per step with live detail; elsewhere (log files, CI), one plain line per step.
+ * With --json nothing is drawn at all.
+ */
+export function createProgress(mode: 'tty' | 'plain' | 'silent', stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (mode === 'silent') return { listener: () => {}, stop: () => {} };
+  if (mode === 'plain') {
+    return {
+      listener(event) {
+        if (event.phase === 'end' && event.result) stream.write(`[dbshift] ${describeEnd(event.result)}\n`);
+      },
+      stop() {},
+    };
+  }
+  let spinner: Ora | undefined;
+  let lastDraw = 0;
+  return {
+    listener(event) {
+      if (event.phase === 'start') {
+        spinner = ora({ text: `${event.step}…`, stream }).start();
+      } else if (event.phase === 'progress' && spinner) {
+        const now = Date.now();
+        if (now - lastDraw < 100) return;
+        lastDraw = now;
+        spinner.text = `${event.step}… ${describeProgress(event)}`;
+      } else if (event.phase === 'end' && spinner && event.result) {
+        const text = describeEnd(event.result);
+        if (event.result.status === 'ok') spinner.succeed(text);
+        else if (event.result.status === 'failed') spinner.fail(text);
+        else spinner.info(text);
+        spinner = undefined;
+      }
+    },
+    stop() {
+      spinner?.stop();
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from '../config.js';
+import { DataError, InputError } from '../errors.js';
+import { readChecksumFile, streamHash } from '../files/checksum.js';
+import { ensureDirectory, openExclusive, tempPathBeside } from '../files/create.js';
+import { renameIntoPlace } from '../files/durable.js';
+import { acquireInstanceLock } from '../files/lock.js';
+import { moveAsideIntoBackups } from '../files/move-aside.js';
+import { BACKUP_NAME_PATTERN } from '../files/names.js';
+import { healthRecordsV5 } from '../plans/health-records-v5/index.js';
+import { quickCheck } from '../sqlite/checks.js';
+import { assertNotWriteLocked, openReadonly } from '../sqlite/open.js';
+import { createContext, type RunOptions } from './context.js';
+import { finishRun } from './finish.js';
+import { compareBackupNames } from './list-backups.js';
+import { runSteps, type Step } from './run.js';
+import { removeDatabaseFiles } from './steps/snapshot.js';
+import type { RunResult } from './types.js';
+
+export interface RestoreTargets {
+  /** The backup to restore; default: the newest in the backup directory. */
+  backup?: string;
+  /** Where to restore it; default: instance/health_records.db. */
+  to?: string;
+}
+
+const TARGET_UNTOUCHED = 'The target was not touched.';
+
+/**
+ * `dbshift restore`: rollback by backup. The backup must match its SHA-256 and pass
+ * quick_check; it is copied (never moved) to a temp file beside the target, fsynced and renamed
+ * in, after the current target and its -wal/-shm were moved into the backup directory.
+ */
+export async function restore(config: Config, targets: RestoreTargets, options: RunOptions = {}): Promise<RunResult> {
+  const started = performance.now();
+  const target = targets.to ?? config.targetDb;
+  const ctx = createContext({ ...config, targetDb: target }, healthRecordsV5, options, { workDir: path.dirname(target), backupDir: config.backupDir });
+  let chosen = '';
+  let sha256 = '';
+  const step: Step = {
+    name: 'restore',
+    async run() {
+      chosen = targets.backup ?? newestBackup(config.backupDir);
+      ctx.source = chosen;
+      if (!fs.existsSync(chosen)) throw new InputError('backup-missing', `${chosen} does not exist.`, { dataState: TARGET_UNTOUCHED });
+      // The checksum decides first: a damaged or unverifiable backup is refused as such (65).
+      const expected = readChecksumFile(chosen);
+      ensureDirectory(path.dirname(target));
+      ctx.lock = acquireInstanceLock(path.dirname(target), 'restore', ctx.now());
+
+      // Copy and hash in one read: what lands beside the target is exactly what was checked.
+      const temp = tempPathBeside(target, 'restore');
+      ctx.cleanups.push(() => removeDatabaseFiles(temp));
+      const fd = openExclusive(temp);
+      try {
+        sha256 = await streamHash(chosen, fd, async (done, total) => {
+          ctx.emit({ step: 'restore', phase: 'progress', done, total, unit: 'bytes' });
+          ctx.checkpoint('restore-bytes');
+        });
+      } finally {
+        fs.closeSync(fd);
+      }
+      if (sha256 !== expected) {
+        throw new DataError('checksum-mismatch', `${chosen} does not match its checksum: the backup was changed or damaged.`, {
+          hint: 'Pick another backup (see `dbshift backups`).',
+          dataState: TARGET_UNTOUCHED,
+        });
+      }
+      const copy = openReadonly(temp, config.busyTimeoutMs);
+      const complaints = quickCheck(copy);
+      copy.close();
+      // A read-only connection leaves -wal/-shm beside a WAL-mode file; these belong to our temp copy.
+      for (const suffix of ['-wal', '-shm']) fs.rmSync(temp + suffix, { force: true });
+      if (complaints.length > 0) {
+        throw new DataError('backup-corrupt', `${chosen} fails quick_check: ${complaints.slice(0, 3).join('; ')}`, {
+          hint: 'Pick another backup (see `dbshift backups`).',
+          dataState: TARGET_UNTOUCHED,
+        });
+      }
+      if (fs.existsSync(target)) {
+        const live = openReadonly(target, config.busyTimeoutMs);
+        try {
+          assertNotWriteLocked(target, config.busyTimeoutMs, live);
+        } finally {
+          live.close();
+        }
+      }
+      ctx.checkpoint('restore-before-move-aside');
+      const replaced = moveAsideIntoBackups(target, ensureDirectory(config.backupDir), ctx.now());
+      if (replaced) ctx.notices.push(`The previous ${target} was moved to ${replaced}.`);
+      renameIntoPlace(temp, target);
+      ctx.backup = { path: chosen, sha256 };
+      return { status: 'ok', detail: `${chosen} -> ${target}` };
+    },
+  };
+  const outcome = await runSteps([step], ctx);
+  const result = finishRun(ctx, outcome, outcome.error ? 'failed' : 'restored', started);
+  ctx.lock?.release();
+  return result;
+}
+
+function newestBackup(backupDir: string): string {
+  const names = fs.existsSync(backupDir) ? fs.readdirSync(backupDir).filter((n) => BACKUP_NAME_PATTERN.test(n)) : [];
+  const newest = names.sort(compareBackupNames).at(-1);
+  if (!newest) {
+    throw new InputError('no-backups', `No backups in ${backupDir}.`, {
+      hint: 'Name one explicitly: dbshift restore path/to/health_records_backup_YYYYMMDD_HHMMSS.db',
+      dataState: TARGET_UNTOUCHED,
+    });
+  }
+  return path.join(backupDir, newest);
+}
