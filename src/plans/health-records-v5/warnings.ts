@@ -26,8 +26,10 @@ class WarningTally {
     if (warning.ids.length < WARNING_IDS_LIMIT) warning.ids.push(id);
   }
 
+  /** In the order of the spec, so that output is stable from run to run. */
   list(): Warning[] {
-    return [...this.byKey.values()];
+    const order = Object.keys(messages);
+    return [...this.byKey.values()].sort((a, b) => order.indexOf(a.code) - order.indexOf(b.code) || (a.table ?? '').localeCompare(b.table ?? ''));
   }
 }
 

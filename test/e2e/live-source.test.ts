@@ -1,0 +1,90 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { dbshift, json, ROOT } from '../support/cli.js';
+import { listDir, makeSample, query, sha256, workspace } from '../support/fixtures.js';
+
+const running: ChildProcess[] = [];
+afterEach(() => {
+  for (const child of running.splice(0)) child.kill('SIGKILL');
+});
+
+/** Start a process that holds the database like a live app would; resolves once it is in place. */
+function hold(file: string, mode: 'wal-rows' | 'write-lock', rows = 0): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [path.join(ROOT, 'test/support/holder.mjs'), file, mode, String(rows)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  running.push(child);
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
+    child.on('exit', (code) => reject(new Error(`holder exited ${code}`)));
+  });
+}
+
+describe('a live source (SOURCE_DB) held by another process', () => {
+  it('snapshots a WAL database with un-checkpointed rows through the backup API: the rows are migrated, the source bytes untouched', async () => {
+    const ws = workspace({ withSample: false });
+    const live = path.join(ws.dir, 'prod', 'health_records.db');
+    makeSample(ws, live, { reports: 200 });
+    await hold(live, 'wal-rows', 25);
+    expect(fs.statSync(`${live}-wal`).size).toBeGreaterThan(0);
+    const mainBefore = sha256(live);
+    const walBefore = sha256(`${live}-wal`);
+
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live } });
+    expect(run.code, run.stdout).toBe(0);
+    // With SOURCE_DB set, nothing named health_records_old.db is left behind.
+    expect(listDir(ws.instance)).toEqual(['health_records.db']);
+    const rows = query<{ n: number }>(ws.target, `SELECT count(*) AS n FROM user WHERE username LIKE 'wal.row.%'`);
+    expect(rows[0]?.n).toBe(25);
+    // The source was read, never written: not even a checkpoint.
+    expect(sha256(live)).toBe(mainBefore);
+    expect(sha256(`${live}-wal`)).toBe(walBefore);
+    // The journal mode of the source is kept.
+    expect(query<{ journal_mode: string }>(ws.target, 'PRAGMA journal_mode')[0]?.journal_mode).toBe('wal');
+  });
+
+  it('refuses a source whose write lock another process holds (BEGIN IMMEDIATE): 75 within the busy timeout, nothing written', async () => {
+    const ws = workspace({ withSample: false });
+    const live = path.join(ws.dir, 'prod', 'health_records.db');
+    makeSample(ws, live, { reports: 100 });
+    await hold(live, 'write-lock');
+    const started = Date.now();
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_BUSY_TIMEOUT_MS: '300' } });
+    expect(run.code).toBe(75);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(json<{ error: { code: string } }>(run).error.code).toBe('source-busy');
+    expect(fs.existsSync(ws.instance)).toBe(false);
+    expect(fs.existsSync(ws.backups)).toBe(false);
+  });
+
+  it('refuses a source with a hot journal beside it (75) without rolling it back', () => {
+    const ws = workspace({ reports: 50 });
+    const journal = `${ws.old}-journal`;
+    fs.writeFileSync(journal, Buffer.concat([Buffer.from([0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7]), Buffer.alloc(504)]));
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: ws.env });
+    expect(run.code).toBe(75);
+    expect(json<{ error: { code: string } }>(run).error.code).toBe('hot-journal');
+    expect(fs.existsSync(journal)).toBe(true);
+  });
+});
+
+describe('one run at a time per instance directory', () => {
+  it('a second run exits 75 naming the first run\'s pid; a dead run\'s lock is taken over with a notice', () => {
+    const ws = workspace({ reports: 50 });
+    const lock = path.join(ws.instance, '.dbshift.lock');
+    const host = os.hostname();
+    fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, host, startedAt: '2026-01-01T00:00:00.000Z', command: 'migrate' }));
+    const busy = dbshift(['migrate'], { cwd: ws.dir, env: ws.env });
+    expect(busy.code).toBe(75);
+    expect(busy.stdout).toContain(`pid ${process.pid}`);
+    expect(fs.existsSync(ws.target)).toBe(false);
+
+    // A pid that cannot be running: beyond the kernel's pid_max.
+    fs.writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 + 7, host, startedAt: '2026-01-01T00:00:00.000Z', command: 'migrate' }));
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: ws.env });
+    expect(run.code, run.stdout).toBe(0);
+    expect(json<{ notices: string[] }>(run).notices.join('\n')).toContain('stale lock');
+    expect(fs.existsSync(lock)).toBe(false);
+  });
+});
