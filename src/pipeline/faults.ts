@@ -1,10 +1,14 @@
-// Test-only fault injection: DBSHIFT_FAULT=crash@<point> makes the process kill itself with
-// SIGKILL when it reaches <point>, so tests can prove what a crash at that moment leaves
-// behind. Config only passes the variable through when NODE_ENV=test.
+// Test-only fault injection, honoured only when NODE_ENV=test (Config passes DBSHIFT_FAULT
+// through only then). DBSHIFT_FAULT=<action>@<point>:
+//   crash@<point>  SIGKILL itself at <point>: proves what a crash there leaves behind.
+//   pause@<point>  SIGSTOP itself at <point>: the test acts (e.g. writes the source), then SIGCONT.
+// Points are named where the pipeline calls ctx.checkpoint(): before-<step> for every step,
+// and inside long work (snapshot-pages, backup-bytes, transform-backfill, verify-rows, …).
 
 export function hitFaultPoint(fault: string | undefined, point: string): void {
   if (!fault) return;
   const [action, where] = fault.split('@');
   if (where !== point) return;
   if (action === 'crash') process.kill(process.pid, 'SIGKILL');
+  if (action === 'pause') process.kill(process.pid, 'SIGSTOP');
 }

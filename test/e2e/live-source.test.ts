@@ -1,9 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dbshift, json, ROOT } from '../support/cli.js';
+import { dbshift, dbshiftAsync, json, ROOT } from '../support/cli.js';
 import { listDir, makeSample, query, sha256, workspace } from '../support/fixtures.js';
 
 const running: ChildProcess[] = [];
@@ -88,3 +88,32 @@ describe('one run at a time per instance directory', () => {
     expect(fs.existsSync(lock)).toBe(false);
   });
 });
+
+describe('the source must not change between snapshot and publish', () => {
+  it('refuses to publish (75, source changed since snapshot) when another process writes the source after the snapshot', async () => {
+    const ws = workspace({ withSample: false });
+    const live = path.join(ws.dir, 'prod', 'health_records.db');
+    makeSample(ws, live, { reports: 100 });
+    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@before-publish' } });
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+    await waitUntilStopped(child.pid!);
+    const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.exec("UPDATE user SET level = 'admin' WHERE id = 1");d.close()`, live], { cwd: ROOT });
+    expect(writer.status).toBe(0);
+    process.kill(child.pid!, 'SIGCONT');
+    expect(await exited).toBe(75);
+    expect(JSON.parse(stdout).error.code).toBe('source-changed');
+    expect(fs.existsSync(ws.target)).toBe(false);
+    expect(listDir(ws.instance)).toEqual([]);
+  });
+});
+
+async function waitUntilStopped(pid: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const state = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    if (state === 'T') return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`process ${pid} never stopped`);
+}
