@@ -114,7 +114,9 @@ function tableExists(db: Db, table: string): boolean {
 
 /**
  * Every index, trigger and view of the baseline must still exist with the same SQL. A table's
- * SQL may differ only by columns appended at the end (what ALTER TABLE ADD COLUMN does).
+ * SQL may differ only the way ALTER TABLE ADD COLUMN changes it: text inserted, starting with
+ * ", ", just before the closing parenthesis of the column list. Any other change (a type, a
+ * constraint, a collation) is a problem. Missing tables are reported by the row comparison.
  */
 function compareSchemaObjects(db: Db, baseline: string): string[] {
   const after = new Map(listSchemaObjects(db).map((o) => [`${o.type} ${o.name}`, o]));
@@ -122,13 +124,18 @@ function compareSchemaObjects(db: Db, baseline: string): string[] {
   for (const object of listSchemaObjects(db, baseline)) {
     const now = after.get(`${object.type} ${object.name}`);
     if (!now) {
-      problems.push(`${object.type} ${object.name} is missing`);
-    } else if (now.sql !== object.sql) {
-      const appendedOnly =
-        object.type === 'table' &&
-        listColumns(db, object.name, baseline).every((c, i) => listColumns(db, object.name)[i] === c);
-      if (!appendedOnly) problems.push(`${object.type} ${object.name} changed its definition`);
+      if (object.type !== 'table') problems.push(`${object.type} ${object.name} is missing`);
+    } else if (now.sql !== object.sql && !(object.type === 'table' && onlyColumnsAppended(object.sql ?? '', now.sql ?? ''))) {
+      problems.push(`${object.type} ${object.name} changed its definition`);
     }
   }
   return problems;
+}
+
+export function onlyColumnsAppended(before: string, after: string): boolean {
+  const end = before.lastIndexOf(')');
+  if (end < 0) return false;
+  const head = before.slice(0, end);
+  const tail = before.slice(end);
+  return after.length > before.length && after.startsWith(head) && after.endsWith(tail) && after.slice(head.length).startsWith(', ');
 }

@@ -16,12 +16,11 @@ export function listTables(db: Db, schema = 'main'): TableInfo[] {
   const rows = db
     .prepare(`SELECT name, sql FROM ${schema}.sqlite_master WHERE type = 'table' AND (name NOT LIKE 'sqlite_%' OR name = 'sqlite_sequence') ORDER BY name`)
     .all() as Array<{ name: string; sql: string }>;
-  return rows.map(({ name, sql }) => ({
-    name,
-    sql,
-    withoutRowid: /\bWITHOUT\s+ROWID\s*;?\s*$/i.test(sql),
-    columns: listColumns(db, name, schema),
-  }));
+  // table_list knows WITHOUT ROWID for sure (`…) WITHOUT ROWID, STRICT` defeats any regex on the SQL).
+  const withoutRowid = new Set(
+    (db.prepare(`SELECT name FROM pragma_table_list WHERE schema = ? AND wr = 1`).all(schema) as Array<{ name: string }>).map((r) => r.name),
+  );
+  return rows.map(({ name, sql }) => ({ name, sql, withoutRowid: withoutRowid.has(name), columns: listColumns(db, name, schema) }));
 }
 
 export function listColumns(db: Db, table: string, schema = 'main'): string[] {

@@ -26,8 +26,11 @@ const MILLISECONDS_THRESHOLD = 1e11;
 
 function fromEpoch(value: number): string | null {
   if (!Number.isFinite(value)) return null;
-  const micros = Math.abs(value) > MILLISECONDS_THRESHOLD ? Math.round(value * 1_000) : Math.round(value * 1_000_000);
-  return formatMicros(micros);
+  const unitsPerSecond = Math.abs(value) > MILLISECONDS_THRESHOLD ? 1_000 : 1;
+  // Whole seconds and the microseconds apart: their product would exceed 2^53 and lose digits.
+  const seconds = Math.floor(value / unitsPerSecond);
+  const micro = Math.round((value - seconds * unitsPerSecond) * (1_000_000 / unitsPerSecond));
+  return micro >= 1_000_000 ? format(seconds + 1, micro - 1_000_000) : format(seconds, micro);
 }
 
 const TEXT_FORM =
@@ -51,12 +54,11 @@ function fromText(text: string): string | null {
   const micro = Number(fraction.slice(0, 6).padEnd(6, '0'));
   const localSeconds = daysFromCivil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second;
   const utcSeconds = localSeconds - (sign === '-' ? -offsetMinutes : sign === '+' ? offsetMinutes : 0) * 60;
-  return formatMicros(utcSeconds * 1_000_000 + micro);
+  return format(utcSeconds, micro);
 }
 
-function formatMicros(totalMicros: number): string | null {
-  const seconds = Math.floor(totalMicros / 1_000_000);
-  const micro = totalMicros - seconds * 1_000_000;
+/** `seconds` since the epoch (whole) plus `micro` (0…999999) as the canonical form. */
+function format(seconds: number, micro: number): string | null {
   const days = Math.floor(seconds / 86_400);
   const secondOfDay = seconds - days * 86_400;
   const { year, month, day } = civilFromDays(days);
