@@ -21,7 +21,9 @@ export function configFrom(io: CliIo, flags: ConfigFlags = {}): Config {
 
 /** Run a core command with progress bound to its events, then print its result as text or JSON. */
 export async function runAndReport(io: CliIo, command: string, json: boolean, run: (options: RunOptions) => Promise<RunResult>): Promise<void> {
-  const progress = createProgress(json ? 'silent' : io.stderr.isTTY ? 'tty' : 'plain', io.stderr);
+  // A pseudo-terminal without a width (some CI runners, `script`) cannot host a spinner.
+  const canDraw = io.stderr.isTTY && (io.stderr.columns ?? 0) > 0;
+  const progress = createProgress(json ? 'silent' : canDraw ? 'tty' : 'plain', io.stderr);
   let result: RunResult;
   try {
     result = await run({ onProgress: progress.listener, signal: io.signal });

@@ -114,9 +114,9 @@ function tableExists(db: Db, table: string): boolean {
 
 /**
  * Every index, trigger and view of the baseline must still exist with the same SQL. A table's
- * SQL may differ only the way ALTER TABLE ADD COLUMN changes it: text inserted, starting with
- * ", ", just before the closing parenthesis of the column list. Any other change (a type, a
- * constraint, a collation) is a problem. Missing tables are reported by the row comparison.
+ * SQL may differ only the way ALTER TABLE ADD COLUMN changes it: the new columns' definitions
+ * inserted, as ", name …", after the last column definition. Any other change (a type, a
+ * constraint, a default, a collation) is a problem. Missing tables are reported by the row comparison.
  */
 function compareSchemaObjects(db: Db, baseline: string): string[] {
   const after = new Map(listSchemaObjects(db).map((o) => [`${o.type} ${o.name}`, o]));
@@ -125,17 +125,32 @@ function compareSchemaObjects(db: Db, baseline: string): string[] {
     const now = after.get(`${object.type} ${object.name}`);
     if (!now) {
       if (object.type !== 'table') problems.push(`${object.type} ${object.name} is missing`);
-    } else if (now.sql !== object.sql && !(object.type === 'table' && onlyColumnsAppended(object.sql ?? '', now.sql ?? ''))) {
-      problems.push(`${object.type} ${object.name} changed its definition`);
+      continue;
     }
+    if (now.sql === object.sql) continue;
+    if (object.type === 'table') {
+      const old = new Set(listColumns(db, object.name, baseline));
+      const added = listColumns(db, object.name).filter((c) => !old.has(c));
+      if (onlyColumnsAdded(object.sql ?? '', now.sql ?? '', added)) continue;
+    }
+    problems.push(`${object.type} ${object.name} changed its definition`);
   }
   return problems;
 }
 
-export function onlyColumnsAppended(before: string, after: string): boolean {
-  const end = before.lastIndexOf(')');
-  if (end < 0) return false;
-  const head = before.slice(0, end);
-  const tail = before.slice(end);
-  return after.length > before.length && after.startsWith(head) && after.endsWith(tail) && after.slice(head.length).startsWith(', ');
+/** True when `after` is `before` with ", <first added column> …" inserted at one place and nothing else changed. */
+export function onlyColumnsAdded(before: string, after: string, added: string[]): boolean {
+  const first = added[0];
+  if (first === undefined || after.length <= before.length) return false;
+  let prefix = 0;
+  while (prefix < before.length && before[prefix] === after[prefix]) prefix++;
+  let suffix = 0;
+  while (suffix < before.length && before[before.length - 1 - suffix] === after[after.length - 1 - suffix]) suffix++;
+  const name = new RegExp(`^,\\s*["'\`\\[]?${first.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["'\`\\]]?(?![\\w$])`, 'i');
+  // The insertion point is ambiguous where the text around it repeats; try every candidate.
+  for (let at = Math.max(0, before.length - suffix); at <= prefix; at++) {
+    const inserted = after.slice(at, after.length - (before.length - at));
+    if (after.startsWith(before.slice(0, at)) && after.endsWith(before.slice(at)) && name.test(inserted)) return true;
+  }
+  return false;
 }

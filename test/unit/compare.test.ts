@@ -159,6 +159,22 @@ describe('compareWithBaseline: schema', () => {
     expectTables(result, {});
   });
 
+  it('accepts ADD COLUMN on a table with table constraints, where SQLite inserts before the constraints', async () => {
+    const baselineSql = `CREATE TABLE r (id INTEGER NOT NULL, p INTEGER,\n  PRIMARY KEY (id), UNIQUE (p)); INSERT INTO r VALUES (1, 1);`;
+    const added = await compare(`ALTER TABLE r ADD COLUMN a VARCHAR(20) DEFAULT 'x'; ALTER TABLE r ADD COLUMN "b c" TEXT;`, [], baselineSql);
+    expect(added.schemaProblems).toEqual([]);
+    // Text inserted inside an existing column's definition is a change, even when a column is also added.
+    const sneaky = await compare(
+      `ALTER TABLE r RENAME TO r_old;
+       CREATE TABLE r (id INTEGER NOT NULL, p INTEGER DEFAULT 5, z TEXT,\n  PRIMARY KEY (id), UNIQUE (p));
+       INSERT INTO r (id, p) SELECT id, p FROM r_old;
+       DROP TABLE r_old;`,
+      [],
+      baselineSql,
+    );
+    expect(sneaky.schemaProblems).toEqual(['table r changed its definition']);
+  });
+
   it.each<[string, string]>([
     ['NOT NULL removed', 'CREATE TABLE person (id INTEGER PRIMARY KEY, name TEXT COLLATE NOCASE, score, note TEXT)'],
     ['collation removed', 'CREATE TABLE person (id INTEGER PRIMARY KEY, name TEXT, score, note TEXT NOT NULL)'],
