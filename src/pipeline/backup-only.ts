@@ -2,18 +2,14 @@ import type { Config } from '../config.js';
 import { sha256File } from '../files/checksum.js';
 import { createEmptyExclusive } from '../files/create.js';
 import { healthRecordsV5 } from '../plans/health-records-v5/index.js';
-import { assertSqliteFile, hasHotJournal, quickCheck } from '../sqlite/checks.js';
-import { assertNotWriteLocked, openReadonly } from '../sqlite/open.js';
 import { snapshotDatabase } from '../sqlite/snapshot.js';
-import { BusyError, InputError } from '../errors.js';
 import { createContext, type RunOptions } from './context.js';
 import { finishRun } from './finish.js';
 import { runSteps, type Step } from './run.js';
 import { createVerifiedBackup } from './steps/backup.js';
 import { lockStep } from './steps/lock.js';
+import { openSourceForReading } from './steps/preflight.js';
 import type { RunResult } from './types.js';
-
-const NOTHING_CHANGED = 'Nothing was changed.';
 
 /** `dbshift backup`: a timestamped, checksummed backup of the source, taken with the online backup API. */
 export async function backupOnly(config: Config, options: RunOptions = {}): Promise<RunResult> {
@@ -22,21 +18,7 @@ export async function backupOnly(config: Config, options: RunOptions = {}): Prom
   const check: Step = {
     name: 'preflight',
     async run() {
-      assertSqliteFile(ctx.source);
-      if (hasHotJournal(ctx.source)) {
-        throw new BusyError('hot-journal', `A hot journal sits beside ${ctx.source}: a writer crashed mid-transaction.`, {
-          hint: 'Open the database once with the app or `sqlite3` so SQLite rolls it back, then run again.',
-          dataState: NOTHING_CHANGED,
-        });
-      }
-      const db = openReadonly(ctx.source, config.busyTimeoutMs);
-      ctx.sourceDb = db;
-      ctx.cleanups.push(() => db.close());
-      const complaints = quickCheck(db);
-      if (complaints.length > 0) {
-        throw new InputError('source-corrupt', `${ctx.source} fails PRAGMA quick_check: ${complaints.slice(0, 3).join('; ')}`, { dataState: NOTHING_CHANGED });
-      }
-      assertNotWriteLocked(ctx.source, config.busyTimeoutMs, db);
+      openSourceForReading(ctx);
       return { status: 'ok' };
     },
   };

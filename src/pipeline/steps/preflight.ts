@@ -4,7 +4,7 @@ import { availableBytes, deviceOf } from '../../files/space.js';
 import { sizeOf } from '../../files/durable.js';
 import { assertSqliteFile, foreignKeyViolations, hasHotJournal, quickCheck, walBytes } from '../../sqlite/checks.js';
 import { countRows, listTables } from '../../sqlite/introspect.js';
-import { assertNotWriteLocked, openReadonly } from '../../sqlite/open.js';
+import { assertNotWriteLocked, openReadonly, type Db } from '../../sqlite/open.js';
 import type { Warning } from '../../plans/unit.js';
 import type { RunContext } from '../context.js';
 import type { Step } from '../run.js';
@@ -18,36 +18,16 @@ export const preflightStep: Step = {
   name: 'preflight',
   async run(ctx) {
     requireSecretKey(ctx.config.secretKey);
-    const source = ctx.source;
-    assertSqliteFile(source);
-    if (hasHotJournal(source)) {
-      throw new BusyError('hot-journal', `A hot journal (${source}-journal) sits beside the source: a writer crashed mid-transaction.`, {
-        hint: 'Open the database once with the app or `sqlite3` so SQLite rolls the journal back, then run again.',
-        dataState: NOTHING_CHANGED,
-      });
-    }
-    const db = openReadonly(source, ctx.config.busyTimeoutMs);
-    ctx.sourceDb = db;
-    ctx.cleanups.push(() => db.close());
-    ctx.checkpoint('preflight-opened');
-
-    const complaints = quickCheck(db);
-    if (complaints.length > 0) {
-      throw new InputError('source-corrupt', `${source} fails PRAGMA quick_check: ${complaints.slice(0, 3).join('; ')}`, {
-        hint: 'Do not migrate a damaged database: restore it from the app\'s last good backup first.',
-        dataState: NOTHING_CHANGED,
-      });
-    }
+    const db = openSourceForReading(ctx);
     ctx.unit.prepare(db);
     const inspection = ctx.unit.inspect(db);
     ctx.inspection = inspection;
     if (inspection.blockers.length > 0) {
-      throw new DataError('unknown-schema', `${source} is not a HealthSum database dbshift can migrate: ${inspection.blockers.join(', ')}.`, {
+      throw new DataError('unknown-schema', `${ctx.source} is not a HealthSum database dbshift can migrate: ${inspection.blockers.join(', ')}.`, {
         hint: 'Check that SOURCE_DB points at the HealthSum database.',
         dataState: NOTHING_CHANGED,
       });
     }
-    assertNotWriteLocked(source, ctx.config.busyTimeoutMs, db);
     checkKey(ctx);
     for (const table of listTables(db)) ctx.countsBefore[table.name] = countRows(db, table.name);
     if (inspection.complete) return { status: 'ok', detail: `schema is ${inspection.state}`, stop: 'nothing-to-do' };
@@ -71,6 +51,34 @@ export const preflightStep: Step = {
     return { status: 'ok', detail: `schema is ${inspection.state}; ${ctx.warnings.length} kind(s) of warning` };
   },
 };
+
+/**
+ * Open the source read-only after refusing what must not be opened: not SQLite, a hot journal
+ * beside it, damage (quick_check), another process holding its write lock.
+ */
+export function openSourceForReading(ctx: RunContext): Db {
+  const source = ctx.source;
+  assertSqliteFile(source);
+  if (hasHotJournal(source)) {
+    throw new BusyError('hot-journal', `A hot journal (${source}-journal) sits beside the source: a writer crashed mid-transaction.`, {
+      hint: 'Open the database once with the app or `sqlite3` so SQLite rolls the journal back, then run again.',
+      dataState: NOTHING_CHANGED,
+    });
+  }
+  const db = openReadonly(source, ctx.config.busyTimeoutMs);
+  ctx.sourceDb = db;
+  ctx.cleanups.push(() => db.close());
+  ctx.checkpoint('preflight-opened');
+  const complaints = quickCheck(db);
+  if (complaints.length > 0) {
+    throw new InputError('source-corrupt', `${source} fails PRAGMA quick_check: ${complaints.slice(0, 3).join('; ')}`, {
+      hint: "Do not migrate a damaged database: restore it from the app's last good backup first.",
+      dataState: NOTHING_CHANGED,
+    });
+  }
+  assertNotWriteLocked(source, ctx.config.busyTimeoutMs, db);
+  return db;
+}
 
 export function requireSecretKey(secretKey: string | undefined): asserts secretKey is string {
   if (!secretKey) {
