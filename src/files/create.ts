@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CannotCreateError, toToolError } from '../errors.js';
+import { symlinkRefused } from './names.js';
 
 // Every file dbshift creates holds patient data or points at it: owner-only, never through
 // a symlink, never over an existing file.
@@ -37,15 +38,10 @@ export function writeFileExclusive(file: string, content: string): void {
 
 export function cannotCreate(file: string, error: unknown): Error {
   const code = (error as { code?: string }).code;
+  if (code === 'ELOOP' || (code === 'EEXIST' && isSymlink(file))) return symlinkRefused(file);
   if (code === 'EEXIST') {
     return new CannotCreateError('output-exists', `${file} already exists; dbshift never overwrites a file.`, {
       hint: 'Move it away (or into the backup directory) and run again.',
-      cause: error,
-    });
-  }
-  if (code === 'ELOOP') {
-    return new CannotCreateError('output-is-symlink', `${file} is a symlink; dbshift does not write through links.`, {
-      hint: 'Remove the link or point the directory setting at the real location.',
       cause: error,
     });
   }
@@ -76,4 +72,12 @@ export const TEMP_MARKER = '.dbshift-tmp';
 export function tempPathBeside(finalPath: string, purpose: string): string {
   const dir = path.dirname(finalPath);
   return path.join(dir, `.${path.basename(finalPath)}.${purpose}${TEMP_MARKER}`);
+}
+
+export function isSymlink(file: string): boolean {
+  try {
+    return fs.lstatSync(file).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }

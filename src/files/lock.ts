@@ -63,6 +63,7 @@ export function acquireInstanceLock(instanceDir: string, command: string, now: D
         },
       };
     } catch (error) {
+      // Anything but "a regular lock file exists" (a symlink: 73; a full disk: 74) is not a busy lock.
       if ((error as { code?: string }).code !== 'output-exists') throw toToolError(error, file);
       const holder = readHolder(file);
       const stale = holder !== undefined && holder.host === me.host && !isAlive(holder.pid);

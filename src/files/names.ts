@@ -1,6 +1,7 @@
 import { format } from 'date-fns';
 import fs from 'node:fs';
 import path from 'node:path';
+import { CannotCreateError } from '../errors.js';
 
 // File names follow the operator guide: health_records_backup_YYYYMMDD_HHMMSS.db, in local time
 // like `date +%Y%m%d_%H%M%S`. A second file in the same second gets _2, _3, … instead of
@@ -10,23 +11,34 @@ export function stamp(now: Date): string {
   return format(now, 'yyyyMMdd_HHmmss');
 }
 
-/** First free `<dir>/<prefix>_<stamp>[_n]<ext>`, also free of `<name>.sha256` and `-wal` companions. */
+/**
+ * First free `<dir>/<prefix>_<stamp>[_n]<ext>`, also free of `.sha256` and `-wal`/`-shm`
+ * companions. A regular file at a name is never overwritten (the next suffix is taken); a
+ * symlink at a name is refused: somebody set it up, and dbshift never writes through links.
+ */
 export function freeStampedPath(dir: string, prefix: string, now: Date, ext: string): string {
   const base = `${prefix}_${stamp(now)}`;
   for (let n = 1; ; n++) {
     const candidate = path.join(dir, `${base}${n === 1 ? '' : `_${n}`}${ext}`);
-    const taken = [candidate, `${candidate}.sha256`, `${candidate}-wal`, `${candidate}-shm`].some((p) => lexists(p));
-    if (!taken) return candidate;
+    const names = [candidate, `${candidate}.sha256`, `${candidate}-wal`, `${candidate}-shm`];
+    const link = names.find((p) => lstat(p)?.isSymbolicLink());
+    if (link) throw symlinkRefused(link);
+    if (!names.some((p) => lstat(p))) return candidate;
   }
 }
 
-function lexists(p: string): boolean {
+function lstat(p: string): fs.Stats | undefined {
   try {
-    fs.lstatSync(p);
-    return true;
+    return fs.lstatSync(p);
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+export function symlinkRefused(file: string): CannotCreateError {
+  return new CannotCreateError('output-is-symlink', `${file} is a symlink; dbshift does not write through links.`, {
+    hint: 'Remove the link (or point INSTANCE_DIR / BACKUP_DIR at the real directory) and run again.',
+  });
 }
 
 export const BACKUP_PREFIX = 'health_records_backup';

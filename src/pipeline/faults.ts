@@ -2,13 +2,17 @@
 // through only then). DBSHIFT_FAULT=<action>@<point>:
 //   crash@<point>  SIGKILL itself at <point>: proves what a crash there leaves behind.
 //   pause@<point>  SIGSTOP itself at <point>: the test acts (e.g. writes the source), then SIGCONT.
-// Points are named where the pipeline calls ctx.checkpoint(): before-<step> for every step,
-// and inside long work (snapshot-pages, backup-bytes, transform-backfill, verify-rows, …).
+// Points are named where the pipeline calls ctx.checkpoint(): before-<step> and after-<step>
+// for every step, and inside long work. docs/reliability.md lists them all.
 
+let fired = false;
+
+/** Fires once: the first time the run reaches the named point. */
 export function hitFaultPoint(fault: string | undefined, point: string): void {
-  if (!fault) return;
+  if (!fault || fired) return;
   const [action, where] = fault.split('@');
   if (where !== point) return;
+  fired = true;
   if (action === 'crash') process.kill(process.pid, 'SIGKILL');
   if (action === 'pause') process.kill(process.pid, 'SIGSTOP');
 }

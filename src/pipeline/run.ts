@@ -28,6 +28,7 @@ export async function runSteps(steps: Step[], ctx: RunContext): Promise<StepsOut
     try {
       ctx.checkpoint(`before-${step.name}`);
       const outcome = await step.run(ctx);
+      ctx.checkpoint(`after-${step.name}`);
       result.status = outcome.status;
       if (outcome.detail) result.detail = outcome.detail;
       result.ms = Math.round(performance.now() - started);

@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { IoError } from '../../errors.js';
+import { IoError, toToolError } from '../../errors.js';
 import { openExclusive, tempPathBeside } from '../../files/create.js';
 import { renameIntoPlace } from '../../files/durable.js';
 import { sha256File, streamHash, writeChecksumFile } from '../../files/checksum.js';
@@ -45,7 +45,12 @@ export async function createVerifiedBackup(ctx: RunContext, write: (partial: str
   const final = freeStampedPath(ctx.backupDir, BACKUP_PREFIX, ctx.now(), '.db');
   const partial = tempPathBeside(final, 'partial');
   ctx.cleanups.push(() => removeDatabaseFiles(partial));
-  const sha256 = await write(partial);
+  let sha256: string;
+  try {
+    sha256 = await write(partial);
+  } catch (error) {
+    throw toToolError(error, partial);
+  }
   renameIntoPlace(partial, final);
   ctx.checkpoint('backup-renamed');
   writeChecksumFile(final, sha256);

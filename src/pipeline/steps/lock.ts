@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { ensureDirectory, TEMP_MARKER } from '../../files/create.js';
+import { ensureDirectory, isSymlink, TEMP_MARKER } from '../../files/create.js';
+import { symlinkRefused } from '../../files/names.js';
 import { acquireInstanceLock } from '../../files/lock.js';
 import type { Step } from '../run.js';
 
@@ -12,18 +13,24 @@ export const lockStep: Step = {
   name: 'lock',
   async run(ctx) {
     if (ctx.options.rehearse) return { status: 'skipped', detail: 'rehearsal: instance/ is not touched' };
-    ensureDirectory(ctx.workDir);
+    const instanceDir = ensureDirectory(ctx.workDir);
     const lock = acquireInstanceLock(ctx.workDir, 'migrate', ctx.now());
     ctx.lock = lock;
     if (lock.tookOverFrom) {
       ctx.notices.push(`Took over a stale lock of pid ${lock.tookOverFrom.pid} (started ${lock.tookOverFrom.startedAt}), which is no longer running.`);
     }
-    ensureDirectory(ctx.backupDir);
-    for (const dir of [ctx.workDir, ctx.backupDir]) {
+    // A configured directory may be a symlink (backups on a bigger disk): say where files really go.
+    const backupDir = ensureDirectory(ctx.backupDir);
+    if (backupDir !== path.resolve(ctx.backupDir)) ctx.notices.push(`Backups go to ${backupDir} (${ctx.backupDir} is a link).`);
+    if (instanceDir !== path.resolve(ctx.workDir)) ctx.notices.push(`The instance directory is ${instanceDir} (${ctx.workDir} is a link).`);
+    ctx.backupDir = backupDir;
+    for (const dir of [instanceDir, backupDir]) {
       for (const name of fs.readdirSync(dir)) {
         if (!name.includes(TEMP_MARKER)) continue;
-        fs.rmSync(path.join(dir, name), { force: true });
-        ctx.notices.push(`Removed ${path.join(dir, name)}, left by an interrupted run.`);
+        const file = path.join(dir, name);
+        if (isSymlink(file)) throw symlinkRefused(file);
+        fs.rmSync(file, { force: true });
+        ctx.notices.push(`Removed ${file}, left by an interrupted run.`);
       }
     }
     return { status: 'ok', detail: lock.file };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createEmptyExclusive, tempPathBeside } from '../../files/create.js';
 import { COMPANION_SUFFIXES } from '../../files/move-aside.js';
 import { snapshotDatabase } from '../../sqlite/snapshot.js';
+import { toToolError } from '../../errors.js';
 import type { Step } from '../run.js';
 
 /**
@@ -22,7 +23,9 @@ export const snapshotStep: Step = {
       work,
       (done, total) => ctx.emit({ step: 'snapshot', phase: 'progress', done, total, unit: 'pages' }),
       () => ctx.checkpoint('snapshot-pages'),
-    );
+    ).catch((error: unknown) => {
+      throw toToolError(error, work);
+    });
     // From here on, any commit by another process to the source shows up as a new data_version.
     ctx.sourceDataVersion = Number(ctx.sourceDb!.pragma('data_version', { simple: true }));
     return { status: 'ok', detail: `${pages.toLocaleString('en-US')} pages` };

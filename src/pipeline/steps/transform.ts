@@ -1,4 +1,5 @@
 import { applyPlan } from '../../plans/apply.js';
+import { toToolError } from '../../errors.js';
 import { journalMode } from '../../sqlite/introspect.js';
 import { openWritable } from '../../sqlite/open.js';
 import { yieldToEventLoop } from '../context.js';
@@ -32,6 +33,8 @@ export const transformStep: Step = {
       onRows: (done, total, table) => ctx.emit({ step: 'transform', phase: 'progress', done, total, unit: 'rows', label: table }),
       checkpoint: (point) => ctx.checkpoint(point),
       yieldNow: yieldToEventLoop,
+    }).catch((error: unknown) => {
+      throw toToolError(error, ctx.workFile);
     });
     return { status: 'ok', detail: `${plan.schema.length + plan.finish.length} schema statements, ${rowsBackfilled.toLocaleString('en-US')} rows backfilled` };
   },

@@ -1,0 +1,106 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CLI, dbshift, dbshiftAsync, json } from '../support/cli.js';
+import { listDir, makeSample, query, sha256, workspace, type Workspace } from '../support/fixtures.js';
+import { collect, waitUntilStopped } from '../support/process.js';
+
+// SIGKILL the real CLI at every named point and prove what the crash leaves behind:
+// the source is untouched, the target is the old file, absent, or the complete migrated file,
+// every leftover is cleaned by the rerun, and the rerun's result equals an uninterrupted run's.
+
+const POINTS = [
+  'before-preflight', 'preflight-opened', 'after-preflight',
+  'before-lock', 'after-lock',
+  'before-snapshot', 'snapshot-pages', 'after-snapshot',
+  'before-backup', 'backup-bytes', 'backup-renamed', 'after-backup',
+  'before-transform', 'transform-schema', 'transform-backfill', 'transform-before-commit', 'after-transform',
+  'before-verify', 'verify-rows', 'after-verify',
+  'before-publish', 'publish-before-move-aside', 'publish-before-rename', 'publish-after-rename', 'after-publish',
+];
+
+const SAMPLE = { reports: 300, messy: true, seed: 21 };
+
+interface Outcome {
+  counts: Record<string, { after: number | null }>;
+  identifiers: Array<{ id: number; unique_identifier: string | null }>;
+}
+
+function setUp(): { ws: Workspace; source: string; oldTarget: string; env: Record<string, string> } {
+  const ws = workspace({ withSample: false });
+  const source = path.join(ws.dir, 'prod', 'health_records.db');
+  makeSample(ws, source, SAMPLE);
+  // An older database already stands at the target: it must survive every crash, moved or in place.
+  fs.mkdirSync(ws.instance);
+  const oldTarget = path.join(ws.dir, 'older.db');
+  makeSample(ws, oldTarget, { reports: 10, seed: 99 });
+  fs.copyFileSync(oldTarget, ws.target);
+  return { ws, source, oldTarget, env: { ...ws.env, SOURCE_DB: source } };
+}
+
+function identifiers(file: string): Outcome['identifiers'] {
+  return query(file, 'SELECT id, unique_identifier FROM report ORDER BY id');
+}
+
+function tempFiles(ws: Workspace): string[] {
+  return [...listDir(ws.instance), ...listDir(ws.backups)].filter((n) => n.includes('.dbshift-tmp') || n === '.dbshift.lock');
+}
+
+describe('a crash (SIGKILL) at any point', () => {
+  let reference: Outcome;
+  beforeAll(() => {
+    const { ws, env } = setUp();
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env });
+    expect(run.code, run.stdout).toBe(0);
+    reference = { counts: json<Outcome>(run).counts, identifiers: identifiers(ws.target) };
+  });
+
+  it.each(POINTS)('at %s leaves the source untouched, the target old/absent/complete, and a rerun finishes the job', (point) => {
+    const { ws, source, oldTarget, env } = setUp();
+    const sourceHash = sha256(source);
+    const crashed = spawnSync(process.execPath, [CLI, 'migrate'], { cwd: ws.dir, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env, DBSHIFT_FAULT: `crash@${point}` }, encoding: 'utf8' });
+    expect(crashed.signal, `did not crash at ${point}: ${crashed.stdout}`).toBe('SIGKILL');
+
+    expect(sha256(source)).toBe(sourceHash);
+    if (fs.existsSync(ws.target)) {
+      if (sha256(ws.target) !== sha256(oldTarget)) {
+        // Not the old file: then it must be the complete, verified migration.
+        const verified = dbshift(['verify', '--json'], { cwd: ws.dir, env });
+        expect(verified.code, verified.stdout).toBe(0);
+        expect(identifiers(ws.target)).toEqual(reference.identifiers);
+      }
+    }
+    // The older target is never lost: in place, or moved into backups/.
+    const olderKept = [ws.target, ...listDir(ws.backups).map((n) => path.join(ws.backups, n))].some((f) => fs.existsSync(f) && fs.statSync(f).isFile() && sha256(f) === sha256(oldTarget));
+    expect(olderKept).toBe(true);
+    // Any backup with a checksum file is complete.
+    for (const name of listDir(ws.backups).filter((n) => n.endsWith('.db.sha256'))) {
+      expect(spawnSync('sha256sum', ['-c', name], { cwd: ws.backups }).status).toBe(0);
+    }
+
+    const rerun = dbshift(['migrate', '--json'], { cwd: ws.dir, env });
+    expect(rerun.code, rerun.stdout).toBe(0);
+    expect(json<Outcome>(rerun).counts).toEqual(reference.counts);
+    expect(identifiers(ws.target)).toEqual(reference.identifiers);
+    expect(tempFiles(ws)).toEqual([]);
+    expect(sha256(source)).toBe(sourceHash);
+  });
+});
+
+describe('Ctrl-C', () => {
+  it('during the transform: exit 130, nothing published, lock released, temp files removed', async () => {
+    const { ws, oldTarget, env } = setUp();
+    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...env, DBSHIFT_FAULT: 'pause@transform-backfill' } });
+    const finished = collect(child);
+    await waitUntilStopped(child.pid!);
+    expect(listDir(ws.instance).some((n) => n.includes('.dbshift-tmp'))).toBe(true);
+    process.kill(child.pid!, 'SIGINT');
+    process.kill(child.pid!, 'SIGCONT');
+    const result = await finished;
+    expect(result.code).toBe(130);
+    expect(JSON.parse(result.stdout).error.code).toBe('interrupted');
+    expect(sha256(ws.target)).toBe(sha256(oldTarget));
+    expect(tempFiles(ws)).toEqual([]);
+  });
+});
