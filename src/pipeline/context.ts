@@ -10,6 +10,8 @@ import { hitFaultPoint } from './faults.js';
 export interface RunOptions {
   strict?: boolean;
   rehearse?: boolean;
+  /** Keep a JSON record of the run in the backup directory (migrate). */
+  record?: boolean;
   onProgress?: ProgressListener;
   /** Aborted by the CLI on SIGINT/SIGTERM; long work checks it between chunks. */
   signal?: AbortSignal;
@@ -39,6 +41,8 @@ export interface RunContext {
   spaceNeeded: SpaceNeed[];
 
   lock?: InstanceLock;
+  /** Where the JSON record goes, chosen (and checked) when the lock is taken. */
+  reportPath?: string;
   workFile?: string;
   workDb?: Db;
   workJournalMode?: string;

@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { writeFileExclusive } from '../files/create.js';
-import { freeStampedPath, REPORT_PREFIX } from '../files/names.js';
 import { healthRecordsV5 } from '../plans/health-records-v5/index.js';
 import type { MigrationUnit } from '../plans/unit.js';
 import { createContext, type RunOptions } from './context.js';
@@ -29,7 +28,7 @@ export async function migrate(config: Config, options: RunOptions = {}, unit: Mi
   const started = performance.now();
   // A rehearsal does all the work in a private throw-away directory and never touches instance/ or backups/.
   const rehearsalDir = options.rehearse ? fs.mkdtempSync(path.join(os.tmpdir(), 'dbshift-rehearsal-')) : undefined;
-  const ctx = createContext(config, unit, options, {
+  const ctx = createContext(config, unit, { ...options, record: !options.rehearse }, {
     workDir: rehearsalDir ?? config.instanceDir,
     backupDir: rehearsalDir ?? config.backupDir,
   });
@@ -37,12 +36,11 @@ export async function migrate(config: Config, options: RunOptions = {}, unit: Mi
   const status = outcome.error ? 'failed' : outcome.stoppedEarly ? 'nothing-to-do' : options.rehearse ? 'rehearsed' : 'migrated';
   const result = finishRun(ctx, outcome, status, started);
   if (rehearsalDir) fs.rmSync(rehearsalDir, { recursive: true, force: true });
-  if (ctx.lock && !options.rehearse) {
+  if (ctx.reportPath) {
     // The JSON record of every run that got as far as writing anything, success or failure.
     try {
-      const reportPath = freeStampedPath(config.backupDir, REPORT_PREFIX, ctx.runDate, '.json');
-      result.reportPath = reportPath;
-      writeFileExclusive(reportPath, JSON.stringify(result, null, 2) + '\n');
+      result.reportPath = ctx.reportPath;
+      writeFileExclusive(ctx.reportPath, JSON.stringify(result, null, 2) + '\n');
     } catch (error) {
       delete result.reportPath;
       result.notices.push(`Could not write the JSON record: ${(error as Error).message}`);

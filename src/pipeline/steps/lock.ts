@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ensureDirectory, isSymlink, TEMP_MARKER } from '../../files/create.js';
-import { symlinkRefused } from '../../files/names.js';
+import { freeStampedPath, REPORT_PREFIX, symlinkRefused } from '../../files/names.js';
 import { acquireInstanceLock } from '../../files/lock.js';
 import type { Step } from '../run.js';
 
@@ -24,6 +24,8 @@ export const lockStep: Step = {
     if (backupDir !== path.resolve(ctx.backupDir)) ctx.notices.push(`Backups go to ${backupDir} (${ctx.backupDir} is a link).`);
     if (instanceDir !== path.resolve(ctx.workDir)) ctx.notices.push(`The instance directory is ${instanceDir} (${ctx.workDir} is a link).`);
     ctx.backupDir = backupDir;
+    // Chosen now, so that a link standing at the record's name stops the run before any work.
+    if (ctx.options.record) ctx.reportPath = freeStampedPath(backupDir, REPORT_PREFIX, ctx.runDate, '.json');
     for (const dir of [instanceDir, backupDir]) {
       for (const name of fs.readdirSync(dir)) {
         if (!name.includes(TEMP_MARKER)) continue;
