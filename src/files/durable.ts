@@ -27,6 +27,10 @@ export function fsyncDirectory(dir: string): void {
 export function renameIntoPlace(from: string, to: string): void {
   try {
     fsyncPath(from);
+  } catch (error) {
+    throw toToolError(error, from);
+  }
+  try {
     // link() fails with EEXIST instead of silently replacing, which rename() would do.
     fs.linkSync(from, to);
     fs.unlinkSync(from);

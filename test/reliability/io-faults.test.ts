@@ -1,0 +1,74 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { format } from 'date-fns';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dbshiftAsync } from '../support/cli.js';
+import { listDir, sha256, workspace, type Workspace } from '../support/fixtures.js';
+import { collect, waitUntilStopped } from '../support/process.js';
+
+// Disk full (ENOSPC) and I/O errors (EIO), injected with strace's syscall fault injection into
+// the real CLI: it is paused at a fault point, strace attaches and fails every matching system
+// call on the named files, and the run continues. No root, no special filesystem.
+
+const WORK = '.health_records.db.work.dbshift-tmp';
+
+function partialBackupNames(ws: Workspace): string[] {
+  const now = Date.now();
+  return Array.from({ length: 30 }, (_, i) => path.join(ws.backups, `.health_records_backup_${format(new Date(now + i * 1000), 'yyyyMMdd_HHmmss')}.db.partial.dbshift-tmp`));
+}
+
+interface FaultCase {
+  label: string;
+  pause: string;
+  syscall: string;
+  errno: 'ENOSPC' | 'EIO';
+  paths: (ws: Workspace) => string[];
+}
+
+const cases: FaultCase[] = [
+  { label: 'disk full at the snapshot', pause: 'before-snapshot', syscall: 'pwrite64', errno: 'ENOSPC', paths: (ws) => [path.join(ws.instance, WORK)] },
+  { label: 'I/O error at the snapshot', pause: 'before-snapshot', syscall: 'pwrite64', errno: 'EIO', paths: (ws) => [path.join(ws.instance, WORK)] },
+  { label: 'disk full at the backup', pause: 'before-backup', syscall: 'write', errno: 'ENOSPC', paths: partialBackupNames },
+  { label: 'I/O error at the backup', pause: 'before-backup', syscall: 'fsync', errno: 'EIO', paths: partialBackupNames },
+  { label: 'disk full in the transform', pause: 'before-transform', syscall: 'pwrite64', errno: 'ENOSPC', paths: (ws) => [path.join(ws.instance, WORK)] },
+  { label: 'I/O error at publish (fsync of the migrated file)', pause: 'before-publish', syscall: 'fsync', errno: 'EIO', paths: (ws) => [path.join(ws.instance, WORK)] },
+  { label: 'disk full at publish (the rename)', pause: 'publish-before-rename', syscall: 'link', errno: 'ENOSPC', paths: (ws) => [ws.target] },
+];
+
+describe('disk full and I/O errors', () => {
+  it.each(cases)('$label: exit 74 naming the path, nothing published, no incomplete backup recorded', async ({ pause, syscall, errno, paths }) => {
+    const ws = workspace({ reports: 300 });
+    fs.mkdirSync(ws.backups);
+    const sourceHash = sha256(ws.old);
+    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, DBSHIFT_FAULT: `pause@${pause}` } });
+    const finished = collect(child);
+    await waitUntilStopped(child.pid!);
+
+    const tracer = spawn('strace', ['-f', '-p', String(child.pid), '-o', '/dev/null', ...paths(ws).flatMap((p) => ['-P', p]), '-e', `trace=${syscall}`, '-e', `inject=${syscall}:error=${errno}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await new Promise<void>((resolve, reject) => {
+      let seen = '';
+      tracer.stderr!.on('data', (d: Buffer) => {
+        seen += d.toString();
+        if (seen.includes('attached')) resolve();
+      });
+      tracer.on('exit', (code) => reject(new Error(`strace exited ${code}: ${seen}`)));
+    });
+    process.kill(child.pid!, 'SIGCONT');
+    const result = await finished;
+
+    expect(result.code, result.stdout).toBe(74);
+    const error = JSON.parse(result.stdout).error as { code: string; message: string };
+    expect(error.code).toBe('io-error');
+    expect(paths(ws).some((p) => error.message.includes(p) || error.message.includes(path.basename(p)))).toBe(true);
+    // Nothing published, the source untouched, no temp file or lock left.
+    expect(fs.existsSync(ws.target)).toBe(false);
+    expect(sha256(ws.old)).toBe(sourceHash);
+    expect(listDir(ws.instance)).toEqual(['health_records_old.db']);
+    expect(listDir(ws.backups).filter((n) => n.includes('.dbshift-tmp'))).toEqual([]);
+    // A backup that has a checksum file is complete.
+    for (const name of listDir(ws.backups).filter((n) => n.endsWith('.sha256'))) {
+      expect(spawnSync('sha256sum', ['-c', name], { cwd: ws.backups }).status).toBe(0);
+    }
+  });
+});
