@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.js';
-import { DataError, InputError } from '../errors.js';
+import { DataError, InputError, toToolError } from '../errors.js';
 import { readChecksumFile, streamHash } from '../files/checksum.js';
 import { ensureDirectory, openExclusive, tempPathBeside } from '../files/create.js';
 import { renameIntoPlace } from '../files/durable.js';
 import { acquireInstanceLock } from '../files/lock.js';
 import { moveAsideIntoBackups } from '../files/move-aside.js';
+import { removeLeftovers } from '../files/leftovers.js';
 import { BACKUP_NAME_PATTERN } from '../files/names.js';
 import { healthRecordsV5 } from '../plans/health-records-v5/index.js';
 import { quickCheck } from '../sqlite/checks.js';
@@ -48,6 +49,7 @@ export async function restore(config: Config, targets: RestoreTargets, options: 
       const expected = readChecksumFile(chosen);
       ensureDirectory(path.dirname(target));
       ctx.lock = acquireInstanceLock(path.dirname(target), 'restore', ctx.now());
+      for (const file of removeLeftovers([path.dirname(target)])) ctx.notices.push(`Removed ${file}, left by an interrupted run.`);
 
       // Copy and hash in one read: what lands beside the target is exactly what was checked.
       const temp = tempPathBeside(target, 'restore');
@@ -89,12 +91,20 @@ export async function restore(config: Config, targets: RestoreTargets, options: 
       ctx.checkpoint('restore-before-move-aside');
       const replaced = moveAsideIntoBackups(target, ensureDirectory(config.backupDir), ctx.now());
       if (replaced) ctx.notices.push(`The previous ${target} was moved to ${replaced}.`);
-      renameIntoPlace(temp, target);
+      try {
+        renameIntoPlace(temp, target);
+      } catch (error) {
+        const failure = toToolError(error, target);
+        failure.dataState = `${replaced ? `The previous target was moved to ${replaced}; ` : ''}the backup is not in place yet. Run restore again.`;
+        throw failure;
+      }
       ctx.backup = { path: chosen, sha256 };
       return { status: 'ok', detail: `${chosen} -> ${target}` };
     },
   };
   const outcome = await runSteps([step], ctx);
+  // Every other failure happens before the target is touched (moving it aside and renaming are the last acts).
+  if (outcome.error && !outcome.error.dataState) outcome.error.dataState = TARGET_UNTOUCHED;
   const result = finishRun(ctx, outcome, outcome.error ? 'failed' : 'restored', started);
   ctx.lock?.release();
   return result;

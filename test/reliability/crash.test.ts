@@ -104,3 +104,25 @@ describe('Ctrl-C', () => {
     expect(tempFiles(ws)).toEqual([]);
   });
 });
+
+describe('a crash (SIGKILL) during restore', () => {
+  it.each(['before-restore', 'restore-bytes', 'restore-before-move-aside', 'after-restore'])('at %s: the target is the migrated file or the backup, and a rerun restores', (point) => {
+    const { ws, env } = setUp();
+    const migrated = dbshift(['migrate', '--json'], { cwd: ws.dir, env });
+    expect(migrated.code).toBe(0);
+    const backup = json<{ backup: { path: string; sha256: string } }>(migrated).backup;
+    const migratedHash = sha256(ws.target);
+
+    const crashed = spawnSync(process.execPath, [CLI, 'restore'], { cwd: ws.dir, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env, DBSHIFT_FAULT: `crash@${point}` }, encoding: 'utf8' });
+    expect(crashed.signal).toBe('SIGKILL');
+    expect([migratedHash, backup.sha256]).toContain(sha256(ws.target));
+    expect(sha256(backup.path)).toBe(backup.sha256);
+
+    const rerun = dbshift(['restore', backup.path], { cwd: ws.dir, env });
+    expect(rerun.code, rerun.stdout).toBe(0);
+    expect(sha256(ws.target)).toBe(backup.sha256);
+    // The migrated file is kept somewhere in backups/, whatever moment the crash hit.
+    expect(listDir(ws.backups).some((n) => n.startsWith('health_records_replaced_') && sha256(path.join(ws.backups, n)) === migratedHash)).toBe(true);
+    expect(tempFiles(ws)).toEqual([]);
+  });
+});

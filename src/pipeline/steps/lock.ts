@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { ensureDirectory, isSymlink, TEMP_MARKER } from '../../files/create.js';
-import { freeStampedPath, REPORT_PREFIX, symlinkRefused } from '../../files/names.js';
+import { ensureDirectory } from '../../files/create.js';
+import { removeLeftovers } from '../../files/leftovers.js';
+import { freeStampedPath, REPORT_PREFIX } from '../../files/names.js';
 import { acquireInstanceLock } from '../../files/lock.js';
 import type { Step } from '../run.js';
 
@@ -26,15 +26,7 @@ export const lockStep: Step = {
     ctx.backupDir = backupDir;
     // Chosen now, so that a link standing at the record's name stops the run before any work.
     if (ctx.options.record) ctx.reportPath = freeStampedPath(backupDir, REPORT_PREFIX, ctx.runDate, '.json');
-    for (const dir of [instanceDir, backupDir]) {
-      for (const name of fs.readdirSync(dir)) {
-        if (!name.includes(TEMP_MARKER)) continue;
-        const file = path.join(dir, name);
-        if (isSymlink(file)) throw symlinkRefused(file);
-        fs.rmSync(file, { force: true });
-        ctx.notices.push(`Removed ${file}, left by an interrupted run.`);
-      }
-    }
+    for (const file of removeLeftovers([instanceDir, backupDir])) ctx.notices.push(`Removed ${file}, left by an interrupted run.`);
     return { status: 'ok', detail: lock.file };
   },
 };
