@@ -16,6 +16,8 @@ export interface SampleOptions {
   reports: number;
   messy: boolean;
   seed: number;
+  /** Approximate size of each report's content before encryption, in KiB (default 0.5). */
+  reportKib?: number;
   secretKey: string;
   onProgress?: (doneRows: number, totalRows: number) => void;
 }
@@ -62,6 +64,13 @@ export function generateSample(options: SampleOptions): SampleResult {
   const key = deriveKey(options.secretKey);
   const encrypt = (text: string) => encryptForApp(key, text);
   const sentence = (n: number) => Array.from({ length: n }, () => pick(WORDS)).join(' ');
+  // Long documents are a random opening followed by filler, so large samples stay quick to write.
+  const reportBytes = Math.max(16, Math.round((options.reportKib ?? 0.5) * 1024));
+  const filler = sentence(400).repeat(Math.ceil(reportBytes / 2000) + 1);
+  const document = () => {
+    const opening = sentence(40);
+    return opening.length >= reportBytes ? opening.slice(0, reportBytes) : opening + ' ' + filler.slice(0, reportBytes - opening.length - 1);
+  };
 
   const reportCount = Math.max(0, Math.floor(options.reports));
   const recordCount = Math.max(1, Math.ceil(reportCount / 4));
@@ -142,7 +151,7 @@ export function generateSample(options: SampleOptions): SampleResult {
         // A few patients carry the canary name: tests prove it never leaks into any output.
         const patient = id % 97 === 1 ? CANARY_PATIENT_NAME : `${pick(FIRST_NAMES)} ${pick(LAST_NAMES)}`;
         insertRecord.run(
-          id, timestampOf(kind, at, random), encrypt(sentence(40)), encrypt(JSON.stringify([`scan_${id}.pdf`])), 200 + Math.floor(random() * 4000),
+          id, timestampOf(kind, at, random), encrypt(document()), encrypt(JSON.stringify([`scan_${id}.pdf`])), 200 + Math.floor(random() * 4000),
           Buffer.from(encrypt(patient), 'latin1'), encrypt(`19${10 + Math.floor(random() * 89)}-0${1 + Math.floor(random() * 9)}-1${Math.floor(random() * 9)}`),
           canonical(at - 400 * 86_400_000), canonical(at - 10 * 86_400_000), 1, canonical(at + 3650 * 86_400_000), 1 + (id % userCount),
           id % 3 === 0 ? encrypt(sentence(8)) : null,
@@ -177,7 +186,7 @@ export function generateSample(options: SampleOptions): SampleResult {
           if (UNUSABLE.has(recordKinds[recordId] as TimestampKind)) expected.fromRun++;
           else expected.fromRecord++;
         }
-        insertReport.run(id, recordId, 1 + (id % templateCount), Buffer.from(encrypt(sentence(60)), 'latin1'), pick(['summary', 'discharge', 'referral']), timestampOf(kind, instant(), random));
+        insertReport.run(id, recordId, 1 + (id % templateCount), Buffer.from(encrypt(document()), 'latin1'), pick(['summary', 'discharge', 'referral']), timestampOf(kind, instant(), random));
         tick();
       }
       for (let id = 1; id <= Math.ceil(recordCount / 2); id++) {

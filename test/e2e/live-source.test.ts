@@ -99,7 +99,7 @@ describe('the source must not change between snapshot and publish', () => {
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
     await waitUntilStopped(child.pid!);
-    const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.exec("UPDATE user SET level = 'admin' WHERE id = 1");d.close()`, live], { cwd: ROOT });
+    const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.exec("UPDATE user SET nachname = nachname || ' (changed)' WHERE id = 1");d.close()`, live], { cwd: ROOT });
     expect(writer.status).toBe(0);
     process.kill(child.pid!, 'SIGCONT');
     expect(await exited).toBe(75);

@@ -12,6 +12,12 @@ function wholeNumber(value: string): number {
   return n;
 }
 
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
 export function registerSample(program: Command, io: CliIo): void {
   program
     .command('sample')
@@ -20,12 +26,13 @@ export function registerSample(program: Command, io: CliIo): void {
     .option('--reports <n>', 'number of reports (health records: a quarter of that)', wholeNumber, 1000)
     .option('--messy', 'plant NULL, T/Z/offset/epoch/garbage timestamps, records without timestamp and orphaned reports')
     .option('--seed <s>', 'random seed (same seed, same database)', wholeNumber, 1)
+    .option('--report-kib <n>', 'approximate size of each report (and health record) text in KiB, before encryption', positiveNumber, 0.5)
     .option('--json', 'print exactly one JSON object on stdout')
-    .action((flags: { out: string; reports: number; messy?: boolean; seed: number; json?: boolean }) => {
+    .action((flags: { out: string; reports: number; messy?: boolean; seed: number; reportKib: number; json?: boolean }) => {
       const secretKey = io.env.SECRET_KEY || DEMO_SECRET_KEY;
       const demoKey = !io.env.SECRET_KEY;
       if (demoKey && !flags.json) io.stderr.write('Notice: SECRET_KEY is not set; encrypting with the fixed demo key (migrate needs the same key: the demo sets it).\n');
-      const result = generateSample({ out: path.resolve(io.cwd, flags.out), reports: flags.reports, messy: !!flags.messy, seed: flags.seed, secretKey });
+      const result = generateSample({ out: path.resolve(io.cwd, flags.out), reports: flags.reports, messy: !!flags.messy, seed: flags.seed, reportKib: flags.reportKib, secretKey });
       if (flags.json) {
         io.stdout.write(`${JSON.stringify({ ok: true, status: 'sampled', demoKey, ...result }, null, 2)}\n`);
         return;

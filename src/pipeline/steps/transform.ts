@@ -20,7 +20,11 @@ export const transformStep: Step = {
     ctx.workDb = db;
     ctx.cleanups.push(() => db.open && db.close());
     ctx.workJournalMode = journalMode(db);
+    // better-sqlite3 runs connections in SQLite's defensive mode, which silently refuses
+    // journal_mode=OFF (https://sqlite.org/c3ref/c_dbconfig_defensive.html); lift it just for this.
+    db.unsafeMode(true);
     db.pragma('journal_mode = OFF');
+    db.unsafeMode(false);
     db.pragma('synchronous = OFF');
     db.pragma('cache_size = -65536');
     // The app runs with SQLite's default (no enforcement), and sources may hold violations that
