@@ -1,0 +1,192 @@
+// `npm run bench [-- --reports 10000,100000,1000000] [--runs 3] [--report-kib 3]`
+//
+// For each size, on a cached `dbshift sample` database, alternately measures
+//   (a) `dbshift migrate` end to end (snapshot, backup, transform, verify, publish), and
+//   (b) the floor: `cp` of the file plus bench/v5-transform.sql in the sqlite3 CLI (journal_mode=OFF),
+// then prints per-step times, totals, the ratio (a)/(b) with min/median/max, the peak RSS of (a)
+// and rows/s, and writes the table into docs/performance.md with an SVG chart of step times.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cli = path.join(root, 'dist/cli/main.js');
+const floorSql = path.join(root, 'bench/v5-transform.sql');
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i === -1 ? fallback : process.argv[i + 1];
+}
+const sizes = option('reports', '10000,100000,1000000').split(',').map((s) => Number(s.replaceAll('_', '')));
+const runs = Number(option('runs', '3'));
+const reportKib = Number(option('report-kib', '3'));
+const cacheDir = path.resolve(option('cache', path.join(root, '.bench')));
+const outFile = path.resolve(option('out', path.join(root, 'docs/performance.md')));
+const chartFile = outFile.replace(/\.md$/, '-steps.svg');
+const secretKey = 'dbshift-bench-key';
+const STEPS = ['preflight', 'lock', 'snapshot', 'backup', 'transform', 'verify', 'publish'];
+
+for (const tool of ['sqlite3', '/usr/bin/time']) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    console.error(`bench: ${tool} is missing (apt-get install sqlite3 time).`);
+    process.exit(78);
+  }
+}
+if (!fs.existsSync(cli)) {
+  console.error('bench: build first (npm run build).');
+  process.exit(78);
+}
+fs.mkdirSync(path.join(cacheDir, 'samples'), { recursive: true, mode: 0o700 });
+
+const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', SECRET_KEY: secretKey };
+const seconds = (ms) => (ms / 1000).toFixed(2);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+const stats = (xs) => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs) });
+
+function run(command, args, options = {}) {
+  const started = performance.now();
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 26, ...options });
+  const ms = performance.now() - started;
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}\n${result.stdout.slice(0, 2000)}`);
+  return { ms, stdout: result.stdout, stderr: result.stderr };
+}
+
+function cachedSample(reports) {
+  const file = path.join(cacheDir, 'samples', `reports-${reports}-kib${reportKib}-seed1.db`);
+  if (!fs.existsSync(file)) {
+    const partial = `${file}.partial`;
+    fs.rmSync(partial, { force: true });
+    process.stderr.write(`bench: writing sample ${path.basename(file)}…\n`);
+    run(process.execPath, [cli, 'sample', '--out', partial, '--reports', String(reports), '--report-kib', String(reportKib), '--seed', '1'], { env });
+    fs.renameSync(partial, file);
+  }
+  return file;
+}
+
+function measureDbshift(sample, scratch) {
+  const dir = fs.mkdtempSync(path.join(scratch, 'dbshift-'));
+  try {
+    const { ms, stdout, stderr } = run('/usr/bin/time', ['-f', '%M', process.execPath, cli, 'migrate', '--json'], {
+      env: { ...env, SOURCE_DB: sample, INSTANCE_DIR: path.join(dir, 'instance'), BACKUP_DIR: path.join(dir, 'backups') },
+    });
+    const result = JSON.parse(stdout);
+    if (!result.ok) throw new Error(`migrate failed: ${result.error?.message}`);
+    const steps = Object.fromEntries(result.steps.map((s) => [s.name, s.ms]));
+    return { ms, steps, rssKib: Number(stderr.trim().split('\n').at(-1)) };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function measureFloor(sample, scratch) {
+  const dir = fs.mkdtempSync(path.join(scratch, 'floor-'));
+  try {
+    const copy = path.join(dir, 'health_records.db');
+    const cp = run('cp', [sample, copy]);
+    const sql = run('sqlite3', [copy], { input: fs.readFileSync(floorSql, 'utf8') });
+    return { ms: cp.ms + sql.ms, cpMs: cp.ms, sqlMs: sql.ms };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const results = [];
+for (const reports of sizes) {
+  const sample = cachedSample(reports);
+  const scratch = path.join(cacheDir, 'scratch');
+  fs.mkdirSync(scratch, { recursive: true, mode: 0o700 });
+  const a = [];
+  const b = [];
+  // Warm the page cache once so neither side pays for the first read alone.
+  run('cat', [sample], { stdio: ['ignore', 'ignore', 'ignore'] });
+  for (let i = 0; i < runs; i++) {
+    // Alternate which side goes first, so neither always inherits the other's dirty pages.
+    if (i % 2 === 0) {
+      a.push(measureDbshift(sample, scratch));
+      b.push(measureFloor(sample, scratch));
+    } else {
+      b.push(measureFloor(sample, scratch));
+      a.push(measureDbshift(sample, scratch));
+    }
+    process.stderr.write(`bench: ${reports} reports, run ${i + 1}/${runs}: dbshift ${seconds(a.at(-1).ms)} s, floor ${seconds(b.at(-1).ms)} s\n`);
+  }
+  const rows = Math.ceil(reports / 4) + reports;
+  results.push({
+    reports,
+    bytes: fs.statSync(sample).size,
+    dbshift: stats(a.map((r) => r.ms)),
+    floor: stats(b.map((r) => r.ms)),
+    cp: median(b.map((r) => r.cpMs)),
+    sql: median(b.map((r) => r.sqlMs)),
+    ratio: stats(a.map((r, i) => r.ms / b[i].ms)),
+    transformRatio: stats(a.map((r, i) => r.steps.transform / b[i].sqlMs)),
+    steps: Object.fromEntries(STEPS.map((s) => [s, median(a.map((r) => r.steps[s] ?? 0))])),
+    rssMib: median(a.map((r) => r.rssKib)) / 1024,
+    rowsPerSecond: rows / (median(a.map((r) => r.ms)) / 1000),
+  });
+}
+
+const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+const table = [
+  `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench -- --reports ${sizes.join(',')} --runs ${runs} --report-kib ${reportKib}\` (medians of ${runs} alternating runs; node ${process.versions.node}).`,
+  '',
+  '| reports | file | dbshift migrate | floor (cp + SQL) | ratio min / median / max | transform / floor SQL | peak RSS | rows/s |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...results.map(
+    (r) =>
+      `| ${r.reports.toLocaleString('en-US')} | ${mib(r.bytes)} | ${seconds(r.dbshift.median)} s | ${seconds(r.floor.median)} s (${seconds(r.cp)} + ${seconds(r.sql)}) | ${r.ratio.min.toFixed(2)} / ${r.ratio.median.toFixed(2)} / ${r.ratio.max.toFixed(2)} | ${r.transformRatio.median.toFixed(2)} | ${r.rssMib.toFixed(0)} MiB | ${Math.round(r.rowsPerSecond).toLocaleString('en-US')} |`,
+  ),
+  '',
+  '| reports | ' + STEPS.join(' | ') + ' |',
+  '| ---: | ' + STEPS.map(() => '---:').join(' | ') + ' |',
+  ...results.map((r) => `| ${r.reports.toLocaleString('en-US')} | ${STEPS.map((s) => `${seconds(r.steps[s])} s`).join(' | ')} |`),
+  '',
+  `![step times by size](${path.basename(chartFile)})`,
+].join('\n');
+
+console.log(table);
+writeChart(results, chartFile);
+const start = '<!-- bench:start -->';
+const end = '<!-- bench:end -->';
+const existing = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : `# Performance\n\n${start}\n${end}\n`;
+const updated = existing.includes(start)
+  ? existing.slice(0, existing.indexOf(start) + start.length) + '\n' + table + '\n' + existing.slice(existing.indexOf(end))
+  : `${existing}\n${start}\n${table}\n${end}\n`;
+fs.mkdirSync(path.dirname(outFile), { recursive: true });
+fs.writeFileSync(outFile, updated);
+process.stderr.write(`bench: wrote ${path.relative(process.cwd(), outFile)} and ${path.relative(process.cwd(), chartFile)}\n`);
+
+/** Stacked bars: one per size, one colour per step, seconds on the y axis. */
+function writeChart(rows, file) {
+  const colours = ['#4e79a7', '#a0cbe8', '#f28e2b', '#ffbe7d', '#59a14f', '#8cd17d', '#b6992d'];
+  const width = 640;
+  const height = 360;
+  const left = 60;
+  const bottom = 40;
+  const top = 20;
+  const barWidth = Math.min(120, (width - left - 180) / rows.length - 20);
+  const maxSeconds = Math.max(...rows.map((r) => STEPS.reduce((s, k) => s + r.steps[k], 0) / 1000), 0.001);
+  const y = (s) => height - bottom - (s / maxSeconds) * (height - bottom - top);
+  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`];
+  parts.push(`<line x1="${left}" y1="${y(0)}" x2="${width - 180}" y2="${y(0)}" stroke="#333"/>`);
+  for (let t = 0; t <= 4; t++) {
+    const s = (maxSeconds * t) / 4;
+    parts.push(`<text x="${left - 8}" y="${y(s) + 4}" text-anchor="end">${s.toFixed(1)} s</text><line x1="${left}" y1="${y(s)}" x2="${width - 180}" y2="${y(s)}" stroke="#ddd"/>`);
+  }
+  rows.forEach((r, i) => {
+    const x = left + 20 + i * (barWidth + 20);
+    let acc = 0;
+    STEPS.forEach((step, j) => {
+      const s = r.steps[step] / 1000;
+      parts.push(`<rect x="${x}" y="${y(acc + s)}" width="${barWidth}" height="${y(acc) - y(acc + s)}" fill="${colours[j]}"><title>${step}: ${s.toFixed(2)} s</title></rect>`);
+      acc += s;
+    });
+    parts.push(`<text x="${x + barWidth / 2}" y="${height - bottom + 16}" text-anchor="middle">${r.reports.toLocaleString('en-US')} reports</text>`);
+  });
+  STEPS.forEach((step, j) => {
+    parts.push(`<rect x="${width - 160}" y="${top + j * 20}" width="12" height="12" fill="${colours[j]}"/><text x="${width - 142}" y="${top + j * 20 + 10}">${step}</text>`);
+  });
+  parts.push('</svg>');
+  fs.writeFileSync(file, parts.join('\n') + '\n');
+}
