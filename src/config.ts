@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { UsageError } from './errors.js';
+import { ConfigError } from './errors.js';
 
 /** Everything the core needs from the outside world, read once at the edge (cli/main.ts). */
 export interface Config {
@@ -42,7 +42,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
   const timeout = nonEmpty(env.DBSHIFT_BUSY_TIMEOUT_MS);
   const busyTimeoutMs = timeout === undefined ? DEFAULTS.busyTimeoutMs : Number(timeout);
   if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
-    throw new UsageError('bad-env', `DBSHIFT_BUSY_TIMEOUT_MS must be a whole number of milliseconds, got "${timeout}".`);
+    throw new ConfigError('bad-env', `DBSHIFT_BUSY_TIMEOUT_MS must be a whole number of milliseconds, got "${timeout}".`);
   }
   return {
     secretKey: nonEmpty(env.SECRET_KEY),

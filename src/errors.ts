@@ -112,6 +112,12 @@ export function toToolError(error: unknown, path?: string): ToolError {
       cause: error,
     });
   }
+  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN')) {
+    return new InputError('cannot-open', `SQLite cannot open${where}: ${message}`, {
+      hint: 'Check permissions: reading a WAL-mode database needs write access to its directory (for the -shm file).',
+      cause: error,
+    });
+  }
   if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT')) {
     return new InputError('not-a-database', `Not a valid SQLite database${where}: ${message}`, {
       hint: 'Check the path; restore the file from a backup if it is damaged.',

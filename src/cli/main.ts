@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import dotenv from 'dotenv';
 import { createRequire } from 'node:module';
-import { ExitCode, toToolError, UsageError } from '../errors.js';
+import { ExitCode, toToolError } from '../errors.js';
 import { registerBackup } from './commands/backup.js';
 import { registerBackups } from './commands/backups.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -60,9 +60,14 @@ async function main(argv: string[]): Promise<number> {
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
     const toolError = toToolError(error);
+    if (argv.includes('--json')) {
+      // Even a failure outside a run (e.g. bad configuration) keeps the one-JSON-object promise.
+      const { code, message, hint, exitCode } = toolError;
+      io.stdout.write(`${JSON.stringify({ ok: false, status: 'failed', error: { code, message, ...(hint ? { hint } : {}), exitCode } }, null, 2)}\n`);
+    }
     io.stderr.write(`dbshift: ${toolError.message}\n${toolError.hint ? `Next: ${toolError.hint}\n` : ''}`);
     if (toolError.exitCode === ExitCode.internal && error instanceof Error) io.stderr.write(`${error.stack}\n`);
-    return toolError instanceof UsageError ? ExitCode.usage : toolError.exitCode;
+    return toolError.exitCode;
   }
 }
 

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DataError, InputError, toToolError } from '../errors.js';
 import { writeFileExclusive } from './create.js';
+import { yieldToEventLoop } from '../yield.js';
 
 export type ByteProgress = (doneBytes: number, totalBytes: number) => void | Promise<void>;
 
@@ -32,6 +33,7 @@ export async function streamHash(source: string, destFd: number | undefined, onP
       if (destFd !== undefined) writeAll(destFd, chunk);
       done += read;
       await onProgress?.(done, total);
+      await yieldToEventLoop();
     }
     if (destFd !== undefined) fs.fsyncSync(destFd);
     return hash.digest('hex');

@@ -51,3 +51,22 @@ export function sizeOf(file: string): number {
 export function exists(file: string): boolean {
   return fs.existsSync(file);
 }
+
+/**
+ * Atomically put `from` at `to`, replacing whatever is there, and make it durable. Callers
+ * preserve the old file first (preserveIntoBackups): rename() is the one step that swaps
+ * them, so a crash leaves either the old or the new file, never neither.
+ */
+export function replaceAtomically(from: string, to: string): void {
+  try {
+    fsyncPath(from);
+  } catch (error) {
+    throw toToolError(error, from);
+  }
+  try {
+    fs.renameSync(from, to);
+    fsyncDirectory(path.dirname(to));
+  } catch (error) {
+    throw toToolError(error, to);
+  }
+}

@@ -95,9 +95,6 @@ export function tableCounts(before: Record<string, number>, after: Record<string
   return Object.fromEntries(names.map((n) => [n, { before: before[n] ?? null, after: after[n] ?? null }]));
 }
 
-/** Between chunks of synchronous SQLite work: let timers (the spinner) and signal handlers run. */
-export function yieldToEventLoop(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+export { yieldToEventLoop } from '../yield.js';
 
 export type { StepName };

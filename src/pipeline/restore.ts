@@ -4,9 +4,9 @@ import type { Config } from '../config.js';
 import { DataError, InputError, toToolError } from '../errors.js';
 import { readChecksumFile, streamHash } from '../files/checksum.js';
 import { ensureDirectory, openExclusive, tempPathBeside } from '../files/create.js';
-import { renameIntoPlace } from '../files/durable.js';
+import { replaceAtomically } from '../files/durable.js';
 import { acquireInstanceLock } from '../files/lock.js';
-import { moveAsideIntoBackups } from '../files/move-aside.js';
+import { preserveIntoBackups } from '../files/move-aside.js';
 import { removeLeftovers } from '../files/leftovers.js';
 import { BACKUP_NAME_PATTERN } from '../files/names.js';
 import { healthRecordsV5 } from '../plans/health-records-v5/index.js';
@@ -18,6 +18,7 @@ import { compareBackupNames } from './list-backups.js';
 import { runSteps, type Step } from './run.js';
 import { removeDatabaseFiles } from './steps/snapshot.js';
 import type { RunResult } from './types.js';
+import { yieldToEventLoop } from '../yield.js';
 
 export interface RestoreTargets {
   /** The backup to restore; default: the newest in the backup directory. */
@@ -88,11 +89,12 @@ export async function restore(config: Config, targets: RestoreTargets, options: 
           live.close();
         }
       }
+      await yieldToEventLoop();
       ctx.checkpoint('restore-before-move-aside');
-      const replaced = moveAsideIntoBackups(target, ensureDirectory(config.backupDir), ctx.now());
-      if (replaced) ctx.notices.push(`The previous ${target} was moved to ${replaced}.`);
+      const replaced = preserveIntoBackups(target, ensureDirectory(config.backupDir), ctx.now());
+      if (replaced) ctx.notices.push(`The previous ${target} was kept as ${replaced}.`);
       try {
-        renameIntoPlace(temp, target);
+        replaceAtomically(temp, target);
       } catch (error) {
         const failure = toToolError(error, target);
         failure.dataState = `${replaced ? `The previous target was moved to ${replaced}; ` : ''}the backup is not in place yet. Run restore again.`;
@@ -111,8 +113,18 @@ export async function restore(config: Config, targets: RestoreTargets, options: 
 }
 
 function newestBackup(backupDir: string): string {
-  const names = fs.existsSync(backupDir) ? fs.readdirSync(backupDir).filter((n) => BACKUP_NAME_PATTERN.test(n)) : [];
+  // Only backups with their checksum file count: one without is incomplete or unverifiable.
+  const names = fs.existsSync(backupDir)
+    ? fs.readdirSync(backupDir).filter((n) => BACKUP_NAME_PATTERN.test(n) && fs.existsSync(path.join(backupDir, `${n}.sha256`)))
+    : [];
   const newest = names.sort(compareBackupNames).at(-1);
+  const unverifiable = fs.existsSync(backupDir) && fs.readdirSync(backupDir).some((n) => BACKUP_NAME_PATTERN.test(n));
+  if (!newest && unverifiable) {
+    throw new DataError('checksum-missing', `No backup in ${backupDir} has its .sha256 file; none can be trusted.`, {
+      hint: 'Name a backup explicitly only if you have verified it by other means.',
+      dataState: TARGET_UNTOUCHED,
+    });
+  }
   if (!newest) {
     throw new InputError('no-backups', `No backups in ${backupDir}.`, {
       hint: 'Name one explicitly: dbshift restore path/to/health_records_backup_YYYYMMDD_HHMMSS.db',

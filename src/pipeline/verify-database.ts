@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Config } from '../config.js';
-import { InputError } from '../errors.js';
+import { ConfigError, InputError } from '../errors.js';
 import { verifyChecksum } from '../files/checksum.js';
 import { checksumPathFor } from '../files/checksum.js';
 import { healthRecordsV5 } from '../plans/health-records-v5/index.js';
@@ -56,7 +56,10 @@ export async function verifyDatabase(config: Config, targets: VerifyTargets, opt
       ctx.inspection = inspection;
       const key = unit.checkSecretKey?.(db, config.secretKey);
       if (key && key.opened < key.sampled) {
-        ctx.checks.push({ name: 'SECRET_KEY opens encrypted values', ok: false, detail: `${key.opened} of ${key.sampled} sampled values decrypt` });
+        throw new ConfigError('secret-key-wrong', `SECRET_KEY opens ${key.opened} of ${key.sampled} sampled encrypted values of ${targets.database}.`, {
+          hint: 'Use the production SECRET_KEY: the app could not read its data with this one.',
+          dataState: READ_ONLY,
+        });
       }
       if (targets.against) db.prepare('ATTACH DATABASE ? AS baseline').run(targets.against);
       const result = await verifyMigrated(db, unit, {

@@ -1,5 +1,6 @@
 import { DataError } from '../errors.js';
-import { quoteIdent } from '../sqlite/introspect.js';
+import { rowidRanges } from '../sqlite/chunks.js';
+import { countRows } from '../sqlite/introspect.js';
 import type { Db } from '../sqlite/open.js';
 import type { TransformPlan } from './unit.js';
 
@@ -20,19 +21,16 @@ const ROWS_PER_CHUNK = 50_000;
  * Any error rolls back and is rethrown.
  */
 export async function applyPlan(db: Db, plan: TransformPlan, hooks: ApplyHooks = {}): Promise<{ rowsBackfilled: number }> {
-  const totals = plan.backfill.map((b) => bounds(db, b.table));
-  const totalRows = totals.reduce((sum, t) => sum + t.count, 0);
+  const totalRows = plan.backfill.reduce((sum, b) => sum + countRows(db, b.table), 0);
   let doneRows = 0;
   db.exec('BEGIN IMMEDIATE');
   try {
     for (const sql of plan.schema) db.exec(sql);
     hooks.checkpoint?.('transform-schema');
-    for (const [i, backfill] of plan.backfill.entries()) {
-      const { lo, hi } = totals[i] as { lo: number | null; hi: number | null };
-      if (lo === null || hi === null) continue;
+    for (const backfill of plan.backfill) {
       const statement = db.prepare(backfill.sql);
-      for (let start = lo; start <= hi; start += ROWS_PER_CHUNK) {
-        const changes = statement.run({ ...plan.params, lo: start, hi: Math.min(start + ROWS_PER_CHUNK - 1, hi) }).changes;
+      for (const { lo, hi } of rowidRanges(db, backfill.table, ROWS_PER_CHUNK)) {
+        const changes = statement.run({ ...plan.params, lo, hi }).changes;
         doneRows += changes;
         hooks.onRows?.(doneRows, totalRows, backfill.table);
         hooks.checkpoint?.('transform-backfill');
@@ -55,12 +53,4 @@ export async function applyPlan(db: Db, plan: TransformPlan, hooks: ApplyHooks =
     throw error;
   }
   return { rowsBackfilled: doneRows };
-}
-
-function bounds(db: Db, table: string): { lo: number | null; hi: number | null; count: number } {
-  return db.prepare(`SELECT min(rowid) AS lo, max(rowid) AS hi, count(*) AS count FROM ${quoteIdent(table)}`).get() as {
-    lo: number | null;
-    hi: number | null;
-    count: number;
-  };
 }

@@ -1,5 +1,7 @@
 import { listColumns, listSchemaObjects, listTables, primaryKeyColumns, quoteIdent, userVersion } from './introspect.js';
 import type { Db } from './open.js';
+import { rowidRanges } from './chunks.js';
+import { yieldToEventLoop } from '../yield.js';
 
 export interface TableComparison {
   table: string;
@@ -77,18 +79,14 @@ export async function compareWithBaseline(db: Db, baseline: string, fillable: Re
       continue;
     }
     const statement = db.prepare(`SELECT b.rowid AS id FROM ${from} WHERE (b.rowid BETWEEN :lo AND :hi) AND (${where})`);
-    const bounds = db.prepare(`SELECT min(rowid) AS lo, max(rowid) AS hi FROM ${quoteIdent(baseline)}.${quoteIdent(table.name)}`).get() as {
-      lo: number | null;
-      hi: number | null;
-    };
-    if (bounds.lo !== null && bounds.hi !== null) {
-      for (let lo = bounds.lo; lo <= bounds.hi; lo += ROWS_PER_CHUNK) {
-        const hi = Math.min(lo + ROWS_PER_CHUNK - 1, bounds.hi);
-        collect(statement, { lo, hi }, result);
-        doneRows += Math.min(ROWS_PER_CHUNK, before);
-        await onProgress?.(Math.min(doneRows, totalRows), totalRows);
-      }
+    let compared = 0;
+    for (const range of rowidRanges(db, table.name, ROWS_PER_CHUNK, baseline)) {
+      collect(statement, range, result);
+      compared = Math.min(compared + ROWS_PER_CHUNK, before);
+      await onProgress?.(doneRows + compared, totalRows);
+      await yieldToEventLoop();
     }
+    doneRows += before;
   }
   schemaProblems.push(...compareSchemaObjects(db, baseline));
   if (userVersion(db, baseline) !== userVersion(db)) {

@@ -50,19 +50,22 @@ export interface IndexInfo {
   name: string;
   table: string;
   unique: boolean;
+  /** Has a WHERE clause. */
+  partial: boolean;
   columns: string[];
+  sql: string;
 }
 
 export function findIndex(db: Db, name: string): IndexInfo | undefined {
-  const row = db.prepare(`SELECT tbl_name AS tableName FROM sqlite_master WHERE type = 'index' AND name = ?`).get(name) as
-    | { tableName: string }
+  const row = db.prepare(`SELECT tbl_name AS tableName, sql FROM sqlite_master WHERE type = 'index' AND name = ?`).get(name) as
+    | { tableName: string; sql: string | null }
     | undefined;
   if (!row) return undefined;
-  const list = db.prepare(`SELECT "unique" AS isUnique FROM pragma_index_list(?) WHERE name = ?`).get(row.tableName, name) as
-    | { isUnique: number }
+  const list = db.prepare(`SELECT "unique" AS isUnique, partial FROM pragma_index_list(?) WHERE name = ?`).get(row.tableName, name) as
+    | { isUnique: number; partial: number }
     | undefined;
   const columns = (db.prepare(`SELECT name FROM pragma_index_info(?) ORDER BY seqno`).all(name) as Array<{ name: string }>).map((r) => r.name);
-  return { name, table: row.tableName, unique: list?.isUnique === 1, columns };
+  return { name, table: row.tableName, unique: list?.isUnique === 1, partial: list?.partial === 1, columns, sql: row.sql ?? '' };
 }
 
 export function countRows(db: Db, table: string, schema = 'main'): number {

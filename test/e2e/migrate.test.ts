@@ -196,14 +196,29 @@ describe('dbshift migrate, end to end through the CLI', () => {
     expect(sha256(ws.old)).toBe(before);
   });
 
-  it('moves an existing target into backups/ before publishing, never deleting it', () => {
+  it('keeps an existing target in backups/ before publishing, never deleting it', () => {
     const ws = workspace({ reports: 100 });
+    const live = path.join(ws.dir, 'prod.db');
+    fs.renameSync(ws.old, live);
     fs.writeFileSync(ws.target, 'an older file the operator left here');
-    const run = dbshift(['migrate'], { cwd: ws.dir, env: ws.env });
+    const run = dbshift(['migrate'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live } });
     expect(run.code, run.stdout).toBe(0);
     const replaced = listDir(ws.backups).find((n) => /^health_records_replaced_\d{8}_\d{6}\.db$/.test(n));
     expect(replaced).toBeDefined();
     expect(fs.readFileSync(path.join(ws.backups, replaced!), 'utf8')).toBe('an older file the operator left here');
+  });
+
+  it('refuses (75) when the live target changed after the operator copied it to health_records_old.db', () => {
+    const ws = workspace({ reports: 100 });
+    fs.copyFileSync(ws.old, ws.target);
+    // Identical copy: fine. Then the app writes to the live file after the copy.
+    expect(dbshift(['plan'], { cwd: ws.dir, env: ws.env }).code).toBe(0);
+    execSql(ws.target, `INSERT INTO user (vorname, nachname, username, email) VALUES ('Late', 'Write', 'late', 'late@example.org')`);
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: ws.env });
+    expect(run.code).toBe(75);
+    expect(json<Result>(run).error?.code).toBe('target-changed-after-copy');
+    expect(query<{ n: number }>(ws.target, `SELECT count(*) AS n FROM user WHERE username = 'late'`)[0]?.n).toBe(1);
+    expect(fs.existsSync(ws.backups)).toBe(false);
   });
 
   it('refuses to publish over a target with a non-empty -wal beside it (75)', () => {

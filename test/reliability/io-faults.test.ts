@@ -33,7 +33,7 @@ const cases: FaultCase[] = [
   { label: 'I/O error at the backup', pause: 'before-backup', syscall: 'fsync', errno: 'EIO', paths: partialBackupNames },
   { label: 'disk full in the transform', pause: 'before-transform', syscall: 'pwrite64', errno: 'ENOSPC', paths: (ws) => [path.join(ws.instance, WORK)] },
   { label: 'I/O error at publish (fsync of the migrated file)', pause: 'before-publish', syscall: 'fsync', errno: 'EIO', paths: (ws) => [path.join(ws.instance, WORK)] },
-  { label: 'disk full at publish (the rename)', pause: 'publish-before-rename', syscall: 'link', errno: 'ENOSPC', paths: (ws) => [ws.target] },
+  { label: 'disk full at publish (the rename)', pause: 'publish-before-rename', syscall: 'rename,renameat,renameat2', errno: 'ENOSPC', paths: (ws) => [path.join(ws.instance, WORK), ws.target] },
 ];
 
 describe('disk full and I/O errors', () => {

@@ -29,7 +29,8 @@ const cases: LinkCase[] = [
   {
     label: 'the replaced file',
     links: (ws) => upcoming('health_records_replaced', '.db').map((n) => path.join(ws.backups, n)),
-    prepare: (ws) => fs.writeFileSync(ws.target, 'an older database'),
+    // An identical copy of the input stands at the target, as in the operator guide's flow.
+    prepare: (ws) => fs.copyFileSync(ws.old, ws.target),
   },
   {
     label: 'the restore temp file',

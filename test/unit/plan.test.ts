@@ -93,6 +93,7 @@ describe('inspectV5', () => {
         presentColumns: ALL_V5_COLUMNS,
         hasTaskLog: true,
         presentIndexes: ['ix_task_log_health_record_id', 'idx_report_unique_identifier'],
+        identifierIndexSql: CREATE_IDENTIFIER_INDEX,
         unfilledRows: 0,
       });
     } finally {

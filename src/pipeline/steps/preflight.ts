@@ -9,6 +9,7 @@ import type { Warning } from '../../plans/unit.js';
 import type { RunContext } from '../context.js';
 import type { Step } from '../run.js';
 import { foreignKeyWarnings } from '../verification.js';
+import { assertTargetQuiet } from './publish.js';
 import type { SpaceNeed } from '../types.js';
 
 const NOTHING_CHANGED = 'Nothing was changed.';
@@ -29,6 +30,7 @@ export const preflightStep: Step = {
       });
     }
     checkKey(ctx);
+    checkTarget(ctx);
     for (const table of listTables(db)) ctx.countsBefore[table.name] = countRows(db, table.name);
     if (inspection.complete) return { status: 'ok', detail: `schema is ${inspection.state}`, stop: 'nothing-to-do' };
 
@@ -57,8 +59,9 @@ export const preflightStep: Step = {
  * beside it, damage (quick_check), another process holding its write lock.
  */
 export function openSourceForReading(ctx: RunContext): Db {
-  const source = ctx.source;
-  assertSqliteFile(source);
+  assertSqliteFile(ctx.source);
+  // Journals sit beside the real file, not beside a link to it.
+  const source = fs.realpathSync(ctx.source);
   if (hasHotJournal(source)) {
     throw new BusyError('hot-journal', `A hot journal (${source}-journal) sits beside the source: a writer crashed mid-transaction.`, {
       hint: 'Open the database once with the app or `sqlite3` so SQLite rolls the journal back, then run again.',
@@ -77,7 +80,53 @@ export function openSourceForReading(ctx: RunContext): Db {
     });
   }
   assertNotWriteLocked(source, ctx.config.busyTimeoutMs, db);
+  // From here on, a commit by any other process shows up as a new data_version: publish compares.
+  ctx.sourceDataVersion = Number(db.pragma('data_version', { simple: true }));
   return db;
+}
+
+/**
+ * Refuse early what publish would refuse after all the work: a live target. And in the
+ * operator guide's flow (a hand-made copy as input), a target that no longer matches the copy:
+ * the live database changed after it was copied, and publishing would drop those writes.
+ */
+function checkTarget(ctx: RunContext): void {
+  const target = ctx.config.targetDb;
+  if (!fs.existsSync(target)) return;
+  assertTargetQuiet(target, NOTHING_CHANGED);
+  if (ctx.source !== ctx.config.handPreparedDb) return;
+  const differs = sizeOf(target) !== sizeOf(ctx.source) || !fileHeader(target).equals(fileHeader(ctx.source));
+  if (differs && !isCompleteMigration(ctx, target)) {
+    throw new BusyError('target-changed-after-copy', `${target} differs from the copy ${ctx.source}: if it is the live database, it changed after it was copied, and publishing would lose those writes.`, {
+      hint: 'Stop the app, copy the database again, and rerun; better, set SOURCE_DB to the live database and let dbshift take the snapshot. If it is not the live database, move it out of the way.',
+      dataState: NOTHING_CHANGED,
+    });
+  }
+}
+
+/** A target that is already migrated (e.g. an earlier run's result) is no live pre-v5 database. */
+function isCompleteMigration(ctx: RunContext, file: string): boolean {
+  let db: Db | undefined;
+  try {
+    db = openReadonly(file, ctx.config.busyTimeoutMs);
+    ctx.unit.prepare(db);
+    return ctx.unit.inspect(db).complete;
+  } catch {
+    return false;
+  } finally {
+    db?.close();
+  }
+}
+
+function fileHeader(file: string): Buffer {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const header = Buffer.alloc(100);
+    fs.readSync(fd, header, 0, 100, 0);
+    return header;
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 export function requireSecretKey(secretKey: string | undefined): asserts secretKey is string {

@@ -1,10 +1,21 @@
 import fs from 'node:fs';
 import { BusyError, InternalError } from '../../errors.js';
-import { renameIntoPlace } from '../../files/durable.js';
-import { moveAsideIntoBackups } from '../../files/move-aside.js';
+import { replaceAtomically } from '../../files/durable.js';
+import { preserveIntoBackups } from '../../files/move-aside.js';
 import { hasHotJournal, walBytes } from '../../sqlite/checks.js';
 import { removeDatabaseFiles } from './snapshot.js';
 import type { Step } from '../run.js';
+import { yieldToEventLoop } from '../../yield.js';
+
+/** A live -wal or hot journal beside the target would be applied by SQLite to whatever file is put there. */
+export function assertTargetQuiet(target: string, dataState: string): void {
+  if (walBytes(target) > 0 || hasHotJournal(target)) {
+    throw new BusyError('target-live', `${target} has a non-empty -wal or a hot journal beside it: the app may still be running, or it crashed.`, {
+      hint: 'Stop the app. If it is stopped, open the database once with `sqlite3` so SQLite folds the journal in, then run again.',
+      dataState,
+    });
+  }
+}
 
 const NOT_PUBLISHED = 'Nothing was published; the migrated copy was discarded and the backup is kept.';
 
@@ -27,12 +38,7 @@ export const publishStep: Step = {
     }
 
     const target = ctx.config.targetDb;
-    if (walBytes(target) > 0 || hasHotJournal(target)) {
-      throw new BusyError('target-live', `${target} has a non-empty -wal or a hot journal beside it: the app may still be running, or it crashed.`, {
-        hint: 'Stop the app. If it is stopped, open the database once with `sqlite3` so SQLite folds the journal in, then run again.',
-        dataState: NOT_PUBLISHED,
-      });
-    }
+    assertTargetQuiet(target, NOT_PUBLISHED);
     const version = Number(ctx.sourceDb!.pragma('data_version', { simple: true }));
     if (version !== ctx.sourceDataVersion) {
       throw new BusyError('source-changed', `${ctx.source} changed since the snapshot (source changed since snapshot): something still writes to it.`, {
@@ -41,10 +47,12 @@ export const publishStep: Step = {
       });
     }
     ctx.checkpoint('publish-before-move-aside');
-    const replaced = moveAsideIntoBackups(target, ctx.backupDir, ctx.now());
-    if (replaced) ctx.notices.push(`The previous ${target} was moved to ${replaced}.`);
+    const replaced = preserveIntoBackups(target, ctx.backupDir, ctx.now());
+    if (replaced) ctx.notices.push(`The previous ${target} was kept as ${replaced}.`);
+    // The last moment to stop: let a pending Ctrl-C be seen before the one step that publishes.
+    await yieldToEventLoop();
     ctx.checkpoint('publish-before-rename');
-    renameIntoPlace(work, target);
+    replaceAtomically(work, target);
     ctx.checkpoint('publish-after-rename');
 
     if (ctx.source === ctx.config.handPreparedDb) {

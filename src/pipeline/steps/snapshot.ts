@@ -26,8 +26,6 @@ export const snapshotStep: Step = {
     ).catch((error: unknown) => {
       throw toToolError(error, work);
     });
-    // From here on, any commit by another process to the source shows up as a new data_version.
-    ctx.sourceDataVersion = Number(ctx.sourceDb!.pragma('data_version', { simple: true }));
     return { status: 'ok', detail: `${pages.toLocaleString('en-US')} pages` };
   },
 };

@@ -18,7 +18,7 @@ function inspect(db: Parameters<typeof inspectV5>[0]): V5UnitInspection {
 }
 
 /** The HealthSum health-records v5 migration as one self-contained unit. */
-export const healthRecordsV5: MigrationUnit<V5UnitInspection, V5Summary> = {
+export const healthRecordsV5: MigrationUnit<V5UnitInspection, V5Summary | undefined> = {
   name: 'health-records-v5',
   prepare: registerV5Functions,
   inspect,

@@ -1,6 +1,5 @@
 import type { Db } from '../../sqlite/open.js';
 import { findIndex, listColumns } from '../../sqlite/introspect.js';
-import { UTC_FUNCTION } from './functions.js';
 import { IDENTIFIER_INDEX, NEW_COLUMNS, REQUIRED_COLUMNS, TASK_LOG_COLUMNS, TASK_LOG_INDEX, TASK_LOG_TABLE, type NewIndex } from './schema.js';
 
 export type SchemaState = 'pre-v5' | 'partial' | 'v5' | 'unknown';
@@ -15,6 +14,8 @@ export interface V5Inspection {
   presentColumns: string[];
   hasTaskLog: boolean;
   presentIndexes: string[];
+  /** The CREATE INDEX text of a unique-identifier index that already exists, kept verbatim when it is rebuilt. */
+  identifierIndexSql?: string;
   /** Rows whose v5 values still need a backfill (only counted when every v5 object exists). */
   unfilledRows: number;
 }
@@ -44,14 +45,16 @@ export function inspectV5(db: Db): V5Inspection {
     for (const column of TASK_LOG_COLUMNS) if (!columns.has(column)) conflicts.push(`task_log.${column} is missing`);
   }
   const presentIndexes: string[] = [];
+  let identifierIndexSql: string | undefined;
   for (const expected of [TASK_LOG_INDEX, IDENTIFIER_INDEX]) {
     const found = findIndex(db, expected.name);
     if (!found) continue;
     presentIndexes.push(expected.name);
     if (!sameIndex(found, expected)) conflicts.push(`index ${expected.name} exists but is not ${describe(expected)}`);
+    if (expected === IDENTIFIER_INDEX) identifierIndexSql = found.sql;
   }
 
-  const base = { missing, conflicts, presentColumns, hasTaskLog, presentIndexes, unfilledRows: 0 };
+  const base = { missing, conflicts, presentColumns, hasTaskLog, presentIndexes, unfilledRows: 0, ...(identifierIndexSql ? { identifierIndexSql } : {}) };
   if (missing.length > 0 || conflicts.length > 0) return { ...base, state: 'unknown' };
   const objectCount = presentColumns.length + (hasTaskLog ? 1 : 0) + presentIndexes.length;
   if (objectCount === 0) return { ...base, state: 'pre-v5' };
@@ -60,27 +63,24 @@ export function inspectV5(db: Db): V5Inspection {
   return { ...base, unfilledRows, state: unfilledRows === 0 ? 'v5' : 'partial' };
 }
 
-function sameIndex(found: { table: string; unique: boolean; columns: string[] }, expected: NewIndex): boolean {
-  return found.table === expected.table && found.unique === expected.unique && found.columns.join(',') === expected.column;
+function sameIndex(found: { table: string; unique: boolean; partial: boolean; columns: string[] }, expected: NewIndex): boolean {
+  return found.table === expected.table && found.unique === expected.unique && !found.partial && found.columns.join(',') === expected.column;
 }
 
 function describe(index: NewIndex): string {
-  return `${index.unique ? 'a UNIQUE index' : 'an index'} on ${index.table} (${index.column})`;
+  return `${index.unique ? 'a UNIQUE index' : 'an index'} on ${index.table} (${index.column}) without WHERE`;
 }
 
-/** Rows a backfill would still change: a NULL status, a missing identifier, or a missing completion time. */
+/**
+ * Rows a backfill must still fill: a NULL status, or a non-orphaned report without identifier.
+ * Completion times are not counted: once the v5 app runs, its pending rows rightly have none.
+ */
 function countUnfilledRows(db: Db): number {
-  const records = db
-    .prepare(
-      `SELECT count(*) AS n FROM health_record
-       WHERE processing_status IS NULL OR (processing_completed_at IS NULL AND ${UTC_FUNCTION}(timestamp) IS NOT NULL)`,
-    )
-    .get() as { n: number };
+  const records = db.prepare(`SELECT count(*) AS n FROM health_record WHERE processing_status IS NULL`).get() as { n: number };
   const reports = db
     .prepare(
       `SELECT count(*) AS n FROM report
        WHERE generation_status IS NULL
-          OR (generation_completed_at IS NULL AND ${UTC_FUNCTION}(created_at) IS NOT NULL)
           OR (unique_identifier IS NULL AND EXISTS (SELECT 1 FROM health_record hr WHERE hr.id = report.health_record_id))`,
     )
     .get() as { n: number };

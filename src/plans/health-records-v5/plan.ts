@@ -50,7 +50,8 @@ export function planV5(inspection: V5Inspection, context: UnitContext): Transfor
         ].join(', ')} WHERE rowid BETWEEN :lo AND :hi`,
       },
     ],
-    finish: [createIndexSql(IDENTIFIER_INDEX)],
+    // A pre-existing index is rebuilt from its own text, so the schema stays exactly as it was.
+    finish: [inspection.identifierIndexSql ?? createIndexSql(IDENTIFIER_INDEX)],
     params: { run_date: runDateStamp(context.runDate) },
     guards: [
       {

@@ -1,4 +1,6 @@
 import type { Db } from '../../sqlite/open.js';
+import { listColumns } from '../../sqlite/introspect.js';
+import { NEW_COLUMNS } from './schema.js';
 
 export interface V5Summary {
   processingStatus: Record<string, number>;
@@ -14,7 +16,10 @@ function distribution(db: Db, table: string, column: string): Record<string, num
   return Object.fromEntries(rows.map((r) => [r.status, r.n]));
 }
 
-export function summarizeV5(db: Db): V5Summary {
+export function summarizeV5(db: Db): V5Summary | undefined {
+  // Nothing to summarise on a database without the v5 columns (e.g. `verify` on a pre-v5 file).
+  const columns = new Set([...listColumns(db, 'health_record'), ...listColumns(db, 'report')]);
+  if (!NEW_COLUMNS.every((c) => columns.has(c.name))) return undefined;
   const counts = db.prepare(`SELECT count(unique_identifier) AS with_id, count(*) - count(unique_identifier) AS without_id FROM report`).get() as {
     with_id: number;
     without_id: number;

@@ -1,7 +1,7 @@
 import type { Db } from '../../sqlite/open.js';
 import type { Check } from '../unit.js';
 import { inspectV5, type V5Inspection } from './inspect.js';
-import { IDENTIFIER_PATTERN } from './schema.js';
+import { IDENTIFIER_PATTERN, NEW_COLUMNS } from './schema.js';
 import { WARNING_IDS_LIMIT } from './warnings.js';
 
 function failingIds(db: Db, sql: string): { count: number; ids: number[] } {
@@ -24,6 +24,8 @@ export function verifyV5(db: Db, _before: V5Inspection): Check[] {
     ok: after.state === 'v5',
     detail: after.state === 'v5' ? 'all new columns, task_log and both indexes exist' : `state is ${after.state}${problems.length ? `: ${problems.join(', ')}` : `; ${after.unfilledRows} rows not backfilled`}`,
   });
+  // Without the v5 columns, the row-level proofs below cannot even be asked.
+  if (after.presentColumns.length < NEW_COLUMNS.length || after.missing.length > 0) return checks;
 
   db.function('dbshift_identifier_ok', { deterministic: true }, (value: unknown) => (typeof value === 'string' && IDENTIFIER_PATTERN.test(value) ? 1 : 0));
   // Every non-orphaned report: an identifier of the right form whose parts are its own ids.
