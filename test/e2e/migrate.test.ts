@@ -158,6 +158,47 @@ describe('dbshift migrate, end to end through the CLI', () => {
     expect(json<Result>(rerun).schemaState).toBe('partial');
   });
 
+  it('a v5 database in use by the app (pending rows without completion time) is v5: nothing to do, and it verifies', () => {
+    const ws = workspace({ reports: 100 });
+    expect(dbshift(['migrate'], { cwd: ws.dir, env: ws.env }).code).toBe(0);
+    execSql(
+      ws.target,
+      `INSERT INTO health_record (timestamp, user_id, processing_status) VALUES ('2026-11-22 08:00:00.000000', 1, 'pending');
+       INSERT INTO report (health_record_id, report_template_id, created_at, generation_status, unique_identifier)
+         VALUES (last_insert_rowid(), 1, '2026-11-22 08:00:01.000000', 'generating', 'app-made-identifier');`,
+    );
+    const run = dbshift(['migrate', '--source', ws.target, '--json'], { cwd: ws.dir, env: ws.env });
+    expect(json<Result>(run).status).toBe('nothing-to-do');
+    expect(query<{ n: number }>(ws.target, `SELECT count(*) AS n FROM health_record WHERE processing_status = 'pending' AND processing_completed_at IS NULL`)[0]?.n).toBe(1);
+  });
+
+  it('handles sparse and huge row ids (1 and 2^62) without walking the id range', () => {
+    const ws = workspace({ reports: 50 });
+    execSql(ws.old, `CREATE TABLE audit (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO audit VALUES (1, 'a'), (4611686018427387904, 'b');
+      INSERT INTO report (id, health_record_id, report_template_id, created_at) VALUES (4611686018427387903, 1, 1, '2024-01-01 00:00:00.000000');`);
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: ws.env });
+    expect(run.code, run.stdout.slice(0, 1500)).toBe(0);
+    const big = query<{ id: string }>(ws.target, `SELECT unique_identifier AS id FROM report WHERE id = 4611686018427387903`)[0]?.id;
+    expect(big).toMatch(/-4611686018427387903$/);
+  }, 30_000);
+
+  it('completes a partial database whose identifier index is spelled its own way, keeping that spelling', () => {
+    const ws = workspace({ reports: 50 });
+    execSql(ws.old, `ALTER TABLE report ADD COLUMN unique_identifier VARCHAR(255); CREATE UNIQUE INDEX "idx_report_unique_identifier" ON "report" ("unique_identifier");`);
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: ws.env });
+    expect(run.code, run.stdout.slice(0, 1500)).toBe(0);
+    expect(query<{ sql: string }>(ws.target, `SELECT sql FROM sqlite_master WHERE name = 'idx_report_unique_identifier'`)[0]?.sql).toBe(
+      'CREATE UNIQUE INDEX "idx_report_unique_identifier" ON "report" ("unique_identifier")',
+    );
+  });
+
+  it('verify on a database that was never migrated says so with 65', () => {
+    const ws = workspace({ reports: 50 });
+    const run = dbshift(['verify', ws.old, '--json'], { cwd: ws.dir, env: ws.env });
+    expect(run.code).toBe(65);
+    expect(run.stdout).toContain('state is pre-v5');
+  });
+
   it('with --strict, any warning is fatal before anything is written', () => {
     const ws = workspace({ reports: 400, messy: true });
     const run = dbshift(['migrate', '--strict'], { cwd: ws.dir, env: ws.env });

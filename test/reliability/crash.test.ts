@@ -63,6 +63,8 @@ describe('a crash (SIGKILL) at any point', () => {
     expect(crashed.signal, `did not crash at ${point}: ${crashed.stdout}`).toBe('SIGKILL');
 
     expect(sha256(source)).toBe(sourceHash);
+    // A database stood at the target before: at no moment is there none.
+    expect(fs.existsSync(ws.target)).toBe(true);
     if (fs.existsSync(ws.target)) {
       if (sha256(ws.target) !== sha256(oldTarget)) {
         // Not the old file: then it must be the complete, verified migration.
@@ -89,9 +91,9 @@ describe('a crash (SIGKILL) at any point', () => {
 });
 
 describe('Ctrl-C', () => {
-  it('during the transform: exit 130, nothing published, lock released, temp files removed', async () => {
+  it.each(['backup-bytes', 'transform-backfill', 'verify-rows', 'before-publish'])('at %s: exit 130, nothing published, lock released, temp files removed', async (point) => {
     const { ws, oldTarget, env } = setUp();
-    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...env, DBSHIFT_FAULT: 'pause@transform-backfill' } });
+    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...env, DBSHIFT_FAULT: `pause@${point}` } });
     const finished = collect(child);
     await waitUntilStopped(child.pid!);
     expect(listDir(ws.instance).some((n) => n.includes('.dbshift-tmp'))).toBe(true);
