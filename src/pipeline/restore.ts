@@ -17,6 +17,7 @@ import { finishRun } from './finish.js';
 import { compareBackupNames } from './list-backups.js';
 import { runSteps, type Step } from './run.js';
 import { removeDatabaseFiles } from './steps/snapshot.js';
+import { keepOwner } from './steps/publish.js';
 import type { RunResult } from './types.js';
 import { yieldToEventLoop } from '../yield.js';
 
@@ -90,6 +91,7 @@ export async function restore(config: Config, targets: RestoreTargets, options: 
         }
       }
       await yieldToEventLoop();
+      if (fs.existsSync(target)) keepOwner(target, temp, ctx.notices);
       ctx.checkpoint('restore-before-move-aside');
       const replaced = preserveIntoBackups(target, ensureDirectory(config.backupDir), ctx.now());
       if (replaced) ctx.notices.push(`The previous ${target} was kept as ${replaced}.`);

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dbshift, json, ROOT, TEST_KEY } from '../support/cli.js';
-import { listDir, modes, workspace } from '../support/fixtures.js';
+import { listDir, makeSample, modes, workspace } from '../support/fixtures.js';
 import { CANARY_PATIENT_NAME } from '../../src/sample/words.js';
 
 const WRAPPER = path.join(ROOT, 'scripts/migrate_db_with_env.sh');
@@ -26,6 +26,21 @@ describe('what the operator sees and keeps', () => {
     } finally {
       process.umask(previous);
     }
+  });
+
+  it('the published file keeps the source\'s owner, so the app can open it (when run as root)', () => {
+    const ws = workspace({ withSample: false });
+    const live = path.join(ws.dir, 'prod', 'health_records.db');
+    fs.mkdirSync(path.dirname(live));
+    makeSample(ws, live, { reports: 50 });
+    const asRoot = process.getuid?.() === 0;
+    // nobody:nogroup stands in for the app's user.
+    if (asRoot) fs.chownSync(live, 65534, 65534);
+    const run = dbshift(['migrate'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live } });
+    expect(run.code, run.stdout).toBe(0);
+    const published = fs.statSync(ws.target);
+    expect([published.uid, published.gid]).toEqual(asRoot ? [65534, 65534] : [process.getuid!(), process.getgid!()]);
+    expect((published.mode & 0o777).toString(8)).toBe('600');
   });
 
   it('never prints SECRET_KEY or a patient value, on success or failure, in text, JSON or the record', () => {

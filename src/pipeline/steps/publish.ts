@@ -7,6 +7,20 @@ import { removeDatabaseFiles } from './snapshot.js';
 import type { Step } from '../run.js';
 import { yieldToEventLoop } from '../../yield.js';
 
+/**
+ * The app must be able to open what is published. Run as root (common in maintenance scripts),
+ * dbshift would otherwise hand the app a root-owned 0600 file; so the published file takes the
+ * source's owner and group. The mode stays 0600.
+ */
+export function keepOwner(like: string, file: string, notices: string[]): void {
+  if (process.getuid?.() !== 0) return;
+  const { uid, gid } = fs.statSync(like);
+  const current = fs.statSync(file);
+  if (current.uid === uid && current.gid === gid) return;
+  fs.chownSync(file, uid, gid);
+  notices.push(`The published file is owned by uid ${uid}, gid ${gid}, like ${like}.`);
+}
+
 /** A live -wal or hot journal beside the target would be applied by SQLite to whatever file is put there. */
 export function assertTargetQuiet(target: string, dataState: string): void {
   if (walBytes(target) > 0 || hasHotJournal(target)) {
@@ -46,6 +60,7 @@ export const publishStep: Step = {
         dataState: NOT_PUBLISHED,
       });
     }
+    keepOwner(ctx.source, work, ctx.notices);
     ctx.checkpoint('publish-before-move-aside');
     const replaced = preserveIntoBackups(target, ctx.backupDir, ctx.now());
     if (replaced) ctx.notices.push(`The previous ${target} was kept as ${replaced}.`);
