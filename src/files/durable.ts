@@ -21,19 +21,25 @@ export function fsyncDirectory(dir: string): void {
 }
 
 /**
- * Atomically move `from` to `to` in the same directory and make it durable. Refuses to replace
- * an existing file at `to`: callers that replace something move it aside first.
+ * Atomically put `from` (in the same directory) at `to` and make it durable: fsync the file,
+ * swap the name, fsync the directory.
+ * - `new-name`: `to` must not exist; link() fails with EEXIST where rename() would replace.
+ * - `replace`: `to` is replaced in one rename(); callers keep the old file first
+ *   (preserveIntoBackups), so a crash leaves either the old or the new file, never neither.
  */
-export function renameIntoPlace(from: string, to: string): void {
+export function publishFile(from: string, to: string, mode: 'new-name' | 'replace'): void {
   try {
     fsyncPath(from);
   } catch (error) {
     throw toToolError(error, from);
   }
   try {
-    // link() fails with EEXIST instead of silently replacing, which rename() would do.
-    fs.linkSync(from, to);
-    fs.unlinkSync(from);
+    if (mode === 'replace') {
+      fs.renameSync(from, to);
+    } else {
+      fs.linkSync(from, to);
+      fs.unlinkSync(from);
+    }
     fsyncDirectory(path.dirname(to));
   } catch (error) {
     throw toToolError(error, to);
@@ -45,28 +51,5 @@ export function sizeOf(file: string): number {
     return fs.statSync(file).size;
   } catch {
     return 0;
-  }
-}
-
-export function exists(file: string): boolean {
-  return fs.existsSync(file);
-}
-
-/**
- * Atomically put `from` at `to`, replacing whatever is there, and make it durable. Callers
- * preserve the old file first (preserveIntoBackups): rename() is the one step that swaps
- * them, so a crash leaves either the old or the new file, never neither.
- */
-export function replaceAtomically(from: string, to: string): void {
-  try {
-    fsyncPath(from);
-  } catch (error) {
-    throw toToolError(error, from);
-  }
-  try {
-    fs.renameSync(from, to);
-    fsyncDirectory(path.dirname(to));
-  } catch (error) {
-    throw toToolError(error, to);
   }
 }

@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import { DataError, InputError, toToolError } from '../errors.js';
 import { readChecksumFile, streamHash } from '../files/checksum.js';
 import { ensureDirectory, openExclusive, tempPathBeside } from '../files/create.js';
-import { replaceAtomically } from '../files/durable.js';
+import { publishFile } from '../files/durable.js';
 import { acquireInstanceLock } from '../files/lock.js';
 import { preserveIntoBackups } from '../files/move-aside.js';
 import { removeLeftovers } from '../files/leftovers.js';
@@ -96,7 +96,7 @@ export async function restore(config: Config, targets: RestoreTargets, options: 
       const replaced = preserveIntoBackups(target, ensureDirectory(config.backupDir), ctx.now());
       if (replaced) ctx.notices.push(`The previous ${target} was kept as ${replaced}.`);
       try {
-        replaceAtomically(temp, target);
+        publishFile(temp, target, 'replace');
       } catch (error) {
         const failure = toToolError(error, target);
         failure.dataState = `${replaced ? `The previous target was moved to ${replaced}; ` : ''}the backup is not in place yet. Run restore again.`;

@@ -74,7 +74,7 @@ describe('a symlink where an output file would go', () => {
   it('a regular file at a backup name is never overwritten: the next name is used', () => {
     const ws = workspace({ reports: 60 });
     fs.mkdirSync(ws.backups);
-    const squatters = upcoming('health_records_backup', '.db', 3).map((n) => path.join(ws.backups, n));
+    const squatters = upcoming('health_records_backup', '.db', 30).map((n) => path.join(ws.backups, n));
     for (const file of squatters) fs.writeFileSync(file, 'not ours');
     const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: ws.env });
     expect(run.code, run.stdout).toBe(0);

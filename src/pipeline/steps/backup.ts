@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { IoError, toToolError } from '../../errors.js';
 import { openExclusive, tempPathBeside } from '../../files/create.js';
-import { renameIntoPlace } from '../../files/durable.js';
+import { publishFile } from '../../files/durable.js';
 import { sha256File, streamHash, writeChecksumFile } from '../../files/checksum.js';
 import { BACKUP_PREFIX, freeStampedPath } from '../../files/names.js';
 import type { RunContext } from '../context.js';
@@ -51,7 +51,7 @@ export async function createVerifiedBackup(ctx: RunContext, write: (partial: str
   } catch (error) {
     throw toToolError(error, partial);
   }
-  renameIntoPlace(partial, final);
+  publishFile(partial, final, 'new-name');
   ctx.checkpoint('backup-renamed');
   writeChecksumFile(final, sha256);
   const reread = await sha256File(final);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import { BusyError, InternalError } from '../../errors.js';
-import { replaceAtomically } from '../../files/durable.js';
+import { publishFile } from '../../files/durable.js';
 import { preserveIntoBackups } from '../../files/move-aside.js';
 import { hasHotJournal, walBytes } from '../../sqlite/checks.js';
 import { removeDatabaseFiles } from './snapshot.js';
@@ -67,7 +67,7 @@ export const publishStep: Step = {
     // The last moment to stop: let a pending Ctrl-C be seen before the one step that publishes.
     await yieldToEventLoop();
     ctx.checkpoint('publish-before-rename');
-    replaceAtomically(work, target);
+    publishFile(work, target, 'replace');
     ctx.checkpoint('publish-after-rename');
 
     if (ctx.source === ctx.config.handPreparedDb) {
