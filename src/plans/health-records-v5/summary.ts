@@ -1,6 +1,6 @@
 import type { Db } from '../../sqlite/open.js';
 import { listColumns } from '../../sqlite/introspect.js';
-import { NEW_COLUMNS } from './schema.js';
+import { GENERATION_STATUSES, NEW_COLUMNS, PROCESSING_STATUSES } from './schema.js';
 
 export interface V5Summary {
   processingStatus: Record<string, number>;
@@ -8,12 +8,13 @@ export interface V5Summary {
   identifiers: { with: number; without: number; samples: string[] };
 }
 
-function distribution(db: Db, table: string, column: string): Record<string, number> {
+/** Every status of the spec (0 when absent), then anything unexpected the data holds. */
+function distribution(db: Db, table: string, column: string, known: readonly string[]): Record<string, number> {
   const rows = db.prepare(`SELECT coalesce(${column}, 'NULL') AS status, count(*) AS n FROM ${table} GROUP BY 1 ORDER BY 2 DESC`).all() as Array<{
     status: string;
     n: number;
   }>;
-  return Object.fromEntries(rows.map((r) => [r.status, r.n]));
+  return { ...Object.fromEntries(known.map((status) => [status, 0])), ...Object.fromEntries(rows.map((r) => [r.status, r.n])) };
 }
 
 export function summarizeV5(db: Db): V5Summary | undefined {
@@ -28,8 +29,8 @@ export function summarizeV5(db: Db): V5Summary | undefined {
     (r) => r.id,
   );
   return {
-    processingStatus: distribution(db, 'health_record', 'processing_status'),
-    generationStatus: distribution(db, 'report', 'generation_status'),
+    processingStatus: distribution(db, 'health_record', 'processing_status', PROCESSING_STATUSES),
+    generationStatus: distribution(db, 'report', 'generation_status', GENERATION_STATUSES),
     identifiers: { with: counts.with_id, without: counts.without_id, samples },
   };
 }
