@@ -10,10 +10,11 @@ export type ByteProgress = (doneBytes: number, totalBytes: number) => void | Pro
 const CHUNK = 8 * 1024 * 1024;
 
 /**
- * Read `source` once, hash it and, when `destFd` is given, write the same bytes there.
- * Yields to the event loop between chunks so that progress renders and Ctrl-C is seen.
+ * Read `source` once, hash it and, when `destFd` is given, write the same bytes there (fsynced
+ * unless `fsyncDest` is false). Yields to the event loop between chunks so that progress
+ * renders and Ctrl-C is seen.
  */
-export async function streamHash(source: string, destFd: number | undefined, onProgress?: ByteProgress): Promise<string> {
+export async function streamHash(source: string, destFd: number | undefined, onProgress?: ByteProgress, fsyncDest = true): Promise<string> {
   const hash = crypto.createHash('sha256');
   const buffer = Buffer.allocUnsafe(CHUNK);
   let fd: number;
@@ -35,7 +36,7 @@ export async function streamHash(source: string, destFd: number | undefined, onP
       await onProgress?.(done, total);
       await yieldToEventLoop();
     }
-    if (destFd !== undefined) fs.fsyncSync(destFd);
+    if (destFd !== undefined && fsyncDest) fs.fsyncSync(destFd);
     return hash.digest('hex');
   } finally {
     fs.closeSync(fd);

@@ -9,6 +9,11 @@ import { freeStampedPath, REPLACED_PREFIX } from './names.js';
 export const COMPANION_SUFFIXES = ['', '-wal', '-shm', '-journal'] as const;
 const SIDE_FILES = ['-wal', '-shm', '-journal'] as const;
 
+/** Remove a file dbshift created and did not publish, with any journal SQLite made beside it. */
+export function removeDatabaseFiles(file: string): void {
+  for (const suffix of COMPANION_SUFFIXES) fs.rmSync(file + suffix, { force: true });
+}
+
 /**
  * Nothing is ever deleted: before a database is replaced, a copy of it goes into the backup
  * directory as health_records_replaced_<stamp>.db. The main file is hard-linked (copied

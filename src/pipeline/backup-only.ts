@@ -6,7 +6,8 @@ import { snapshotDatabase } from '../sqlite/snapshot.js';
 import { createContext, type RunOptions } from './context.js';
 import { finishRun } from './finish.js';
 import { runSteps, type Step } from './run.js';
-import { createVerifiedBackup } from './steps/backup.js';
+import { finishBackup, reserveBackup } from './steps/backup.js';
+import { toToolError } from '../errors.js';
 import { lockStep } from './steps/lock.js';
 import { openSourceForReading } from './steps/preflight.js';
 import type { RunResult } from './types.js';
@@ -25,16 +26,20 @@ export async function backupOnly(config: Config, options: RunOptions = {}): Prom
   const backup: Step = {
     name: 'backup',
     async run() {
-      ctx.backup = await createVerifiedBackup(ctx, async (partial) => {
-        createEmptyExclusive(partial);
+      const { partial, final } = reserveBackup(ctx);
+      createEmptyExclusive(partial);
+      try {
         await snapshotDatabase(
           ctx.sourceDb!,
           partial,
           (done, total) => ctx.emit({ step: 'backup', phase: 'progress', done, total, unit: 'pages' }),
           () => ctx.checkpoint('backup-pages'),
         );
-        return sha256File(partial);
-      });
+      } catch (error) {
+        throw toToolError(error, partial);
+      }
+      // Hashed from what lies on disk after SQLite wrote and fsynced it: the read-back check.
+      ctx.backup = finishBackup(ctx, partial, final, await sha256File(partial));
       return { status: 'ok', detail: ctx.backup.path };
     },
   };

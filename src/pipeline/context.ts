@@ -41,6 +41,8 @@ export interface RunContext {
   spaceNeeded: SpaceNeed[];
 
   lock?: InstanceLock;
+  /** The snapshot: the backup's partial file, and the name it gets once hashed. */
+  snapshot?: { partial: string; final: string };
   /** Where the JSON record goes, chosen (and checked) when the lock is taken. */
   reportPath?: string;
   workFile?: string;

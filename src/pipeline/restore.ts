@@ -16,7 +16,7 @@ import { createContext, type RunOptions } from './context.js';
 import { finishRun } from './finish.js';
 import { compareBackupNames } from './list-backups.js';
 import { runSteps, type Step } from './run.js';
-import { removeDatabaseFiles } from './steps/snapshot.js';
+import { removeDatabaseFiles } from '../files/move-aside.js';
 import { keepOwner } from './steps/publish.js';
 import type { RunResult } from './types.js';
 import { yieldToEventLoop } from '../yield.js';

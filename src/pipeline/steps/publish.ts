@@ -3,7 +3,7 @@ import { BusyError, InternalError } from '../../errors.js';
 import { publishFile } from '../../files/durable.js';
 import { preserveIntoBackups } from '../../files/move-aside.js';
 import { hasHotJournal, walBytes } from '../../sqlite/checks.js';
-import { removeDatabaseFiles } from './snapshot.js';
+import { removeDatabaseFiles } from '../../files/move-aside.js';
 import type { Step } from '../run.js';
 import { yieldToEventLoop } from '../../yield.js';
 

@@ -1,35 +1,29 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import { createEmptyExclusive, tempPathBeside } from '../../files/create.js';
-import { COMPANION_SUFFIXES } from '../../files/move-aside.js';
+import { createEmptyExclusive } from '../../files/create.js';
+import { reserveBackup } from './backup.js';
 import { snapshotDatabase } from '../../sqlite/snapshot.js';
 import { toToolError } from '../../errors.js';
 import type { Step } from '../run.js';
 
 /**
- * A consistent copy of the live source, taken with SQLite's online backup API straight into the
- * private work file (never a file copy, which would miss what sits in the -wal). The work file
- * is both the backup's origin and the file the transform changes: one read of the source.
+ * A consistent copy of the live source, taken with SQLite's online backup API (never a file
+ * copy, which would miss what sits in the -wal), straight into the backup's partial file.
+ * SQLite fsyncs it when the copy commits. The backup step then makes the work file from it:
+ * one read of the source, one durable write.
  */
 export const snapshotStep: Step = {
   name: 'snapshot',
   async run(ctx) {
-    const work = tempPathBeside(path.join(ctx.workDir, path.basename(ctx.config.targetDb)), 'work');
-    createEmptyExclusive(work);
-    ctx.workFile = work;
-    ctx.cleanups.push(() => removeDatabaseFiles(work));
+    const { partial, final } = reserveBackup(ctx);
+    createEmptyExclusive(partial);
     const pages = await snapshotDatabase(
       ctx.sourceDb!,
-      work,
+      partial,
       (done, total) => ctx.emit({ step: 'snapshot', phase: 'progress', done, total, unit: 'pages' }),
       () => ctx.checkpoint('snapshot-pages'),
     ).catch((error: unknown) => {
-      throw toToolError(error, work);
+      throw toToolError(error, partial);
     });
+    ctx.snapshot = { partial, final };
     return { status: 'ok', detail: `${pages.toLocaleString('en-US')} pages` };
   },
 };
-
-export function removeDatabaseFiles(file: string): void {
-  for (const suffix of COMPANION_SUFFIXES) fs.rmSync(file + suffix, { force: true });
-}
