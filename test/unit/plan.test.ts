@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyPlan } from '../../src/plans/apply.js';
-import { utcSql } from '../../src/plans/health-records-v5/functions.js';
+import { UTC_FUNCTION } from '../../src/plans/health-records-v5/functions.js';
 import { inspectV5, type V5Inspection } from '../../src/plans/health-records-v5/inspect.js';
 import { planV5, runDateStamp } from '../../src/plans/health-records-v5/plan.js';
 import type { Db } from '../../src/sqlite/open.js';
@@ -36,6 +36,7 @@ const ALL_V5_COLUMNS = [
   'report.generation_error_message',
 ];
 const RANGE = 'WHERE rowid BETWEEN :lo AND :hi';
+const UTC = UTC_FUNCTION;
 
 /** Inspect a fresh sample after running `setup` on it. */
 function inspectAfter(setup: (db: Db) => void = () => {}): V5Inspection {
@@ -164,11 +165,11 @@ describe('planV5', () => {
     expect(plan.backfill.map((b) => b.table)).toEqual(['health_record', 'report']);
     // Columns added by this run are assigned outright.
     expect(plan.backfill[0]?.sql).toBe(
-      `UPDATE health_record SET processing_status = 'completed', processing_completed_at = ${utcSql('timestamp')} ${RANGE}`,
+      `UPDATE health_record SET processing_status = 'completed', processing_completed_at = ${UTC}(timestamp) ${RANGE}`,
     );
     const report = plan.backfill[1]?.sql ?? '';
     expect(report.startsWith(
-      `UPDATE report SET generation_status = 'completed', generation_completed_at = ${utcSql('report.created_at')}, unique_identifier = (SELECT `,
+      `UPDATE report SET generation_status = 'completed', generation_completed_at = ${UTC}(report.created_at), unique_identifier = (SELECT `,
     )).toBe(true);
     expect(report.endsWith(RANGE)).toBe(true);
     expect(report).not.toContain('coalesce(generation_status');
@@ -198,11 +199,11 @@ describe('planV5', () => {
     ]);
     expect(plan.finish).toEqual([CREATE_IDENTIFIER_INDEX]);
     expect(plan.backfill[0]?.sql).toBe(
-      `UPDATE health_record SET processing_status = coalesce(processing_status, 'completed'), processing_completed_at = ${utcSql('timestamp')} ${RANGE}`,
+      `UPDATE health_record SET processing_status = coalesce(processing_status, 'completed'), processing_completed_at = ${UTC}(timestamp) ${RANGE}`,
     );
     const report = plan.backfill[1]?.sql ?? '';
     expect(report.startsWith(
-      `UPDATE report SET generation_status = 'completed', generation_completed_at = ${utcSql('report.created_at')}, unique_identifier = coalesce(unique_identifier, (SELECT `,
+      `UPDATE report SET generation_status = 'completed', generation_completed_at = ${UTC}(report.created_at), unique_identifier = coalesce(unique_identifier, (SELECT `,
     )).toBe(true);
     expect(report.endsWith(RANGE)).toBe(true);
   });
@@ -219,7 +220,7 @@ describe('planV5', () => {
       ADD.generation_started_at,
       ADD.generation_error_message,
     ]);
-    expect(plan.backfill[1]?.sql).toContain(`generation_completed_at = coalesce(generation_completed_at, ${utcSql('report.created_at')})`);
+    expect(plan.backfill[1]?.sql).toContain(`generation_completed_at = coalesce(generation_completed_at, ${UTC}(report.created_at))`);
   });
 
   it('is pure: the same inspection gives the same plan and is not modified', () => {

@@ -1,5 +1,5 @@
 import type { TransformPlan, UnitContext } from '../unit.js';
-import { utcSql } from './functions.js';
+import { UTC_FUNCTION } from './functions.js';
 import type { V5Inspection } from './inspect.js';
 import { CREATE_TASK_LOG, createIndexSql, IDENTIFIER_INDEX, NEW_COLUMNS, TASK_LOG_INDEX } from './schema.js';
 
@@ -23,11 +23,11 @@ export function planV5(inspection: V5Inspection, context: UnitContext): Transfor
   const fill = (table: string, column: string, value: string) =>
     present.has(`${table}.${column}`) ? `${column} = coalesce(${column}, ${value})` : `${column} = ${value}`;
 
-  const recordTimestamp = utcSql('timestamp');
-  const reportCreated = utcSql('report.created_at');
+  const recordTimestamp = `${UTC_FUNCTION}(timestamp)`;
+  const reportCreated = `${UTC_FUNCTION}(report.created_at)`;
   // user_id comes from the report's health record; an orphaned report finds none and keeps NULL.
   const identifier = `(SELECT hr.user_id || '-' || report.health_record_id || '-' || report.report_template_id || '-' ||
-      coalesce(replace(substr(coalesce(${reportCreated}, ${utcSql('hr.timestamp')}), 1, 10), '-', ''), :run_date) ||
+      coalesce(replace(substr(coalesce(${reportCreated}, ${UTC_FUNCTION}(hr.timestamp)), 1, 10), '-', ''), :run_date) ||
       '-' || report.id
     FROM health_record AS hr WHERE hr.id = report.health_record_id)`;
 

@@ -1,6 +1,6 @@
 import type { Db } from '../../sqlite/open.js';
 import type { UnitContext, Warning } from '../unit.js';
-import { utcSql } from './functions.js';
+import { UTC_FUNCTION } from './functions.js';
 import type { V5Inspection } from './inspect.js';
 
 export const WARNING_IDS_LIMIT = 20;
@@ -47,7 +47,7 @@ export function collectV5Warnings(db: Db, inspection: V5Inspection, _context: Un
 
   const records = db.prepare(
     `SELECT id FROM health_record
-     WHERE timestamp IS NOT NULL AND ${utcSql('timestamp')} IS NULL AND ${stillNull('health_record', 'processing_completed_at')}
+     WHERE timestamp IS NOT NULL AND ${UTC_FUNCTION}(timestamp) IS NULL AND ${stillNull('health_record', 'processing_completed_at')}
      ORDER BY id`,
   );
   for (const row of records.iterate() as Iterable<{ id: number }>) tally.add('unparseable-timestamp', 'health_record', row.id);
@@ -55,10 +55,10 @@ export function collectV5Warnings(db: Db, inspection: V5Inspection, _context: Un
   const reports = db.prepare(
     `SELECT id, unparseable, orphan, date_source FROM (
        SELECT r.id AS id,
-         (r.created_at IS NOT NULL AND ${utcSql('r.created_at')} IS NULL AND ${stillNull('report', 'generation_completed_at', 'r')}) AS unparseable,
+         (r.created_at IS NOT NULL AND ${UTC_FUNCTION}(r.created_at) IS NULL AND ${stillNull('report', 'generation_completed_at', 'r')}) AS unparseable,
          (hr.id IS NULL) AS orphan,
-         CASE WHEN hr.id IS NULL OR NOT (${stillNull('report', 'unique_identifier', 'r')}) OR ${utcSql('r.created_at')} IS NOT NULL THEN NULL
-              WHEN ${utcSql('hr.timestamp')} IS NOT NULL THEN 'record' ELSE 'run' END AS date_source
+         CASE WHEN hr.id IS NULL OR NOT (${stillNull('report', 'unique_identifier', 'r')}) OR ${UTC_FUNCTION}(r.created_at) IS NOT NULL THEN NULL
+              WHEN ${UTC_FUNCTION}(hr.timestamp) IS NOT NULL THEN 'record' ELSE 'run' END AS date_source
        FROM report AS r LEFT JOIN health_record AS hr ON hr.id = r.health_record_id)
      WHERE unparseable OR orphan OR date_source IS NOT NULL
      ORDER BY id`,
