@@ -14,8 +14,9 @@ import { collect, waitUntilStopped } from '../support/process.js';
 const WORK = '.health_records.db.work.dbshift-tmp';
 
 function partialBackupNames(ws: Workspace): string[] {
+  // The name is chosen when the snapshot starts, possibly seconds before the pause: cover both sides.
   const now = Date.now();
-  return Array.from({ length: 30 }, (_, i) => path.join(ws.backups, `.health_records_backup_${format(new Date(now + i * 1000), 'yyyyMMdd_HHmmss')}.db.partial.dbshift-tmp`));
+  return Array.from({ length: 40 }, (_, i) => path.join(ws.backups, `.health_records_backup_${format(new Date(now + (i - 15) * 1000), 'yyyyMMdd_HHmmss')}.db.partial.dbshift-tmp`));
 }
 
 interface FaultCase {

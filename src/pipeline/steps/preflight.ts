@@ -69,6 +69,7 @@ export function openSourceForReading(ctx: RunContext): Db {
     });
   }
   const db = openReadonly(source, ctx.config.busyTimeoutMs);
+  db.pragma('cache_size = -2000');
   ctx.sourceDb = db;
   ctx.cleanups.push(() => db.close());
   ctx.checkpoint('preflight-opened');

@@ -26,7 +26,7 @@ export const transformStep: Step = {
     db.pragma('journal_mode = OFF');
     db.unsafeMode(false);
     db.pragma('synchronous = OFF');
-    db.pragma('cache_size = -65536');
+    db.pragma('cache_size = -32768');
     // The app runs with SQLite's default (no enforcement), and sources may hold violations that
     // are reported, not repaired; better-sqlite3 would otherwise enforce them during the backfill.
     db.pragma('foreign_keys = OFF');

@@ -9,6 +9,7 @@ export const verifyStep: Step = {
   async run(ctx) {
     const db = ctx.workDb!;
     db.prepare('ATTACH DATABASE ? AS baseline').run(ctx.backup!.path);
+    db.pragma('baseline.cache_size = -2000');
     // Belt and braces: nothing in verification may write, least of all the backup.
     db.pragma('query_only = ON');
     try {
