@@ -43,10 +43,6 @@ export abstract class ToolError extends Error {
 export class InternalError extends ToolError {
   readonly exitCode = ExitCode.internal;
 }
-/** Wrong flags or arguments. */
-export class UsageError extends ToolError {
-  readonly exitCode = ExitCode.usage;
-}
 /** The data is not what it must be: verification failed, duplicates, a warning under --strict. */
 export class DataError extends ToolError {
   readonly exitCode = ExitCode.data;

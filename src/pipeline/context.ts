@@ -97,6 +97,4 @@ export function tableCounts(before: Record<string, number>, after: Record<string
   return Object.fromEntries(names.map((n) => [n, { before: before[n] ?? null, after: after[n] ?? null }]));
 }
 
-export { yieldToEventLoop } from '../yield.js';
-
 export type { StepName };

@@ -2,7 +2,7 @@ import { applyPlan } from '../../plans/apply.js';
 import { toToolError } from '../../errors.js';
 import { journalMode } from '../../sqlite/introspect.js';
 import { openWritable } from '../../sqlite/open.js';
-import { yieldToEventLoop } from '../context.js';
+import { yieldToEventLoop } from '../../yield.js';
 import type { Step } from '../run.js';
 
 /**

@@ -3,7 +3,7 @@ import { registerV5Functions } from './functions.js';
 import { inspectV5, type V5Inspection } from './inspect.js';
 import { planV5 } from './plan.js';
 import { summarizeV5, type V5Summary } from './summary.js';
-import { fillableV5Columns, verifyV5 } from './verify.js';
+import { verifyV5 } from './verify.js';
 import { collectV5Warnings } from './warnings.js';
 import { checkSecretKey } from './keycheck.js';
 
@@ -25,7 +25,8 @@ export const healthRecordsV5: MigrationUnit<V5UnitInspection, V5Summary | undefi
   plan: planV5,
   warnings: collectV5Warnings,
   verify: verifyV5,
-  fillableColumns: fillableV5Columns,
+  // The v5 columns a partial database already had may go from NULL to a value, nothing else.
+  fillableColumns: (before) => before.presentColumns,
   checkSecretKey,
   summarize: summarizeV5,
 };

@@ -58,8 +58,3 @@ export function verifyV5(db: Db, _before: V5Inspection): Check[] {
   });
   return checks;
 }
-
-/** The v5 columns that pre-existed in `before` and were filled where NULL. */
-export function fillableV5Columns(before: V5Inspection): string[] {
-  return before.presentColumns;
-}
