@@ -69,8 +69,9 @@ export async function verifyMigrated(db: Db, unit: MigrationUnit, options: Verif
       detail: comparison.schemaProblems.length === 0 ? 'ok' : comparison.schemaProblems.join('; '),
     });
   }
-  checks.push(...unit.verify(db, options.before));
-  return { checks, countsBefore, countsAfter, foreignKeyViolations: violations, summary: unit.summarize(db) };
+  const own = unit.verify(db, options.before);
+  checks.push(...own.checks);
+  return { checks, countsBefore, countsAfter, foreignKeyViolations: violations, summary: own.summary };
 }
 
 export function assertAllPassed(checks: Check[], dataState: string): void {

@@ -74,13 +74,17 @@ export interface MigrationUnit<I extends Inspection = Inspection, S = unknown> {
    * Unit-specific proofs on the migrated database. Generic proofs (row counts, unchanged values,
    * integrity, foreign keys) are the pipeline's. `before` is the inspection of the source.
    */
-  verify(db: Db, before: I): Check[];
+  verify(db: Db, before: I): UnitVerification<S>;
   /** Columns that existed before and that the unit may fill where they were NULL. */
   fillableColumns(before: I): string[];
   /** Try the app's secret on a sample of encrypted values (preflight); undefined if the unit has none. */
   checkSecretKey?(db: Db, secretKey: string): KeyCheck;
-  /** Unit-specific summary for the report (status distributions, identifiers, …). */
-  summarize(db: Db): S;
+}
+
+export interface UnitVerification<S> {
+  checks: Check[];
+  /** Unit-specific summary for the report (status distributions, identifiers, …), from the same reads. */
+  summary: S;
 }
 
 export interface KeyCheck {

@@ -1,4 +1,6 @@
 import type { Db } from '../../sqlite/open.js';
+import { IDENTIFIER_PATTERN } from './schema.js';
+import { IDENTIFIER_OK_FUNCTION } from './tally.js';
 import { normalizeTimestamp } from './timestamps.js';
 
 /** SQL name of normalizeTimestamp(), available on every connection the v5 unit touches. */
@@ -6,4 +8,5 @@ export const UTC_FUNCTION = 'dbshift_v5_utc';
 
 export function registerV5Functions(db: Db): void {
   db.function(UTC_FUNCTION, { deterministic: true }, (value: unknown) => normalizeTimestamp(value));
+  db.function(IDENTIFIER_OK_FUNCTION, { deterministic: true }, (value: unknown) => (typeof value === 'string' && IDENTIFIER_PATTERN.test(value) ? 1 : 0));
 }

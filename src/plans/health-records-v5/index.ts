@@ -2,7 +2,7 @@ import type { MigrationUnit } from '../unit.js';
 import { registerV5Functions } from './functions.js';
 import { inspectV5, type V5Inspection } from './inspect.js';
 import { planV5 } from './plan.js';
-import { summarizeV5, type V5Summary } from './summary.js';
+import type { V5Summary } from './summary.js';
 import { verifyV5 } from './verify.js';
 import { collectV5Warnings } from './warnings.js';
 import { checkSecretKey } from './keycheck.js';
@@ -28,7 +28,6 @@ export const healthRecordsV5: MigrationUnit<V5UnitInspection, V5Summary | undefi
   // The v5 columns a partial database already had may go from NULL to a value, nothing else.
   fillableColumns: (before) => before.presentColumns,
   checkSecretKey,
-  summarize: summarizeV5,
 };
 
 export { encryptForApp, deriveKey } from './crypto.js';

@@ -1,60 +1,51 @@
 import type { Db } from '../../sqlite/open.js';
-import type { Check } from '../unit.js';
-import { inspectV5, type V5Inspection } from './inspect.js';
-import { IDENTIFIER_PATTERN, NEW_COLUMNS } from './schema.js';
+import type { Check, UnitVerification } from '../unit.js';
+import { inspectV5 } from './inspect.js';
+import { NEW_COLUMNS } from './schema.js';
+import { summarizeV5, type V5Summary } from './summary.js';
+import { BAD_IDENTIFIER_SQL, tallyV5Rows } from './tally.js';
 import { WARNING_IDS_LIMIT } from './warnings.js';
 
-function failingIds(db: Db, sql: string): { count: number; ids: number[] } {
-  const ids: number[] = [];
-  let count = 0;
-  for (const row of db.prepare(sql).iterate() as Iterable<{ id: number }>) {
-    count++;
-    if (ids.length < WARNING_IDS_LIMIT) ids.push(row.id);
-  }
-  return { count, ids };
+function firstIds(db: Db, sql: string): number[] {
+  return (db.prepare(`${sql} LIMIT ${WARNING_IDS_LIMIT}`).all() as Array<{ id: number }>).map((r) => r.id);
 }
 
-/** The v5-specific proofs on a migrated database (generic ones live in the pipeline). */
-export function verifyV5(db: Db, _before: V5Inspection): Check[] {
-  const checks: Check[] = [];
-  const after = inspectV5(db);
+/**
+ * The v5-specific proofs on a migrated database (generic ones live in the pipeline), and the
+ * summary, from one pass over each table. Row ids are looked up only for a failing check.
+ */
+export function verifyV5(db: Db): UnitVerification<V5Summary | undefined> {
+  const after = inspectV5(db, { countUnfilledRows: false });
+  const objectsExist = after.missing.length === 0 && after.conflicts.length === 0 && after.presentColumns.length === NEW_COLUMNS.length && after.hasTaskLog && after.presentIndexes.length === 2;
   const problems = [...after.missing, ...after.conflicts];
-  checks.push({
-    name: 'v5 objects exist and are backfilled',
-    ok: after.state === 'v5',
-    detail: after.state === 'v5' ? 'all new columns, task_log and both indexes exist' : `state is ${after.state}${problems.length ? `: ${problems.join(', ')}` : `; ${after.unfilledRows} rows not backfilled`}`,
-  });
+  const checks: Check[] = [
+    {
+      name: 'v5 objects exist',
+      ok: objectsExist,
+      detail: objectsExist ? 'all new columns, task_log and both indexes exist' : `state is ${after.state}${problems.length ? `: ${problems.join(', ')}` : ''}`,
+    },
+  ];
   // Without the v5 columns, the row-level proofs below cannot even be asked.
-  if (after.presentColumns.length < NEW_COLUMNS.length || after.missing.length > 0) return checks;
+  if (after.presentColumns.length < NEW_COLUMNS.length || after.missing.length > 0) return { checks, summary: undefined };
 
-  db.function('dbshift_identifier_ok', { deterministic: true }, (value: unknown) => (typeof value === 'string' && IDENTIFIER_PATTERN.test(value) ? 1 : 0));
-  // Every non-orphaned report: an identifier of the right form whose parts are its own ids.
-  const identifiers = failingIds(
-    db,
-    `SELECT r.id AS id FROM report AS r JOIN health_record AS hr ON hr.id = r.health_record_id
-     WHERE r.unique_identifier IS NULL
-        OR NOT dbshift_identifier_ok(r.unique_identifier)
-        OR substr(r.unique_identifier, 1, length(hr.user_id || '-' || r.health_record_id || '-' || r.report_template_id || '-'))
-           IS NOT (hr.user_id || '-' || r.health_record_id || '-' || r.report_template_id || '-')
-        OR substr(r.unique_identifier, -length('-' || r.id)) IS NOT ('-' || r.id)
-     ORDER BY r.id`,
-  );
+  const tally = tallyV5Rows(db);
+  const { badIdentifiers } = tally.reports;
   checks.push({
     name: 'report identifiers',
-    ok: identifiers.count === 0,
-    detail: identifiers.count === 0 ? 'every non-orphaned report has a well-formed identifier of its own ids' : `${identifiers.count} reports have a missing or wrong identifier`,
-    ids: identifiers.ids,
+    ok: badIdentifiers === 0,
+    detail: badIdentifiers === 0 ? 'every non-orphaned report has a well-formed identifier of its own ids' : `${badIdentifiers} reports have a missing or wrong identifier`,
+    ids: badIdentifiers === 0 ? [] : firstIds(db, `SELECT r.id AS id FROM report AS r JOIN health_record AS hr ON hr.id = r.health_record_id WHERE ${BAD_IDENTIFIER_SQL} ORDER BY r.id`),
   });
 
-  const statuses = failingIds(
-    db,
-    `SELECT id FROM health_record WHERE processing_status IS NULL UNION ALL SELECT id FROM report WHERE generation_status IS NULL`,
-  );
+  const nullStatuses = tally.records.nulls + tally.reports.nulls;
   checks.push({
     name: 'statuses set',
-    ok: statuses.count === 0,
-    detail: statuses.count === 0 ? 'no processing_status or generation_status is NULL' : `${statuses.count} rows have a NULL status`,
-    ids: statuses.ids,
+    ok: nullStatuses === 0,
+    detail: nullStatuses === 0 ? 'no processing_status or generation_status is NULL' : `${nullStatuses} rows have a NULL status`,
+    ids:
+      nullStatuses === 0
+        ? []
+        : firstIds(db, `SELECT id FROM health_record WHERE processing_status IS NULL UNION ALL SELECT id FROM report WHERE generation_status IS NULL`),
   });
-  return checks;
+  return { checks, summary: summarizeV5(db, tally) };
 }
