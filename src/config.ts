@@ -15,18 +15,25 @@ export interface Config {
   handPreparedDb: string;
   /** How long to wait for another process's lock before giving up (exit 75). */
   busyTimeoutMs: number;
+  /** The database the versioned commands work on (--database / DATABASE): the target by default. */
+  database: string;
+  /** Where migration files live (--dir / MIGRATIONS_DIR). */
+  migrationsDir: string;
   /** Test-only fault injection (DBSHIFT_FAULT), honoured only when NODE_ENV=test. */
   fault: string | undefined;
 }
 
 export interface ConfigFlags {
   source?: string;
+  database?: string;
+  dir?: string;
 }
 
 export const DEFAULTS = {
   instanceDir: 'instance',
   backupDir: 'backups',
   busyTimeoutMs: 5_000,
+  migrationsDir: 'migrations',
 } as const;
 
 export const TARGET_NAME = 'health_records.db';
@@ -50,6 +57,8 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     instanceDir,
     backupDir,
     targetDb: path.join(instanceDir, TARGET_NAME),
+    database: resolve(nonEmpty(flags.database) ?? nonEmpty(env.DATABASE) ?? path.join(instanceDir, TARGET_NAME)),
+    migrationsDir: resolve(nonEmpty(flags.dir) ?? nonEmpty(env.MIGRATIONS_DIR) ?? DEFAULTS.migrationsDir),
     handPreparedDb,
     busyTimeoutMs,
     fault: env.NODE_ENV === 'test' ? nonEmpty(env.DBSHIFT_FAULT) : undefined,

@@ -43,6 +43,10 @@ export abstract class ToolError extends Error {
 export class InternalError extends ToolError {
   readonly exitCode = ExitCode.internal;
 }
+/** The command line asks for something that cannot be done as asked (commander handles the rest). */
+export class UsageError extends ToolError {
+  readonly exitCode = ExitCode.usage;
+}
 /** The data is not what it must be: verification failed, duplicates, a warning under --strict. */
 export class DataError extends ToolError {
   readonly exitCode = ExitCode.data;

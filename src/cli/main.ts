@@ -10,13 +10,29 @@ import { registerPlan } from './commands/plan.js';
 import { registerRestore } from './commands/restore.js';
 import { registerSample } from './commands/sample.js';
 import { registerVerify } from './commands/verify.js';
+import { registerUp } from './commands/up.js';
+import { registerDown } from './commands/down.js';
+import { registerGoto } from './commands/goto.js';
+import { registerUpgrade } from './commands/upgrade.js';
+import { registerDowngrade } from './commands/downgrade.js';
+import { registerVersion } from './commands/version.js';
+import { registerHistory } from './commands/history.js';
+import { registerForce } from './commands/force.js';
+import { registerCreate } from './commands/create.js';
+import { registerValidate } from './commands/validate.js';
+import { registerLint } from './commands/lint.js';
 import type { CliIo } from './io.js';
 
 // The only place that reads argv and the environment, loads .env, handles signals and
 // decides the exit code.
 
 /** Commands, in the order --help lists them. Adding a command is one file plus one line here. */
-const COMMANDS = [registerMigrate, registerPlan, registerVerify, registerBackup, registerBackups, registerRestore, registerSample];
+const COMMANDS = [
+  registerMigrate, registerPlan, registerVerify, registerBackup, registerBackups, registerRestore, registerSample,
+  // Versioned migrations (golang-migrate files, Alembic aliases).
+  registerUp, registerDown, registerGoto, registerUpgrade, registerDowngrade, registerVersion, registerHistory,
+  registerForce, registerCreate, registerValidate, registerLint,
+];
 
 async function main(argv: string[]): Promise<number> {
   // Everything dbshift creates (and the -wal/-shm/-journal SQLite creates beside it) is owner-only.

@@ -1,5 +1,5 @@
 import { DataError } from '../errors.js';
-import { foreignKeyViolations, integrityCheck, type ForeignKeyViolation } from '../sqlite/checks.js';
+import { foreignKeyViolations, integrityCheck, newForeignKeyViolations, type ForeignKeyViolation } from '../sqlite/checks.js';
 import { compareWithBaseline } from '../sqlite/compare.js';
 import { countRows, listTables } from '../sqlite/introspect.js';
 import type { Db } from '../sqlite/open.js';
@@ -32,8 +32,7 @@ export async function verifyMigrated(db: Db, unit: MigrationUnit, options: Verif
   checks.push({ name: 'integrity_check', ok: integrity.length === 0, detail: integrity.length === 0 ? 'ok' : integrity.slice(0, 5).join('; ') });
 
   const violations = foreignKeyViolations(db);
-  const known = new Set((options.foreignKeysBefore ?? []).map(fkKey));
-  const fresh = options.foreignKeysBefore ? violations.filter((v) => !known.has(fkKey(v))) : [];
+  const fresh = options.foreignKeysBefore ? newForeignKeyViolations(options.foreignKeysBefore, violations) : [];
   checks.push({
     name: 'foreign_key_check',
     ok: fresh.length === 0,
@@ -81,10 +80,6 @@ export function assertAllPassed(checks: Check[], dataState: string): void {
     hint: 'Keep the output and the backup; report the failing checks. Rerunning will not change the result.',
     dataState,
   });
-}
-
-function fkKey(v: ForeignKeyViolation): string {
-  return `${v.table}\u0000${v.rowid}\u0000${v.parent}`;
 }
 
 /** Foreign-key violations as warnings, one per child table and parent table. */

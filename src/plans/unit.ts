@@ -77,6 +77,8 @@ export interface MigrationUnit<I extends Inspection = Inspection, S = unknown> {
   verify(db: Db, before: I): UnitVerification<S>;
   /** Columns that existed before and that the unit may fill where they were NULL. */
   fillableColumns(before: I): string[];
+  /** The unit's place in its versioned migration set: `dbshift migrate` records it in schema_migrations. */
+  version?: { version: number; name: string; checksum: string };
   /** Try the app's secret on a sample of encrypted values (preflight); undefined if the unit has none. */
   checkSecretKey?(db: Db, secretKey: string): KeyCheck;
 }

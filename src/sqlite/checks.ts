@@ -92,3 +92,10 @@ export function foreignKeyViolations(db: Db, schema = 'main'): ForeignKeyViolati
     ({ table, rowid, parent }) => ({ table, rowid, parent }),
   );
 }
+
+/** Violations in `after` that were not in `before` (a WITHOUT ROWID child has rowid null: compared by table and parent). */
+export function newForeignKeyViolations(before: ForeignKeyViolation[], after: ForeignKeyViolation[]): ForeignKeyViolation[] {
+  const key = (v: ForeignKeyViolation) => `${v.table}|${v.rowid}|${v.parent}`;
+  const known = new Set(before.map(key));
+  return after.filter((v) => !known.has(key(v)));
+}

@@ -8,6 +8,7 @@ import { assertNotWriteLocked, openReadonly, type Db } from '../../sqlite/open.j
 import type { Warning } from '../../plans/unit.js';
 import type { RunContext } from '../context.js';
 import type { Step } from '../run.js';
+import { readVersion } from '../../engine/state.js';
 import { foreignKeyWarnings } from '../verification.js';
 import { assertTargetQuiet } from './publish.js';
 import type { SpaceNeed } from '../types.js';
@@ -26,6 +27,13 @@ export const preflightStep: Step = {
     if (inspection.blockers.length > 0) {
       throw new DataError('unknown-schema', `${ctx.source} is not a HealthSum database dbshift can migrate: ${inspection.blockers.join(', ')}.`, {
         hint: 'Check that SOURCE_DB points at the HealthSum database.',
+        dataState: NOTHING_CHANGED,
+      });
+    }
+    const versionState = readVersion(db);
+    if (versionState.dirty) {
+      throw new DataError('database-dirty', `${ctx.source} is marked dirty at version ${versionState.version} in schema_migrations: a migration outside a transaction failed half-way.`, {
+        hint: `Inspect it, then run \`dbshift force ${versionState.version}\` on it before migrating.`,
         dataState: NOTHING_CHANGED,
       });
     }

@@ -4,6 +4,9 @@ import { journalMode } from '../../sqlite/introspect.js';
 import { openWritable } from '../../sqlite/open.js';
 import { yieldToEventLoop } from '../../yield.js';
 import type { Step } from '../run.js';
+import type { RunContext } from '../context.js';
+import type { Db } from '../../sqlite/open.js';
+import { appendHistory, ensureStateTables, readVersion, writeVersion } from '../../engine/state.js';
 
 /**
  * The schema change and backfill, in one transaction on the private work file.
@@ -37,9 +40,23 @@ export const transformStep: Step = {
       onRows: (done, total, table) => ctx.emit({ step: 'transform', phase: 'progress', done, total, unit: 'rows', label: table }),
       checkpoint: (point) => ctx.checkpoint(point),
       yieldNow: yieldToEventLoop,
+      beforeCommit: (work) => recordVersion(work, ctx),
     }).catch((error: unknown) => {
       throw toToolError(error, ctx.workFile);
     });
     return { status: 'ok', detail: `${plan.schema.length + plan.finish.length} schema statements, ${rowsBackfilled.toLocaleString('en-US')} rows backfilled` };
   },
 };
+
+/**
+ * The migrated file says which version of the built-in set it is at, in golang-migrate's
+ * schema_migrations and dbshift's history, committed with the change itself: `dbshift up
+ * --set health-records` and `dbshift version` then pick up where `migrate` left off.
+ */
+function recordVersion(db: Db, ctx: RunContext): void {
+  const record = ctx.unit.version;
+  if (!record || readVersion(db).version >= record.version) return;
+  ensureStateTables(db);
+  writeVersion(db, { version: record.version, dirty: false });
+  appendHistory(db, { ...record, direction: 'up', appliedAt: ctx.runDate.toISOString(), durationMs: 0 });
+}

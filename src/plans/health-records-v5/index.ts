@@ -6,6 +6,7 @@ import type { V5Summary } from './summary.js';
 import { verifyV5 } from './verify.js';
 import { collectV5Warnings } from './warnings.js';
 import { checkSecretKey } from './keycheck.js';
+import { V5_CHECKSUM, V5_NAME, V5_VERSION } from './version.js';
 
 export interface V5UnitInspection extends V5Inspection {
   complete: boolean;
@@ -28,6 +29,7 @@ export const healthRecordsV5: MigrationUnit<V5UnitInspection, V5Summary | undefi
   // The v5 columns a partial database already had may go from NULL to a value, nothing else.
   fillableColumns: (before) => before.presentColumns,
   checkSecretKey,
+  version: { version: V5_VERSION, name: V5_NAME, checksum: V5_CHECKSUM },
 };
 
 export { encryptForApp, deriveKey } from './crypto.js';

@@ -1,0 +1,28 @@
+import type { CliIo } from '../io.js';
+import type { Target } from '../../engine/plan.js';
+import { runVersions } from '../../engine/versions.js';
+import { engineConfig, migrationSet, report, type EngineFlags } from '../engine-io.js';
+import { renderVersions } from '../render-engine.js';
+
+export interface VersionsFlags extends EngineFlags {
+  dryRun?: boolean;
+  backup?: boolean;
+  create?: boolean;
+}
+
+/** up, down, goto, upgrade and downgrade differ only in how they name the target. */
+export async function runVersionsCommand(io: CliIo, command: string, target: Target, flags: VersionsFlags): Promise<void> {
+  const now = () => new Date();
+  const result = await runVersions(engineConfig(io, flags), await migrationSet(io, flags, now), target, command, {
+    now,
+    signal: io.signal,
+    dryRun: !!flags.dryRun,
+    backup: flags.backup !== false,
+    create: !!flags.create,
+    ...(flags.json ? {} : { onEvent: (message: string) => io.stderr.write(`dbshift: ${message}\n`) }),
+  });
+  report(io, flags.json, result, renderVersions);
+}
+
+export const DRY_RUN = ['--dry-run', 'print the migrations and their SQL, change nothing'] as const;
+export const NO_BACKUP = ['--no-backup', 'skip the timestamped backup taken before any change'] as const;

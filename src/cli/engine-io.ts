@@ -1,0 +1,58 @@
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+import { loadMigrationDir } from '../engine/discover.js';
+import type { EngineConfig } from '../engine/session.js';
+import type { MigrationSet } from '../engine/types.js';
+import { builtinSet } from '../plans/health-records-v5/migration-set.js';
+import { configFrom, type CliIo } from './io.js';
+
+// What the versioned-migration commands share: options, where the database and migrations
+// are, and printing one result as text or exactly one JSON object.
+
+export interface EngineFlags {
+  database?: string;
+  dir?: string;
+  set?: string;
+  json?: boolean;
+}
+
+/** --database, --dir, --set and --json, on every versioned command. */
+export function withEngineOptions(command: Command): Command {
+  return command
+    .option('--database <path>', 'the SQLite database (env DATABASE; default instance/health_records.db)')
+    .option('--dir <path>', 'the migrations directory (env MIGRATIONS_DIR; default migrations)')
+    .option('--set <name>', 'use a built-in migration set instead of --dir (health-records: the v5 change)')
+    .option('--json', 'print exactly one JSON object on stdout');
+}
+
+export function engineConfig(io: CliIo, flags: EngineFlags): EngineConfig & { migrationsDir: string } {
+  const config = configFrom(io, { ...(flags.database ? { database: flags.database } : {}), ...(flags.dir ? { dir: flags.dir } : {}) });
+  return { database: config.database, backupDir: config.backupDir, busyTimeoutMs: config.busyTimeoutMs, migrationsDir: config.migrationsDir };
+}
+
+export async function migrationSet(io: CliIo, flags: EngineFlags, now: () => Date = () => new Date()): Promise<MigrationSet> {
+  if (flags.set) {
+    const set = builtinSet(flags.set, now);
+    if (!set) throw new UsageError('unknown-set', `There is no built-in migration set "${flags.set}" (there is: health-records).`);
+    return set;
+  }
+  return loadMigrationDir(engineConfig(io, flags).migrationsDir);
+}
+
+/** Print the result and set the exit code from its error (0 when there is none). */
+export function report<R extends { ok: boolean; error?: { exitCode: number } }>(io: CliIo, json: boolean | undefined, result: R, render: (result: R) => string[]): void {
+  io.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${render(result).join('\n')}\n`);
+  io.exitCode = result.error?.exitCode ?? 0;
+}
+
+/** A failure as text: what happened, what it did to the data, what to do next. */
+export function errorLines(error: { message: string; dataState?: string; hint?: string } | undefined): string[] {
+  if (!error) return [];
+  return [`  ${error.message}`, ...(error.dataState ? [`  ${error.dataState}`] : []), ...(error.hint ? [`  Next: ${error.hint}`] : [])];
+}
+
+/** Parse a version or count argument: digits only, so "1e3" or "-1" is a usage error, not a surprise. */
+export function wholeNumber(value: string, what: string): number {
+  if (!/^\d+$/.test(value)) throw new UsageError('bad-number', `${what} must be a whole number, got "${value}".`);
+  return Number(value);
+}

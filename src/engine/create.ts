@@ -1,0 +1,86 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { UsageError } from '../errors.js';
+import { ensureDirectory, writeFileExclusive } from '../files/create.js';
+import { migrationLabel } from './discover.js';
+
+// `dbshift create NAME`: golang-migrate's `create -ext sql -seq -digits 6`, plus the team's
+// Markdown document, so that no migration starts life without its risk and rollback plan.
+
+export interface CreateResult {
+  ok: boolean;
+  version: number;
+  files: string[];
+}
+
+const VERSION_PREFIX = /^(\d+)_/;
+
+export function nextVersion(dir: string): number {
+  let highest = 0;
+  for (const file of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+    const match = VERSION_PREFIX.exec(file);
+    if (match) highest = Math.max(highest, Number(match[1]));
+  }
+  return highest + 1;
+}
+
+export function createMigration(dir: string, rawName: string, ext: 'sql' | 'ts'): CreateResult {
+  const name = rawName.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  if (!name) throw new UsageError('bad-name', `"${rawName}" has no letters or digits to name a migration with.`);
+  ensureDirectory(dir);
+  const version = nextVersion(dir);
+  const label = migrationLabel({ version, name });
+  const files: Array<[string, string]> =
+    ext === 'sql'
+      ? [
+          [`${label}.up.sql`, `-- ${label}: up\n-- One transaction with its bookkeeping. First line \`-- dbshift:no-transaction\` for VACUUM or PRAGMA journal_mode.\n`],
+          [`${label}.down.sql`, `-- ${label}: down (undo exactly what the up file does)\n`],
+        ]
+      : [[`${label}.ts`, codeTemplate(label)]];
+  files.push([`${label}.md`, docTemplate(label)]);
+  for (const [file, content] of files) writeFileExclusive(path.join(dir, file), content);
+  return { ok: true, version, files: files.map(([file]) => path.join(dir, file)) };
+}
+
+function codeTemplate(label: string): string {
+  return `// ${label}: a code migration. up, down and verify are synchronous; they run inside one
+// transaction with foreign keys off (checked before commit). ctx.rebuildTable() changes what
+// ALTER TABLE cannot (types, constraints, UNIQUE, dropping an indexed column).
+import type { MigrationContext } from 'dbshift';
+
+export function up(ctx: MigrationContext): void {
+  ctx.exec(\`\`);
+}
+
+export function down(ctx: MigrationContext): void {
+  ctx.exec(\`\`);
+}
+
+// Optional: runs before commit; return failing checks (or throw) to roll back.
+export function verify(ctx: MigrationContext): Array<{ name: string; ok: boolean; detail: string }> {
+  return [];
+}
+`;
+}
+
+function docTemplate(label: string): string {
+  return `# ${label}
+
+## Overview
+What changes and why.
+
+## Data-loss risk
+None. (Name every table and column this migration drops or rewrites, and what is lost.)
+
+## Reversibility
+Fully reversible by ${label} down.
+
+## Testing
+1. \`dbshift up 1 --database <copy>\`, then inspect the schema and data.
+2. \`dbshift down 1 --database <copy>\`, check the schema is back.
+3. \`dbshift up 1\` again.
+
+## Rollback plan
+\`dbshift down 1\`; if that is not enough, \`dbshift restore\` the backup taken before \`up\`.
+`;
+}

@@ -1,0 +1,117 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { InputError } from '../errors.js';
+import { loadCodeMigration } from './load-code.js';
+import type { MigrationBody, MigrationDefinition, MigrationSet } from './types.js';
+
+// golang-migrate's layout: NNNNNN_name.up.sql + NNNNNN_name.down.sql, read exactly as it reads
+// them (the number is the version, files that do not match are ignored). dbshift adds code
+// migrations (NNNNNN_name.ts / .js) and the team's NNNNNN_name.md document.
+
+const FILE_PATTERN = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.(up\.sql|down\.sql|ts|js|md)$/;
+export const NO_TRANSACTION_DIRECTIVE = /^\s*--\s*dbshift:no-transaction\b/i;
+
+interface FoundFiles {
+  version: number;
+  name: string;
+  byKind: Map<string, string>;
+}
+
+/** The migration files of a directory, grouped by version, checked for clashes. */
+function findMigrationFiles(dir: string): FoundFiles[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new InputError('no-migrations-dir', `The migrations directory ${dir} does not exist.`, {
+        hint: 'Pass --dir (or set MIGRATIONS_DIR), or run `dbshift create NAME` to start one.',
+      });
+    }
+    throw error;
+  }
+  const byVersion = new Map<number, FoundFiles>();
+  for (const file of names.sort()) {
+    const match = FILE_PATTERN.exec(file);
+    if (!match) continue;
+    const [, digits, name, kind] = match as unknown as [string, string, string, string];
+    const version = Number(digits);
+    if (!Number.isSafeInteger(version) || version === 0) {
+      throw new InputError('bad-migration-name', `${file}: the version must be a whole number from 1 up.`);
+    }
+    const found = byVersion.get(version) ?? { version, name, byKind: new Map<string, string>() };
+    if (found.name !== name) {
+      throw new InputError('duplicate-version', `Version ${version} is used by two migrations: ${found.name} and ${name} (${dir}).`, {
+        hint: 'Renumber one of them; `dbshift create` picks the next free number.',
+      });
+    }
+    found.byKind.set(kind, file);
+    byVersion.set(version, found);
+  }
+  return [...byVersion.values()].sort((a, b) => a.version - b.version);
+}
+
+function checksumOf(dir: string, files: string[]): string {
+  const hash = createHash('sha256');
+  for (const file of files) {
+    hash.update(file).update('\0').update(fs.readFileSync(path.join(dir, file))).update('\0');
+  }
+  return hash.digest('hex');
+}
+
+function sqlBody(sql: string): MigrationBody {
+  const firstLine = sql.split('\n', 1)[0] ?? '';
+  return { sql, transactional: !NO_TRANSACTION_DIRECTIVE.test(firstLine), run: (ctx) => ctx.exec(sql) };
+}
+
+/** Read a migrations directory: SQL migrations as text, code migrations imported (TypeScript transpiled in memory). */
+export async function loadMigrationDir(dir: string): Promise<MigrationSet> {
+  const migrations: MigrationDefinition[] = [];
+  for (const found of findMigrationFiles(dir)) {
+    const label = `${String(found.version).padStart(6, '0')}_${found.name}`;
+    const { byKind } = found;
+    const code = byKind.get('ts') ?? byKind.get('js');
+    const hasSql = byKind.has('up.sql') || byKind.has('down.sql');
+    if (byKind.has('ts') && byKind.has('js')) throw new InputError('duplicate-version', `${label} has both a .ts and a .js file; keep one.`);
+    if (code && hasSql) throw new InputError('duplicate-version', `${label} has both SQL files and a code file; keep one kind.`);
+    const doc = byKind.get('md');
+    if (!code && !hasSql) {
+      // A lone document: validate reports it, nothing runs.
+      continue;
+    }
+    if (hasSql && !byKind.has('up.sql')) {
+      throw new InputError('missing-up', `${label}.down.sql has no ${label}.up.sql beside it.`);
+    }
+    const files = code ? [code] : (['up.sql', 'down.sql'].map((k) => byKind.get(k)).filter(Boolean) as string[]);
+    const definition: MigrationDefinition = {
+      version: found.version,
+      name: found.name,
+      kind: code ? 'code' : 'sql',
+      files,
+      checksum: checksumOf(dir, files),
+      ...(doc ? { doc } : {}),
+    };
+    if (code) {
+      Object.assign(definition, await loadCodeMigration(path.join(dir, code), definition.checksum));
+    } else {
+      definition.up = sqlBody(fs.readFileSync(path.join(dir, byKind.get('up.sql')!), 'utf8'));
+      const down = byKind.get('down.sql');
+      if (down) definition.down = sqlBody(fs.readFileSync(path.join(dir, down), 'utf8'));
+    }
+    migrations.push(definition);
+  }
+  return { source: dir, migrations };
+}
+
+/** Documents without a migration, for `validate`. */
+export function orphanDocuments(dir: string, set: MigrationSet): string[] {
+  const known = new Set(set.migrations.map((m) => m.doc).filter(Boolean));
+  return findMigrationFiles(dir)
+    .map((f) => f.byKind.get('md'))
+    .filter((doc): doc is string => doc !== undefined && !known.has(doc));
+}
+
+export function migrationLabel(m: { version: number; name: string }): string {
+  return `${String(m.version).padStart(6, '0')}_${m.name}`;
+}

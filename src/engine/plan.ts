@@ -1,0 +1,127 @@
+import { DataError, InputError, UsageError } from '../errors.js';
+import { migrationLabel } from './discover.js';
+import { appliedFromHistory } from './state.js';
+import type { HistoryEntry, MigrationDefinition, MigrationStep, VersionState } from './types.js';
+
+// Pure: what a command would run, decided from the migrations, the version row and the
+// history, before anything is touched. The runner executes exactly this list.
+
+export type Target =
+  | { kind: 'up'; count?: number }
+  | { kind: 'down'; count?: number; all?: boolean }
+  | { kind: 'goto'; version: number };
+
+export interface ConsistencyProblem {
+  code: 'applied-migration-changed' | 'applied-migration-missing' | 'migration-out-of-order';
+  version: number;
+  message: string;
+}
+
+/**
+ * Refuse to run on a history that no longer matches the files: an applied migration edited
+ * (checksum) or deleted, or a new one numbered below the current version (a merge of two
+ * branches). Versions below the first one dbshift recorded were applied by another tool
+ * (golang-migrate): they count as applied, without a checksum to compare.
+ */
+export function consistencyProblems(migrations: MigrationDefinition[], state: VersionState, history: HistoryEntry[]): ConsistencyProblem[] {
+  const problems: ConsistencyProblem[] = [];
+  const byVersion = new Map(migrations.map((m) => [m.version, m]));
+  const applied = appliedFromHistory(history);
+  const trackedFrom = history.length > 0 ? Math.min(...history.map((h) => h.version)) : Infinity;
+  for (const [version, entry] of applied) {
+    if (version > state.version) continue; // un-applied by `force` to a lower version
+    const file = byVersion.get(version);
+    if (!file) {
+      problems.push({ code: 'applied-migration-missing', version, message: `${migrationLabel(entry)} is applied but its files are gone` });
+    } else if (entry.checksum && entry.checksum !== file.checksum) {
+      problems.push({ code: 'applied-migration-changed', version, message: `${migrationLabel(file)} was changed after it was applied (${file.files.join(', ')})` });
+    }
+  }
+  if (state.version > 0 && !byVersion.has(state.version) && !applied.has(state.version)) {
+    problems.push({ code: 'applied-migration-missing', version: state.version, message: `the database is at version ${state.version}, but no migration file has that number` });
+  }
+  for (const m of migrations) {
+    if (m.version < state.version && m.version >= trackedFrom && !applied.has(m.version)) {
+      problems.push({ code: 'migration-out-of-order', version: m.version, message: `${migrationLabel(m)} is pending but numbered below the current version ${state.version}` });
+    }
+  }
+  return problems.sort((a, b) => a.version - b.version);
+}
+
+export function assertConsistent(problems: ConsistencyProblem[]): void {
+  if (problems.length === 0) return;
+  const list = problems.map((p) => p.message).join('; ');
+  const missing = problems.every((p) => p.code === 'applied-migration-missing');
+  const options = {
+    hint: problems.some((p) => p.code === 'applied-migration-changed')
+      ? 'Applied migrations are immutable: restore the file from version control and put the change in a new migration.'
+      : problems.some((p) => p.code === 'migration-out-of-order')
+        ? 'Renumber the new migration above the current version (`dbshift create` picks the next number).'
+        : 'Restore the missing migration files from version control.',
+    dataState: 'Nothing was changed.',
+  };
+  if (missing) throw new InputError('applied-migration-missing', `Refusing to run: ${list}.`, options);
+  throw new DataError(problems[0]!.code, `Refusing to run: ${list}.`, options);
+}
+
+export function assertClean(state: VersionState): void {
+  if (!state.dirty) return;
+  throw new DataError('database-dirty', `The database is dirty at version ${state.version}: a migration outside a transaction failed half-way.`, {
+    hint: `Inspect the database and finish or undo that migration's changes by hand, then run \`dbshift force ${state.version}\` (or force the version below if you undid them).`,
+    dataState: 'Nothing was changed.',
+  });
+}
+
+/** The migrations to run, in order, to go from `state` to `target`. */
+export function planSteps(migrations: MigrationDefinition[], state: VersionState, target: Target): MigrationStep[] {
+  const sorted = [...migrations].sort((a, b) => a.version - b.version);
+  const below = (version: number) => [...sorted].reverse().find((m) => m.version < version)?.version ?? 0;
+  const upSteps = (pending: MigrationDefinition[]) =>
+    pending.map((m): MigrationStep => ({ version: m.version, name: m.name, direction: 'up', versionAfter: m.version }));
+  const downSteps = (applied: MigrationDefinition[]) =>
+    applied.map((m): MigrationStep => ({ version: m.version, name: m.name, direction: 'down', versionAfter: below(m.version) }));
+
+  const pending = sorted.filter((m) => m.version > state.version);
+  const applied = sorted.filter((m) => m.version <= state.version).reverse();
+  switch (target.kind) {
+    case 'up':
+      return upSteps(target.count === undefined ? pending : pending.slice(0, positive(target.count, 'up')));
+    case 'down': {
+      if (target.all) return downSteps(applied);
+      const count = target.count === undefined ? 1 : positive(target.count, 'down');
+      if (count >= applied.length && applied.length > 0) {
+        throw new UsageError('down-to-zero', `down ${count} would revert every applied migration (${applied.length}).`, {
+          hint: 'Pass --all to go back to an empty schema on purpose (Alembic: `downgrade base`).',
+          dataState: 'Nothing was changed.',
+        });
+      }
+      return downSteps(applied.slice(0, count));
+    }
+    case 'goto': {
+      if (target.version !== 0 && !sorted.some((m) => m.version === target.version)) {
+        throw new InputError('unknown-version', `There is no migration with version ${target.version}.`, {
+          hint: 'Run `dbshift history` to see the versions.',
+          dataState: 'Nothing was changed.',
+        });
+      }
+      if (target.version >= state.version) return upSteps(pending.filter((m) => m.version <= target.version));
+      return downSteps(applied.filter((m) => m.version > target.version));
+    }
+  }
+}
+
+function positive(count: number, command: string): number {
+  if (!Number.isInteger(count) || count < 1) throw new UsageError('bad-count', `${command} takes a whole number of migrations from 1 up, got ${count}.`);
+  return count;
+}
+
+/** Every migration needs the body for its direction; say which are missing before running any. */
+export function assertRunnable(migrations: MigrationDefinition[], steps: MigrationStep[]): void {
+  const byVersion = new Map(migrations.map((m) => [m.version, m]));
+  const missing = steps.filter((s) => !byVersion.get(s.version)?.[s.direction]);
+  if (missing.length === 0) return;
+  throw new InputError('irreversible-migration', `No ${missing[0]!.direction} migration for ${missing.map((s) => migrationLabel(s)).join(', ')}.`, {
+    hint: 'Write the missing .down.sql (or down() export), or restore the backup instead (`dbshift restore`).',
+    dataState: 'Nothing was changed.',
+  });
+}

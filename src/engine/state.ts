@@ -1,0 +1,76 @@
+import type { Db } from '../sqlite/open.js';
+import type { Direction, HistoryEntry, VersionState } from './types.js';
+
+// The version table is golang-migrate's, byte for byte (database/sqlite3): one row
+// (version, dirty), no row for "nothing applied". A database either tool manages can be
+// continued by the other. dbshift's history table sits beside it and golang-migrate ignores it.
+
+export const VERSION_TABLE = 'schema_migrations';
+export const HISTORY_TABLE = 'dbshift_history';
+
+const CREATE_VERSION_TABLE = `CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version uint64,dirty bool);
+CREATE UNIQUE INDEX IF NOT EXISTS version_unique ON ${VERSION_TABLE} (version);`;
+
+const CREATE_HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  version INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  direction TEXT NOT NULL CHECK (direction IN ('up', 'down', 'force')),
+  checksum TEXT,
+  applied_at TEXT NOT NULL,
+  duration_ms INTEGER NOT NULL
+);`;
+
+function tableExists(db: Db, name: string): boolean {
+  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+}
+
+/** Create the bookkeeping tables if missing (inside the caller's transaction when there is one). */
+export function ensureStateTables(db: Db): void {
+  db.exec(CREATE_VERSION_TABLE);
+  db.exec(CREATE_HISTORY_TABLE);
+}
+
+export function readVersion(db: Db): VersionState {
+  if (!tableExists(db, VERSION_TABLE)) return { version: 0, dirty: false };
+  const row = db.prepare(`SELECT version, dirty FROM ${VERSION_TABLE} LIMIT 1`).get() as { version: number | bigint; dirty: unknown } | undefined;
+  if (!row) return { version: 0, dirty: false };
+  // golang-migrate writes -1 (NilVersion) with dirty=true when a first down migration fails.
+  const version = Math.max(0, Number(row.version));
+  return { version, dirty: row.dirty === 1 || row.dirty === true || row.dirty === '1' || row.dirty === 'true' };
+}
+
+/** golang-migrate's SetVersion: replace the one row; version 0 and clean means no row. */
+export function writeVersion(db: Db, state: VersionState): void {
+  db.prepare(`DELETE FROM ${VERSION_TABLE}`).run();
+  if (state.version > 0 || state.dirty) {
+    db.prepare(`INSERT INTO ${VERSION_TABLE} (version, dirty) VALUES (?, ?)`).run(state.version > 0 ? state.version : -1, state.dirty ? 1 : 0);
+  }
+}
+
+export function appendHistory(db: Db, entry: HistoryEntry): void {
+  db.prepare(
+    `INSERT INTO ${HISTORY_TABLE} (version, name, direction, checksum, applied_at, duration_ms) VALUES (?, ?, ?, ?, ?, ?)`,
+  ).run(entry.version, entry.name, entry.direction, entry.checksum, entry.appliedAt, Math.round(entry.durationMs));
+}
+
+export function readHistory(db: Db): HistoryEntry[] {
+  if (!tableExists(db, HISTORY_TABLE)) return [];
+  return (
+    db.prepare(`SELECT version, name, direction, checksum, applied_at, duration_ms FROM ${HISTORY_TABLE} ORDER BY id`).all() as Array<{
+      version: number;
+      name: string;
+      direction: Direction | 'force';
+      checksum: string | null;
+      applied_at: string;
+      duration_ms: number;
+    }>
+  ).map((r) => ({ version: r.version, name: r.name, direction: r.direction, checksum: r.checksum, appliedAt: r.applied_at, durationMs: r.duration_ms }));
+}
+
+/** For each version whose latest up/down entry is `up`: that entry (what is applied, and with which checksum). */
+export function appliedFromHistory(history: HistoryEntry[]): Map<number, HistoryEntry> {
+  const latest = new Map<number, HistoryEntry>();
+  for (const entry of history) if (entry.direction !== 'force') latest.set(entry.version, entry);
+  return new Map([...latest].filter(([, entry]) => entry.direction === 'up'));
+}

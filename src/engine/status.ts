@@ -1,0 +1,68 @@
+import { migrationLabel } from './discover.js';
+import { consistencyProblems, type ConsistencyProblem } from './plan.js';
+import { errorReport, missingDatabase, withReadonlyDatabase, type EngineConfig, type ErrorReport } from './session.js';
+import { appliedFromHistory, readHistory, readVersion } from './state.js';
+import type { HistoryEntry, MigrationSet, VersionState } from './types.js';
+
+// `version` / `current` and `history`: read-only, no lock, nothing written.
+
+export interface MigrationStatus {
+  version: number;
+  name: string;
+  label: string;
+  state: 'applied' | 'pending';
+  checksum: string;
+  /** What the history says was applied: when, how long, and the checksum then. */
+  appliedAt?: string;
+  durationMs?: number;
+  appliedChecksum?: string | null;
+  changed?: boolean;
+}
+
+export interface StatusResult {
+  ok: boolean;
+  command: string;
+  database: string;
+  migrations: string;
+  current?: VersionState & { name?: string };
+  migrationsStatus: MigrationStatus[];
+  history: HistoryEntry[];
+  problems: ConsistencyProblem[];
+  error?: ErrorReport;
+}
+
+export function readStatus(config: EngineConfig, set: MigrationSet | undefined, command: string): StatusResult {
+  const result: StatusResult = { ok: false, command, database: config.database, migrations: set?.source ?? '', migrationsStatus: [], history: [], problems: [] };
+  try {
+    withReadonlyDatabase(config, (db) => {
+      if (!db) throw missingDatabase(config.database);
+      const state = readVersion(db);
+      const history = readHistory(db);
+      const applied = appliedFromHistory(history);
+      const name = set?.migrations.find((m) => m.version === state.version)?.name;
+      result.current = { ...state, ...(name ? { name } : {}) };
+      result.history = history;
+      if (set) {
+        result.problems = consistencyProblems(set.migrations, state, history);
+        result.migrationsStatus = set.migrations.map((m) => {
+          const entry = applied.get(m.version);
+          const isApplied = m.version <= state.version;
+          return {
+            version: m.version,
+            name: m.name,
+            label: migrationLabel(m),
+            state: isApplied ? 'applied' : 'pending',
+            checksum: m.checksum,
+            ...(isApplied && entry
+              ? { appliedAt: entry.appliedAt, durationMs: entry.durationMs, appliedChecksum: entry.checksum, changed: !!entry.checksum && entry.checksum !== m.checksum }
+              : {}),
+          };
+        });
+      }
+    });
+    result.ok = true;
+  } catch (error) {
+    result.error = errorReport(error);
+  }
+  return result;
+}

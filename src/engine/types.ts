@@ -1,0 +1,72 @@
+import type { Db } from '../sqlite/open.js';
+import type { Check } from '../plans/unit.js';
+import type { RebuildChange } from './rebuild.js';
+
+export type Direction = 'up' | 'down';
+
+/** What a code migration (`NNNNNN_name.ts` / `.js`) receives. Everything is synchronous. */
+export interface MigrationContext {
+  /** The better-sqlite3 connection, inside the migration's transaction (foreign keys off, checked before commit). */
+  db: Db;
+  /** Run one or more SQL statements. */
+  exec(sql: string): void;
+  /** sqlite.org's 12-step table rebuild: change a column's type or constraints, add UNIQUE, drop an indexed column… */
+  rebuildTable(table: string, change: RebuildChange): void;
+}
+
+/** One direction of a migration, ready to run. */
+export interface MigrationBody {
+  /** SQL text (SQL migrations; printed by --dry-run), or undefined for code. */
+  sql?: string;
+  /** Runs the migration on the connection; may be async only for built-in units (chunked backfills). */
+  run(ctx: MigrationContext): void | Promise<void>;
+  /** Runs before commit; a failing check (or a throw) rolls the migration back. Built-in units add a summary. */
+  verify?(ctx: MigrationContext): Check[] | { checks: Check[]; summary?: unknown } | void;
+  /** False for `-- dbshift:no-transaction`: golang-migrate's dirty protocol instead of one transaction. */
+  transactional: boolean;
+}
+
+/** A migration as found on disk (or built in): a version, a name and its files. */
+export interface MigrationDefinition {
+  version: number;
+  name: string;
+  kind: 'sql' | 'code' | 'builtin';
+  /** Files that make the migration (checksummed), relative to the migrations directory. */
+  files: string[];
+  /** The Markdown document beside it, if any. */
+  doc?: string;
+  /** SHA-256 over the migration's files (not the document: fixing a typo in the docs is not a schema change). */
+  checksum: string;
+  up?: MigrationBody;
+  down?: MigrationBody;
+}
+
+export interface MigrationSet {
+  /** Directory the migrations came from, or `builtin:<name>`. */
+  source: string;
+  migrations: MigrationDefinition[];
+}
+
+export interface VersionState {
+  /** 0 when no migration is applied (golang-migrate's NilVersion, written as no row). */
+  version: number;
+  dirty: boolean;
+}
+
+export interface HistoryEntry {
+  version: number;
+  name: string;
+  direction: Direction | 'force';
+  checksum: string | null;
+  appliedAt: string;
+  durationMs: number;
+}
+
+/** One migration run in one direction, as planned and (once run) as it went. */
+export interface MigrationStep {
+  version: number;
+  name: string;
+  direction: Direction;
+  /** Version recorded after this step: the migration's own (up) or the one below it (down). */
+  versionAfter: number;
+}

@@ -1,0 +1,65 @@
+import { migrationLabel, orphanDocuments } from './discover.js';
+import { lintMigrations, type LintFinding } from './lint.js';
+import { consistencyProblems } from './plan.js';
+import { errorReport, withReadonlyDatabase, type EngineConfig, type ErrorReport } from './session.js';
+import { readHistory, readVersion } from './state.js';
+import type { MigrationSet } from './types.js';
+
+// `dbshift validate`: everything that can be known before a run. Errors (an applied file
+// changed or missing, a migration out of order, a dirty database) refuse, exit 65/66; the rest
+// (gaps, missing documents or down files, lint findings) are warnings, errors with --strict.
+
+export interface ValidateResult {
+  ok: boolean;
+  command: 'validate';
+  database: string;
+  migrations: string;
+  count: number;
+  errors: Array<{ code: string; version: number; message: string }>;
+  warnings: LintFinding[];
+  error?: ErrorReport;
+}
+
+export function validateMigrations(config: EngineConfig, set: MigrationSet, options: { strict?: boolean; docs?: boolean } = {}): ValidateResult {
+  const result: ValidateResult = { ok: false, command: 'validate', database: config.database, migrations: set.source, count: set.migrations.length, errors: [], warnings: [] };
+  try {
+    withReadonlyDatabase(config, (db) => {
+      if (!db) return;
+      const state = readVersion(db);
+      if (state.dirty) result.errors.push({ code: 'database-dirty', version: state.version, message: `the database is dirty at version ${state.version}` });
+      result.errors.push(...consistencyProblems(set.migrations, state, readHistory(db)));
+    });
+    const sorted = [...set.migrations].sort((a, b) => a.version - b.version);
+    for (const [i, m] of sorted.entries()) {
+      const previous = i === 0 ? 0 : sorted[i - 1]!.version;
+      if (m.version !== previous + 1) {
+        result.warnings.push({ file: m.files[0]!, line: 1, rule: 'version-gap', message: `${migrationLabel(m)} follows version ${previous}: versions ${previous + 1}–${m.version - 1} are missing.`, fix: 'Renumber, or restore the missing migration from version control.' });
+      }
+      if (options.docs !== false && !m.doc) {
+        result.warnings.push({ file: m.files[0]!, line: 1, rule: 'missing-doc', message: `${migrationLabel(m)} has no ${migrationLabel(m)}.md.`, fix: 'Write the document: overview, data-loss risk, reversibility, testing, rollback plan.' });
+      }
+    }
+    if (options.docs !== false) {
+      for (const doc of orphanDocuments(set.source, set)) {
+        result.warnings.push({ file: doc, line: 1, rule: 'orphan-doc', message: `${doc} documents no migration.`, fix: 'Rename it to match its migration, or remove it.' });
+      }
+    }
+    result.warnings.push(...lintMigrations(set));
+    if (result.errors.length > 0) {
+      const first = result.errors[0]!;
+      result.error = {
+        code: first.code,
+        message: `Validation failed: ${result.errors.map((e) => e.message).join('; ')}.`,
+        hint: first.code === 'applied-migration-changed' ? 'Applied migrations are immutable: restore the file from version control and put the change in a new migration.' : 'Fix what is listed, then validate again.',
+        exitCode: first.code === 'applied-migration-missing' ? 66 : 65,
+      };
+    } else if (options.strict && result.warnings.length > 0) {
+      result.error = { code: 'validation-warnings', message: `${result.warnings.length} warnings (--strict).`, exitCode: 65 };
+    } else {
+      result.ok = true;
+    }
+  } catch (error) {
+    result.error = errorReport(error);
+  }
+  return result;
+}

@@ -1,0 +1,99 @@
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { rebuildTable } from '../../src/engine/rebuild.js';
+import type { Db } from '../../src/sqlite/open.js';
+
+// The 12-step rebuild on real databases: what drizzle-kit, knex and Atlas have each lost here
+// (cascading child rows, triggers, views, AUTOINCREMENT high-water marks) must survive.
+
+function library(): Db {
+  const db = new Database(':memory:');
+  db.exec(`
+    CREATE TABLE authors (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, email TEXT);
+    CREATE INDEX ix_authors_name ON authors (name);
+    CREATE TABLE books (id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL REFERENCES authors (id) ON DELETE CASCADE, title TEXT);
+    CREATE INDEX ix_books_author_id ON books (author_id);
+    CREATE TABLE audit (what TEXT);
+    CREATE TRIGGER authors_audit AFTER UPDATE ON authors BEGIN INSERT INTO audit VALUES ('author ' || NEW.id); END;
+    CREATE VIEW author_books AS SELECT a.name, b.title FROM authors a JOIN books b ON b.author_id = a.id;
+    INSERT INTO authors (name, email) VALUES ('Ada', NULL), ('Grace', 'grace@example.org'), ('Temp', NULL);
+    DELETE FROM authors WHERE name = 'Temp';
+    INSERT INTO books (author_id, title) VALUES (1, 'Notes'), (1, 'Engines'), (2, 'Compilers');
+  `);
+  return db;
+}
+
+/** What the engine does around a migration: foreign keys off before BEGIN, checked before COMMIT. */
+function inMigration(db: Db, fn: () => void): void {
+  db.pragma('foreign_keys = OFF');
+  db.exec('BEGIN');
+  try {
+    fn();
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    db.exec('COMMIT');
+  } catch (error) {
+    db.exec('ROLLBACK');
+    throw error;
+  }
+}
+
+const EMAIL_REQUIRED = {
+  createSql: 'CREATE TABLE authors (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, email TEXT NOT NULL UNIQUE)',
+  columns: { email: "coalesce(email, 'author-' || id || '@example.invalid')" },
+};
+
+describe('rebuildTable', () => {
+  it('keeps the cascading child rows of a rebuilt parent, and its values', () => {
+    const db = library();
+    inMigration(db, () => rebuildTable(db, 'authors', EMAIL_REQUIRED));
+    expect(db.prepare('SELECT count(*) AS n FROM books').get()).toEqual({ n: 3 });
+    expect(db.prepare('SELECT id, name, email FROM authors ORDER BY id').all()).toEqual([
+      { id: 1, name: 'Ada', email: 'author-1@example.invalid' },
+      { id: 2, name: 'Grace', email: 'grace@example.org' },
+    ]);
+    // The cascade still works afterwards, now that foreign keys are back on.
+    db.pragma('foreign_keys = ON');
+    db.exec('DELETE FROM authors WHERE id = 1');
+    expect(db.prepare('SELECT count(*) AS n FROM books').get()).toEqual({ n: 1 });
+  });
+
+  it('brings back indexes and triggers, keeps views working, and applies the new constraint', () => {
+    const db = library();
+    inMigration(db, () => rebuildTable(db, 'authors', EMAIL_REQUIRED));
+    const names = (db.prepare(`SELECT type || ' ' || name AS o FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY 1`).all() as Array<{ o: string }>).map((r) => r.o);
+    expect(names).toEqual(['index ix_authors_name', 'index ix_books_author_id', 'table audit', 'table authors', 'table books', 'trigger authors_audit', 'view author_books']);
+    expect(db.prepare('SELECT count(*) AS n FROM author_books').get()).toEqual({ n: 3 });
+    db.exec(`UPDATE authors SET name = 'Ada L.' WHERE id = 1`);
+    expect(db.prepare('SELECT what FROM audit').all()).toEqual([{ what: 'author 1' }]);
+    expect(() => db.exec(`INSERT INTO authors (name, email) VALUES ('X', 'grace@example.org')`)).toThrow(/UNIQUE/);
+  });
+
+  it('keeps the AUTOINCREMENT high-water mark, so deleted ids are never reused', () => {
+    const db = library();
+    inMigration(db, () => rebuildTable(db, 'authors', EMAIL_REQUIRED));
+    db.exec(`INSERT INTO authors (name, email) VALUES ('New', 'new@example.org')`);
+    expect(db.prepare(`SELECT id FROM authors WHERE name = 'New'`).get()).toEqual({ id: 4 });
+  });
+
+  it('refuses to run with foreign keys on (DROP TABLE would cascade-delete the children)', () => {
+    const db = library();
+    db.pragma('foreign_keys = ON');
+    db.exec('BEGIN');
+    expect(() => rebuildTable(db, 'authors', EMAIL_REQUIRED)).toThrow(/foreign keys switched off/);
+    db.exec('ROLLBACK');
+    expect(db.prepare('SELECT count(*) AS n FROM books').get()).toEqual({ n: 3 });
+  });
+
+  it('names an index that no longer fits, and rolls back to the old table', () => {
+    const db = library();
+    expect(() => inMigration(db, () => rebuildTable(db, 'authors', { createSql: 'CREATE TABLE authors (id INTEGER PRIMARY KEY, email TEXT)' }))).toThrow(
+      /index ix_authors_name does not fit/,
+    );
+    expect(db.prepare('SELECT count(*) AS n FROM authors').get()).toEqual({ n: 2 });
+  });
+
+  it('refuses a createSql for another table', () => {
+    const db = library();
+    expect(() => inMigration(db, () => rebuildTable(db, 'authors', { createSql: 'CREATE TABLE writers (id INTEGER PRIMARY KEY)' }))).toThrow(/must be a CREATE TABLE authors/);
+  });
+});
