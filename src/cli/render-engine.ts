@@ -31,7 +31,7 @@ export function renderVersions(result: VersionsResult): string[] {
   }
   if (result.warnings.length > 0) lines.push('', `  Lint warnings (${result.warnings.length})`, ...renderFindings(result.warnings));
   if (result.notices.length > 0) lines.push('', ...result.notices.map((n) => `  ${n}`));
-  if (result.backup && result.ok && !result.dryRun) lines.push('', `  To undo: dbshift restore ${result.backup.path}`);
+  if (result.backup && result.ok && !result.dryRun) lines.push('', `  To undo: dbshift restore ${result.backup.path} --to ${result.database}`);
   return lines;
 }
 

@@ -34,7 +34,7 @@ export function consistencyProblems(migrations: MigrationDefinition[], state: Ve
     if (!file) {
       problems.push({ code: 'applied-migration-missing', version, message: `${migrationLabel(entry)} is applied but its files are gone` });
     } else if (entry.checksum && entry.checksum !== file.checksum) {
-      problems.push({ code: 'applied-migration-changed', version, message: `${migrationLabel(file)} was changed after it was applied (${file.files.join(', ')})` });
+      problems.push({ code: 'applied-migration-changed', version, message: `${migrationLabel(file)} was changed after it was applied (checksum of ${file.files.join(' + ')})` });
     }
   }
   if (state.version > 0 && !byVersion.has(state.version) && !applied.has(state.version)) {

@@ -39,7 +39,8 @@ export function readStatus(config: EngineConfig, set: MigrationSet | undefined, 
       const state = readVersion(db);
       const history = readHistory(db);
       const applied = appliedFromHistory(history);
-      const name = set?.migrations.find((m) => m.version === state.version)?.name;
+      // Without the files (`version` reads the database alone), the history knows the name.
+      const name = set?.migrations.find((m) => m.version === state.version)?.name ?? [...history].reverse().find((h) => h.version === state.version)?.name;
       result.current = { ...state, ...(name ? { name } : {}) };
       result.history = history;
       if (set) {

@@ -1,14 +1,21 @@
 import type { Command } from 'commander';
 import { readStatus } from '../../engine/status.js';
-import { engineConfig, report, withEngineOptions, type EngineFlags } from '../engine-io.js';
+import type { MigrationSet } from '../../engine/types.js';
+import { engineConfig, migrationSet, report, withEngineOptions, type EngineFlags } from '../engine-io.js';
 import type { CliIo } from '../io.js';
 import { renderStatus } from '../render-engine.js';
 
 export function registerVersion(program: Command, io: CliIo): void {
   withEngineOptions(program.command('version').alias('current'))
-    .description('Print the database\'s migration version (and "dirty" if a migration failed half-way). Alembic: current.')
+    .description('Print the database\'s migration version and name, and DIRTY if a migration failed half-way. Alembic: current.')
     .action(async (flags: EngineFlags) => {
-      // The version is in the database alone: no need to read (or even have) the migration files.
-      report(io, flags.json, readStatus(engineConfig(io, flags), undefined, 'version'), (r) => renderStatus(r, false));
+      // The version lives in the database alone; the files only add a name, so they may be absent.
+      let set: MigrationSet | undefined;
+      try {
+        set = await migrationSet(io, flags);
+      } catch {
+        set = undefined;
+      }
+      report(io, flags.json, readStatus(engineConfig(io, flags), set, 'version'), (r) => renderStatus(r, false));
     });
 }
