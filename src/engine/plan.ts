@@ -8,7 +8,7 @@ import type { HistoryEntry, MigrationDefinition, MigrationStep, VersionState } f
 
 export type Target =
   | { kind: 'up'; count?: number }
-  | { kind: 'down'; count?: number; all?: boolean }
+  | { kind: 'down'; count?: number; all?: boolean; /** An explicit count may reach zero (Alembic's downgrade -N). */ mayEmpty?: boolean }
   | { kind: 'goto'; version: number };
 
 export interface ConsistencyProblem {
@@ -89,7 +89,7 @@ export function planSteps(migrations: MigrationDefinition[], state: VersionState
     case 'down': {
       if (target.all) return downSteps(applied);
       const count = target.count === undefined ? 1 : positive(target.count, 'down');
-      if (count >= applied.length && applied.length > 0) {
+      if (count >= applied.length && applied.length > 0 && !target.mayEmpty) {
         throw new UsageError('down-to-zero', `down ${count} would revert every applied migration (${applied.length}).`, {
           hint: 'Pass --all to go back to an empty schema on purpose (Alembic: `downgrade base`).',
           dataState: 'Nothing was changed.',

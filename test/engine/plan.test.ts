@@ -70,3 +70,10 @@ describe('consistencyProblems', () => {
     expect(consistencyProblems(set, { version: 5, dirty: false }, [])).toEqual([]);
   });
 });
+
+describe('planSteps for Alembic\'s downgrade -N', () => {
+  it('reverts exactly N, and may reach zero when N says so', () => {
+    expect(steps(planSteps(set, { version: 5, dirty: false }, { kind: 'down', count: 1, mayEmpty: true }))).toEqual(['down 5->2']);
+    expect(steps(planSteps(set, { version: 2, dirty: false }, { kind: 'down', count: 2, mayEmpty: true }))).toEqual(['down 2->1', 'down 1->0']);
+  });
+});

@@ -15,7 +15,7 @@ export function alembicTarget(direction: 'upgrade' | 'downgrade', revision: stri
       throw new UsageError('bad-revision', `${direction} ${revision}: use ${direction === 'upgrade' ? '+N' : '-N'} here.`);
     }
     const count = Number(relative[2]);
-    return direction === 'upgrade' ? { kind: 'up', count } : { kind: 'down', count, all: true };
+    return direction === 'upgrade' ? { kind: 'up', count } : { kind: 'down', count, mayEmpty: true };
   }
   return { kind: 'goto', version: wholeNumber(revision, 'the revision') };
 }
