@@ -75,6 +75,8 @@ export async function withLockedDatabase<T>(
 ): Promise<T> {
   const now = options.now ?? (() => new Date());
   const notices: string[] = [];
+  // A mistyped --database must not leave a new directory behind before it is refused.
+  if (!options.create && !fs.existsSync(config.database)) throw missingDatabase(config.database);
   const dir = ensureDirectory(path.dirname(config.database));
   const lock = acquireInstanceLock(dir, command, now());
   try {

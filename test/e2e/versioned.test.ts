@@ -42,6 +42,8 @@ describe('versioned commands', () => {
     const missing = p.run('up', '--json');
     expect(missing.code).toBe(66);
     expect(json<VersionsJson>(missing).error?.code).toBe('missing-database');
+    expect(p.run('up', '--database', 'typo/app.db').code).toBe(66);
+    expect(fs.existsSync(path.join(p.dir, 'typo'))).toBe(false);
     const dry = p.run('up', '--create', '--dry-run', '--json');
     expect(dry.code).toBe(0);
     expect(json<VersionsJson>(dry).steps.map((s) => [s.version, s.status, s.sql])).toEqual([
