@@ -25,7 +25,8 @@ export interface StepOutcome {
   summary?: unknown;
 }
 
-function contextFor(db: Db): MigrationContext {
+/** What a migration's up/down/verify receive; lint's in-memory replay uses the same. */
+export function contextFor(db: Db): MigrationContext {
   return { db, exec: (sql) => db.exec(sql), rebuildTable: (table, change) => rebuildTable(db, table, change) };
 }
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../sqlite/open.js';
 import { migrationLabel } from './discover.js';
-import { rebuildTable } from './rebuild.js';
+import { contextFor } from './execute.js';
 import { IDENT, identifier, splitStatements, withoutLiterals, type Statement } from './sql-text.js';
 import type { MigrationDefinition, MigrationSet } from './types.js';
 
@@ -230,7 +230,7 @@ function replayCode(db: Db, migration: MigrationDefinition): void {
   if (!migration.up) return;
   try {
     db.exec('BEGIN');
-    const result = migration.up.run({ db, exec: (sql) => db.exec(sql), rebuildTable: (table, change) => rebuildTable(db, table, change) });
+    const result = migration.up.run(contextFor(db));
     if (result && typeof (result as Promise<void>).then === 'function') (result as Promise<void>).catch(() => undefined);
     db.exec('COMMIT');
   } catch {

@@ -1,9 +1,9 @@
 import { migrationLabel, orphanDocuments } from './discover.js';
 import { lintMigrations, type LintFinding } from './lint.js';
-import { consistencyProblems } from './plan.js';
+import { assertClean, assertConsistent, consistencyProblems, type ConsistencyProblem } from './plan.js';
 import { errorReport, withReadonlyDatabase, type EngineConfig, type ErrorReport } from './session.js';
 import { readHistory, readVersion } from './state.js';
-import type { MigrationSet } from './types.js';
+import type { MigrationSet, VersionState } from './types.js';
 
 // `dbshift validate`: everything that can be known before a run. Errors (an applied file
 // changed or missing, a migration out of order, a dirty database) refuse, exit 65/66; the rest
@@ -22,12 +22,15 @@ export interface ValidateResult {
 
 export function validateMigrations(config: EngineConfig, set: MigrationSet, options: { strict?: boolean; docs?: boolean } = {}): ValidateResult {
   const result: ValidateResult = { ok: false, command: 'validate', database: config.database, migrations: set.source, count: set.migrations.length, errors: [], warnings: [] };
+  let state: VersionState = { version: 0, dirty: false };
+  let problems: ConsistencyProblem[] = [];
   try {
     withReadonlyDatabase(config, (db) => {
       if (!db) return;
-      const state = readVersion(db);
+      state = readVersion(db);
       if (state.dirty) result.errors.push({ code: 'database-dirty', version: state.version, message: `the database is dirty at version ${state.version}` });
-      result.errors.push(...consistencyProblems(set.migrations, state, readHistory(db)));
+      problems = consistencyProblems(set.migrations, state, readHistory(db));
+      result.errors.push(...problems);
     });
     const sorted = [...set.migrations].sort((a, b) => a.version - b.version);
     for (const [i, m] of sorted.entries()) {
@@ -46,13 +49,13 @@ export function validateMigrations(config: EngineConfig, set: MigrationSet, opti
     }
     result.warnings.push(...lintMigrations(set));
     if (result.errors.length > 0) {
-      const first = result.errors[0]!;
-      result.error = {
-        code: first.code,
-        message: `Validation failed: ${result.errors.map((e) => e.message).join('; ')}.`,
-        hint: first.code === 'applied-migration-changed' ? 'Applied migrations are immutable: restore the file from version control and put the change in a new migration.' : 'Fix what is listed, then validate again.',
-        exitCode: first.code === 'applied-migration-missing' ? 66 : 65,
-      };
+      // The same refusal (message, hint, exit code) `up` would give.
+      try {
+        assertClean(state);
+        assertConsistent(problems);
+      } catch (error) {
+        result.error = errorReport(error);
+      }
     } else if (options.strict && result.warnings.length > 0) {
       result.error = { code: 'validation-warnings', message: `${result.warnings.length} warnings (--strict).`, exitCode: 65 };
     } else {
