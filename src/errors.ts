@@ -85,6 +85,10 @@ const createErrnos = new Set(['EEXIST', 'ELOOP', 'EACCES', 'EPERM', 'ENOTDIR', '
  */
 export function toToolError(error: unknown, path?: string): ToolError {
   if (error instanceof ToolError) return error;
+  // AbortSignal.throwIfAborted() and aborted streams: the operator's Ctrl-C, not a bug.
+  if ((error as { name?: unknown } | null)?.name === 'AbortError') {
+    return new InterruptedError('interrupted', 'Interrupted.', { hint: 'Run the same command again when ready.', cause: error });
+  }
   const err = error as { code?: unknown; message?: unknown } | undefined;
   const code = typeof err?.code === 'string' ? err.code : '';
   const message = typeof err?.message === 'string' ? err.message : String(error);

@@ -27,7 +27,7 @@ export function withEngineOptions(command: Command): Command {
 
 export function engineConfig(io: CliIo, flags: EngineFlags): EngineConfig & { migrationsDir: string } {
   const config = configFrom(io, { ...(flags.database ? { database: flags.database } : {}), ...(flags.dir ? { dir: flags.dir } : {}) });
-  return { database: config.database, backupDir: config.backupDir, busyTimeoutMs: config.busyTimeoutMs, migrationsDir: config.migrationsDir };
+  return { database: config.database, backupDir: config.backupDir, busyTimeoutMs: config.busyTimeoutMs, migrationsDir: config.migrationsDir, ...(config.fault ? { fault: config.fault } : {}) };
 }
 
 export async function migrationSet(io: CliIo, flags: EngineFlags, now: () => Date = () => new Date()): Promise<MigrationSet> {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import { loadCodeMigration } from './load-code.js';
+import { transactionControl } from './sql-text.js';
 import type { MigrationBody, MigrationDefinition, MigrationSet } from './types.js';
 
 // golang-migrate's layout: NNNNNN_name.up.sql + NNNNNN_name.down.sql, read exactly as it reads
@@ -11,6 +12,7 @@ import type { MigrationBody, MigrationDefinition, MigrationSet } from './types.j
 
 const FILE_PATTERN = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.(up\.sql|down\.sql|ts|js|md)$/;
 export const NO_TRANSACTION_DIRECTIVE = /^\s*--\s*dbshift:no-transaction\b/i;
+const DELETES_ROWS_DIRECTIVE = /^\s*--\s*dbshift:deletes-rows\s+(.+)$/gim;
 
 interface FoundFiles {
   version: number;
@@ -52,17 +54,45 @@ function findMigrationFiles(dir: string): FoundFiles[] {
   return [...byVersion.values()].sort((a, b) => a.version - b.version);
 }
 
+/** A migration file that cannot be read is bad input (66), not an output dbshift failed to create. */
+function readMigrationFile(dir: string, file: string): string;
+function readMigrationFile(dir: string, file: string, raw: true): Buffer;
+function readMigrationFile(dir: string, file: string, raw?: true): string | Buffer {
+  try {
+    return raw ? fs.readFileSync(path.join(dir, file)) : fs.readFileSync(path.join(dir, file), 'utf8');
+  } catch (error) {
+    throw new InputError('unreadable-migration', `Cannot read ${path.join(dir, file)}: ${(error as Error).message}`, {
+      hint: 'Check the file\'s permissions (the user running dbshift must be able to read every migration).',
+      dataState: 'Nothing was changed.',
+      cause: error,
+    });
+  }
+}
+
 function checksumOf(dir: string, files: string[]): string {
   const hash = createHash('sha256');
   for (const file of files) {
-    hash.update(file).update('\0').update(fs.readFileSync(path.join(dir, file))).update('\0');
+    hash.update(file).update('\0').update(readMigrationFile(dir, file, true)).update('\0');
   }
   return hash.digest('hex');
 }
 
-function sqlBody(sql: string): MigrationBody {
+function sqlBody(sql: string, file: string): MigrationBody {
   const firstLine = sql.split('\n', 1)[0] ?? '';
-  return { sql, transactional: !NO_TRANSACTION_DIRECTIVE.test(firstLine), run: (ctx) => ctx.exec(sql) };
+  const deletesRows = [...sql.matchAll(DELETES_ROWS_DIRECTIVE)].flatMap((m) => m[1]!.split(/[\s,]+/).filter(Boolean));
+  const body: MigrationBody = { sql, transactional: !NO_TRANSACTION_DIRECTIVE.test(firstLine), run: (ctx) => ctx.exec(sql), ...(deletesRows.length > 0 ? { deletesRows } : {}) };
+  if (!body.transactional) return body;
+  const control = transactionControl(sql);
+  if (control.unwrapped !== undefined) {
+    const inner = control.unwrapped;
+    return { ...body, run: (ctx) => ctx.exec(inner), note: `${file} wraps itself in BEGIN … COMMIT: dbshift runs what is between them in its own transaction, together with the bookkeeping.` };
+  }
+  if (control.first) {
+    // A COMMIT in the middle would commit half of the file before a later statement fails:
+    // no rollback could be promised, so golang-migrate's protocol says the truth instead.
+    return { ...body, transactional: false, note: `${file}:${control.first.line} controls its own transaction (${control.first.text}): it runs without dbshift's transaction, marked dirty until it succeeds.` };
+  }
+  return body;
 }
 
 /** Read a migrations directory: SQL migrations as text, code migrations imported (TypeScript transpiled in memory). */
@@ -95,9 +125,10 @@ export async function loadMigrationDir(dir: string): Promise<MigrationSet> {
     if (code) {
       Object.assign(definition, await loadCodeMigration(path.join(dir, code), definition.checksum));
     } else {
-      definition.up = sqlBody(fs.readFileSync(path.join(dir, byKind.get('up.sql')!), 'utf8'));
+      const up = byKind.get('up.sql')!;
+      definition.up = sqlBody(readMigrationFile(dir, up), up);
       const down = byKind.get('down.sql');
-      if (down) definition.down = sqlBody(fs.readFileSync(path.join(dir, down), 'utf8'));
+      if (down) definition.down = sqlBody(readMigrationFile(dir, down), down);
     }
     migrations.push(definition);
   }

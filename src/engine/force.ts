@@ -27,7 +27,7 @@ export async function forceVersion(config: EngineConfig, set: MigrationSet, vers
         dataState: 'Nothing was changed.',
       });
     }
-    await withLockedDatabase(config, 'force', options, async (db, notices) => {
+    await withLockedDatabase(config, 'force', options, async ({ db, notices }) => {
       result.notices.push(...notices);
       result.before = readVersion(db);
       db.transaction(() => {

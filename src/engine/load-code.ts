@@ -17,6 +17,8 @@ type CodeModule = {
   verify?: (ctx: MigrationContext, direction: 'up' | 'down') => unknown;
   /** `export const transaction = false` is the code form of `-- dbshift:no-transaction`. */
   transaction?: boolean;
+  /** `export const deletesRows = ['sessions']`: the code form of `-- dbshift:deletes-rows`. */
+  deletesRows?: unknown;
 };
 
 async function importModule(file: string, checksum: string): Promise<CodeModule> {
@@ -53,8 +55,10 @@ function body(file: string, mod: CodeModule, direction: 'up' | 'down'): Migratio
   if (fn === undefined) return undefined;
   if (typeof fn !== 'function') throw new InputError('bad-migration', `${file}: export ${direction} must be a function.`);
   const verify = mod.verify;
+  const deletesRows = Array.isArray(mod.deletesRows) ? mod.deletesRows.map(String) : [];
   return {
     transactional: mod.transaction !== false,
+    ...(deletesRows.length > 0 ? { deletesRows } : {}),
     run: (ctx) => mustBeSync(file, direction, fn(ctx)),
     ...(typeof verify === 'function'
       ? {

@@ -12,7 +12,7 @@ export type Target =
   | { kind: 'goto'; version: number };
 
 export interface ConsistencyProblem {
-  code: 'applied-migration-changed' | 'applied-migration-missing' | 'migration-out-of-order';
+  code: 'applied-migration-changed' | 'applied-migration-missing' | 'migration-out-of-order' | 'version-taken';
   version: number;
   message: string;
 }
@@ -33,6 +33,10 @@ export function consistencyProblems(migrations: MigrationDefinition[], state: Ve
     const file = byVersion.get(version);
     if (!file) {
       problems.push({ code: 'applied-migration-missing', version, message: `${migrationLabel(entry)} is applied but its files are gone` });
+    } else if (entry.name !== file.name) {
+      // Not an edit: a different migration holds this version (e.g. `dbshift migrate` recorded
+      // the built-in health_records_v5 as version 1, and the team's own set starts at 000001).
+      problems.push({ code: 'version-taken', version, message: `version ${version} of this database is ${migrationLabel(entry)}, not ${migrationLabel(file)} from ${file.files.join(' + ')}` });
     } else if (entry.checksum && entry.checksum !== file.checksum) {
       problems.push({ code: 'applied-migration-changed', version, message: `${migrationLabel(file)} was changed after it was applied (checksum of ${file.files.join(' + ')})` });
     }
@@ -53,7 +57,9 @@ export function assertConsistent(problems: ConsistencyProblem[]): void {
   const list = problems.map((p) => p.message).join('; ');
   const missing = problems.every((p) => p.code === 'applied-migration-missing');
   const options = {
-    hint: problems.some((p) => p.code === 'applied-migration-changed')
+    hint: problems.some((p) => p.code === 'version-taken')
+      ? 'Two migration sets share this database\'s version numbers. Number your migrations above the versions it already has (rename the files; `dbshift history` lists what is applied), or run them against a database the other set does not manage.'
+      : problems.some((p) => p.code === 'applied-migration-changed')
       ? 'Applied migrations are immutable: restore the file from version control and put the change in a new migration.'
       : problems.some((p) => p.code === 'migration-out-of-order')
         ? 'Renumber the new migration above the current version (`dbshift create` picks the next number).'

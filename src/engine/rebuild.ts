@@ -29,10 +29,14 @@ interface ColumnInfo {
   name: string;
   type: string;
   pk: number;
+  /** 2 and 3: a generated column (VIRTUAL, STORED); table_info leaves these out, table_xinfo does not. */
+  hidden: number;
 }
 
+const isGenerated = (c: ColumnInfo) => c.hidden === 2 || c.hidden === 3;
+
 function columns(db: Db, table: string): ColumnInfo[] {
-  return db.prepare(`SELECT name, type, pk FROM pragma_table_info(?)`).all(table) as ColumnInfo[];
+  return db.prepare(`SELECT name, type, pk, hidden FROM pragma_table_xinfo(?)`).all(table) as ColumnInfo[];
 }
 
 function hasRowidAlias(db: Db, table: string): boolean {
@@ -45,13 +49,16 @@ function isWithoutRowid(db: Db, table: string): boolean {
   return row?.wr === 1;
 }
 
-export function rebuildTable(db: Db, table: string, change: RebuildChange): void {
+export function rebuildTable(db: Db, requested: string, change: RebuildChange): void {
   if (!db.inTransaction) throw new InternalError('rebuild-outside-transaction', 'rebuildTable runs inside a migration transaction.');
   if (db.pragma('foreign_keys', { simple: true }) !== 0) {
     throw new InternalError('rebuild-with-foreign-keys', 'rebuildTable needs foreign keys switched off before the transaction began.');
   }
-  const existing = db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table) as { sql: string } | undefined;
-  if (!existing) throw new DataError('no-such-table', `rebuildTable: there is no table ${table}.`);
+  // SQLite matches names without regard to ASCII case (`ON authors` is a trigger of `Authors`):
+  // so does every lookup here, and the table keeps the name it has.
+  const existing = db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE`).get(requested) as { name: string; sql: string } | undefined;
+  if (!existing) throw new DataError('no-such-table', `rebuildTable: there is no table ${requested}.`);
+  const table = existing.name;
   const match = CREATE_TABLE_NAME.exec(change.createSql);
   if (!match || unquote(match[2]!).toLowerCase() !== table.toLowerCase()) {
     throw new DataError('bad-rebuild', `rebuildTable(${table}): createSql must be a CREATE TABLE ${table} (…) statement.`);
@@ -60,24 +67,30 @@ export function rebuildTable(db: Db, table: string, change: RebuildChange): void
   // Step 3: remember what DROP TABLE takes along: the table's own indexes and triggers.
   // (Indexes without SQL are UNIQUE/PRIMARY KEY constraints: the new CREATE TABLE brings them.)
   const dependents = db
-    .prepare(`SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name`)
+    .prepare(`SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? COLLATE NOCASE AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name`)
     .all(table) as Array<{ type: string; name: string; sql: string }>;
   const seqBefore = tableExists(db, 'sqlite_sequence')
-    ? (db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ?`).safeIntegers(true).get(table) as { seq: bigint } | undefined)?.seq
+    ? (db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ? COLLATE NOCASE`).safeIntegers(true).get(table) as { seq: bigint } | undefined)?.seq
     : undefined;
   const workingViews = viewsThatCompile(db);
+  const schemaProblemBefore = schemaProblem(db, table);
 
   // Step 4: the new shape under a temporary name.
   const temp = `_dbshift_rebuild_${table}`;
   db.exec(change.createSql.replace(CREATE_TABLE_NAME, `$1${quoteIdent(temp)}`));
 
-  // Step 5: copy every row.
-  const oldNames = new Set(columns(db, table).map((c) => c.name));
-  const newColumns = columns(db, temp).map((c) => c.name);
+  // Step 5: copy every row. A generated column of the old table has values too (a column that
+  // stops being generated keeps them); a generated column of the new table computes its own.
+  const oldNames = new Set(columns(db, table).map((c) => c.name.toLowerCase()));
+  const newInfo = columns(db, temp);
+  const newColumns = newInfo.filter((c) => !isGenerated(c)).map((c) => c.name);
   for (const name of Object.keys(change.columns ?? {})) {
+    if (newInfo.some((c) => c.name === name && isGenerated(c))) {
+      throw new DataError('bad-rebuild', `rebuildTable(${table}): columns gives a value for ${name}, which the new table generates itself.`);
+    }
     if (!newColumns.includes(name)) throw new DataError('bad-rebuild', `rebuildTable(${table}): columns names ${name}, which the new table does not have.`);
   }
-  const copied = newColumns.filter((c) => change.columns?.[c] !== undefined || oldNames.has(c));
+  const copied = newColumns.filter((c) => change.columns?.[c] !== undefined || oldNames.has(c.toLowerCase()));
   const targets = copied.map(quoteIdent);
   const sources = copied.map((c) => change.columns?.[c] ?? quoteIdent(c));
   // Keep rowids too where no INTEGER PRIMARY KEY carries them, so nothing that points at a rowid moves.
@@ -85,9 +98,16 @@ export function rebuildTable(db: Db, table: string, change: RebuildChange): void
     targets.unshift('rowid');
     sources.unshift('rowid');
   }
-  const inserted = db.prepare(`INSERT INTO ${quoteIdent(temp)} (${targets.join(', ')}) SELECT ${sources.join(', ')} FROM ${quoteIdent(table)}`).run().changes;
-  const before = (db.prepare(`SELECT count(*) AS n FROM ${quoteIdent(table)}`).get() as { n: number }).n;
-  if (inserted !== before) throw new DataError('rebuild-lost-rows', `rebuildTable(${table}) copied ${inserted} of ${before} rows.`);
+  db.prepare(`INSERT INTO ${quoteIdent(temp)} (${targets.join(', ')}) SELECT ${sources.join(', ')} FROM ${quoteIdent(table)}`).run();
+  // Count the new table itself: `changes` counts inserts, and an ON CONFLICT REPLACE (or IGNORE)
+  // in createSql makes duplicates replace each other while every insert still counts.
+  const before = countOf(db, table);
+  const copiedRows = countOf(db, temp);
+  if (copiedRows !== before) {
+    throw new DataError('rebuild-lost-rows', `rebuildTable(${table}) would keep ${copiedRows} of ${before} rows: the new definition merges or drops rows (a UNIQUE or PRIMARY KEY with ON CONFLICT REPLACE/IGNORE, or a constraint the old rows break).`, {
+      hint: 'Resolve the duplicates in the migration before the rebuild, or change createSql.',
+    });
+  }
 
   // Steps 6 and 7. legacy_alter_table keeps RENAME from re-parsing views and triggers that name
   // the table, which would fail in the moment between DROP and RENAME when the table is missing.
@@ -122,6 +142,38 @@ export function rebuildTable(db: Db, table: string, change: RebuildChange): void
       hint: `DROP VIEW and CREATE it again for the new table in the same migration, before calling rebuildTable.`,
     });
   }
+  // CREATE TRIGGER accepts a body naming a column that no longer exists; every later write to
+  // the table would then fail. SQLite's own RENAME re-checks every trigger and view: ask it.
+  const problem = schemaProblem(db, table);
+  if (problem && problem !== schemaProblemBefore) {
+    throw new DataError('bad-rebuild', `rebuildTable(${table}): ${problem}; the new table breaks it.`, {
+      hint: 'DROP the trigger and CREATE it again for the new table in the same migration, before calling rebuildTable.',
+    });
+  }
+}
+
+function countOf(db: Db, table: string): number {
+  return (db.prepare(`SELECT count(*) AS n FROM ${quoteIdent(table)}`).get() as { n: number }).n;
+}
+
+/**
+ * What SQLite finds wrong with the triggers and views around `table`, if anything: a RENAME
+ * (not legacy) resolves every one of them, and is undone at once.
+ */
+function schemaProblem(db: Db, table: string): string | undefined {
+  const legacy = db.pragma('legacy_alter_table', { simple: true });
+  db.pragma('legacy_alter_table = OFF');
+  db.exec('SAVEPOINT dbshift_schema_check');
+  try {
+    db.exec(`ALTER TABLE ${quoteIdent(table)} RENAME TO ${quoteIdent(`_dbshift_check_${table}`)}`);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    db.exec('ROLLBACK TO dbshift_schema_check');
+    db.exec('RELEASE dbshift_schema_check');
+    db.pragma(`legacy_alter_table = ${legacy ? 'ON' : 'OFF'}`);
+  }
 }
 
 function viewsThatCompile(db: Db): Set<string> {
@@ -139,5 +191,5 @@ function viewsThatCompile(db: Db): Set<string> {
 }
 
 function tableExists(db: Db, name: string): boolean {
-  return db.prepare(`SELECT 1 FROM sqlite_master WHERE name = ?`).get(name) !== undefined;
+  return db.prepare(`SELECT 1 FROM sqlite_master WHERE name = ? COLLATE NOCASE`).get(name) !== undefined;
 }

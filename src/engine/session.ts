@@ -1,11 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError, toToolError, type ToolError } from '../errors.js';
+import { InputError, InterruptedError, toToolError, type ToolError } from '../errors.js';
 import { sha256File, writeChecksumFile } from '../files/checksum.js';
 import { createEmptyExclusive, ensureDirectory, tempPathBeside } from '../files/create.js';
 import { publishFile } from '../files/durable.js';
 import { acquireInstanceLock } from '../files/lock.js';
 import { removeDatabaseFiles } from '../files/move-aside.js';
+import { removeLeftovers } from '../files/leftovers.js';
+import { hasHotJournal } from '../sqlite/checks.js';
+import { hitFaultPoint } from '../faults.js';
 import { freeStampedPath } from '../files/names.js';
 import { openReadonly, openWritable, type Db } from '../sqlite/open.js';
 import { snapshotDatabase } from '../sqlite/snapshot.js';
@@ -17,6 +20,8 @@ export interface EngineConfig {
   database: string;
   backupDir: string;
   busyTimeoutMs: number;
+  /** Test-only fault injection (see pipeline/faults.ts); the CLI passes it only under NODE_ENV=test. */
+  fault?: string;
 }
 
 export interface EngineOptions {
@@ -52,9 +57,15 @@ export function missingDatabase(database: string): InputError {
   });
 }
 
-/** Open for reading only (version, history, validate, dry runs): never writes, takes no lock. */
+/**
+ * Open for reading only (version, history, validate, dry runs): takes no lock, writes nothing,
+ * with one exception: a hot journal left by a write that died (a kill, a full disk) is rolled
+ * back first, as any SQLite writer would on opening; a read-only connection cannot, and would
+ * otherwise fail or report the half-written state instead of the truth.
+ */
 export function withReadonlyDatabase<T>(config: EngineConfig, fn: (db: Db | undefined) => T): T {
   if (!fs.existsSync(config.database)) return fn(undefined);
+  if (hasHotJournal(realPath(config.database))) openWritable(config.database, config.busyTimeoutMs).close();
   const db = openReadonly(config.database, config.busyTimeoutMs);
   try {
     return fn(db);
@@ -63,21 +74,39 @@ export function withReadonlyDatabase<T>(config: EngineConfig, fn: (db: Db | unde
   }
 }
 
+/** The file a path names, through any symlinks; itself if it does not exist yet. */
+function realPath(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return file;
+  }
+}
+
+export interface LockedDatabase {
+  /** For reading the state and taking the backup; migrations get their own connections. */
+  db: Db;
+  /** A new connection to the same file, for one migration. */
+  open(): Db;
+  notices: string[];
+}
+
 /**
- * Under the instance lock (the same `.dbshift.lock` that `dbshift migrate` takes, in the
- * database's directory), with foreign keys off before any transaction: see execute.ts.
+ * Under the instance lock (the same `.dbshift.lock` that `dbshift migrate` takes), in the
+ * directory of the database's real file: two runs that reach one file through different paths
+ * (a symlink) must take the same lock.
  */
 export async function withLockedDatabase<T>(
   config: EngineConfig,
   command: string,
   options: EngineOptions & { create?: boolean },
-  fn: (db: Db, notices: string[]) => Promise<T>,
+  fn: (locked: LockedDatabase) => Promise<T>,
 ): Promise<T> {
   const now = options.now ?? (() => new Date());
   const notices: string[] = [];
   // A mistyped --database must not leave a new directory behind before it is refused.
   if (!options.create && !fs.existsSync(config.database)) throw missingDatabase(config.database);
-  const dir = ensureDirectory(path.dirname(config.database));
+  const dir = ensureDirectory(path.dirname(realPath(config.database)));
   const lock = acquireInstanceLock(dir, command, now());
   try {
     if (lock.tookOverFrom) notices.push(`Took over a stale lock of pid ${lock.tookOverFrom.pid}, which is no longer running.`);
@@ -86,16 +115,26 @@ export async function withLockedDatabase<T>(
       createEmptyExclusive(config.database);
       notices.push(`Created a new, empty database at ${config.database}.`);
     }
-    const db = openWritable(config.database, config.busyTimeoutMs);
+    const file = realPath(config.database);
+    if (fs.existsSync(config.backupDir)) {
+      // Under the lock no other run of this database is active: its partial backups are leftovers.
+      const own = `.${backupPrefix(config.database)}_`;
+      for (const leftover of removeLeftovers([config.backupDir], (name) => name.startsWith(own))) notices.push(`Removed ${leftover}, left by an interrupted run.`);
+    }
+    const db = openWritable(file, config.busyTimeoutMs);
     try {
       db.pragma('foreign_keys = OFF');
-      return await fn(db, notices);
+      return await fn({ db, open: () => openWritable(file, config.busyTimeoutMs), notices });
     } finally {
       db.close();
     }
   } finally {
     lock.release();
   }
+}
+
+function backupPrefix(database: string): string {
+  return `${path.basename(database).replace(/\.[^.]*$/, '')}_backup`;
 }
 
 /**
@@ -105,12 +144,14 @@ export async function withLockedDatabase<T>(
  */
 export async function backupDatabase(db: Db, config: EngineConfig, now: Date, signal?: AbortSignal): Promise<{ path: string; sha256: string }> {
   const backupDir = ensureDirectory(config.backupDir);
-  const prefix = `${path.basename(config.database).replace(/\.[^.]*$/, '')}_backup`;
-  const final = freeStampedPath(backupDir, prefix, now, '.db');
+  const final = freeStampedPath(backupDir, backupPrefix(config.database), now, '.db');
   const partial = tempPathBeside(final, 'partial');
   try {
     createEmptyExclusive(partial);
-    await snapshotDatabase(db, partial, undefined, () => signal?.throwIfAborted());
+    await snapshotDatabase(db, partial, undefined, () => {
+      hitFaultPoint(config.fault, 'engine-backup-pages');
+      if (signal?.aborted) throw new InterruptedError('interrupted', 'Interrupted while taking the backup.', { dataState: 'Nothing was changed; the partial backup was removed.' });
+    });
     const sha256 = await sha256File(partial);
     publishFile(partial, final, 'new-name');
     writeChecksumFile(final, sha256);

@@ -6,17 +6,21 @@ export interface Statement {
   text: string;
   /** 1-based line of its first character in the file. */
   line: number;
+  /** Offsets in the file: its first character, and just past its end (the `;` excluded). */
+  start: number;
+  end: number;
 }
 
 export function splitStatements(sql: string): Statement[] {
   const statements: Statement[] = [];
   let current = '';
   let startLine = 0;
+  let start = 0;
   let line = 1;
   let i = 0;
   const push = () => {
     const text = current.replace(/\s+/g, ' ').trim();
-    if (text) statements.push({ text, line: startLine });
+    if (text) statements.push({ text, line: startLine, start, end: i });
     current = '';
     startLine = 0;
   };
@@ -35,7 +39,10 @@ export function splitStatements(sql: string): Statement[] {
       i = stop;
       continue;
     }
-    if (!startLine && !/\s/.test(ch) && ch !== ';') startLine = line;
+    if (!startLine && !/\s/.test(ch) && ch !== ';') {
+      startLine = line;
+      start = i;
+    }
     if (ch === "'" || ch === '"' || ch === '`' || ch === '[') {
       const close = ch === '[' ? ']' : ch;
       let j = i + 1;
@@ -80,3 +87,32 @@ export function identifier(raw: string): string {
 }
 
 export const IDENT = String.raw`(?:"(?:[^"]|"")+"|\`[^\`]+\`|\[[^\]]+\]|[A-Za-z_][\w$]*)`;
+
+const BEGIN = /^BEGIN(?:\s+(?:DEFERRED|IMMEDIATE|EXCLUSIVE))?(?:\s+TRANSACTION)?$/i;
+const COMMIT = /^(?:COMMIT|END)(?:\s+TRANSACTION)?$/i;
+// ROLLBACK TO a savepoint stays inside the enclosing transaction; plain ROLLBACK ends it.
+const ROLLBACK = /^ROLLBACK(?:\s+TRANSACTION)?$/i;
+
+export interface TransactionControl {
+  /** The file is one BEGIN … COMMIT around everything: the SQL between them. */
+  unwrapped?: string;
+  /** Otherwise, the first statement that begins or ends a transaction. */
+  first?: Statement;
+}
+
+/**
+ * Statements that begin or end a transaction. golang-migrate users write BEGIN … COMMIT
+ * around a file because their tool does not always wrap; inside dbshift's transaction the
+ * file's own COMMIT would commit half of the work and the bookkeeping would follow separately.
+ */
+export function transactionControl(sql: string): TransactionControl {
+  const statements = splitStatements(sql);
+  const controls = statements.filter((s) => BEGIN.test(s.text) || COMMIT.test(s.text) || ROLLBACK.test(s.text));
+  if (controls.length === 0) return {};
+  const first = statements[0]!;
+  const last = statements.at(-1)!;
+  if (controls.length === 2 && controls[0] === first && controls[1] === last && BEGIN.test(first.text) && COMMIT.test(last.text)) {
+    return { unwrapped: sql.slice(sql.indexOf(';', first.end) + 1, last.start) };
+  }
+  return { first: controls[0]! };
+}

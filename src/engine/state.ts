@@ -42,12 +42,18 @@ export function readVersion(db: Db): VersionState {
   return { version, dirty: row.dirty === 1 || row.dirty === true || row.dirty === '1' || row.dirty === 'true' };
 }
 
-/** golang-migrate's SetVersion: replace the one row; version 0 and clean means no row. */
+/**
+ * golang-migrate's SetVersion: replace the one row; version 0 and clean means no row. The
+ * DELETE and the INSERT commit together (a savepoint when the caller's transaction is open):
+ * a kill between them would leave no row, which reads as "nothing applied".
+ */
 export function writeVersion(db: Db, state: VersionState): void {
-  db.prepare(`DELETE FROM ${VERSION_TABLE}`).run();
-  if (state.version > 0 || state.dirty) {
-    db.prepare(`INSERT INTO ${VERSION_TABLE} (version, dirty) VALUES (?, ?)`).run(state.version > 0 ? state.version : -1, state.dirty ? 1 : 0);
-  }
+  db.transaction(() => {
+    db.prepare(`DELETE FROM ${VERSION_TABLE}`).run();
+    if (state.version > 0 || state.dirty) {
+      db.prepare(`INSERT INTO ${VERSION_TABLE} (version, dirty) VALUES (?, ?)`).run(state.version > 0 ? state.version : -1, state.dirty ? 1 : 0);
+    }
+  })();
 }
 
 export function appendHistory(db: Db, entry: HistoryEntry): void {

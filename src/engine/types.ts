@@ -24,6 +24,13 @@ export interface MigrationBody {
   verify?(ctx: MigrationContext): Check[] | { checks: Check[]; summary?: unknown } | void;
   /** False for `-- dbshift:no-transaction`: golang-migrate's dirty protocol instead of one transaction. */
   transactional: boolean;
+  /** Why it runs the way it does, when the file itself decided (its own BEGIN/COMMIT); for --dry-run and the result. */
+  note?: string;
+  /**
+   * Tables whose rows the migration means to delete (`-- dbshift:deletes-rows t1, t2`; code:
+   * `export const deletesRows = ['t1']`). Any other table that loses rows refuses the commit.
+   */
+  deletesRows?: string[];
 }
 
 /** A migration as found on disk (or built in): a version, a name and its files. */

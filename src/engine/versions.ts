@@ -24,6 +24,10 @@ export interface StepReport {
   checks?: Check[];
   /** Built-in units: the same summary `dbshift migrate` reports. */
   summary?: unknown;
+  /** Why it runs the way it does, when the file decided (its own BEGIN/COMMIT). */
+  note?: string;
+  /** Tables whose row count the migration changed. */
+  rowCounts?: Record<string, { before: number; after: number }>;
 }
 
 export interface VersionsResult {
@@ -72,7 +76,7 @@ export async function runVersions(config: EngineConfig, set: MigrationSet, targe
     assertRunnable(set.migrations, steps);
     result.steps = steps.map((s) => {
       const body = byVersion.get(s.version)![s.direction]!;
-      return { ...s, status: 'planned' as const, durationMs: 0, transactional: body.transactional, ...(body.sql !== undefined ? { sql: body.sql } : {}) };
+      return { ...s, status: 'planned' as const, durationMs: 0, transactional: body.transactional, ...(body.sql !== undefined ? { sql: body.sql } : {}), ...(body.note ? { note: body.note } : {}) };
     });
     const pendingUp = new Set(steps.filter((s) => s.direction === 'up').map((s) => s.version));
     if (pendingUp.size > 0) result.warnings = lintMigrations(set, pendingUp);
@@ -89,7 +93,7 @@ export async function runVersions(config: EngineConfig, set: MigrationSet, targe
       result.ok = true;
       return result;
     }
-    await withLockedDatabase(config, command, options, async (db, notices) => {
+    await withLockedDatabase(config, command, options, async ({ db, open, notices }) => {
       result.notices.push(...notices);
       const steps = plan(readVersion(db), readHistory(db));
       if (steps.length === 0) {
@@ -109,10 +113,11 @@ export async function runVersions(config: EngineConfig, set: MigrationSet, targe
         }
         options.onEvent?.(`${step.direction} ${migrationLabel(step)}${report.transactional ? '' : ' (no transaction)'}`);
         try {
-          const outcome = await executeStep(db, byVersion.get(step.version)!, step, version, now);
+          const outcome = await executeStep(byVersion.get(step.version)!, step, { open, versionBefore: version, now, ...(options.signal ? { signal: options.signal } : {}) });
           report.status = 'applied';
           report.durationMs = Math.round(outcome.durationMs);
           if (outcome.checks.length > 0) report.checks = outcome.checks;
+          if (Object.keys(outcome.rowCounts).length > 0) report.rowCounts = outcome.rowCounts;
           if (outcome.summary !== undefined) report.summary = outcome.summary;
           version = step.versionAfter;
         } catch (error) {

@@ -5,7 +5,7 @@ import type { Db } from '../sqlite/open.js';
 import type { InstanceLock } from '../files/lock.js';
 import type { Check, Inspection, MigrationUnit, TransformPlan, Warning } from '../plans/unit.js';
 import type { ProgressEvent, ProgressListener, SpaceNeed, StepName, TableCount } from './types.js';
-import { hitFaultPoint } from './faults.js';
+import { hitFaultPoint } from '../faults.js';
 
 export interface RunOptions {
   strict?: boolean;

@@ -96,4 +96,50 @@ describe('rebuildTable', () => {
     const db = library();
     expect(() => inMigration(db, () => rebuildTable(db, 'authors', { createSql: 'CREATE TABLE writers (id INTEGER PRIMARY KEY)' }))).toThrow(/must be a CREATE TABLE authors/);
   });
+
+  it('counts the new table itself: duplicates that ON CONFLICT REPLACE would merge are refused, nothing lost', () => {
+    const db = new Database(':memory:');
+    db.exec(`CREATE TABLE tags (id INTEGER PRIMARY KEY, tag TEXT); INSERT INTO tags (tag) VALUES ('a'), ('b'), ('a');`);
+    expect(() => inMigration(db, () => rebuildTable(db, 'tags', { createSql: 'CREATE TABLE tags (id INTEGER PRIMARY KEY, tag TEXT UNIQUE ON CONFLICT REPLACE)' }))).toThrow(
+      /would keep 2 of 3 rows/,
+    );
+    expect(db.prepare('SELECT count(*) AS n FROM tags').get()).toEqual({ n: 3 });
+  });
+
+  it('keeps the values of a generated column that becomes a plain one, and lets a new generated column compute its own', () => {
+    const db = new Database(':memory:');
+    db.exec(`CREATE TABLE prices (id INTEGER PRIMARY KEY, net INTEGER, gross INTEGER AS (net * 2) STORED, half AS (net / 2));
+             INSERT INTO prices (net) VALUES (10), (20);`);
+    inMigration(db, () => rebuildTable(db, 'prices', { createSql: 'CREATE TABLE prices (id INTEGER PRIMARY KEY, net INTEGER, gross INTEGER, half AS (net / 2) VIRTUAL)' }));
+    expect(db.prepare('SELECT net, gross, half FROM prices ORDER BY id').all()).toEqual([
+      { net: 10, gross: 20, half: 5 },
+      { net: 20, gross: 40, half: 10 },
+    ]);
+    expect(() => inMigration(db, () => rebuildTable(db, 'prices', { createSql: 'CREATE TABLE prices (id INTEGER PRIMARY KEY, net INTEGER, gross INTEGER, half AS (net / 2))', columns: { half: 'net' } }))).toThrow(
+      /generates itself/,
+    );
+  });
+
+  it('matches names the way SQLite does: a trigger declared ON authors belongs to table Authors and survives', () => {
+    const db = new Database(':memory:');
+    db.exec(`CREATE TABLE Authors (id INTEGER PRIMARY KEY, name TEXT); CREATE TABLE audit (what TEXT);
+             CREATE TRIGGER authors_audit AFTER INSERT ON authors BEGIN INSERT INTO audit VALUES (NEW.name); END;
+             INSERT INTO Authors (name) VALUES ('Ada');`);
+    inMigration(db, () => rebuildTable(db, 'authors', { createSql: 'CREATE TABLE authors (id INTEGER PRIMARY KEY, name TEXT NOT NULL)' }));
+    expect(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger'`).all()).toEqual([{ name: 'authors_audit' }]);
+    expect(db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'Authors'`).all()).toEqual([{ name: 'Authors' }]);
+    db.exec(`INSERT INTO Authors (name) VALUES ('Grace')`);
+    expect(db.prepare('SELECT what FROM audit').all()).toEqual([{ what: 'Ada' }, { what: 'Grace' }]);
+  });
+
+  it('refuses a trigger that no longer compiles (it names a dropped column), as it refuses views', () => {
+    const db = library();
+    db.exec(`CREATE TRIGGER authors_email AFTER INSERT ON authors BEGIN INSERT INTO audit VALUES (NEW.email); END;`);
+    expect(() => inMigration(db, () => rebuildTable(db, 'authors', { createSql: 'CREATE TABLE authors (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL)' }))).toThrow(
+      /trigger authors_email: no such column: NEW.email/,
+    );
+    // Rolled back: the old table and its trigger are as they were, and inserts still work.
+    db.exec(`INSERT INTO authors (name, email) VALUES ('Linus', 'l@example.org')`);
+    expect(db.prepare('SELECT what FROM audit').all()).toEqual([{ what: 'l@example.org' }]);
+  });
 });
