@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { InputError } from '../errors.js';
+import type ts from 'typescript';
+import { InputError, InternalError } from '../errors.js';
 import type { Check } from '../plans/unit.js';
 import type { MigrationBody, MigrationContext, MigrationDefinition } from './types.js';
 
@@ -10,36 +11,86 @@ import type { MigrationBody, MigrationContext, MigrationDefinition } from './typ
 // team can keep its migrations in .ts without a build step. The module is imported from a
 // data: URL, so it may import Node's built-in modules but not relative files: a migration is
 // meant to be one self-contained, immutable file.
+//
+// Reading a migration is not running it. Discovery parses the file (what it exports, whether
+// it wants a transaction) without evaluating a line of it, so `lint`, `validate`, `version`,
+// `history` and every --dry-run change nothing; the module is imported only by `load()`,
+// which the runner calls for the migrations it is about to apply.
 
 type CodeModule = {
   up?: (ctx: MigrationContext) => unknown;
   down?: (ctx: MigrationContext) => unknown;
   verify?: (ctx: MigrationContext, direction: 'up' | 'down') => unknown;
-  /** `export const transaction = false` is the code form of `-- dbshift:no-transaction`. */
-  transaction?: boolean;
-  /** `export const deletesRows = ['sessions']`: the code form of `-- dbshift:deletes-rows`. */
-  deletesRows?: unknown;
 };
 
-async function importModule(file: string, checksum: string): Promise<CodeModule> {
+/** What a code migration declares, read from its syntax tree. */
+interface CodeShape {
+  exports: Set<string>;
+  /** `export const transaction = false` is the code form of `-- dbshift:no-transaction`. */
+  transactional: boolean;
+  /** `export const deletesRows = ['sessions']`: the code form of `-- dbshift:deletes-rows`. */
+  deletesRows: string[];
+}
+
+function isExported(node: ts.Node, tsApi: typeof ts): boolean {
+  return (tsApi.canHaveModifiers(node) ? tsApi.getModifiers(node) : undefined)?.some((m) => m.kind === tsApi.SyntaxKind.ExportKeyword) ?? false;
+}
+
+function shapeOf(file: string, source: ts.SourceFile, tsApi: typeof ts): CodeShape {
+  const shape: CodeShape = { exports: new Set(), transactional: true, deletesRows: [] };
+  for (const statement of source.statements) {
+    if (tsApi.isFunctionDeclaration(statement) && statement.name && isExported(statement, tsApi)) shape.exports.add(statement.name.text);
+    if (tsApi.isExportDeclaration(statement) && statement.exportClause && tsApi.isNamedExports(statement.exportClause)) {
+      for (const element of statement.exportClause.elements) shape.exports.add(element.name.text);
+    }
+    if (!tsApi.isVariableStatement(statement) || !isExported(statement, tsApi)) continue;
+    for (const declaration of statement.declarationList.declarations) {
+      if (!tsApi.isIdentifier(declaration.name)) continue;
+      const name = declaration.name.text;
+      shape.exports.add(name);
+      const value = declaration.initializer;
+      if (name === 'transaction') {
+        if (value?.kind !== tsApi.SyntaxKind.FalseKeyword && value?.kind !== tsApi.SyntaxKind.TrueKeyword) {
+          throw new InputError('bad-migration', `${file}: export const transaction must be the literal true or false.`);
+        }
+        shape.transactional = value.kind === tsApi.SyntaxKind.TrueKeyword;
+      }
+      if (name === 'deletesRows') {
+        if (!value || !tsApi.isArrayLiteralExpression(value) || !value.elements.every(tsApi.isStringLiteral)) {
+          throw new InputError('bad-migration', `${file}: export const deletesRows must be a list of table names in quotes.`);
+        }
+        shape.deletesRows = value.elements.map((e) => (e as ts.StringLiteral).text);
+      }
+    }
+  }
+  return shape;
+}
+
+/** Transpile (TypeScript) and parse, reporting syntax errors with their line; evaluates nothing. */
+async function readCode(file: string): Promise<{ javascript: string; shape: CodeShape }> {
+  const tsApi = (await import('typescript')).default;
   const source = fs.readFileSync(file, 'utf8');
+  const output = tsApi.transpileModule(source, {
+    fileName: file,
+    reportDiagnostics: true,
+    compilerOptions: { module: tsApi.ModuleKind.ESNext, target: tsApi.ScriptTarget.ES2022, sourceMap: false, inlineSourceMap: true },
+  });
+  const syntax = (output.diagnostics ?? []).filter((d) => d.category === tsApi.DiagnosticCategory.Error);
+  if (syntax.length > 0) {
+    const first = syntax[0]!;
+    const line = first.file && first.start !== undefined ? first.file.getLineAndCharacterOfPosition(first.start).line + 1 : undefined;
+    throw new InputError('bad-migration', `${file}${line ? `:${line}` : ''}: ${tsApi.flattenDiagnosticMessageText(first.messageText, '\n')}`);
+  }
+  const parsed = tsApi.createSourceFile(file, source, tsApi.ScriptTarget.ES2022, false, file.endsWith('.js') ? tsApi.ScriptKind.JS : tsApi.ScriptKind.TS);
+  return { javascript: file.endsWith('.js') ? source : output.outputText, shape: shapeOf(file, parsed, tsApi) };
+}
+
+async function importModule(file: string, javascript: string, checksum: string): Promise<CodeModule> {
   if (file.endsWith('.js')) {
     // Same file, same URL: Node caches by URL, so the query string makes an edited file load anew.
     return (await import(`${pathToFileURL(file).href}?sha256=${checksum}`)) as CodeModule;
   }
-  const ts = (await import('typescript')).default;
-  const output = ts.transpileModule(source, {
-    fileName: file,
-    reportDiagnostics: true,
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, sourceMap: false, inlineSourceMap: true },
-  });
-  const syntax = (output.diagnostics ?? []).filter((d) => d.category === ts.DiagnosticCategory.Error);
-  if (syntax.length > 0) {
-    const first = syntax[0]!;
-    const line = first.file && first.start !== undefined ? first.file.getLineAndCharacterOfPosition(first.start).line + 1 : undefined;
-    throw new InputError('bad-migration', `${file}${line ? `:${line}` : ''}: ${ts.flattenDiagnosticMessageText(first.messageText, '\n')}`);
-  }
-  return (await import(`data:text/javascript;base64,${Buffer.from(output.outputText).toString('base64')}`)) as CodeModule;
+  return (await import(`data:text/javascript;base64,${Buffer.from(javascript).toString('base64')}`)) as CodeModule;
 }
 
 function mustBeSync(file: string, what: string, result: unknown): void {
@@ -50,38 +101,45 @@ function mustBeSync(file: string, what: string, result: unknown): void {
   }
 }
 
-function body(file: string, mod: CodeModule, direction: 'up' | 'down'): MigrationBody | undefined {
-  const fn = mod[direction];
-  if (fn === undefined) return undefined;
-  if (typeof fn !== 'function') throw new InputError('bad-migration', `${file}: export ${direction} must be a function.`);
-  const verify = mod.verify;
-  const deletesRows = Array.isArray(mod.deletesRows) ? mod.deletesRows.map(String) : [];
-  return {
-    transactional: mod.transaction !== false,
-    ...(deletesRows.length > 0 ? { deletesRows } : {}),
-    run: (ctx) => mustBeSync(file, direction, fn(ctx)),
-    ...(typeof verify === 'function'
-      ? {
-          verify: (ctx: MigrationContext) => {
-            const result = verify(ctx, direction);
-            mustBeSync(file, 'verify', result);
-            return Array.isArray(result) ? (result as Check[]) : undefined;
-          },
-        }
-      : {}),
-  };
-}
-
 export async function loadCodeMigration(file: string, checksum: string): Promise<Pick<MigrationDefinition, 'up' | 'down'>> {
-  let mod: CodeModule;
-  try {
-    mod = await importModule(file, checksum);
-  } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError('bad-migration', `${file} could not be loaded: ${(error as Error).message}`, { cause: error });
-  }
-  const up = body(file, mod, 'up');
-  if (!up) throw new InputError('bad-migration', `${file} exports no up(ctx) function.`);
-  const down = body(file, mod, 'down');
-  return { up, ...(down ? { down } : {}) };
+  const { javascript, shape } = await readCode(file);
+  if (!shape.exports.has('up')) throw new InputError('bad-migration', `${file} exports no up(ctx) function.`);
+  let loaded: CodeModule | undefined;
+  const load = async () => {
+    if (loaded) return;
+    let mod: CodeModule;
+    try {
+      mod = await importModule(file, javascript, checksum);
+    } catch (error) {
+      throw new InputError('bad-migration', `${file} could not be loaded: ${(error as Error)?.message ?? String(error)}`, { cause: error, dataState: 'Nothing was changed.' });
+    }
+    for (const name of ['up', 'down', 'verify'] as const) {
+      if (shape.exports.has(name) && typeof mod[name] !== 'function') throw new InputError('bad-migration', `${file}: export ${name} must be a function.`, { dataState: 'Nothing was changed.' });
+    }
+    loaded = mod;
+  };
+  const loadedModule = (): CodeModule => {
+    if (!loaded) throw new InternalError('migration-not-loaded', `${file} runs before it was loaded.`);
+    return loaded;
+  };
+  const body = (direction: 'up' | 'down'): MigrationBody | undefined =>
+    shape.exports.has(direction)
+      ? {
+          transactional: shape.transactional,
+          ...(shape.deletesRows.length > 0 ? { deletesRows: shape.deletesRows } : {}),
+          load,
+          run: (ctx) => mustBeSync(file, direction, loadedModule()[direction]!(ctx)),
+          ...(shape.exports.has('verify')
+            ? {
+                verify: (ctx: MigrationContext) => {
+                  const result = loadedModule().verify!(ctx, direction);
+                  mustBeSync(file, 'verify', result);
+                  return Array.isArray(result) ? (result as Check[]) : undefined;
+                },
+              }
+            : {}),
+        }
+      : undefined;
+  const down = body('down');
+  return { up: body('up')!, ...(down ? { down } : {}) };
 }

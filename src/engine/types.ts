@@ -18,6 +18,11 @@ export interface MigrationContext {
 export interface MigrationBody {
   /** SQL text (SQL migrations; printed by --dry-run), or undefined for code. */
   sql?: string;
+  /**
+   * Code migrations: import the module. Discovery only parses it, so commands that change
+   * nothing never evaluate user code; the runner loads what it is about to apply.
+   */
+  load?(): Promise<void>;
   /** Runs the migration on the connection; may be async only for built-in units (chunked backfills). */
   run(ctx: MigrationContext): void | Promise<void>;
   /** Runs before commit; a failing check (or a throw) rolls the migration back. Built-in units add a summary. */

@@ -101,6 +101,8 @@ export async function runVersions(config: EngineConfig, set: MigrationSet, targe
         result.after = result.before;
         return;
       }
+      // A module that cannot be loaded is refused before the backup and before any change.
+      for (const step of steps) await byVersion.get(step.version)![step.direction]!.load?.();
       if (options.backup !== false) {
         options.onEvent?.(`backing up ${config.database}`);
         result.backup = await backupDatabase(db, config, now(), options.signal);

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dbshift, dbshiftAsync, json, type CliRun } from '../support/cli.js';
+import { CLI, dbshift, dbshiftAsync, json, type CliRun } from '../support/cli.js';
 import { query } from '../support/fixtures.js';
 import { collect, waitUntilStopped } from '../support/process.js';
 import { tempDir } from '../support/tmp.js';
@@ -199,6 +199,28 @@ export function down(ctx: any) { ctx.exec('DROP TABLE t'); }`,
   });
 });
 
+describe('a full disk', () => {
+  it('ENOSPC while committing a migration: exit 74, and the next command opens the database and tells the truth', () => {
+    const p = project(PARENT_AND_CHILDREN);
+    expect(p.up('--create').code).toBe(0);
+    p.write('000002_grow.up.sql', `CREATE TABLE grow (b BLOB);\nWITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) INSERT INTO grow SELECT randomblob(4000) FROM n;`);
+    p.write('000002_grow.down.sql', 'DROP TABLE grow;');
+    // Every write to the database file fails as on a full disk (its journal still writes).
+    const traced = spawnSync('strace', ['-f', '-o', '/dev/null', '-P', p.db, '-e', 'trace=pwrite64,write', '-e', 'inject=pwrite64,write:error=ENOSPC', process.execPath, CLI, 'up', '--no-backup', '--json'], {
+      cwd: p.dir,
+      env: { PATH: process.env.PATH ?? '', ...p.env },
+      encoding: 'utf8',
+    });
+    expect(traced.status, traced.stderr).toBe(74);
+    expect(JSON.parse(traced.stdout).error.code).toBe('io-error');
+    for (const command of ['version', 'history']) expect(p.run(command).code).toBe(0);
+    expect(version(p)).toBe('1 (authors)');
+    expect(query(p.db, `SELECT name FROM sqlite_master WHERE name = 'grow'`)).toEqual([]);
+    expect(query(p.db, 'PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
+    expect(p.up().code).toBe(0);
+  });
+});
+
 describe('one run at a time, through any path', () => {
   it('the lock is keyed on the database\'s real file: a run through a symlink meets the lock of a run through the real path', () => {
     const p = project(PARENT_AND_CHILDREN);
@@ -239,14 +261,17 @@ describe('user code cannot make dbshift lie', () => {
 
   it('Ctrl-C during a long synchronous migration rolls it back and exits 130; a second Ctrl-C leaves at once, committing nothing', async () => {
     for (const presses of [1, 2]) {
+      const started = path.join(tempDir(), 'started');
       const p = project({
         ...PARENT_AND_CHILDREN,
-        '000002_slow.ts': `export function up(ctx: any) { ctx.exec('CREATE TABLE slow (id INTEGER)'); const end = Date.now() + 1500; while (Date.now() < end) {} }\nexport function down() {}`,
+        '000002_slow.ts': `import fs from 'node:fs';
+export function up(ctx: any) { ctx.exec('CREATE TABLE slow (id INTEGER)'); fs.writeFileSync(${JSON.stringify(started)}, 'x'); const end = Date.now() + 1500; while (Date.now() < end) {} }
+export function down() {}`,
       });
       expect(p.up('--create', '1').code).toBe(0);
       const child = dbshiftAsync(['up', '--no-backup'], { cwd: p.dir, env: p.env });
       const done = collect(child);
-      await new Promise((r) => setTimeout(r, 900));
+      while (!fs.existsSync(started)) await new Promise((r) => setTimeout(r, 20));
       for (let i = 0; i < presses; i++) child.kill('SIGINT');
       const finished = await done;
       expect([presses, finished.code], finished.stdout + finished.stderr).toEqual([presses, 130]);
@@ -256,13 +281,22 @@ describe('user code cannot make dbshift lie', () => {
     }
   });
 
-  it('lint, validate and --dry-run change nothing: they do not run a code migration\'s up()', () => {
-    const marker = path.join(tempDir(), 'ran');
-    const p = project({ '000001_side.ts': `import fs from 'node:fs';\nexport function up() { fs.writeFileSync(${JSON.stringify(marker)}, 'x'); }\nexport function down() {}` });
-    for (const args of [['lint'], ['validate'], ['up', '--create', '--dry-run']]) {
-      p.run(...args);
-      expect([args.join(' '), fs.existsSync(marker)]).toEqual([args.join(' '), false]);
+  it('lint, validate, version, history and --dry-run change nothing: they neither import a code migration nor run its up()', () => {
+    const markers = tempDir();
+    const p = project({
+      '000001_side.ts': `import fs from 'node:fs';
+fs.writeFileSync(${JSON.stringify(path.join(markers, 'imported'))}, 'x');
+export const transaction = false;
+export function up() { fs.writeFileSync(${JSON.stringify(path.join(markers, 'ran'))}, 'x'); }
+export function down() {}`,
+    });
+    for (const args of [['lint'], ['validate'], ['up', '--create', '--dry-run', '--json'], ['version'], ['history']]) {
+      const result = p.run(...args);
+      expect([args.join(' '), fs.readdirSync(markers)]).toEqual([args.join(' '), []]);
+      if (args.includes('--dry-run')) expect(json<VersionsJson>(result).steps[0]!.transactional).toBe(false);
     }
+    expect(p.up('--create').code).toBe(0);
+    expect(fs.readdirSync(markers).sort()).toEqual(['imported', 'ran']);
   });
 });
 
