@@ -4,7 +4,7 @@ import { InputError, InterruptedError, toToolError, type ToolError } from '../er
 import { sha256File, writeChecksumFile } from '../files/checksum.js';
 import { createEmptyExclusive, ensureDirectory, tempPathBeside } from '../files/create.js';
 import { publishFile } from '../files/durable.js';
-import { acquireInstanceLock } from '../files/lock.js';
+import { acquireInstanceLockWaiting } from '../files/lock.js';
 import { removeDatabaseFiles } from '../files/move-aside.js';
 import { removeLeftovers } from '../files/leftovers.js';
 import { hasHotJournal } from '../sqlite/checks.js';
@@ -29,6 +29,8 @@ export interface EngineOptions {
   signal?: AbortSignal;
   /** One line per event for the operator (stderr); tests pass nothing. */
   onEvent?: (message: string) => void;
+  /** Wait this long for another run's lock before giving up with 75 (default 0: refuse at once). */
+  waitMs?: number;
 }
 
 export interface ErrorReport {
@@ -107,7 +109,7 @@ export async function withLockedDatabase<T>(
   // A mistyped --database must not leave a new directory behind before it is refused.
   if (!options.create && !fs.existsSync(config.database)) throw missingDatabase(config.database);
   const dir = ensureDirectory(path.dirname(realPath(config.database)));
-  const lock = acquireInstanceLock(dir, command, now());
+  const lock = await acquireInstanceLockWaiting(dir, command, now, options.waitMs ?? 0, options.signal);
   try {
     if (lock.tookOverFrom) notices.push(`Took over a stale lock of pid ${lock.tookOverFrom.pid}, which is no longer running.`);
     if (!fs.existsSync(config.database)) {

@@ -30,6 +30,16 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** The holder's command line, when it runs on this host and /proc shows it (Linux). */
+function processName(pid: number): string | undefined {
+  try {
+    const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    return cmdline.length > 0 ? cmdline.join(' ').slice(0, 200) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function readHolder(file: string): LockHolder | undefined {
   try {
     return JSON.parse(fs.readFileSync(file, 'utf8')) as LockHolder;
@@ -68,7 +78,10 @@ export function acquireInstanceLock(instanceDir: string, command: string, now: D
       const holder = readHolder(file);
       const stale = holder !== undefined && holder.host === me.host && !isAlive(holder.pid);
       if (!stale || attempt > 0) {
-        const who = holder ? `pid ${holder.pid} on ${holder.host} (\`dbshift ${holder.command}\`, since ${holder.startedAt})` : 'an unreadable lock file';
+        const running = holder && holder.host === me.host ? processName(holder.pid) : undefined;
+        const who = holder
+          ? `pid ${holder.pid} on ${holder.host} (\`dbshift ${holder.command}\`, since ${holder.startedAt}${running ? `; the process: ${running}` : ''})`
+          : 'an unreadable lock file';
         throw new BusyError('instance-locked', `Another dbshift run holds ${file}: ${who}.`, {
           hint: holder && holder.host !== me.host
             ? `Make sure that run is finished, then remove ${file} by hand.`
@@ -82,4 +95,25 @@ export function acquireInstanceLock(instanceDir: string, command: string, now: D
   }
   /* c8 ignore next */
   throw new BusyError('instance-locked', `Could not take ${file}.`);
+}
+
+/**
+ * The same lock, waiting for it up to `waitMs` while another run holds it (apps starting at
+ * once: one migrates, the others wait and then find nothing to do). Anything but a busy lock
+ * fails at once; so does a Ctrl-C.
+ */
+export async function acquireInstanceLockWaiting(instanceDir: string, command: string, now: () => Date, waitMs: number, signal?: AbortSignal): Promise<InstanceLock> {
+  const deadline = Date.now() + waitMs;
+  for (let pause = 25; ; pause = Math.min(pause * 2, 500)) {
+    try {
+      return acquireInstanceLock(instanceDir, command, now());
+    } catch (error) {
+      const busy = error instanceof BusyError && error.code === 'instance-locked';
+      if (!busy || Date.now() + pause > deadline || signal?.aborted) {
+        if (busy && waitMs > 0) (error as BusyError).message += ` Waited ${waitMs} ms.`;
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
+  }
 }
