@@ -4,7 +4,9 @@ import { loadMigrationDir } from '../engine/discover.js';
 import type { EngineConfig } from '../engine/session.js';
 import type { MigrationSet } from '../engine/types.js';
 import { builtinSet } from '../plans/health-records-v5/migration-set.js';
-import { configFrom, type CliIo } from './io.js';
+import type { ResultError } from '../results.js';
+import { red } from './render.js';
+import { configFrom, printResult, type CliIo } from './io.js';
 
 // What the versioned-migration commands share: options, where the database and migrations
 // are, and printing one result as text or exactly one JSON object.
@@ -39,10 +41,20 @@ export async function migrationSet(io: CliIo, flags: EngineFlags, now: () => Dat
   return loadMigrationDir(engineConfig(io, flags).migrationsDir);
 }
 
-/** Print the result and set the exit code from its error (0 when there is none). */
-export function report<R extends { ok: boolean; error?: { exitCode: number } }>(io: CliIo, json: boolean | undefined, result: R, render: (result: R) => string[]): void {
-  io.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `${render(result).join('\n')}\n`);
-  io.exitCode = result.error?.exitCode ?? 0;
+/** Print the result (the common --json core, failures on stderr) and set the exit code from its error. */
+export function report<R extends { ok: boolean; error?: ResultError; command?: string; status?: string; notices?: string[] }>(
+  io: CliIo,
+  json: boolean | undefined,
+  result: R,
+  render: (result: R) => string[],
+  command = result.command ?? 'dbshift',
+): void {
+  printResult(io, command, json, result, (r, colour) => colourVerdict(render(r).join('\n'), colour));
+}
+
+/** Every versioned command's first line ends in its verdict; a failure's shows in red on a colour terminal. */
+function colourVerdict(text: string, colour: boolean): string {
+  return colour ? text.replace(/FAILED \(exit \d+\)/, (verdict) => red(verdict, true)) : text;
 }
 
 /** A failure as text: what happened, what it did to the data, what to do next. */

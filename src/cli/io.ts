@@ -1,7 +1,9 @@
+import type { WriteStream } from 'node:tty';
 import type { Config, ConfigFlags } from '../config.js';
 import { loadConfig } from '../config.js';
 import type { RunOptions } from '../pipeline/context.js';
 import type { RunResult } from '../pipeline/types.js';
+import { exitCodeOf, withCore, type ResultError } from '../results.js';
 import { createProgress } from './progress.js';
 import { renderResult } from './render.js';
 
@@ -13,23 +15,58 @@ export interface CliIo {
   stderr: NodeJS.WriteStream;
   signal: AbortSignal;
   exitCode: number;
+  /** The .env file main.ts loaded, if any (named when SECRET_KEY is missing). */
+  envFile?: string | undefined;
 }
 
 export function configFrom(io: CliIo, flags: ConfigFlags = {}): Config {
   return loadConfig(io.env, flags, io.cwd);
 }
 
+/** Colour only on a terminal that wants it (NO_COLOR, FORCE_COLOR and TERM=dumb are honoured). */
+export function useColour(io: CliIo, stream: NodeJS.WritableStream): boolean {
+  const tty = stream as Partial<WriteStream>;
+  return !!tty.isTTY && typeof tty.hasColors === 'function' && tty.hasColors(io.env);
+}
+
+/**
+ * Print one command's result and set the exit code from it. --json: exactly one JSON object
+ * with the common core (src/results.ts) on stdout. Text: the result on stdout when it
+ * succeeded; a failure goes to stderr whole, so the reason and the "Next:" hint reach the
+ * terminal when stdout is redirected to a log.
+ */
+export function printResult<R extends { ok: boolean; error?: ResultError | undefined; command?: string; status?: string; notices?: string[] }>(
+  io: CliIo,
+  command: string,
+  json: boolean | undefined,
+  result: R,
+  render: (result: R, colour: boolean) => string,
+): void {
+  if (result.error?.code === 'secret-key-missing') {
+    // Say where dbshift looked, so "I put it in .env" can be checked against the right file.
+    const where = io.envFile ? `dbshift read ${io.envFile}` : `there is no .env in ${io.cwd} and ENV_FILE is not set`;
+    result = { ...result, error: { ...result.error, message: `${result.error.message.replace(/\.$/, '')} (${where}).` } };
+  }
+  if (json) {
+    io.stdout.write(`${JSON.stringify(withCore(command, result), null, 2)}\n`);
+  } else {
+    const stream = result.ok ? io.stdout : io.stderr;
+    const text = render(result, useColour(io, stream));
+    stream.write(text.endsWith('\n') ? text : `${text}\n`);
+  }
+  io.exitCode = exitCodeOf(result);
+}
+
 /** Run a core command with progress bound to its events, then print its result as text or JSON. */
 export async function runAndReport(io: CliIo, command: string, json: boolean, run: (options: RunOptions) => Promise<RunResult>): Promise<void> {
   // A pseudo-terminal without a width (some CI runners, `script`) cannot host a spinner.
   const canDraw = io.stderr.isTTY && (io.stderr.columns ?? 0) > 0;
-  const progress = createProgress(json ? 'silent' : canDraw ? 'tty' : 'plain', io.stderr);
+  const progress = createProgress(json ? 'silent' : canDraw ? 'tty' : 'plain', io.stderr, useColour(io, io.stderr));
   let result: RunResult;
   try {
     result = await run({ onProgress: progress.listener, signal: io.signal });
   } finally {
     progress.stop();
   }
-  io.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : renderResult(command, result));
-  io.exitCode = result.error?.exitCode ?? 0;
+  printResult(io, command, json, result, (r, colour) => renderResult(command, r, colour));
 }

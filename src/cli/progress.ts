@@ -25,7 +25,7 @@ function describeEnd(result: StepResult): string {
  * spinner line per step with live detail; elsewhere (log files, CI), one plain line per step.
  * With --json nothing is drawn at all.
  */
-export function createProgress(mode: 'tty' | 'plain' | 'silent', stream: NodeJS.WriteStream = process.stderr): Progress {
+export function createProgress(mode: 'tty' | 'plain' | 'silent', stream: NodeJS.WriteStream = process.stderr, colour = false): Progress {
   if (mode === 'silent') return { listener: () => {}, stop: () => {} };
   if (mode === 'plain') {
     return {
@@ -40,7 +40,11 @@ export function createProgress(mode: 'tty' | 'plain' | 'silent', stream: NodeJS.
   return {
     listener(event) {
       if (event.phase === 'start') {
-        spinner = ora({ text: `${event.step}…`, stream }).start();
+        // discardStdin: false keeps the terminal cooked, so Ctrl-C stays a real SIGINT from the
+        // kernel even while a synchronous SQLite call holds the event loop (issue 14.1: ora's raw
+        // mode turned it into a byte nobody read). No hidden cursor: a second Ctrl-C ends the
+        // process at once and must not leave the operator's terminal without one.
+        spinner = ora({ text: `${event.step}…`, stream, discardStdin: false, hideCursor: false, color: colour ? 'cyan' : false }).start();
       } else if (event.phase === 'progress' && spinner) {
         const now = Date.now();
         if (now - lastDraw < 100) return;

@@ -4,6 +4,9 @@ import type { RunResult } from '../pipeline/types.js';
 
 // Text rendering of a RunResult. The core decides; this only lays it out.
 
+/** FAILED in red on a colour terminal (the CLI decides whether it is one). */
+export const red = (text: string, on: boolean) => (on ? `\u001b[31m${text}\u001b[39m` : text);
+
 const n = (value: number | null | undefined) => (value === null || value === undefined ? '-' : value.toLocaleString('en-US'));
 const seconds = (ms: number) => (ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`);
 
@@ -12,9 +15,9 @@ function table(rows: string[][], indent = '  '): string[] {
   return rows.map((r) => indent + r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ').trimEnd());
 }
 
-export function renderResult(command: string, result: RunResult): string {
+export function renderResult(command: string, result: RunResult, colour = false): string {
   const lines: string[] = [];
-  const verdict = result.ok ? result.status.toUpperCase() : `FAILED (exit ${result.error?.exitCode ?? 1})`;
+  const verdict = result.ok ? result.status.toUpperCase() : red(`FAILED (exit ${result.error?.exitCode ?? 1})`, colour);
   lines.push(`dbshift ${command}: ${verdict}`);
   if (result.error) {
     lines.push('', `  ${result.error.message}`);

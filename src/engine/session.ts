@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { InputError, InterruptedError, toToolError, type ToolError } from '../errors.js';
+import { InputError, InterruptedError, toToolError } from '../errors.js';
 import { sha256File, writeChecksumFile } from '../files/checksum.js';
 import { createEmptyExclusive, ensureDirectory, tempPathBeside } from '../files/create.js';
 import { publishFile } from '../files/durable.js';
@@ -12,6 +12,7 @@ import { hitFaultPoint } from '../faults.js';
 import { freeStampedPath } from '../files/names.js';
 import { openReadonly, openWritable, type Db } from '../sqlite/open.js';
 import { snapshotDatabase } from '../sqlite/snapshot.js';
+import { resultError, type ResultError } from '../results.js';
 
 // What every engine command shares: where the database is, the lock, the connection, the
 // backup, and turning a thrown ToolError into the result's `error`.
@@ -33,24 +34,9 @@ export interface EngineOptions {
   waitMs?: number;
 }
 
-export interface ErrorReport {
-  code: string;
-  message: string;
-  hint?: string;
-  dataState?: string;
-  exitCode: number;
-}
-
-export function errorReport(error: unknown): ErrorReport {
-  const tool: ToolError = toToolError(error);
-  return {
-    code: tool.code,
-    message: tool.message,
-    ...(tool.hint ? { hint: tool.hint } : {}),
-    ...(tool.dataState ? { dataState: tool.dataState } : {}),
-    exitCode: tool.exitCode,
-  };
-}
+/** The shared result vocabulary (src/results.ts): one error shape for every command. */
+export type ErrorReport = ResultError;
+export const errorReport = (error: unknown): ErrorReport => resultError(error);
 
 export function missingDatabase(database: string): InputError {
   return new InputError('missing-database', `There is no database at ${database}.`, {

@@ -44,7 +44,7 @@ export async function backupOnly(config: Config, options: RunOptions = {}): Prom
     },
   };
   const outcome = await runSteps([check, lockStep, backup], ctx);
-  const result = finishRun(ctx, outcome, outcome.error ? 'failed' : 'backed-up', started);
+  const result = finishRun(ctx, 'backup', outcome, outcome.error ? 'failed' : 'backed-up', started);
   ctx.lock?.release();
   return result;
 }

@@ -7,7 +7,7 @@ import type { RunResult, RunStatus } from './types.js';
  * Close and clean up after a run, whatever happened, and turn the context into a RunResult.
  * Cleanups remove only what this run created and did not publish.
  */
-export function finishRun(ctx: RunContext, outcome: StepsOutcome, status: RunStatus, started: number): RunResult {
+export function finishRun(ctx: RunContext, command: string, outcome: StepsOutcome, status: RunStatus, started: number): RunResult {
   for (const cleanup of ctx.cleanups.reverse()) {
     try {
       cleanup();
@@ -18,6 +18,7 @@ export function finishRun(ctx: RunContext, outcome: StepsOutcome, status: RunSta
   const countsAfter = outcome.stoppedEarly ? ctx.countsBefore : ctx.countsAfter;
   const result: RunResult = {
     ok: !outcome.error,
+    command,
     status,
     schemaState: ctx.inspection?.state ?? 'not-inspected',
     steps: outcome.steps,

@@ -34,7 +34,7 @@ export async function migrate(config: Config, options: RunOptions = {}, unit: Mi
   });
   const outcome = await runSteps(MIGRATE_STEPS, ctx);
   const status = outcome.error ? 'failed' : outcome.stoppedEarly ? 'nothing-to-do' : options.rehearse ? 'rehearsed' : 'migrated';
-  const result = finishRun(ctx, outcome, status, started);
+  const result = finishRun(ctx, 'migrate', outcome, status, started);
   if (rehearsalDir) fs.rmSync(rehearsalDir, { recursive: true, force: true });
   if (ctx.reportPath) {
     // The JSON record of every run that got as far as writing anything, success or failure.

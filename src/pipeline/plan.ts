@@ -12,7 +12,7 @@ export async function plan(config: Config, options: RunOptions = {}, unit: Migra
   const started = performance.now();
   const ctx = createContext(config, unit, { ...options, strict: false }, { workDir: config.instanceDir, backupDir: config.backupDir });
   const outcome = await runSteps([preflightStep], ctx);
-  const result = finishRun(ctx, outcome, outcome.error ? 'failed' : outcome.stoppedEarly ? 'nothing-to-do' : 'planned', started);
+  const result = finishRun(ctx, 'plan', outcome, outcome.error ? 'failed' : outcome.stoppedEarly ? 'nothing-to-do' : 'planned', started);
   if (ctx.plan) {
     result.plan = {
       statements: [...ctx.plan.schema, ...ctx.plan.backfill.map((b) => b.sql.replace(/\s+/g, ' ')), ...ctx.plan.finish],

@@ -109,7 +109,7 @@ export async function restore(config: Config, targets: RestoreTargets, options: 
   const outcome = await runSteps([step], ctx);
   // Every other failure happens before the target is touched (moving it aside and renaming are the last acts).
   if (outcome.error && !outcome.error.dataState) outcome.error.dataState = TARGET_UNTOUCHED;
-  const result = finishRun(ctx, outcome, outcome.error ? 'failed' : 'restored', started);
+  const result = finishRun(ctx, 'restore', outcome, outcome.error ? 'failed' : 'restored', started);
   ctx.lock?.release();
   return result;
 }

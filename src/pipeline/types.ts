@@ -1,3 +1,4 @@
+import type { CommandResult, ResultError } from '../results.js';
 import type { Check, Warning } from '../plans/unit.js';
 
 export type StepName = 'preflight' | 'lock' | 'snapshot' | 'backup' | 'transform' | 'verify' | 'publish' | 'restore';
@@ -26,23 +27,16 @@ export interface ProgressEvent {
 
 export type ProgressListener = (event: ProgressEvent) => void;
 
-export interface RunError {
-  code: string;
-  message: string;
-  hint?: string;
-  /** What happened to the data, e.g. "Nothing was changed." */
-  dataState?: string;
-  exitCode: number;
-}
+/** The shared error shape (src/results.ts). */
+export type RunError = ResultError;
 
 export interface TableCount {
   before: number | null;
   after: number | null;
 }
 
-/** What every command returns; the CLI renders it as text or as this exact JSON. */
-export interface RunResult {
-  ok: boolean;
+/** What every pipeline command returns; the CLI renders it as text or as this exact JSON. */
+export interface RunResult extends CommandResult {
   status: RunStatus;
   schemaState: string;
   steps: StepResult[];

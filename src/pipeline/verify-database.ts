@@ -80,5 +80,5 @@ export async function verifyDatabase(config: Config, targets: VerifyTargets, opt
     },
   };
   const outcome = await runSteps([step], ctx);
-  return finishRun(ctx, outcome, outcome.error ? 'failed' : 'verified', started);
+  return finishRun(ctx, 'verify', outcome, outcome.error ? 'failed' : 'verified', started);
 }

@@ -77,7 +77,7 @@ describe('one run at a time per instance directory', () => {
     fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, host, startedAt: '2026-01-01T00:00:00.000Z', command: 'migrate' }));
     const busy = dbshift(['migrate'], { cwd: ws.dir, env: ws.env });
     expect(busy.code).toBe(75);
-    expect(busy.stdout).toContain(`pid ${process.pid}`);
+    expect(busy.stderr).toContain(`pid ${process.pid}`);
     expect(fs.existsSync(ws.target)).toBe(false);
 
     // A pid that cannot be running: beyond the kernel's pid_max.

@@ -75,7 +75,9 @@ describe('dbshift migrate, end to end through the CLI', () => {
     const before = sha256(ws.old);
     const run = dbshift(['migrate'], { cwd: ws.dir, env: { ...ws.env, SECRET_KEY: key } });
     expect(run.code).toBe(78);
-    expect(run.stdout).toContain('Nothing was changed.');
+    // A failure goes to stderr whole; stdout is only for a result.
+    expect(run.stderr).toContain('Nothing was changed.');
+    expect(run.stdout).toBe('');
     expect(listDir(ws.instance)).toEqual(['health_records_old.db']);
     expect(fs.existsSync(ws.backups)).toBe(false);
     expect(sha256(ws.old)).toBe(before);
@@ -115,8 +117,8 @@ describe('dbshift migrate, end to end through the CLI', () => {
     execSql(ws.old, 'DROP TABLE medical_code; ALTER TABLE report DROP COLUMN report_type;');
     const run = dbshift(['migrate'], { cwd: ws.dir, env: ws.env });
     expect(run.code).toBe(65);
-    expect(run.stdout).toContain('missing medical_code');
-    expect(run.stdout).toContain('missing report.report_type');
+    expect(run.stderr).toContain('missing medical_code');
+    expect(run.stderr).toContain('missing report.report_type');
   });
 
   it('says nothing to do on an already migrated database: exit 0, no backup', () => {
@@ -203,7 +205,7 @@ describe('dbshift migrate, end to end through the CLI', () => {
     const ws = workspace({ reports: 400, messy: true });
     const run = dbshift(['migrate', '--strict'], { cwd: ws.dir, env: ws.env });
     expect(run.code).toBe(65);
-    expect(run.stdout).toContain('--strict');
+    expect(run.stderr).toContain('--strict');
     expect(listDir(ws.instance)).toEqual(['health_records_old.db']);
     expect(fs.existsSync(ws.backups)).toBe(false);
   });

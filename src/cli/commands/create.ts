@@ -15,6 +15,6 @@ export function registerCreate(program: Command, io: CliIo): void {
     .action(async (name: string, flags: EngineFlags & { ext: string }) => {
       if (flags.ext !== 'sql' && flags.ext !== 'ts') throw new UsageError('bad-ext', `--ext must be sql or ts, got "${flags.ext}".`);
       const result = createMigration(engineConfig(io, flags).migrationsDir, name, flags.ext);
-      report(io, flags.json, result, (r) => [`dbshift create: version ${r.version}`, ...r.files.map((f) => `  ${f}`)]);
+      report(io, flags.json, { ...result, command: 'create', status: 'created', notices: [] }, (r) => [`dbshift create: version ${r.version}`, ...r.files.map((f) => `  ${f}`)]);
     });
 }

@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { dbshift } from '../support/cli.js';
+import { listDir, makeSample, sha256, workspace, type Workspace } from '../support/fixtures.js';
+import { dbshiftInPty, waitFor } from '../support/pty.js';
+
+// What an operator at a real terminal gets. The CLI runs inside a pseudo-terminal and the test
+// types the keys: Ctrl-C is the byte \x03, which becomes SIGINT only if the terminal is still
+// in cooked mode (issue 14.1: the spinner's raw mode swallowed it, and every run published).
+
+function leftovers(ws: Workspace): string[] {
+  return [...listDir(ws.instance), ...listDir(ws.backups)].filter((n) => n.includes('.dbshift-tmp') || n === '.dbshift.lock');
+}
+
+/** Hold the run at `point` with the event loop blocked, the spinner on screen. */
+function holdAt(ws: Workspace, point: string): { env: Record<string, string>; held: () => boolean; release: () => void } {
+  const file = path.join(ws.dir, 'release');
+  return {
+    env: { DBSHIFT_FAULT: `hold@${point}@${file}` },
+    held: () => fs.existsSync(`${file}.held`),
+    release: () => fs.writeFileSync(file, ''),
+  };
+}
+
+const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('Ctrl-C at a terminal', () => {
+  it.each(['snapshot-pages', 'transform-backfill', 'verify-rows'])('typed during %s: exit 130, nothing published, lock released, no temp files', async (point) => {
+    const ws = workspace({ withSample: false });
+    const source = path.join(ws.dir, 'prod', 'health_records.db');
+    makeSample(ws, source, { reports: 2000 });
+    const sourceHash = sha256(source);
+    const hold = holdAt(ws, point);
+    const run = dbshiftInPty(['migrate'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: source, ...hold.env } });
+    expect(await waitFor(hold.held, 30_000)).toBe(true);
+    run.type('\x03');
+    // `script` relays the key to the terminal; the kernel turns it into SIGINT at once (cooked mode).
+    await settle(1000);
+    hold.release();
+    const result = await run.finished;
+
+    expect(result.code, result.stdout).toBe(130);
+    const screen = stripVTControlCharacters(result.stdout);
+    expect(screen).toContain('stopping at the next safe point');
+    expect(screen).toContain('dbshift migrate: FAILED (exit 130)');
+    expect(fs.existsSync(ws.target)).toBe(false);
+    expect(leftovers(ws)).toEqual([]);
+    expect(sha256(source)).toBe(sourceHash);
+    const rerun = dbshift(['migrate'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: source } });
+    expect(rerun.code, rerun.stderr).toBe(0);
+  });
+
+});
