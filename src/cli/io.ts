@@ -4,7 +4,7 @@ import { loadConfig } from '../config.js';
 import type { RunOptions } from '../pipeline/context.js';
 import type { RunResult } from '../pipeline/types.js';
 import { exitCodeOf, withCore, type ResultError } from '../results.js';
-import { createProgress } from './progress.js';
+import { createProgress, type Progress } from './progress.js';
 import { renderResult } from './render.js';
 
 /** What commands may touch of the outside world; main.ts builds it, tests can too. */
@@ -57,11 +57,16 @@ export function printResult<R extends { ok: boolean; error?: ResultError | undef
   io.exitCode = exitCodeOf(result);
 }
 
-/** Run a core command with progress bound to its events, then print its result as text or JSON. */
-export async function runAndReport(io: CliIo, command: string, json: boolean, run: (options: RunOptions) => Promise<RunResult>): Promise<void> {
+/** Progress on stderr: a spinner on a terminal, one line per step elsewhere, nothing with --json. */
+export function progressFor(io: CliIo, json: boolean): Progress {
   // A pseudo-terminal without a width (some CI runners, `script`) cannot host a spinner.
   const canDraw = io.stderr.isTTY && (io.stderr.columns ?? 0) > 0;
-  const progress = createProgress(json ? 'silent' : canDraw ? 'tty' : 'plain', io.stderr, useColour(io, io.stderr));
+  return createProgress(json ? 'silent' : canDraw ? 'tty' : 'plain', io.stderr, useColour(io, io.stderr));
+}
+
+/** Run a core command with progress bound to its events, then print its result as text or JSON. */
+export async function runAndReport(io: CliIo, command: string, json: boolean, run: (options: RunOptions) => Promise<RunResult>): Promise<void> {
+  const progress = progressFor(io, json);
   let result: RunResult;
   try {
     result = await run({ onProgress: progress.listener, signal: io.signal });

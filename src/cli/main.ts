@@ -71,6 +71,8 @@ async function main(rawArgv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const code = await run(argv, io, json);
+  // A failed write reports itself asynchronously: wait for what was written to land (or fail).
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   const stdoutLost = lostOutput.find((l) => l.stream === 'stdout');
   if (stdoutLost && !lostOutput.some((l) => l.stream === 'stderr')) {
     io.stderr.write(`dbshift: the result could not be written to stdout (${stdoutLost.code}); the exit code (${code}) is the outcome of the run.\n`);
@@ -144,6 +146,16 @@ async function run(argv: string[], io: CliIo, json: boolean): Promise<number> {
     }
     return fail(error);
   }
+}
+
+function flushed(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed || stream.writableLength === 0) {
+      setImmediate(resolve);
+      return;
+    }
+    for (const event of ['drain', 'error', 'close']) stream.once(event, () => resolve());
+  });
 }
 
 /**

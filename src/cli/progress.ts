@@ -1,22 +1,27 @@
 import ora, { type Ora } from 'ora';
-import type { ProgressEvent, ProgressListener, StepResult } from '../pipeline/types.js';
+import type { ProgressEvent, StepResult } from '../pipeline/types.js';
+
+/** A pipeline step's event, or the same shape from another long command (sample). */
+export type ShownEvent = Omit<ProgressEvent, 'step' | 'result'> & { step: string; result?: Omit<StepResult, 'name'> & { name: string } };
 
 export interface Progress {
-  listener: ProgressListener;
+  listener: (event: ShownEvent) => void;
   stop(): void;
 }
+
+const PLAIN_PROGRESS_MS = 5_000;
 
 const number = (n: number) => n.toLocaleString('en-US');
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
-function describeProgress(event: ProgressEvent): string {
+function describeProgress(event: ShownEvent): string {
   if (event.done === undefined || event.total === undefined) return '';
   const amount = event.unit === 'bytes' ? `${mib(event.done)} / ${mib(event.total)}` : `${number(event.done)} / ${number(event.total)} ${event.unit ?? ''}`;
   const percent = event.total > 0 ? ` (${Math.floor((event.done / event.total) * 100)}%)` : '';
   return `${amount}${percent}${event.label ? ` · ${event.label}` : ''}`;
 }
 
-function describeEnd(result: StepResult): string {
+function describeEnd(result: NonNullable<ShownEvent['result']>): string {
   return `${result.name} ${result.status} in ${result.ms} ms${result.detail && result.status !== 'failed' ? ` · ${result.detail}` : ''}`;
 }
 
@@ -28,8 +33,15 @@ function describeEnd(result: StepResult): string {
 export function createProgress(mode: 'tty' | 'plain' | 'silent', stream: NodeJS.WriteStream = process.stderr, colour = false): Progress {
   if (mode === 'silent') return { listener: () => {}, stop: () => {} };
   if (mode === 'plain') {
+    // A log gets one line per step, and a line on how far a long step is every few seconds.
+    let lastLine = Date.now();
     return {
       listener(event) {
+        if (event.phase === 'start') lastLine = Date.now();
+        if (event.phase === 'progress' && Date.now() - lastLine >= PLAIN_PROGRESS_MS && describeProgress(event)) {
+          lastLine = Date.now();
+          stream.write(`[dbshift] ${event.step}… ${describeProgress(event)}\n`);
+        }
         if (event.phase === 'end' && event.result) stream.write(`[dbshift] ${describeEnd(event.result)}\n`);
       },
       stop() {},

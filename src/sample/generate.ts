@@ -1,8 +1,11 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createEmptyExclusive, ensureDirectory } from '../files/create.js';
-import { toToolError } from '../errors.js';
+import { cannotCreate, createEmptyExclusive, ensureDirectory, isSymlink, tempPathBeside } from '../files/create.js';
+import { publishFile } from '../files/durable.js';
+import { symlinkRefused } from '../files/names.js';
+import { InterruptedError, toToolError } from '../errors.js';
+import { yieldToEventLoop } from '../yield.js';
 import { deriveKey, encryptForApp } from '../plans/health-records-v5/index.js';
 import { PRE_V5_DDL } from './ddl.js';
 import { CANARY_PATIENT_NAME, FIRST_NAMES, LAST_NAMES, WORDS } from './words.js';
@@ -58,7 +61,45 @@ function prng(seed: number): () => number {
   };
 }
 
+/** Rows per transaction: between two, writeSample lets Ctrl-C and progress through. */
+const CHUNK_ROWS = 5_000;
+
+/** Write the sample in one go (tests, the benchmark): no progress, no pauses. */
 export function generateSample(options: SampleOptions): SampleResult {
+  const chunks = sampleChunks(options);
+  for (;;) {
+    const next = chunks.next();
+    if (next.done) return next.value;
+  }
+}
+
+/**
+ * Write the sample in chunks, reporting progress and stopping at the next chunk on abort.
+ * It is written under a marked temp name beside `out` and renamed at the end, so an
+ * interrupted run leaves no partial file at `out` (and a killed one's leftover is removed by the next).
+ */
+export async function writeSample(options: SampleOptions, signal?: AbortSignal): Promise<SampleResult> {
+  const chunks = sampleChunks(options);
+  try {
+    for (;;) {
+      const next = chunks.next();
+      if (next.done) return next.value;
+      options.onProgress?.(next.value.done, next.value.total);
+      await yieldToEventLoop();
+      if (signal?.aborted) {
+        throw new InterruptedError('interrupted', 'Interrupted: no sample was written.', {
+          hint: 'Run the same command again when ready.',
+          dataState: `Nothing was written at ${path.resolve(options.out)}; the partial file was removed.`,
+        });
+      }
+    }
+  } finally {
+    // Runs the generator's own cleanup (close, remove the temp file) when it did not finish.
+    chunks.return(undefined as never);
+  }
+}
+
+function* sampleChunks(options: SampleOptions): Generator<{ done: number; total: number }, SampleResult> {
   const random = prng(options.seed);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const key = deriveKey(options.secretKey);
@@ -79,11 +120,18 @@ export function generateSample(options: SampleOptions): SampleResult {
   const base = Date.UTC(2023, 0, 1);
   const span = 730 * 86_400_000;
 
-  ensureDirectory(path.dirname(path.resolve(options.out)));
-  createEmptyExclusive(options.out);
+  const out = path.resolve(options.out);
+  ensureDirectory(path.dirname(out));
+  if (fs.existsSync(out) || isSymlink(out)) throw cannotCreate(out, Object.assign(new Error('file exists'), { code: 'EEXIST' }));
+  const temp = tempPathBeside(out, 'sample');
+  // Only a killed earlier run of this same command leaves a file by this name.
+  if (isSymlink(temp)) throw symlinkRefused(temp);
+  fs.rmSync(temp, { force: true });
+  createEmptyExclusive(temp);
   let db: Database.Database | undefined;
+  let finished = false;
   try {
-    db = new Database(options.out);
+    db = new Database(temp);
     db.pragma('journal_mode = OFF');
     db.pragma('synchronous = OFF');
     // better-sqlite3 enforces foreign keys by default; the app's SQLite does not, which is how
@@ -121,23 +169,22 @@ export function generateSample(options: SampleOptions): SampleResult {
 
     const totalRows = userCount + templateCount + recordCount * 2.5 + reportCount;
     let doneRows = 0;
-    const tick = (n = 1) => {
-      doneRows += n;
-      if (doneRows % 10_000 === 0) options.onProgress?.(doneRows, totalRows);
+    const tick = () => {
+      doneRows += 1;
     };
     const instant = () => base + Math.floor(random() * span);
 
-    const planted = db.transaction(() => {
+    const rowsWritten = (function* () {
       for (let id = 1; id <= userCount; id++) {
         const first = pick(FIRST_NAMES);
         const last = pick(LAST_NAMES);
         insertUser.run(id, first, last, `${first.toLowerCase()}.${last.toLowerCase()}${id}`, `${first.toLowerCase()}.${id}@praxis.example`, `pbkdf2:sha256:600000$${id}$${(random() * 1e16).toString(16)}`, pick(['admin', 'user', 'user', 'user']), id % 17 === 0 ? 0 : 1);
-        tick();
+        yield tick();
       }
       for (let id = 1; id <= templateCount; id++) {
         const created = canonical(instant());
         insertTemplate.run(id, `Template ${id}: ${sentence(2)}`, pick(['pdf', 'docx']), Buffer.from(encrypt(sentence(12)), 'latin1'), Buffer.from(encrypt(sentence(20)), 'latin1'), Buffer.from(encrypt(sentence(30)), 'latin1'), id % 2, created, created, id % 3 === 0 ? 1 : 0, id % 2 ? `template_${id}.pdf` : null);
-        tick();
+        yield tick();
       }
 
       const recordKinds: TimestampKind[] = [];
@@ -156,7 +203,7 @@ export function generateSample(options: SampleOptions): SampleResult {
           canonical(at - 400 * 86_400_000), canonical(at - 10 * 86_400_000), 1, canonical(at + 3650 * 86_400_000), 1 + (id % userCount),
           id % 3 === 0 ? encrypt(sentence(8)) : null,
         );
-        tick();
+        yield tick();
       }
 
       const expected = { unparseableRecords: 0, unparseableReports: 0, orphans: 0, fromRecord: 0, fromRun: 0 };
@@ -187,16 +234,16 @@ export function generateSample(options: SampleOptions): SampleResult {
           else expected.fromRecord++;
         }
         insertReport.run(id, recordId, 1 + (id % templateCount), Buffer.from(encrypt(document()), 'latin1'), pick(['summary', 'discharge', 'referral']), timestampOf(kind, instant(), random));
-        tick();
+        yield tick();
       }
       for (let id = 1; id <= Math.ceil(recordCount / 2); id++) {
         const at = instant();
         insertTask.run(id, canonical(at), 1 + ((id * 2 - 1) % recordCount), 1000, canonical(at), canonical(at + 60_000), 1);
-        tick();
+        yield tick();
       }
       for (let id = 1; id <= recordCount; id++) {
         insertCode.run(id, id, encrypt(`${pick(['I10', 'E11.9', 'J45.0', 'M54.5', 'F32.1'])}`), 'ICD10', encrypt(sentence(6)), canonical(instant()));
-        tick();
+        yield tick();
       }
 
       const warnings: Record<string, number> = {
@@ -209,19 +256,36 @@ export function generateSample(options: SampleOptions): SampleResult {
       };
       return { anomalies, expectedWarnings: Object.fromEntries(Object.entries(warnings).filter(([, n]) => n > 0)) };
     })();
+    let planted: { anomalies: Record<string, number>; expectedWarnings: Record<string, number> } | undefined;
+    const writeChunk = db.transaction(() => {
+      for (let i = 0; i < CHUNK_ROWS; i++) {
+        const next = rowsWritten.next();
+        if (next.done) {
+          planted = next.value;
+          return;
+        }
+      }
+    });
+    while (!planted) {
+      writeChunk();
+      yield { done: doneRows, total: totalRows };
+    }
     db.pragma('journal_mode = DELETE');
     const rows: Record<string, number> = {};
     for (const table of ['user', 'report_template', 'health_record', 'report', 'task_monitor', 'medical_code']) {
       rows[table] = (db.prepare(`SELECT count(*) AS n FROM "${table}"`).get() as { n: number }).n;
     }
     db.close();
+    db = undefined;
+    publishFile(temp, out, 'new-name');
+    finished = true;
     options.onProgress?.(totalRows, totalRows);
-    return { path: path.resolve(options.out), rows, anomalies: planted.anomalies, expectedWarnings: planted.expectedWarnings };
+    return { path: out, rows, anomalies: planted.anomalies, expectedWarnings: planted.expectedWarnings };
   } catch (error) {
-    db?.close();
-    fs.rmSync(options.out, { force: true });
-    throw toToolError(error, options.out);
+    throw toToolError(error, out);
   } finally {
+    db?.close();
+    if (!finished) fs.rmSync(temp, { force: true });
     key.fill(0);
   }
 }

@@ -53,3 +53,23 @@ describe('Ctrl-C at a terminal', () => {
   });
 
 });
+
+describe('sample at a terminal', () => {
+  it('shows how far it is, and Ctrl-C leaves no partial file; the rerun writes the sample', async () => {
+    const ws = workspace({ withSample: false });
+    const out = path.join(ws.dir, 'big.db');
+    const run = dbshiftInPty(['sample', '--out', out, '--reports', '200000'], { cwd: ws.dir, env: ws.env });
+    let screen = '';
+    run.host.stdout!.on('data', (d: Buffer) => (screen += d.toString()));
+    // The progress line: "sample… 25,000 / 262,514 rows (9%)".
+    expect(await waitFor(() => /sample… [\d,]+ \/ [\d,]+ rows \(\d+%\)/.test(stripVTControlCharacters(screen)), 60_000)).toBe(true);
+    run.type('\x03');
+    const result = await run.finished;
+    expect(result.code, stripVTControlCharacters(screen)).toBe(130);
+    expect(listDir(ws.dir).filter((n) => n.includes('big.db'))).toEqual([]);
+
+    const rerun = dbshift(['sample', '--out', out, '--reports', '2000', '--json'], { cwd: ws.dir, env: ws.env });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(listDir(ws.dir).filter((n) => n.includes('big.db'))).toEqual(['big.db']);
+  }, 120_000);
+});

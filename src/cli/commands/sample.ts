@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { generateSample } from '../../sample/generate.js';
-import type { CliIo } from '../io.js';
+import { writeSample } from '../../sample/generate.js';
+import { printResult, progressFor, type CliIo } from '../io.js';
 
 /** Used when SECRET_KEY is not set, so the demo runs anywhere. Printed as a notice, never as a value. */
 export const DEMO_SECRET_KEY = 'dbshift-demo-key-not-a-secret';
@@ -28,23 +28,43 @@ export function registerSample(program: Command, io: CliIo): void {
     .option('--seed <s>', 'random seed (same seed, same database)', wholeNumber, 1)
     .option('--report-kib <n>', 'approximate size of each report (and health record) text in KiB, before encryption', positiveNumber, 0.5)
     .option('--json', 'print exactly one JSON object on stdout')
-    .action((flags: { out: string; reports: number; messy?: boolean; seed: number; reportKib: number; json?: boolean }) => {
+    .action(async (flags: { out: string; reports: number; messy?: boolean; seed: number; reportKib: number; json?: boolean }) => {
       const secretKey = io.env.SECRET_KEY || DEMO_SECRET_KEY;
       const demoKey = !io.env.SECRET_KEY;
-      if (demoKey && !flags.json) io.stderr.write('Notice: SECRET_KEY is not set; encrypting with the fixed demo key (migrate needs the same key: the demo sets it).\n');
-      const result = generateSample({ out: path.resolve(io.cwd, flags.out), reports: flags.reports, messy: !!flags.messy, seed: flags.seed, reportKib: flags.reportKib, secretKey });
-      if (flags.json) {
-        io.stdout.write(`${JSON.stringify({ ok: true, status: 'sampled', demoKey, ...result }, null, 2)}\n`);
-        return;
+      const notices = demoKey ? ['SECRET_KEY is not set; encrypted with the fixed demo key (migrate needs the same key: the demo sets it).'] : [];
+      const progress = progressFor(io, !!flags.json);
+      const started = performance.now();
+      const end = (status: 'ok' | 'failed', detail?: string) =>
+        progress.listener({ step: 'sample', phase: 'end', result: { name: 'sample', status, ms: Math.round(performance.now() - started), ...(detail ? { detail } : {}) } });
+      progress.listener({ step: 'sample', phase: 'start' });
+      let result;
+      try {
+        result = await writeSample(
+          {
+            out: path.resolve(io.cwd, flags.out), reports: flags.reports, messy: !!flags.messy, seed: flags.seed, reportKib: flags.reportKib, secretKey,
+            onProgress: (done, total) => progress.listener({ step: 'sample', phase: 'progress', done, total, unit: 'rows' }),
+          },
+          io.signal,
+        );
+        end('ok', `${Object.values(result.rows).reduce((a, b) => a + b, 0).toLocaleString('en-US')} rows`);
+      } catch (error) {
+        end('failed');
+        throw error;
+      } finally {
+        progress.stop();
       }
-      io.stdout.write(`Wrote ${result.path}\n`);
-      for (const [table, count] of Object.entries(result.rows)) io.stdout.write(`  ${table.padEnd(16)} ${count.toLocaleString('en-US')} rows\n`);
-      const anomalies = Object.entries(result.anomalies);
-      if (anomalies.length > 0) {
-        io.stdout.write('Planted anomalies\n');
-        for (const [kind, count] of anomalies) io.stdout.write(`  ${kind.padEnd(40)} ${count}\n`);
-        io.stdout.write('Warnings migrate must raise\n');
-        for (const [code, count] of Object.entries(result.expectedWarnings)) io.stdout.write(`  ${code.padEnd(40)} ${count}\n`);
-      }
+      printResult(io, 'sample', flags.json, { ok: true, command: 'sample', status: 'sampled', notices, demoKey, ...result }, (r) => {
+        const lines = [`Wrote ${r.path}`];
+        for (const [table, count] of Object.entries(r.rows)) lines.push(`  ${table.padEnd(16)} ${count.toLocaleString('en-US')} rows`);
+        const anomalies = Object.entries(r.anomalies);
+        if (anomalies.length > 0) {
+          lines.push('Planted anomalies');
+          for (const [kind, count] of anomalies) lines.push(`  ${kind.padEnd(40)} ${count}`);
+          lines.push('Warnings migrate must raise');
+          for (const [code, count] of Object.entries(r.expectedWarnings)) lines.push(`  ${code.padEnd(40)} ${count}`);
+        }
+        for (const notice of r.notices) lines.push(`Notice: ${notice}`);
+        return lines.join('\n');
+      });
     });
 }
