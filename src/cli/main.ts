@@ -38,10 +38,9 @@ const COMMANDS = [
   registerForce, registerCreate, registerValidate, registerLint,
 ];
 
-async function main(rawArgv: string[]): Promise<number> {
+async function main(argv: string[]): Promise<number> {
   // Everything dbshift creates (and the -wal/-shm/-journal SQLite creates beside it) is owner-only.
   process.umask(0o077);
-  const argv = normalizeArgv(rawArgv);
   const json = argv.includes('--json');
 
   // A closed pipe (`| head`) or a full disk under stdout/stderr must change neither what
@@ -80,7 +79,7 @@ async function main(rawArgv: string[]): Promise<number> {
   return code;
 }
 
-async function run(argv: string[], io: CliIo, json: boolean): Promise<number> {
+async function run(rawArgv: string[], io: CliIo, json: boolean): Promise<number> {
   const require = createRequire(import.meta.url);
   const { version } = require('../../package.json') as { version: string };
   let usageMessage = '';
@@ -101,10 +100,18 @@ async function run(argv: string[], io: CliIo, json: boolean): Promise<number> {
   // A short "see --help" instead of the whole help, which would push the error off the screen.
   program.showHelpAfterError('See: dbshift --help');
   for (const command of program.commands) command.exitOverride().showHelpAfterError(`See: dbshift ${command.name()} --help`);
-  const named = argv.map((a) => program.commands.find((c) => a === c.name() || c.aliases().includes(a))).find(Boolean);
-  const commandName = named?.name() ?? 'dbshift';
+  // The command as named in argv, for a usage error's JSON object.
+  const commandIn = (args: string[]) => args.map((a) => program.commands.find((c) => a === c.name() || c.aliases().includes(a))).find(Boolean)?.name() ?? 'dbshift';
+  let argv: string[];
+  try {
+    argv = normalizeArgv(rawArgv);
+  } catch (error) {
+    return failWith(commandIn(rawArgv), error);
+  }
+  const commandName = commandIn(argv);
 
-  const fail = (error: unknown): number => {
+  const fail = (error: unknown): number => failWith(commandName, error);
+  function failWith(commandName: string, error: unknown): number {
     const failure = failedResult(commandName, resultError(error, 'Nothing was changed.'));
     const toolError = toToolError(error);
     if (json) {
@@ -115,7 +122,7 @@ async function run(argv: string[], io: CliIo, json: boolean): Promise<number> {
     }
     if (toolError.exitCode === ExitCode.internal && error instanceof Error) io.stderr.write(`${error.stack}\n`);
     return toolError.exitCode;
-  };
+  }
 
   const secretArg = argv.findIndex((a) => /^--?secret|^--?key\b/i.test(a));
   if (secretArg !== -1) {
