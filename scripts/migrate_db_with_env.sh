@@ -37,10 +37,12 @@ if [[ -z "${SECRET_KEY:-}" ]]; then
   fi
 fi
 
-if [[ ! -d "$root/node_modules" ]]; then
+# In a clone the dependencies are in $root/node_modules; in an installed package, beside it.
+if ! (cd "$root" && node -e "require.resolve('better-sqlite3')" >/dev/null 2>&1); then
   fail "dependencies are missing: run 'npm ci' in $root first." 78
 fi
-if [[ ! -f "$root/dist/cli/main.js" ]] || [[ -n "$(find "$root/src" -newer "$root/dist/cli/main.js" -name '*.ts' -print -quit)" ]]; then
+# A clone builds itself when its sources changed; an installed package ships dist/ only.
+if [[ -d "$root/src" ]] && { [[ ! -f "$root/dist/cli/main.js" ]] || [[ -n "$(find "$root/src" -newer "$root/dist/cli/main.js" -name '*.ts' -print -quit)" ]]; }; then
   echo "migrate_db_with_env.sh: building dbshift…" >&2
   npm run --silent --prefix "$root" build >&2
 fi
