@@ -76,3 +76,18 @@ describe('the npm package', () => {
     expect(help.stdout).toContain('Usage: dbshift up');
   }, 180_000);
 });
+
+describe('the demo', () => {
+  it('ends with hints that run exactly as printed and show the backup', () => {
+    const cwd = tempDir();
+    const demoDir = path.join(cwd, 'demo');
+    const demo = spawnSync(process.execPath, [path.join(ROOT, 'scripts/demo.mjs')], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', DBSHIFT_DEMO_DIR: demoDir } });
+    expect(demo.status, demo.stderr).toBe(0);
+    const hint = demo.stdout.split('\n').find((line) => /^\s+cd .* backups$/.test(line));
+    expect(hint, demo.stdout.slice(-800)).toBeDefined();
+    const backups = spawnSync('bash', ['-c', hint!.trim()], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' } });
+    expect(backups.status, backups.stderr).toBe(0);
+    expect(backups.stdout).toMatch(/health_records_backup_\d{8}_\d{6}\.db/);
+    expect(backups.stdout).toContain('checksum ok');
+  }, 120_000);
+});
