@@ -10,7 +10,7 @@ import type { MigrationBody, MigrationDefinition, MigrationSet } from './types.j
 // them (the number is the version, files that do not match are ignored). dbshift adds code
 // migrations (NNNNNN_name.ts / .js) and the team's NNNNNN_name.md document.
 
-const FILE_PATTERN = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.(up\.sql|down\.sql|ts|js|md)$/;
+export const MIGRATION_FILE = /^(\d+)_([A-Za-z0-9][A-Za-z0-9_-]*)\.(up\.sql|down\.sql|ts|js|md)$/;
 export const NO_TRANSACTION_DIRECTIVE = /^\s*--\s*dbshift:no-transaction\b/i;
 const DELETES_ROWS_DIRECTIVE = /^\s*--\s*dbshift:deletes-rows\s+(.+)$/gim;
 
@@ -35,7 +35,7 @@ function findMigrationFiles(dir: string): FoundFiles[] {
   }
   const byVersion = new Map<number, FoundFiles>();
   for (const file of names.sort()) {
-    const match = FILE_PATTERN.exec(file);
+    const match = MIGRATION_FILE.exec(file);
     if (!match) continue;
     const [, digits, name, kind] = match as unknown as [string, string, string, string];
     const version = Number(digits);

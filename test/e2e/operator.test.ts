@@ -109,4 +109,19 @@ describe('what the operator sees and keeps', () => {
     expect(Object.fromEntries(result.warnings.map((w) => [`${w.code}/${w.table}`, w.count]))).toEqual(ws.sample!.expectedWarnings);
     expect(result.checks.every((c) => c.ok)).toBe(true);
   }, 180_000);
+
+  it('migrate in a versioned project says what the user probably meant (up), before asking for SECRET_KEY', () => {
+    const ws = workspace({ withSample: false });
+    fs.mkdirSync(path.join(ws.dir, 'migrations'));
+    fs.writeFileSync(path.join(ws.dir, 'migrations', '000001_init.up.sql'), 'CREATE TABLE t (id INTEGER PRIMARY KEY);\n');
+    fs.writeFileSync(path.join(ws.dir, 'migrations', '000001_init.down.sql'), 'DROP TABLE t;\n');
+    const run = dbshift(['migrate'], { cwd: ws.dir, env: {} });
+    expect(run.code).toBe(64);
+    expect(run.stderr).toContain('dbshift up');
+    expect(run.stderr).not.toContain('SECRET_KEY is not set');
+    expect(listDir(ws.dir)).toEqual(['migrations']);
+    // With a HealthSum source named, migrate is migrate.
+    makeSample(ws, ws.old, { reports: 20 });
+    expect(dbshift(['migrate'], { cwd: ws.dir, env: ws.env }).code).toBe(0);
+  });
 });

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { migrate } from '../../pipeline/migrate.js';
+import { assertNotVersionedProject } from '../hints.js';
 import { configFrom, runAndReport, type CliIo } from '../io.js';
 
 export function registerMigrate(program: Command, io: CliIo): void {
@@ -12,6 +13,7 @@ export function registerMigrate(program: Command, io: CliIo): void {
     .option('--json', 'print exactly one JSON object on stdout')
     .action(async (flags: { source?: string; strict?: boolean; rehearse?: boolean; json?: boolean }) => {
       const config = configFrom(io, flags);
+      assertNotVersionedProject(config, io.cwd);
       await runAndReport(io, flags.rehearse ? 'migrate --rehearse' : 'migrate', !!flags.json, (options) =>
         migrate(config, { ...options, strict: !!flags.strict, rehearse: !!flags.rehearse }),
       );
