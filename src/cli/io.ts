@@ -5,7 +5,7 @@ import type { RunOptions } from '../pipeline/context.js';
 import type { RunResult } from '../pipeline/types.js';
 import { exitCodeOf, withCore, type ResultError } from '../results.js';
 import { createProgress, type Progress } from './progress.js';
-import { renderResult } from './render.js';
+import { renderResult, wrapToWidth } from './render.js';
 
 /** What commands may touch of the outside world; main.ts builds it, tests can too. */
 export interface CliIo {
@@ -51,7 +51,9 @@ export function printResult<R extends { ok: boolean; error?: ResultError | undef
     io.stdout.write(`${JSON.stringify(withCore(command, result), null, 2)}\n`);
   } else {
     const stream = result.ok ? io.stdout : io.stderr;
-    const text = render(result, useColour(io, stream));
+    // On a terminal, break long lines between words; a file or pipe gets them whole.
+    const columns = (stream as Partial<WriteStream>).isTTY ? (stream as Partial<WriteStream>).columns : undefined;
+    const text = wrapToWidth(render(result, useColour(io, stream)), columns);
     stream.write(text.endsWith('\n') ? text : `${text}\n`);
   }
   io.exitCode = exitCodeOf(result);

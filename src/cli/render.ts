@@ -87,3 +87,40 @@ function mark(status: string): string {
 function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
+
+/**
+ * Fit text to a terminal `width` by breaking long lines between words, never inside one
+ * (a terminal wraps mid-word). A continuation lines up under the line's last column (the
+ * text after its last run of two spaces), so tables stay tables at 60 columns. A word longer
+ * than the room it has (a path) keeps a line of its own.
+ */
+export function wrapToWidth(text: string, width: number | undefined): string {
+  if (!width || width < 30) return text;
+  return text
+    .split('\n')
+    .map((line) => (line.length <= width || line.includes('\u001b') ? line : wrapLine(line, width)))
+    .join('\n');
+}
+
+function wrapLine(line: string, width: number): string {
+  const leading = /^ */.exec(line)![0].length;
+  const starts = [...line.matchAll(/ {2,}(?=\S)/g)].map((m) => m.index + m[0].length).filter((start) => start > leading);
+  // Words are laid out from the last column that still leaves room on the first line (its
+  // padding kept, so the table stays aligned); continuations hang under a column with room.
+  const cut = starts.filter((start) => start <= width - 8).at(-1) ?? leading;
+  const hang = ' '.repeat(starts.filter((start) => start <= width - 20).at(-1) ?? leading + 2);
+  const out: string[] = [];
+  let current = line.slice(0, cut);
+  let empty = true;
+  for (const word of line.slice(cut).split(' ').filter(Boolean)) {
+    if (!empty && current.length + 1 + word.length > width) {
+      out.push(current);
+      current = hang + word;
+    } else {
+      current += (empty ? '' : ' ') + word;
+    }
+    empty = false;
+  }
+  out.push(current);
+  return out.join('\n');
+}

@@ -73,3 +73,33 @@ describe('sample at a terminal', () => {
     expect(listDir(ws.dir).filter((n) => n.includes('big.db'))).toEqual(['big.db']);
   }, 120_000);
 });
+
+describe('what the terminal shows', () => {
+  const colour = /\u001b\[(3\d|9\d)m/;
+
+  it('NO_COLOR: no coloured spinner frame or mark; without it FAILED is red', async () => {
+    const ws = workspace({ reports: 300 });
+    const plain = await dbshiftInPty(['migrate', '--rehearse'], { cwd: ws.dir, env: { ...ws.env, NO_COLOR: '1' } }).finished;
+    expect(plain.code).toBe(0);
+    expect(plain.stdout).toContain('REHEARSED');
+    expect(plain.stdout).not.toMatch(colour);
+
+    const failed = await dbshiftInPty(['migrate'], { cwd: ws.dir, env: { ...ws.env, SECRET_KEY: 'not-the-key' } }).finished;
+    expect(failed.code).toBe(78);
+    expect(failed.stdout).toContain('\u001b[31mFAILED (exit 78)');
+    const failedPlain = await dbshiftInPty(['migrate'], { cwd: ws.dir, env: { ...ws.env, SECRET_KEY: 'not-the-key', NO_COLOR: '1' } }).finished;
+    expect(failedPlain.stdout).toContain('FAILED (exit 78)');
+    expect(failedPlain.stdout).not.toMatch(colour);
+  });
+
+  it('at 60 columns the summary breaks lines between words, never inside one', async () => {
+    const ws = workspace({ reports: 300, messy: true });
+    const run = await dbshiftInPty(['migrate', '--rehearse'], { cwd: ws.dir, env: { ...ws.env, NO_COLOR: '1' }, columns: 60 }).finished;
+    expect(run.code).toBe(0);
+    const summary = stripVTControlCharacters(run.stdout.slice(run.stdout.indexOf('dbshift migrate --rehearse: REHEARSED'))).split(/\r?\n/);
+    expect(summary.length).toBeGreaterThan(20);
+    // A longer line is one unbreakable word (a path) after its label.
+    for (const line of summary) if (line.length > 60) expect(line.trim().split(/ {2,}/).at(-1), line).not.toContain(' ');
+    expect(summary.some((line) => line.startsWith('  ✓  foreign_key_check'))).toBe(true);
+  });
+});

@@ -16,12 +16,12 @@ export interface PtyRun {
   type(text: string): void;
 }
 
-export function dbshiftInPty(args: string[], options: { cwd: string; env?: Record<string, string | undefined> }): PtyRun {
+export function dbshiftInPty(args: string[], options: { cwd: string; env?: Record<string, string | undefined>; columns?: number }): PtyRun {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', NODE_ENV: 'test', TERM: 'xterm-256color' };
   for (const [k, v] of Object.entries(options.env ?? {})) if (v !== undefined) env[k] = v;
   const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
   // A pty started by `script` without a terminal of its own has no size, and a spinner needs one.
-  const command = `stty cols 120 rows 40; exec ${[process.execPath, CLI, ...args].map(quote).join(' ')}`;
+  const command = `stty cols ${options.columns ?? 120} rows 40; exec ${[process.execPath, CLI, ...args].map(quote).join(' ')}`;
   const host = spawn('script', ['--quiet', '--flush', '--return', '--command', command, '/dev/null'], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
   const finished = collect(host);
   return {
