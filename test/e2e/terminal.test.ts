@@ -103,3 +103,23 @@ describe('what the terminal shows', () => {
     expect(summary.some((line) => line.startsWith('  ✓  foreign_key_check'))).toBe(true);
   });
 });
+
+describe('versioned commands at a terminal', () => {
+  it('Ctrl-C typed during up rolls the migration back: exit 130, version unchanged, lock released', async () => {
+    const ws = workspace({ withSample: false });
+    const database = path.join(ws.dir, 'app.db');
+    makeSample(ws, database, { reports: 60_000 });
+    const run = dbshiftInPty(['up', '--set', 'health-records', '--database', database], { cwd: ws.dir, env: ws.env });
+    let screen = '';
+    run.host.stdout!.on('data', (d: Buffer) => (screen += d.toString()));
+    expect(await waitFor(() => screen.includes('up 000001_health_records_v5'), 60_000)).toBe(true);
+    run.type('\x03');
+    const result = await run.finished;
+    const text = stripVTControlCharacters(screen);
+    expect(result.code, text).toBe(130);
+    expect(text).toContain('dbshift up: FAILED (exit 130)');
+    expect(listDir(ws.dir).filter((n) => n.startsWith('.dbshift.lock') || n.endsWith('-journal'))).toEqual([]);
+    const version = dbshift(['version', '--database', database, '--set', 'health-records'], { cwd: ws.dir, env: ws.env });
+    expect(version.stdout.trim()).toBe('0 (nothing applied)');
+  }, 120_000);
+});
