@@ -45,7 +45,7 @@ export function normalizeArgv(argv: string[]): string[] {
       continue;
     }
     const value = inline ?? argv[++i];
-    if (value === undefined) throw new UsageError('usage', `${name} needs a value.`, { hint: 'See: dbshift --help' });
+    if (value === undefined) throw new UsageError('usage', `${name} needs a value.`, { hint: 'Give it a value; `dbshift --help` lists the options.' });
     out.push(alias.to, convertValue(name, value));
   }
   if (leading.length === 0) return rest;
