@@ -87,6 +87,9 @@ function sqlBody(sql: string, file: string): MigrationBody {
     const inner = control.unwrapped;
     return { ...body, run: (ctx) => ctx.exec(inner), note: `${file} wraps itself in BEGIN … COMMIT: dbshift runs what is between them in its own transaction, together with the bookkeeping.` };
   }
+  if (control.problem) {
+    return { ...body, invalid: `${file} ${control.problem}: run as written it would fail after its earlier statements took effect.` };
+  }
   if (control.first) {
     // A COMMIT in the middle would commit half of the file before a later statement fails:
     // no rollback could be promised, so golang-migrate's protocol says the truth instead.

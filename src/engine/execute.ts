@@ -1,13 +1,14 @@
-import { BusyError, DataError, InternalError, InterruptedError, toToolError, type ToolError } from '../errors.js';
+import Database from 'better-sqlite3';
+import { BusyError, DataError, InternalError, InterruptedError, ToolError, toToolError } from '../errors.js';
 import { foreignKeyViolations, newForeignKeyViolations, type ForeignKeyViolation } from '../sqlite/checks.js';
-import { quoteIdent } from '../sqlite/introspect.js';
+import { countRows } from '../sqlite/introspect.js';
 import type { Db } from '../sqlite/open.js';
 import type { Check } from '../plans/unit.js';
 import { yieldToEventLoop } from '../yield.js';
 import { migrationLabel } from './discover.js';
 import { rebuildTable } from './rebuild.js';
 import { appendHistory, ensureStateTables, HISTORY_TABLE, readVersion, VERSION_TABLE, writeVersion } from './state.js';
-import type { MigrationBody, MigrationContext, MigrationDefinition, MigrationStep } from './types.js';
+import type { MigrationBody, MigrationContext, MigrationDefinition, MigrationStep, VersionState } from './types.js';
 
 // One migration, one direction, on a connection of its own. In a transaction (the default) the
 // migration, its checks and its bookkeeping commit together: a failure leaves no trace. Outside
@@ -67,15 +68,22 @@ export function contextFor(db: Db): MigrationContext {
   return { db, exec: (sql) => db.exec(sql), rebuildTable: (table, change) => rebuildTable(db, table, change) };
 }
 
+interface TableRows {
+  name: string;
+  rows: number;
+  /** A RENAME keeps the table's b-tree: how a renamed table is recognised. */
+  rootpage: number;
+}
+
 /** Row counts of every user table but the bookkeeping, keyed by lower-case name (SQLite's own comparison). */
-function rowCounts(db: Db): Map<string, { name: string; rows: number }> {
+function rowCounts(db: Db): Map<string, TableRows> {
   const tables = db
-    .prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN (?, ?)`)
-    .all(VERSION_TABLE, HISTORY_TABLE) as Array<{ name: string }>;
-  const counts = new Map<string, { name: string; rows: number }>();
-  for (const { name } of tables) {
+    .prepare(`SELECT name, rootpage FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN (?, ?)`)
+    .all(VERSION_TABLE, HISTORY_TABLE) as Array<{ name: string; rootpage: number }>;
+  const counts = new Map<string, TableRows>();
+  for (const { name, rootpage } of tables) {
     try {
-      counts.set(name.toLowerCase(), { name, rows: (db.prepare(`SELECT count(*) AS n FROM ${quoteIdent(name)}`).get() as { n: number }).n });
+      counts.set(name.toLowerCase(), { name, rows: countRows(db, name), rootpage });
     } catch {
       // A virtual table whose module is not loaded here cannot be counted; nothing to compare.
     }
@@ -83,7 +91,12 @@ function rowCounts(db: Db): Map<string, { name: string; rows: number }> {
   return counts;
 }
 
-function changedCounts(before: Map<string, { name: string; rows: number }>, after: Map<string, { name: string; rows: number }>): StepOutcome['rowCounts'] {
+/** The table `before` became: the same name, or (renamed) the same b-tree; undefined if it was dropped. */
+function successor(key: string, table: TableRows, after: Map<string, TableRows>): TableRows | undefined {
+  return after.get(key) ?? [...after.values()].find((t) => t.rootpage === table.rootpage && table.rootpage > 0);
+}
+
+function changedCounts(before: Map<string, TableRows>, after: Map<string, TableRows>): StepOutcome['rowCounts'] {
   const changed: StepOutcome['rowCounts'] = {};
   for (const [key, { name, rows }] of after) {
     const old = before.get(key)?.rows ?? 0;
@@ -92,27 +105,70 @@ function changedCounts(before: Map<string, { name: string; rows: number }>, afte
   return changed;
 }
 
-/** Tables that still exist but lost rows the migration did not declare it deletes (a dropped table is the migration's stated intent). */
-function assertNoRowsLost(label: string, body: MigrationBody, before: Map<string, { name: string; rows: number }>, after: Map<string, { name: string; rows: number }>): void {
+/** Tables that still exist (under their name or, renamed, by their b-tree) but lost rows the migration did not declare it deletes. */
+function assertNoRowsLost(label: string, body: MigrationBody, before: Map<string, TableRows>, after: Map<string, TableRows>): void {
   const allowed = new Set((body.deletesRows ?? []).map((t) => t.toLowerCase()));
-  const lost = [...before].filter(([key, { rows }]) => !allowed.has(key) && after.has(key) && after.get(key)!.rows < rows);
+  const lost = [...before].flatMap(([key, table]) => {
+    const now = successor(key, table, after);
+    return now && now.rows < table.rows && !allowed.has(key) && !allowed.has(now.name.toLowerCase()) ? [{ table, now }] : [];
+  });
   if (lost.length === 0) return;
-  const list = lost.map(([key, { name, rows }]) => `${name} (${rows} -> ${after.get(key)!.rows})`).join(', ');
-  const first = lost[0]![1].name;
+  const list = lost.map(({ table, now }) => `${table.name}${now.name === table.name ? '' : ` (now ${now.name})`} (${table.rows} -> ${now.rows})`).join(', ');
+  const first = lost[0]!.now.name;
   throw new DataError('rows-lost', `${label} deletes rows it does not declare: ${list}.`, {
     hint: `If the deletion is meant, declare it in the migration (\`-- dbshift:deletes-rows ${first}\` in the SQL file, or \`export const deletesRows = ['${first}']\` in code) and run again. If not, look for a cascade: a \`PRAGMA foreign_keys=ON\` before a DROP TABLE deletes the children of every dropped parent row.`,
   });
 }
 
-async function runBody(db: Db, migration: MigrationDefinition, body: MigrationBody, label: string, before: { fk: ForeignKeyViolation[]; counts: Map<string, { name: string; rows: number }> }): Promise<{ checks: Check[]; summary?: unknown; rowCounts: StepOutcome['rowCounts'] }> {
-  const ctx = contextFor(db);
-  // A code migration is the user's code: it runs synchronously, with process.exit disarmed.
-  const userCode = migration.kind === 'code';
-  if (userCode) withoutProcessExit(label, () => body.run(ctx));
-  else await body.run(ctx);
-  const verified = userCode ? withoutProcessExit(label, () => body.verify?.(ctx)) : body.verify?.(ctx);
-  const { checks, summary } = Array.isArray(verified) ? { checks: verified, summary: undefined } : (verified ?? { checks: [], summary: undefined });
-  const failed = checks.filter((c) => !c.ok);
+interface Before {
+  fk: ForeignKeyViolation[];
+  counts: Map<string, TableRows>;
+}
+
+type Verified = { checks: Check[]; summary?: unknown };
+
+/**
+ * The context a migration's code receives, revoked when it returns: work it scheduled for
+ * later (a callback, the rest of an async function) must not reach the connection after its
+ * checks ran, or after dbshift rolled it back.
+ */
+function revocableContext(db: Db, label: string): { ctx: MigrationContext; revoke(): void } {
+  let live = true;
+  const guard = () => {
+    if (!live) throw new DataError('migration-outlived', `${label} used its connection after it returned (a callback or an await); a migration does all its work inside up() or down().`);
+  };
+  const proxy = new Proxy(db, {
+    get(target, property) {
+      guard();
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  return {
+    ctx: { db: proxy, exec: (sql) => (guard(), db.exec(sql), undefined), rebuildTable: (table, change) => (guard(), rebuildTable(db, table, change)) },
+    revoke: () => {
+      live = false;
+    },
+  };
+}
+
+/** The migration itself and its own verify(); user code runs synchronously, with process.exit disarmed. */
+async function runMigration(db: Db, migration: MigrationDefinition, body: MigrationBody, label: string): Promise<Verified> {
+  const { ctx, revoke } = revocableContext(db, label);
+  try {
+    const userCode = migration.kind === 'code';
+    if (userCode) withoutProcessExit(label, () => body.run(ctx));
+    else await body.run(ctx);
+    const verified = userCode ? withoutProcessExit(label, () => body.verify?.(ctx)) : body.verify?.(ctx);
+    return Array.isArray(verified) ? { checks: verified } : (verified ?? { checks: [] });
+  } finally {
+    revoke();
+  }
+}
+
+/** What must hold before COMMIT: its own checks, no new foreign-key violation, no undeclared row loss. */
+function assertSafeToCommit(db: Db, body: MigrationBody, label: string, before: Before, verified: Verified): StepOutcome['rowCounts'] {
+  const failed = verified.checks.filter((c) => !c.ok);
   if (failed.length > 0) {
     throw new DataError('migration-verify-failed', `${label}: verify failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}.`);
   }
@@ -125,8 +181,7 @@ async function runBody(db: Db, migration: MigrationDefinition, body: MigrationBo
   }
   const after = rowCounts(db);
   assertNoRowsLost(label, body, before.counts, after);
-  const rowCountsChanged = changedCounts(before.counts, after);
-  return summary === undefined ? { checks, rowCounts: rowCountsChanged } : { checks, summary, rowCounts: rowCountsChanged };
+  return changedCounts(before.counts, after);
 }
 
 /**
@@ -145,16 +200,25 @@ function withoutProcessExit<T>(label: string, fn: () => T): T {
   }
 }
 
-/** Whatever a migration threw (an Error, a string, null), as words. */
+/** Whatever a migration threw (an Error, a string, null, an object without a prototype), as words. */
 function describeThrown(error: unknown): string {
   if (error instanceof Error) return error.message;
   if (error === null || error === undefined) return `it threw ${String(error)}`;
-  return String(error);
+  try {
+    return String(error);
+  } catch {
+    return 'it threw a value that cannot be shown';
+  }
 }
 
-/** Blame the migration, not dbshift, for what its own SQL or code threw; keep I/O and busy errors as they are. */
+/**
+ * Blame the migration, not dbshift, for what its own SQL or code threw. SQLite's errors keep
+ * their meaning (a full disk is 74, a lock 75); anything else a migration throws (an Error with
+ * an errno-like code, an AbortError, a plain object) is the migration's failure, 65.
+ */
 function asMigrationError(error: unknown, label: string, dataState: string): ToolError {
-  const tool = toToolError(error);
+  const ours = error instanceof ToolError || error instanceof Database.SqliteError;
+  const tool = ours ? toToolError(error) : new InternalError('migration-threw', describeThrown(error));
   const wrapped =
     tool instanceof InternalError
       ? new DataError('migration-failed', `${label} failed: ${describeThrown(error)}`, { cause: error })
@@ -202,39 +266,58 @@ export async function executeStep(migration: MigrationDefinition, step: Migratio
 
   async function inTransaction(db: Db): Promise<StepOutcome> {
     db.exec('BEGIN IMMEDIATE');
+    let marked = false;
+    // Still dbshift's own transaction, with its dirty mark? A migration can end it (COMMIT,
+    // ROLLBACK, INSERT OR ROLLBACK) and even begin another; only the mark tells.
+    const intact = () => {
+      try {
+        return db.inTransaction && (!marked || isMark(readVersion(db), step.versionAfter));
+      } catch {
+        return false;
+      }
+    };
     try {
       assertVersionUnmoved(db, run.versionBefore);
       ensureStateTables(db);
-      const before = { fk: foreignKeyViolations(db), counts: rowCounts(db) };
-      // Dirty first, in the same transaction: should the migration commit on its own (a COMMIT
-      // run from code), the mark is committed with it and the database tells the truth.
+      const before: Before = { fk: foreignKeyViolations(db), counts: rowCounts(db) };
+      // Dirty first, in the same transaction: should the migration commit on its own, the mark
+      // is committed with it and the database tells the truth.
       writeVersion(db, { version: step.versionAfter, dirty: true });
-      const verified = await runBody(db, migration, body!, label, before);
-      if (!db.inTransaction) {
-        throw new DataError('migration-ended-transaction', `${label} ended dbshift's transaction itself (COMMIT or ROLLBACK).`, {
-          hint: 'Remove the COMMIT/ROLLBACK from the migration: dbshift commits it together with its bookkeeping.',
-        });
-      }
-      // The last moment to stop: a Ctrl-C pressed during the migration is seen here, before COMMIT.
-      // Twice: a signal is read in the loop's poll phase, and one turn may start after it.
+      marked = true;
+      const verified = await runMigration(db, migration, body!, label);
+      // Ctrl-C is seen here (twice: a signal is read in the loop's poll phase, and one turn may
+      // start after it). Whatever the migration scheduled has run by now too, so the checks
+      // below see it; from them to COMMIT nothing awaits.
       await yieldToEventLoop();
       await yieldToEventLoop();
       if (run.signal?.aborted) throw new InterruptedError('interrupted', `Interrupted during ${migrationLabel(step)}.`);
+      const changed = assertSafeToCommit(db, body!, label, before, verified);
+      if (!intact()) {
+        throw new DataError('migration-ended-transaction', `${label} ended dbshift's transaction itself (COMMIT, ROLLBACK or INSERT OR ROLLBACK).`, {
+          hint: 'Remove the COMMIT/ROLLBACK from the migration: dbshift commits it together with its bookkeeping.',
+        });
+      }
       writeVersion(db, { version: step.versionAfter, dirty: false });
       record(db);
       db.exec('COMMIT');
-      return { step, status: 'applied', durationMs: performance.now() - started, ...verified };
+      return { step, status: 'applied', durationMs: performance.now() - started, ...verified, rowCounts: changed };
     } catch (error) {
+      const markVisible = intact();
       const rollback = rollBack(db);
       if (error instanceof BusyError && error.code === 'version-moved') throw error;
-      const state = readVersionSafely(db);
-      if (rollback === undefined && state && !(state.dirty && state.version === step.versionAfter)) {
-        throw asMigrationError(error, label, `It was rolled back: no changes were applied, the version stays ${state.version}.`);
+      // Rolled back for sure: the transaction dbshift began was still open with its mark, and
+      // after ROLLBACK the mark is gone. A mark that survives was committed by the migration.
+      const after = readVersionSafely(db);
+      if (rollback === undefined && after && (!marked || (markVisible && !isMark(after, step.versionAfter)))) {
+        throw asMigrationError(error, label, `It was rolled back: no changes were applied, the version stays ${after.version}.`);
       }
+      // What the migration did after ending dbshift's transaction is committed, or unknown:
+      // the database must say so, whether or not the mark survived.
+      const marking = markDirty(db, step.versionAfter);
       const tool = asMigrationError(
         error,
         label,
-        `Some of its statements were committed before it failed (it ended dbshift's transaction itself${rollback ? `, and the rollback failed: ${rollback}` : ''}): the database is marked dirty at version ${step.versionAfter}.`,
+        `Some of its statements may have been committed (it ended dbshift's transaction itself${rollback ? `, and the rollback failed: ${rollback}` : ''}): ${marking ?? `the database is marked dirty at version ${step.versionAfter}`}.`,
       );
       tool.hint = dirtyHint(step.versionAfter);
       throw tool;
@@ -251,10 +334,14 @@ export async function executeStep(migration: MigrationDefinition, step: Migratio
       db.exec('COMMIT');
     } catch (error) {
       rollBack(db);
+      if (error instanceof BusyError) throw error;
       throw asMigrationError(error, label, 'Nothing was changed.');
     }
     try {
-      const verified = await runBody(db, migration, body!, label, { fk: foreignKeyViolations(db), counts: rowCounts(db) });
+      const before: Before = { fk: foreignKeyViolations(db), counts: rowCounts(db) };
+      const verified = await runMigration(db, migration, body!, label);
+      await yieldToEventLoop();
+      const changed = assertSafeToCommit(db, body!, label, before, verified);
       if (db.inTransaction) {
         throw new DataError('migration-left-transaction-open', `${label} began a transaction and did not end it.`, { hint: 'End every BEGIN in the migration with COMMIT.' });
       }
@@ -262,13 +349,25 @@ export async function executeStep(migration: MigrationDefinition, step: Migratio
         writeVersion(db, { version: step.versionAfter, dirty: false });
         record(db);
       })();
-      return { step, status: 'applied', durationMs: performance.now() - started, ...verified };
+      return { step, status: 'applied', durationMs: performance.now() - started, ...verified, rowCounts: changed };
     } catch (error) {
       rollBack(db);
       const tool = asMigrationError(error, label, `It ran outside a transaction, so some of its statements may have taken effect: the database is marked dirty at version ${step.versionAfter}.`);
       tool.hint = dirtyHint(step.versionAfter);
       throw tool;
     }
+  }
+}
+
+const isMark = (state: VersionState, version: number) => state.dirty && state.version === version;
+
+/** Mark the database dirty at `version` in a transaction of its own; returns why that failed, if it did. */
+function markDirty(db: Db, version: number): string | undefined {
+  try {
+    db.transaction(() => writeVersion(db, { version, dirty: true }))();
+    return undefined;
+  } catch (error) {
+    return `marking it dirty at version ${version} failed too (${describeThrown(error)}): run \`dbshift force ${version}\` after checking it by hand`;
   }
 }
 

@@ -36,31 +36,87 @@ function isExported(node: ts.Node, tsApi: typeof ts): boolean {
   return (tsApi.canHaveModifiers(node) ? tsApi.getModifiers(node) : undefined)?.some((m) => m.kind === tsApi.SyntaxKind.ExportKeyword) ?? false;
 }
 
+const RUNS = new Set(['up', 'down', 'verify']);
+
+function isAsync(node: ts.Node | undefined, tsApi: typeof ts): boolean {
+  if (!node || !(tsApi.isFunctionDeclaration(node) || tsApi.isFunctionExpression(node) || tsApi.isArrowFunction(node))) return false;
+  return tsApi.getModifiers(node)?.some((m) => m.kind === tsApi.SyntaxKind.AsyncKeyword) ?? false;
+}
+
+/** Refused before anything runs: the rest of an async function would run after dbshift's checks, or after its rollback. */
+function refuseAsync(file: string, name: string): never {
+  throw new InputError('async-migration', `${file}: ${name}() is async. Migrations must be synchronous: a transaction cannot stay open across an await.`, {
+    hint: 'Remove async/await from the migration; better-sqlite3 calls are synchronous already.',
+    dataState: 'Nothing was changed.',
+  });
+}
+
 function shapeOf(file: string, source: ts.SourceFile, tsApi: typeof ts): CodeShape {
   const shape: CodeShape = { exports: new Set(), transactional: true, deletesRows: [] };
+  // `const transaction = false; export { up, transaction }`: what the exported names are bound to.
+  const locals = new Map<string, ts.Expression | ts.FunctionDeclaration | undefined>();
+  const exported = new Map<string, string>(); // exported name -> local name
   for (const statement of source.statements) {
-    if (tsApi.isFunctionDeclaration(statement) && statement.name && isExported(statement, tsApi)) shape.exports.add(statement.name.text);
-    if (tsApi.isExportDeclaration(statement) && statement.exportClause && tsApi.isNamedExports(statement.exportClause)) {
-      for (const element of statement.exportClause.elements) shape.exports.add(element.name.text);
+    if (tsApi.isFunctionDeclaration(statement) && statement.name) {
+      locals.set(statement.name.text, statement);
+      if (isExported(statement, tsApi)) exported.set(statement.name.text, statement.name.text);
     }
-    if (!tsApi.isVariableStatement(statement) || !isExported(statement, tsApi)) continue;
-    for (const declaration of statement.declarationList.declarations) {
-      if (!tsApi.isIdentifier(declaration.name)) continue;
-      const name = declaration.name.text;
-      shape.exports.add(name);
-      const value = declaration.initializer;
-      if (name === 'transaction') {
-        if (value?.kind !== tsApi.SyntaxKind.FalseKeyword && value?.kind !== tsApi.SyntaxKind.TrueKeyword) {
-          throw new InputError('bad-migration', `${file}: export const transaction must be the literal true or false.`);
+    if (tsApi.isVariableStatement(statement)) {
+      for (const declaration of statement.declarationList.declarations) {
+        if (!tsApi.isIdentifier(declaration.name)) {
+          if (isExported(statement, tsApi)) throw new InputError('bad-migration', `${file}: export the migration's functions by name (export function up…), not by destructuring.`);
+          continue;
         }
-        shape.transactional = value.kind === tsApi.SyntaxKind.TrueKeyword;
+        locals.set(declaration.name.text, declaration.initializer);
+        if (isExported(statement, tsApi)) exported.set(declaration.name.text, declaration.name.text);
       }
-      if (name === 'deletesRows') {
-        if (!value || !tsApi.isArrayLiteralExpression(value) || !value.elements.every(tsApi.isStringLiteral)) {
-          throw new InputError('bad-migration', `${file}: export const deletesRows must be a list of table names in quotes.`);
+    }
+    if (tsApi.isExportDeclaration(statement)) {
+      if (statement.moduleSpecifier) throw new InputError('bad-migration', `${file}: re-exports from another module are not supported: a migration is one self-contained file.`);
+      if (statement.exportClause && tsApi.isNamedExports(statement.exportClause)) {
+        for (const element of statement.exportClause.elements) exported.set(element.name.text, (element.propertyName ?? element.name).text);
+      }
+    }
+    if (tsApi.isExportAssignment(statement)) {
+      throw new InputError('bad-migration', `${file}: export default is not read; export up, down and verify by name (export function up(ctx) {…}).`);
+    }
+    // CommonJS (.js in a project without "type": "module"): exports.up = …, module.exports = { up, … }.
+    if (tsApi.isExpressionStatement(statement) && tsApi.isBinaryExpression(statement.expression) && statement.expression.operatorToken.kind === tsApi.SyntaxKind.EqualsToken) {
+      const target = statement.expression.left.getText(source);
+      const value = statement.expression.right;
+      const named = /^(?:module\.)?exports\.([A-Za-z_$][\w$]*)$/.exec(target);
+      if (named) {
+        locals.set(`exports.${named[1]}`, value);
+        exported.set(named[1]!, `exports.${named[1]}`);
+      } else if (target === 'module.exports' && tsApi.isObjectLiteralExpression(value)) {
+        for (const property of value.properties) {
+          if ((tsApi.isPropertyAssignment(property) || tsApi.isMethodDeclaration(property)) && (tsApi.isIdentifier(property.name) || tsApi.isStringLiteral(property.name))) {
+            locals.set(`exports.${property.name.text}`, tsApi.isPropertyAssignment(property) ? property.initializer : undefined);
+            exported.set(property.name.text, `exports.${property.name.text}`);
+            if (tsApi.isMethodDeclaration(property) && property.modifiers?.some((m) => m.kind === tsApi.SyntaxKind.AsyncKeyword)) refuseAsync(file, property.name.text);
+          } else if (tsApi.isShorthandPropertyAssignment(property)) {
+            exported.set(property.name.text, property.name.text);
+          }
         }
-        shape.deletesRows = value.elements.map((e) => (e as ts.StringLiteral).text);
       }
+    }
+  }
+  for (const [name, local] of exported) {
+    shape.exports.add(name);
+    const bound = locals.get(local);
+    const value = bound && tsApi.isIdentifier(bound as ts.Node) ? locals.get((bound as ts.Identifier).text) : bound;
+    if (RUNS.has(name) && isAsync(value as ts.Node | undefined, tsApi)) refuseAsync(file, name);
+    if (name === 'transaction') {
+      if (value?.kind !== tsApi.SyntaxKind.FalseKeyword && value?.kind !== tsApi.SyntaxKind.TrueKeyword) {
+        throw new InputError('bad-migration', `${file}: export const transaction must be the literal true or false.`);
+      }
+      shape.transactional = value.kind === tsApi.SyntaxKind.TrueKeyword;
+    }
+    if (name === 'deletesRows') {
+      if (!value || !tsApi.isArrayLiteralExpression(value as ts.Node) || !(value as ts.ArrayLiteralExpression).elements.every(tsApi.isStringLiteral)) {
+        throw new InputError('bad-migration', `${file}: export const deletesRows must be a list of table names in quotes.`);
+      }
+      shape.deletesRows = (value as ts.ArrayLiteralExpression).elements.map((e) => (e as ts.StringLiteral).text);
     }
   }
   return shape;
@@ -81,7 +137,7 @@ async function readCode(file: string): Promise<{ javascript: string; shape: Code
     const line = first.file && first.start !== undefined ? first.file.getLineAndCharacterOfPosition(first.start).line + 1 : undefined;
     throw new InputError('bad-migration', `${file}${line ? `:${line}` : ''}: ${tsApi.flattenDiagnosticMessageText(first.messageText, '\n')}`);
   }
-  const parsed = tsApi.createSourceFile(file, source, tsApi.ScriptTarget.ES2022, false, file.endsWith('.js') ? tsApi.ScriptKind.JS : tsApi.ScriptKind.TS);
+  const parsed = tsApi.createSourceFile(file, source, tsApi.ScriptTarget.ES2022, true, file.endsWith('.js') ? tsApi.ScriptKind.JS : tsApi.ScriptKind.TS);
   return { javascript: file.endsWith('.js') ? source : output.outputText, shape: shapeOf(file, parsed, tsApi) };
 }
 
@@ -95,6 +151,8 @@ async function importModule(file: string, javascript: string, checksum: string):
 
 function mustBeSync(file: string, what: string, result: unknown): void {
   if (result && typeof (result as Promise<unknown>).then === 'function') {
+    // Its rejection is this error's business now, not an unhandled one that would end dbshift.
+    (result as Promise<unknown>).then(undefined, () => undefined);
     throw new InputError('async-migration', `${file}: ${what}() returned a Promise. Migrations must be synchronous: a transaction cannot stay open across an await.`, {
       hint: 'Remove async/await from the migration; better-sqlite3 calls are synchronous already.',
     });

@@ -58,7 +58,7 @@ export function assertConsistent(problems: ConsistencyProblem[]): void {
   const missing = problems.every((p) => p.code === 'applied-migration-missing');
   const options = {
     hint: problems.some((p) => p.code === 'version-taken')
-      ? 'Two migration sets share this database\'s version numbers. Number your migrations above the versions it already has (rename the files; `dbshift history` lists what is applied), or run them against a database the other set does not manage.'
+      ? 'If you renamed an applied migration, give it back its old name. If two migration sets share this database\'s version numbers, number yours above the versions it already has (`dbshift history` lists what is applied), or run them against a database the other set does not manage.'
       : problems.some((p) => p.code === 'applied-migration-changed')
       ? 'Applied migrations are immutable: restore the file from version control and put the change in a new migration.'
       : problems.some((p) => p.code === 'migration-out-of-order')
@@ -121,9 +121,16 @@ function positive(count: number, command: string): number {
   return count;
 }
 
-/** Every migration needs the body for its direction; say which are missing before running any. */
+/** Every migration needs the body for its direction, runnable as written; say which are not before running any. */
 export function assertRunnable(migrations: MigrationDefinition[], steps: MigrationStep[]): void {
   const byVersion = new Map(migrations.map((m) => [m.version, m]));
+  const invalid = steps.map((s) => byVersion.get(s.version)?.[s.direction]?.invalid).find(Boolean);
+  if (invalid) {
+    throw new InputError('migration-not-runnable', `${invalid}.`, {
+      hint: 'Remove the stray COMMIT/ROLLBACK (dbshift runs each migration in one transaction), or wrap the whole file in BEGIN; … COMMIT;.',
+      dataState: 'Nothing was changed.',
+    });
+  }
   const missing = steps.filter((s) => !byVersion.get(s.version)?.[s.direction]);
   if (missing.length === 0) return;
   throw new InputError('irreversible-migration', `No ${missing[0]!.direction} migration for ${missing.map((s) => migrationLabel(s)).join(', ')}.`, {

@@ -9,6 +9,7 @@ import { removeDatabaseFiles } from '../files/move-aside.js';
 import { removeLeftovers } from '../files/leftovers.js';
 import { hasHotJournal } from '../sqlite/checks.js';
 import { hitFaultPoint } from '../faults.js';
+import { guardProcessExit } from './exit-guard.js';
 import { freeStampedPath } from '../files/names.js';
 import { openReadonly, openWritable, type Db } from '../sqlite/open.js';
 import { snapshotDatabase } from '../sqlite/snapshot.js';
@@ -110,10 +111,12 @@ export async function withLockedDatabase<T>(
       for (const leftover of removeLeftovers([config.backupDir], (name) => name.startsWith(own))) notices.push(`Removed ${leftover}, left by an interrupted run.`);
     }
     const db = openWritable(file, config.busyTimeoutMs);
+    const exitGuard = guardProcessExit(() => lock.release(), config.database);
     try {
       db.pragma('foreign_keys = OFF');
       return await fn({ db, open: () => openWritable(file, config.busyTimeoutMs), notices });
     } finally {
+      exitGuard.release();
       db.close();
     }
   } finally {

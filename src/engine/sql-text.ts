@@ -59,7 +59,7 @@ export function splitStatements(sql: string): Statement[] {
       continue;
     }
     if (ch === '\n') line++;
-    if (ch === ';' && !(isTrigger(current) && !/\bEND\s*$/i.test(current.trim()))) {
+    if (ch === ';' && !(isTrigger(current) && !triggerComplete(current))) {
       push();
       i++;
       continue;
@@ -75,6 +75,14 @@ function isTrigger(text: string): boolean {
   return /^\s*CREATE\s+(TEMP\s+|TEMPORARY\s+)?TRIGGER\b/i.test(text);
 }
 
+/** A trigger body ends at its own END: one more END than the CASE … END expressions inside it. */
+function triggerComplete(text: string): boolean {
+  const words = text.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|`[^`]*`|\[[^\]]*\]/g, ' ');
+  if (!/\bEND\s*$/i.test(words)) return false;
+  const count = (word: RegExp) => (words.match(word) ?? []).length;
+  return count(/\bEND\b/gi) > count(/\bCASE\b/gi);
+}
+
 /** The statement with string literals blanked, for keyword tests that must not look inside values. */
 export function withoutLiterals(text: string): string {
   return text.replace(/'(?:[^']|'')*'/g, "''");
@@ -88,16 +96,19 @@ export function identifier(raw: string): string {
 
 export const IDENT = String.raw`(?:"(?:[^"]|"")+"|\`[^\`]+\`|\[[^\]]+\]|[A-Za-z_][\w$]*)`;
 
-const BEGIN = /^BEGIN(?:\s+(?:DEFERRED|IMMEDIATE|EXCLUSIVE))?(?:\s+TRANSACTION)?$/i;
-const COMMIT = /^(?:COMMIT|END)(?:\s+TRANSACTION)?$/i;
+// SQLite accepts a (meaningless) name after TRANSACTION: `BEGIN TRANSACTION t1`, `COMMIT TRANSACTION t1`.
+const BEGIN = /^BEGIN(?:\s+(?:DEFERRED|IMMEDIATE|EXCLUSIVE))?(?:\s+TRANSACTION(?:\s+\S+)?)?$/i;
+const COMMIT = /^(?:COMMIT|END)(?:\s+TRANSACTION(?:\s+\S+)?)?$/i;
 // ROLLBACK TO a savepoint stays inside the enclosing transaction; plain ROLLBACK ends it.
-const ROLLBACK = /^ROLLBACK(?:\s+TRANSACTION)?$/i;
+const ROLLBACK = /^ROLLBACK(?:\s+TRANSACTION(?:\s+(?!TO\b)\S+)?)?$/i;
 
 export interface TransactionControl {
   /** The file is one BEGIN … COMMIT around everything: the SQL between them. */
   unwrapped?: string;
   /** Otherwise, the first statement that begins or ends a transaction. */
   first?: Statement;
+  /** A COMMIT or ROLLBACK with no BEGIN before it: outside dbshift's transaction it always fails, after its earlier statements took effect. */
+  problem?: string;
 }
 
 /**
@@ -109,10 +120,14 @@ export function transactionControl(sql: string): TransactionControl {
   const statements = splitStatements(sql);
   const controls = statements.filter((s) => BEGIN.test(s.text) || COMMIT.test(s.text) || ROLLBACK.test(s.text));
   if (controls.length === 0) return {};
-  const first = statements[0]!;
+  const opening = statements[0]!;
   const last = statements.at(-1)!;
-  if (controls.length === 2 && controls[0] === first && controls[1] === last && BEGIN.test(first.text) && COMMIT.test(last.text)) {
-    return { unwrapped: sql.slice(sql.indexOf(';', first.end) + 1, last.start) };
+  if (controls.length === 2 && controls[0] === opening && controls[1] === last && BEGIN.test(opening.text) && COMMIT.test(last.text)) {
+    return { unwrapped: sql.slice(sql.indexOf(';', opening.end) + 1, last.start) };
   }
-  return { first: controls[0]! };
+  const first = controls[0]!;
+  if (!BEGIN.test(first.text)) {
+    return { first, problem: `line ${first.line}: ${first.text} ends a transaction the file never began` };
+  }
+  return { first };
 }

@@ -31,6 +31,8 @@ export interface MigrationBody {
   transactional: boolean;
   /** Why it runs the way it does, when the file itself decided (its own BEGIN/COMMIT); for --dry-run and the result. */
   note?: string;
+  /** Why it cannot run as written (e.g. a COMMIT with no BEGIN before it); planning refuses it before anything runs. */
+  invalid?: string;
   /**
    * Tables whose rows the migration means to delete (`-- dbshift:deletes-rows t1, t2`; code:
    * `export const deletesRows = ['t1']`). Any other table that loses rows refuses the commit.

@@ -91,6 +91,19 @@ describe('every migration starts from the same connection state', () => {
     expect(declared.out.steps[0]!.rowCounts).toEqual({ books: { before: 3, after: 1 } });
   });
 
+  it('backstop: a renamed table is still the same table; rows it lost count', () => {
+    const p = project({
+      ...PARENT_AND_CHILDREN,
+      '000002_rename.up.sql': 'ALTER TABLE books RENAME TO volumes;\nDELETE FROM volumes WHERE author_id = 1;',
+      '000002_rename.down.sql': 'ALTER TABLE volumes RENAME TO books;',
+    });
+    expect(p.up('--create', '1').code).toBe(0);
+    const { code, out } = p.up();
+    expect(code).toBe(65);
+    expect(out.error?.message).toContain('books (now volumes) (3 -> 1)');
+    expect(count(p.db, 'books')).toBe(3);
+  });
+
   it('backstop outside a transaction: a cascade in a no-transaction migration leaves it dirty, naming the table', () => {
     const p = project({
       ...PARENT_AND_CHILDREN,
@@ -110,16 +123,39 @@ describe('every migration starts from the same connection state', () => {
 describe('schema_migrations always tells the truth', () => {
   it('a file with its own COMMIT in the middle runs under the dirty protocol: no rollback is claimed that did not happen', () => {
     const p = project({
-      '000001_t.up.sql': 'CREATE TABLE t (id INTEGER PRIMARY KEY);\nCOMMIT;\nINSERT INTO missing VALUES (1);',
+      '000001_t.up.sql': 'BEGIN;\nCREATE TABLE t (id INTEGER PRIMARY KEY);\nCOMMIT TRANSACTION t1;\nINSERT INTO missing VALUES (1);',
       '000001_t.down.sql': 'DROP TABLE t;',
     });
     const dry = p.run('up', '--create', '--dry-run', '--json');
-    expect(json<VersionsJson>(dry).steps[0]).toMatchObject({ transactional: false, note: expect.stringContaining('000001_t.up.sql:2 controls its own transaction') });
+    expect(json<VersionsJson>(dry).steps[0]).toMatchObject({ transactional: false, note: expect.stringContaining('000001_t.up.sql:1 controls its own transaction') });
     const { code, out } = p.up('--create');
     expect(code).toBe(65);
     expect(out.error?.dataState).not.toContain('rolled back');
     expect(out.error?.dataState).toContain('marked dirty at version 1');
     expect(version(p)).toBe('1 (t) DIRTY');
+  });
+
+  it('a COMMIT with no BEGIN before it is refused before anything runs (66), instead of failing half-applied', () => {
+    const p = project({ '000001_t.up.sql': 'CREATE TABLE t (id INTEGER PRIMARY KEY);\nCOMMIT;\nCREATE TABLE u (id INTEGER);', '000001_t.down.sql': 'DROP TABLE t;' });
+    const { code, out } = p.up('--create');
+    expect(code).toBe(66);
+    expect(out.error?.code).toBe('migration-not-runnable');
+    expect(out.error?.message).toContain('line 2: COMMIT ends a transaction the file never began');
+    expect(query(p.db, `SELECT name FROM sqlite_master`)).toEqual([]);
+  });
+
+  it('a trigger with CASE … END; inside is one statement, not a transaction control: the file keeps its transaction', () => {
+    const p = project({
+      '000001_t.up.sql': `CREATE TABLE a (x INTEGER, y TEXT);
+CREATE TRIGGER a_label AFTER INSERT ON a BEGIN UPDATE a SET y = CASE WHEN NEW.x > 0 THEN 'pos' ELSE 'neg' END; END;
+INSERT INTO missing VALUES (1);`,
+      '000001_t.down.sql': 'DROP TABLE a;',
+    });
+    const { code, out } = p.up('--create');
+    expect(code).toBe(65);
+    expect(out.steps[0]!.transactional).toBe(true);
+    expect(out.error?.dataState).toContain('rolled back');
+    expect(version(p)).toBe('0 (nothing applied)');
   });
 
   it('a file wrapped in BEGIN … COMMIT runs inside dbshift\'s transaction: its failure leaves nothing behind', () => {
@@ -176,7 +212,7 @@ export function down(ctx: any) { ctx.exec('DROP TABLE t'); }`,
     expect(out.error?.code).toBe('version-taken');
     expect(out.error?.message).toContain('version 1 of this database is 000001_health_records_v5, not 000001_create_tasks');
     expect(out.error?.message).not.toContain('changed');
-    expect(out.error?.hint).toContain('Number your migrations above');
+    expect(out.error?.hint).toContain('number yours above');
   });
 
   it('after a write that died mid-transaction (hot journal), `version` and `history` open the database and tell the truth', () => {
@@ -240,6 +276,58 @@ describe('one run at a time, through any path', () => {
 });
 
 describe('user code cannot make dbshift lie', () => {
+  it('work a migration schedules for later cannot reach the database: a delayed DELETE fails, nothing is lost', () => {
+    const p = project({
+      ...PARENT_AND_CHILDREN,
+      '000002_sneaky.ts': `export function up(ctx: any) { ctx.exec('CREATE TABLE b (x)'); setImmediate(() => { try { ctx.exec('DELETE FROM books'); } catch {} }); const db = ctx.db; setImmediate(() => { try { db.exec('DELETE FROM authors'); } catch {} }); }\nexport function down() {}`,
+    });
+    expect(p.up('--create', '1').code).toBe(0);
+    // The context is revoked when up() returns: the callbacks' writes fail, the migration itself applies.
+    const { code, out } = p.up();
+    expect(code, JSON.stringify(out.error)).toBe(0);
+    expect([count(p.db, 'books'), count(p.db, 'authors')]).toEqual([3, 2]);
+  });
+
+  it('a migration that ends dbshift\'s transaction (INSERT OR ROLLBACK, ROLLBACK; BEGIN) is reported dirty, never as applied or rolled back', () => {
+    for (const [name, up] of [
+      ['or_rollback', `try { ctx.exec('INSERT OR ROLLBACK INTO authors (id, name) VALUES (1, 1)'); } catch {} ctx.exec('CREATE TABLE c (x)');`],
+      ['rollback_begin', `ctx.exec('CREATE TABLE b (x)'); ctx.exec('ROLLBACK; BEGIN'); ctx.exec('CREATE TABLE c (x)');`],
+    ] as const) {
+      const p = project({ ...PARENT_AND_CHILDREN, [`000002_${name}.ts`]: `export function up(ctx: any) { ${up} }\nexport function down() {}` });
+      expect(p.up('--create', '1').code).toBe(0);
+      const { code, out } = p.up();
+      expect([name, code]).toEqual([name, 65]);
+      expect(out.error?.dataState).toContain('marked dirty at version 2');
+      expect(version(p)).toBe(`2 (${name}) DIRTY`);
+    }
+  });
+
+  it('process.exit from a module\'s top level or a scheduled callback cannot end dbshift with 0: exit 65, lock released', () => {
+    for (const [name, code] of [
+      ['top_level', `process.exit(0);\nexport function up() {}\nexport function down() {}`],
+      ['callback', `export function up(ctx: any) { ctx.exec('CREATE TABLE t (x)'); setImmediate(() => process.exit(0)); }\nexport function down() {}`],
+    ] as const) {
+      const p = project({ [`000001_${name}.ts`]: code });
+      const run = p.run('up', '--create', '--no-backup');
+      expect([name, run.code]).toEqual([name, 65]);
+      expect(run.stderr).toContain('a migration ended the process');
+      expect(fs.existsSync(path.join(p.dir, '.dbshift.lock'))).toBe(false);
+      expect(version(p)).toBe('0 (nothing applied)');
+    }
+  });
+
+  it('code migrations exported the other ways Node allows are read as such: export lists, CommonJS', () => {
+    const p = project({
+      '000001_list.ts': `const transaction = false;\nfunction up(ctx: any) { ctx.exec('VACUUM'); }\nfunction down() {}\nexport { up, down, transaction };`,
+    });
+    fs.writeFileSync(path.join(p.migrations, 'package.json'), '{}');
+    p.write('000002_cjs.js', `exports.up = function (ctx) { ctx.exec('CREATE TABLE cjs (x)'); };\nexports.down = function (ctx) { ctx.exec('DROP TABLE cjs'); };`);
+    const { code, out } = p.up('--create');
+    expect(code, JSON.stringify(out.error)).toBe(0);
+    expect(out.steps.map((s) => s.transactional)).toEqual([false, true]);
+    expect(version(p)).toBe('2 (cjs)');
+  });
+
   it('process.exit(0) inside a migration is a failed, rolled-back migration (65), with no lock or journal left', () => {
     const p = project({ '000001_exit.ts': `export function up(ctx: any) { ctx.exec('CREATE TABLE t (id INTEGER)'); process.exit(0); }\nexport function down() {}` });
     const { code, out } = p.up('--create');
