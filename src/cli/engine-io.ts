@@ -68,3 +68,11 @@ export function wholeNumber(value: string, what: string): number {
   if (!/^\d+$/.test(value)) throw new UsageError('bad-number', `${what} must be a whole number, got "${value}".`);
   return Number(value);
 }
+
+/** A revision argument: a version number, a file stem (000002_add_tasks) or a migration name (add_tasks). */
+export function revisionArgument(value: string, what: string): number | string {
+  if (/^\d+$/.test(value)) return Number(value);
+  // Names follow discover.ts's file pattern; anything else (1e3, -1, '') is a usage error, not a lookup.
+  if (/^(\d+_[A-Za-z0-9]|[A-Za-z])[A-Za-z0-9_-]*$/.test(value)) return value;
+  throw new UsageError('bad-revision', `${what} must be a version number, a file stem (000002_add_tasks) or a migration name (add_tasks), got "${value}".`);
+}
