@@ -1,6 +1,6 @@
-import path from 'node:path';
 import type { Command } from 'commander';
 import { restore } from '../../pipeline/restore.js';
+import { databaseArgument, pathArgument } from '../arguments.js';
 import { configFrom, runAndReport, type CliIo } from '../io.js';
 
 export function registerRestore(program: Command, io: CliIo): void {
@@ -13,8 +13,8 @@ export function registerRestore(program: Command, io: CliIo): void {
     .action(async (backup: string | undefined, flags: { to?: string; json?: boolean }) => {
       const config = configFrom(io);
       const targets = {
-        ...(backup ? { backup: path.resolve(io.cwd, backup) } : {}),
-        ...(flags.to ? { to: path.resolve(io.cwd, flags.to) } : {}),
+        ...(backup !== undefined ? { backup: pathArgument(io, backup, 'the backup argument') } : {}),
+        ...(flags.to !== undefined ? { to: databaseArgument(io, flags.to, '--to') } : {}),
       };
       await runAndReport(io, 'restore', !!flags.json, (options) => restore(config, targets, options));
     });

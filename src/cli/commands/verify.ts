@@ -1,6 +1,6 @@
-import path from 'node:path';
 import type { Command } from 'commander';
 import { verifyDatabase } from '../../pipeline/verify-database.js';
+import { databaseArgument, pathArgument } from '../arguments.js';
 import { configFrom, runAndReport, type CliIo } from '../io.js';
 
 export function registerVerify(program: Command, io: CliIo): void {
@@ -13,8 +13,8 @@ export function registerVerify(program: Command, io: CliIo): void {
     .action(async (db: string | undefined, flags: { against?: string; json?: boolean }) => {
       const config = configFrom(io);
       const targets = {
-        database: db ? path.resolve(io.cwd, db) : config.targetDb,
-        ...(flags.against ? { against: path.resolve(io.cwd, flags.against) } : {}),
+        database: db !== undefined ? databaseArgument(io, db, 'the database argument') : config.targetDb,
+        ...(flags.against !== undefined ? { against: pathArgument(io, flags.against, '--against') } : {}),
       };
       await runAndReport(io, 'verify', !!flags.json, (options) => verifyDatabase(config, targets, options));
     });
