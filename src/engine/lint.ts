@@ -31,7 +31,15 @@ interface ColumnRef {
 
 /** Lint every migration of the set (or only those listed), in version order. */
 export function lintMigrations(set: MigrationSet, only?: ReadonlySet<number>): LintFinding[] {
-  const findings: LintFinding[] = [];
+  const findings: LintFinding[] = (set.ignored ?? []).map((file) => ({
+    file,
+    line: 1,
+    rule: 'unrecognized-file',
+    message: file.endsWith('.py')
+      ? `${file} is a Python file (an Alembic revision?): dbshift never runs it.`
+      : `${file} looks like a migration but does not match NNNNNN_name.up.sql / .down.sql / .ts / .js: it never runs.`,
+    fix: file.endsWith('.py') ? 'Port it to `dbshift revision -m NAME` files, or move it out of the migrations directory.' : 'Rename it to NNNNNN_name.up.sql (and .down.sql), or move it out of the migrations directory.',
+  }));
   const db = new Database(':memory:');
   try {
     db.pragma('foreign_keys = OFF');
