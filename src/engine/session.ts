@@ -9,7 +9,7 @@ import { removeDatabaseFiles } from '../files/move-aside.js';
 import { removeLeftovers } from '../files/leftovers.js';
 import { hasHotJournal } from '../sqlite/checks.js';
 import { hitFaultPoint } from '../faults.js';
-import { freeStampedPath } from '../files/names.js';
+import { backupPrefix, freeStampedPath } from '../files/names.js';
 import { openReadonly, openWritable, type Db } from '../sqlite/open.js';
 import { snapshotDatabase } from '../sqlite/snapshot.js';
 import { resultError, type ResultError } from '../results.js';
@@ -119,10 +119,6 @@ export async function withLockedDatabase<T>(
   } finally {
     lock.release();
   }
-}
-
-function backupPrefix(database: string): string {
-  return `${path.basename(database).replace(/\.[^.]*$/, '')}_backup`;
 }
 
 /**
