@@ -10,6 +10,8 @@ export interface Config {
   sourceDb: string;
   instanceDir: string;
   backupDir: string;
+  /** Why each directory is where it is (for the operator, before any work): a variable, the source's location, or the current directory. */
+  dirsFrom: { instanceDir: string; backupDir: string };
   /** Where the migrated database is published: <instance>/health_records.db. */
   targetDb: string;
   /** The operator guide's hand-prepared input: <instance>/health_records_old.db. */
@@ -54,9 +56,6 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  */
 export function loadConfig(env: Record<string, string | undefined>, flags: ConfigFlags, cwd: string): Config {
   const resolve = (p: string) => path.resolve(cwd, p);
-  const instanceDir = resolve(nonEmpty(env.INSTANCE_DIR) ?? DEFAULTS.instanceDir);
-  const backupDir = resolve(nonEmpty(env.BACKUP_DIR) ?? DEFAULTS.backupDir);
-  const handPreparedDb = path.join(instanceDir, HAND_PREPARED_NAME);
   const sourceSetting = setting(flags.source, '--source', env, ['SOURCE_DB']);
   const source = sourceSetting && parseDatabaseLocation(sourceSetting.value, cwd, sourceSetting.what);
   if (source?.kind === 'postgres') {
@@ -65,6 +64,9 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
       dataState: 'Nothing was changed.',
     });
   }
+  const dirs = directories(env, source?.path, sourceSetting?.what, cwd);
+  const { instanceDir, backupDir } = dirs;
+  const handPreparedDb = path.join(instanceDir, HAND_PREPARED_NAME);
   const timeout = nonEmpty(env.DBSHIFT_BUSY_TIMEOUT_MS);
   const busyTimeoutMs = timeout === undefined ? DEFAULTS.busyTimeoutMs : Number(timeout);
   if (!/^\d+$/.test(timeout ?? '0') || !Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs > MAX_TIMEOUT_MS) {
@@ -80,12 +82,38 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     sourceDb: source ? source.path : handPreparedDb,
     instanceDir,
     backupDir,
+    dirsFrom: dirs.from,
     targetDb: path.join(instanceDir, TARGET_NAME),
     database: databaseSetting ? parseDatabaseLocation(databaseSetting.value, cwd, databaseSetting.what) : { kind: 'sqlite', path: path.join(instanceDir, TARGET_NAME) },
     migrationsDir: dirSetting ? parseDirectoryArgument(dirSetting.value, cwd, dirSetting.what) : resolve(DEFAULTS.migrationsDir),
     handPreparedDb,
     busyTimeoutMs,
     fault: env.NODE_ENV === 'test' ? nonEmpty(env.DBSHIFT_FAULT) : undefined,
+  };
+}
+
+/**
+ * Where files go. INSTANCE_DIR and BACKUP_DIR win. Otherwise, when the source is named
+ * (SOURCE_DB / --source), the operator means *that* database's place, wherever they stand:
+ * its directory is the instance directory (the migrated file is published beside it), and
+ * backups go to `backups/` beside that directory when it is a Flask `instance/` directory
+ * (app/instance/health_records.db -> app/backups), else to `backups/` inside it. Only without
+ * a source do the defaults fall back to ./instance and ./backups.
+ */
+function directories(env: Record<string, string | undefined>, source: string | undefined, sourceWhat: string | undefined, cwd: string) {
+  const sourceDir = source ? path.dirname(source) : undefined;
+  const instanceVar = nonEmpty(env.INSTANCE_DIR);
+  const backupVar = nonEmpty(env.BACKUP_DIR);
+  const instanceDir = instanceVar ? path.resolve(cwd, instanceVar) : (sourceDir ?? path.resolve(cwd, DEFAULTS.instanceDir));
+  const besideSource = sourceDir && path.basename(sourceDir) === DEFAULTS.instanceDir ? path.join(path.dirname(sourceDir), DEFAULTS.backupDir) : sourceDir && path.join(sourceDir, DEFAULTS.backupDir);
+  const backupDir = backupVar ? path.resolve(cwd, backupVar) : (besideSource ?? path.resolve(cwd, DEFAULTS.backupDir));
+  return {
+    instanceDir,
+    backupDir,
+    from: {
+      instanceDir: instanceVar ? 'INSTANCE_DIR' : sourceDir ? `the directory of ${sourceWhat}` : 'the current directory (no SOURCE_DB or INSTANCE_DIR)',
+      backupDir: backupVar ? 'BACKUP_DIR' : sourceDir ? `beside ${sourceWhat}` : 'the current directory (no SOURCE_DB or BACKUP_DIR)',
+    },
   };
 }
 

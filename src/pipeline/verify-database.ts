@@ -116,7 +116,7 @@ async function verifyOther(ctx: RunContext, targets: VerifyTargets, schema: Insp
     db.close();
   }
   if (schema.state === 'pre-v5' || schema.state === 'partial') {
-    throw new DataError('not-migrated', `${targets.database} is ${schema.state === 'pre-v5' ? 'a pre-v5 HealthSum database: it has not been migrated yet' : 'partially migrated to v5'}.`, {
+    throw new DataError('not-migrated', `${targets.database}: the schema state is ${schema.state}: ${schema.state === 'pre-v5' ? 'this HealthSum database has not been migrated to v5 yet' : 'the v5 migration is only partly done'}.`, {
       hint: `Run \`dbshift plan --source ${targets.database}\` to see what will change, then \`dbshift migrate --source ${targets.database}\`.`,
       dataState: READ_ONLY,
     });
