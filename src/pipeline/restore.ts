@@ -5,6 +5,7 @@ import { DataError, InputError, toToolError } from '../errors.js';
 import { readChecksumFile, streamHash } from '../files/checksum.js';
 import { ensureDirectory, openExclusive, tempPathBeside } from '../files/create.js';
 import { publishFile } from '../files/durable.js';
+import { linkNotice, publishTarget } from '../files/target-link.js';
 import { acquireInstanceLock } from '../files/lock.js';
 import { preserveIntoBackups } from '../files/move-aside.js';
 import { removeLeftovers } from '../files/leftovers.js';
@@ -37,15 +38,20 @@ const TARGET_UNTOUCHED = 'The target was not touched.';
  */
 export async function restore(config: Config, targets: RestoreTargets, options: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
-  const target = targets.to ?? config.targetDb;
+  const named = targets.to ?? config.targetDb;
   // Until a backup is chosen, the source this run uses is the directory it looks in.
-  const ctx = createContext({ ...config, targetDb: target, sourceDb: targets.backup ?? config.backupDir }, healthRecordsV5, options, { workDir: path.dirname(target), backupDir: config.backupDir });
+  const ctx = createContext({ ...config, targetDb: named, sourceDb: targets.backup ?? config.backupDir }, healthRecordsV5, options, { workDir: path.dirname(named), backupDir: config.backupDir });
   let chosen = '';
   let sha256 = '';
   const step: Step = {
     name: 'restore',
     async run() {
-      chosen = targets.backup ?? newestBackup(config.backupDir, target);
+      // A target that is a symlink: the backup goes to its real file (see target-link.ts).
+      const resolved = publishTarget(named);
+      const target = resolved.path;
+      ctx.config = { ...ctx.config, targetDb: target };
+      ctx.notices.push(...linkNotice(resolved));
+      chosen = targets.backup ?? newestBackup(config.backupDir, named);
       ctx.source = chosen;
       if (!fs.existsSync(chosen)) throw new InputError('backup-missing', `${chosen} does not exist.`, { dataState: TARGET_UNTOUCHED });
       // The checksum decides first: a damaged or unverifiable backup is refused as such (65).
