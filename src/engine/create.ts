@@ -82,14 +82,20 @@ export function verify(ctx: MigrationContext): Array<{ name: string; ok: boolean
 `;
 }
 
-function docTemplate(label: string): string {
+/** What the template says under each heading: lint flags a document whose sections still say only this. */
+export const DOC_TEMPLATE_SECTIONS: Record<string, string> = {
+  Overview: 'What changes and why.',
+  'Data-loss risk': 'None. (Name every table and column this migration drops or rewrites, and what is lost.)',
+};
+
+export function docTemplate(label: string): string {
   return `# ${label}
 
 ## Overview
-What changes and why.
+${DOC_TEMPLATE_SECTIONS.Overview}
 
 ## Data-loss risk
-None. (Name every table and column this migration drops or rewrites, and what is lost.)
+${DOC_TEMPLATE_SECTIONS['Data-loss risk']}
 
 ## Reversibility
 Fully reversible by ${label} down.
