@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { Config } from '../../config.js';
+import { publishTarget } from '../../files/target-link.js';
 import { migrate } from '../../pipeline/migrate.js';
 import { assertNotVersionedProject } from '../hints.js';
 import { configFrom, runAndReport, type CliIo } from '../io.js';
@@ -24,11 +25,21 @@ Examples:
   dbshift migrate --json > run.json                                           # one JSON object on stdout
 `;
 
+/** ", a link to /data/live.db" when the target is a symlink: that file is where the new one goes. */
+function linkedTo(target: string): string {
+  try {
+    const resolved = publishTarget(target);
+    return resolved.link ? `, a link to ${resolved.path}` : '';
+  } catch {
+    return ', a broken link'; // refused by migrate itself, with the reason
+  }
+}
+
 /** Before any work, on stderr: where the migrated file will be published and where backups go. */
 export function announceLocations(io: CliIo, config: Config, rehearse: boolean): void {
   const lines = [
     `dbshift migrate: source  ${config.sourceDb}`,
-    rehearse ? '  rehearsal: everything happens in a temporary directory; nothing is published or backed up' : `  publish to  ${config.targetDb}  (${config.dirsFrom.instanceDir})`,
+    rehearse ? '  rehearsal: everything happens in a temporary directory; nothing is published or backed up' : `  publish to  ${config.targetDb}${linkedTo(config.targetDb)}  (${config.dirsFrom.instanceDir})`,
     ...(rehearse ? [] : [`  backups in  ${config.backupDir}  (${config.dirsFrom.backupDir})`]),
   ];
   io.stderr.write(`${lines.join('\n')}\n`);
