@@ -102,8 +102,8 @@ describe('restore: the newest verified backup of the database it targets', () =>
     const p = withAppBackups(1);
     const run = dbshift(['restore', '--to', 'other.db'], { cwd: p.dir, env: p.env });
     expect(run.code).toBe(66);
-    expect(run.stdout).toMatch(/No backups of other\.db/);
-    expect(run.stdout).toMatch(/there are backups of app/);
+    expect(run.stdout + run.stderr).toMatch(/No backups of other\.db/);
+    expect(run.stdout + run.stderr).toMatch(/there are backups of app/);
     expect(fs.existsSync(path.join(p.dir, 'other.db'))).toBe(false);
   });
 });
