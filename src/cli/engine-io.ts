@@ -7,6 +7,7 @@ import { builtinSet } from '../plans/health-records-v5/migration-set.js';
 import type { ResultError } from '../results.js';
 import { red } from './render.js';
 import { configFrom, printResult, type CliIo } from './io.js';
+import { sqlitePath } from './arguments.js';
 
 // What the versioned-migration commands share: options, where the database and migrations
 // are, and printing one result as text or exactly one JSON object.
@@ -21,15 +22,16 @@ export interface EngineFlags {
 /** --database, --dir, --set and --json, on every versioned command. */
 export function withEngineOptions(command: Command): Command {
   return command
-    .option('--database <path>', 'the SQLite database (env DATABASE; default instance/health_records.db)')
-    .option('--dir <path>', 'the migrations directory (env MIGRATIONS_DIR; default migrations)')
+    .option('--database <url>', 'the SQLite database: a path, sqlite://path or file:path (env DATABASE, then DATABASE_URL; default instance/health_records.db)')
+    .option('--dir <path>', 'the migrations directory, or file://path (env MIGRATIONS_DIR; default migrations)')
     .option('--set <name>', 'use a built-in migration set instead of --dir (health-records: the v5 change)')
     .option('--json', 'print exactly one JSON object on stdout');
 }
 
 export function engineConfig(io: CliIo, flags: EngineFlags): EngineConfig & { migrationsDir: string } {
-  const config = configFrom(io, { ...(flags.database ? { database: flags.database } : {}), ...(flags.dir ? { dir: flags.dir } : {}) });
-  return { database: config.database, backupDir: config.backupDir, busyTimeoutMs: config.busyTimeoutMs, migrationsDir: config.migrationsDir, ...(config.fault ? { fault: config.fault } : {}) };
+  // Passed through even when empty: an empty --database or --dir is refused, never the default.
+  const config = configFrom(io, { ...(flags.database !== undefined ? { database: flags.database } : {}), ...(flags.dir !== undefined ? { dir: flags.dir } : {}) });
+  return { database: sqlitePath(config.database), backupDir: config.backupDir, busyTimeoutMs: config.busyTimeoutMs, migrationsDir: config.migrationsDir, ...(config.fault ? { fault: config.fault } : {}) };
 }
 
 export async function migrationSet(io: CliIo, flags: EngineFlags, now: () => Date = () => new Date()): Promise<MigrationSet> {
@@ -67,4 +69,12 @@ export function errorLines(error: { message: string; dataState?: string; hint?: 
 export function wholeNumber(value: string, what: string): number {
   if (!/^\d+$/.test(value)) throw new UsageError('bad-number', `${what} must be a whole number, got "${value}".`);
   return Number(value);
+}
+
+/** A revision argument: a version number, a file stem (000002_add_tasks) or a migration name (add_tasks). */
+export function revisionArgument(value: string, what: string): number | string {
+  if (/^\d+$/.test(value)) return Number(value);
+  // Names follow discover.ts's file pattern; anything else (1e3, -1, '') is a usage error, not a lookup.
+  if (/^(\d+_[A-Za-z0-9]|[A-Za-z])[A-Za-z0-9_-]*$/.test(value)) return value;
+  throw new UsageError('bad-revision', `${what} must be a version number, a file stem (000002_add_tasks) or a migration name (add_tasks), got "${value}".`);
 }

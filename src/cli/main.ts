@@ -23,6 +23,7 @@ import { registerVersion } from './commands/version.js';
 import { registerHistory } from './commands/history.js';
 import { registerForce } from './commands/force.js';
 import { registerCreate } from './commands/create.js';
+import { registerRevision } from './commands/revision.js';
 import { registerValidate } from './commands/validate.js';
 import { registerLint } from './commands/lint.js';
 import type { CliIo } from './io.js';
@@ -35,7 +36,7 @@ const COMMANDS = [
   registerMigrate, registerPlan, registerVerify, registerBackup, registerBackups, registerRestore, registerSample,
   // Versioned migrations (golang-migrate files, Alembic aliases).
   registerUp, registerDown, registerGoto, registerUpgrade, registerDowngrade, registerVersion, registerHistory,
-  registerForce, registerCreate, registerValidate, registerLint,
+  registerForce, registerCreate, registerRevision, registerValidate, registerLint,
 ];
 
 async function main(argv: string[]): Promise<number> {

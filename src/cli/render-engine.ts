@@ -35,22 +35,29 @@ export function renderVersions(result: VersionsResult): string[] {
   return lines;
 }
 
-export function renderStatus(result: StatusResult, withHistory: boolean): string[] {
+export function renderStatus(result: StatusResult, withHistory: boolean, verbose = false): string[] {
   if (!result.ok) return [`dbshift ${result.command}: FAILED (exit ${result.error?.exitCode ?? 1})`, ...errorLines(result.error)];
   const current = result.current!;
   const lines = [`${current.version}${current.name ? ` (${current.name})` : current.version === 0 ? ' (nothing applied)' : ''}${current.dirty ? ' DIRTY' : ''}`];
   if (!withHistory) return lines;
-  lines.unshift(`dbshift history: ${result.database}`);
-  lines[1] = `  Version   ${lines[1]}`;
+  lines.unshift(`dbshift history: ${result.database}`, ...(verbose ? [`  Migrations ${result.migrations}`] : []));
+  lines[lines.length - 1] = `  Version   ${lines[lines.length - 1]}`;
   lines.push('', '  Migrations');
   for (const m of result.migrationsStatus) {
     const applied = m.appliedAt ? `applied ${m.appliedAt} in ${m.durationMs} ms` : m.state === 'applied' ? 'applied (by another tool)' : 'pending';
     lines.push(`    ${m.state === 'applied' ? '[x]' : '[ ]'} ${m.label.padEnd(40)} ${applied}${m.changed ? '  CHANGED SINCE APPLIED' : ''}`);
     lines.push(`        sha256 ${m.checksum}`);
+    if (verbose) {
+      const traits = [m.kind, m.transactional ? 'one transaction' : 'no transaction (dirty protocol)', m.reversible ? 'reversible' : 'NO DOWN'];
+      lines.push(`        ${traits.join(', ')}`, ...m.files.map((f) => `        file   ${f}`), `        doc    ${m.doc ?? '(none)'}`);
+      if (m.changed) lines.push(`        sha256 when applied ${m.appliedChecksum}`);
+    }
   }
   if (result.history.length > 0) {
     lines.push('', '  Log');
-    for (const h of result.history) lines.push(`    ${h.appliedAt}  ${h.direction.padEnd(5)} ${String(h.version).padStart(6, '0')}_${h.name}  ${h.durationMs} ms`);
+    for (const h of result.history) {
+      lines.push(`    ${h.appliedAt}  ${h.direction.padEnd(5)} ${String(h.version).padStart(6, '0')}_${h.name}  ${h.durationMs} ms${verbose && h.checksum ? `  sha256 ${h.checksum}` : ''}`);
+    }
   }
   if (result.problems.length > 0) lines.push('', '  Problems', ...result.problems.map((p) => `    ${p.message}`));
   return lines;

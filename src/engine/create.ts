@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { ensureDirectory, writeFileExclusive } from '../files/create.js';
-import { migrationLabel } from './discover.js';
 
 // `dbshift create NAME`: golang-migrate's `create -ext sql -seq -digits 6`, plus the team's
 // Markdown document, so that no migration starts life without its risk and rollback plan.
@@ -14,22 +13,42 @@ export interface CreateResult {
 }
 
 const VERSION_PREFIX = /^(\d+)_/;
+export const DEFAULT_DIGITS = 6;
 
-export function nextVersion(dir: string): number {
+/** The next free number, and how many digits the newest existing file uses (so 003_ is followed by 004_). */
+export function nextVersion(dir: string): { version: number; digits: number | undefined } {
   let highest = 0;
+  let digits: number | undefined;
   for (const file of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
     const match = VERSION_PREFIX.exec(file);
-    if (match) highest = Math.max(highest, Number(match[1]));
+    if (!match || Number(match[1]) < highest) continue;
+    highest = Number(match[1]);
+    digits = match[1]!.length;
   }
-  return highest + 1;
+  return { version: highest + 1, digits };
 }
 
-export function createMigration(dir: string, rawName: string, ext: 'sql' | 'ts'): CreateResult {
+export interface CreateOptions {
+  ext: 'sql' | 'ts';
+  /** Zero-padding of the number (golang-migrate's -digits); default: as the existing files, else 6. */
+  digits?: number;
+}
+
+export function createMigration(dir: string, rawName: string, options: CreateOptions): CreateResult {
+  const { ext } = options;
   const name = rawName.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
   if (!name) throw new UsageError('bad-name', `"${rawName}" has no letters or digits to name a migration with.`);
+  if (options.digits !== undefined && (!Number.isInteger(options.digits) || options.digits < 1 || options.digits > 18)) {
+    throw new UsageError('bad-digits', `--digits must be a whole number from 1 to 18, got ${options.digits}.`);
+  }
   ensureDirectory(dir);
-  const version = nextVersion(dir);
-  const label = migrationLabel({ version, name });
+  const next = nextVersion(dir);
+  const version = next.version;
+  const digits = options.digits ?? next.digits ?? DEFAULT_DIGITS;
+  if (String(version).length > digits) {
+    throw new UsageError('bad-digits', `Version ${version} does not fit in ${digits} digits.`, { hint: 'Pass a larger --digits.' });
+  }
+  const label = `${String(version).padStart(digits, '0')}_${name}`;
   const files: Array<[string, string]> =
     ext === 'sql'
       ? [
@@ -63,14 +82,20 @@ export function verify(ctx: MigrationContext): Array<{ name: string; ok: boolean
 `;
 }
 
-function docTemplate(label: string): string {
+/** What the template says under each heading: lint flags a document whose sections still say only this. */
+export const DOC_TEMPLATE_SECTIONS: Record<string, string> = {
+  Overview: 'What changes and why.',
+  'Data-loss risk': 'None. (Name every table and column this migration drops or rewrites, and what is lost.)',
+};
+
+export function docTemplate(label: string): string {
   return `# ${label}
 
 ## Overview
-What changes and why.
+${DOC_TEMPLATE_SECTIONS.Overview}
 
 ## Data-loss risk
-None. (Name every table and column this migration drops or rewrites, and what is lost.)
+${DOC_TEMPLATE_SECTIONS['Data-loss risk']}
 
 ## Reversibility
 Fully reversible by ${label} down.

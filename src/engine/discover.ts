@@ -20,6 +20,23 @@ interface FoundFiles {
   byKind: Map<string, string>;
 }
 
+/**
+ * Files that look like migrations of another tool, or like ours misnamed (`1_init.sql`,
+ * `V1__init.sql`, Alembic's `.py` revisions): golang-migrate skips them silently, which hides
+ * a migration that will never run. They are listed instead (lint reports each one).
+ */
+const LOOKS_LIKE_MIGRATION = /\.(py|sql|ts|js|mjs|cjs)$/i;
+
+function unrecognizedFiles(dir: string, names: string[]): string[] {
+  const found = names.filter((n) => !MIGRATION_FILE.test(n) && LOOKS_LIKE_MIGRATION.test(n) && !n.endsWith('.d.ts'));
+  // Alembic keeps its revisions in versions/ beside env.py.
+  const versions = path.join(dir, 'versions');
+  if (names.includes('versions') && fs.statSync(versions).isDirectory()) {
+    found.push(...fs.readdirSync(versions).filter((n) => n.endsWith('.py')).map((n) => path.join('versions', n)));
+  }
+  return found.sort();
+}
+
 /** The migration files of a directory, grouped by version, checked for clashes. */
 function findMigrationFiles(dir: string): FoundFiles[] {
   let names: string[];
@@ -101,7 +118,16 @@ function sqlBody(sql: string, file: string): MigrationBody {
 /** Read a migrations directory: SQL migrations as text, code migrations imported (TypeScript transpiled in memory). */
 export async function loadMigrationDir(dir: string): Promise<MigrationSet> {
   const migrations: MigrationDefinition[] = [];
-  for (const found of findMigrationFiles(dir)) {
+  const foundFiles = findMigrationFiles(dir);
+  const ignored = unrecognizedFiles(dir, fs.readdirSync(dir));
+  const python = ignored.filter((f) => f.endsWith('.py'));
+  if (python.length > 0 && foundFiles.length === 0) {
+    throw new InputError('alembic-project', `${dir} holds Python files (${python.slice(0, 3).join(', ')}${python.length > 3 ? ', …' : ''}) and no dbshift migrations: it looks like an Alembic project. dbshift reads golang-migrate's NNNNNN_name.up.sql / .down.sql (and .ts/.js code migrations), not Python revisions.`, {
+      hint: 'Port each revision to `dbshift revision -m NAME` files, then `dbshift stamp V` the version the database is already at.',
+      dataState: 'Nothing was changed.',
+    });
+  }
+  for (const found of foundFiles) {
     const label = `${String(found.version).padStart(6, '0')}_${found.name}`;
     const { byKind } = found;
     const code = byKind.get('ts') ?? byKind.get('js');
@@ -135,7 +161,7 @@ export async function loadMigrationDir(dir: string): Promise<MigrationSet> {
     }
     migrations.push(definition);
   }
-  return { source: dir, migrations };
+  return { source: dir, migrations, ...(ignored.length > 0 ? { ignored } : {}) };
 }
 
 /** Documents without a migration, for `validate`. */

@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Db } from '../sqlite/open.js';
+import { DOC_TEMPLATE_SECTIONS } from './create.js';
 import { migrationLabel } from './discover.js';
 import { contextFor } from './execute.js';
 import { IDENT, identifier, splitStatements, withoutLiterals, type Statement } from './sql-text.js';
@@ -29,9 +30,41 @@ interface ColumnRef {
   column: string;
 }
 
+/**
+ * Every rule, one entry each: what it checks and the usual fix. A finding may give a more
+ * specific fix; the README's rule table is this list.
+ */
+export const LINT_RULES = {
+  'add-column-unique': { checks: 'ADD COLUMN with UNIQUE (SQLite refuses)', fix: 'Add the column without UNIQUE, then CREATE UNIQUE INDEX on it.' },
+  'add-column-primary-key': { checks: 'ADD COLUMN with PRIMARY KEY (SQLite refuses)', fix: 'Rebuild the table in a code migration with ctx.rebuildTable().' },
+  'add-column-non-constant-default': { checks: 'ADD COLUMN with DEFAULT (expr) or CURRENT_* (refused once the table has rows)', fix: 'Add the column without the default and UPDATE the rows, or rebuild the table with ctx.rebuildTable().' },
+  'add-column-not-null-without-default': { checks: 'ADD COLUMN … NOT NULL without DEFAULT', fix: 'Give the column a constant DEFAULT, or rebuild the table with ctx.rebuildTable().' },
+  'drop-column-constrained': { checks: 'DROP COLUMN of an indexed, UNIQUE, primary-key, foreign-key or referenced column', fix: 'Drop the index first, or rebuild the table with ctx.rebuildTable().' },
+  'data-loss-undocumented': { checks: 'DROP TABLE / DROP COLUMN in an up file whose .md does not name the table or column (as a whole word, in its own words, not the template\'s) under "Data-loss risk"', fix: 'Name what is lost in the .md, section "Data-loss risk".' },
+  'primary-key-not-rowid': { checks: 'an integer-looking PRIMARY KEY that is not INTEGER PRIMARY KEY (INT, BIGINT, SERIAL…): not a rowid alias in SQLite, so ids are not assigned and come out NULL', fix: 'Declare the column INTEGER PRIMARY KEY.' },
+  'foreign-key-missing-parent': { checks: 'a foreign key to a table that does not exist (after this migration)', fix: 'Create the parent table first (in this or an earlier migration), or correct its name.' },
+  'foreign-key-without-on-delete': { checks: 'a foreign key without an ON DELETE action', fix: 'Add ON DELETE CASCADE (children go with the parent) or ON DELETE SET NULL (children stay).' },
+  'foreign-key-without-index': { checks: 'a foreign-key column that no index leads with', fix: 'CREATE INDEX on the foreign-key columns.' },
+  'missing-down': { checks: 'no .down.sql (or no down export)', fix: 'Write the down migration that undoes the up.' },
+  'sql-error': { checks: 'a statement SQLite rejects on the schema the earlier migrations build, in up and down files (a down file runs on the schema its up built)', fix: 'Correct the statement (names, order of migrations) and run `dbshift lint` again.' },
+  'doc-missing': { checks: 'no NNNNNN_name.md beside the migration', fix: 'Write the document (`dbshift create` writes the skeleton): overview, data-loss risk, reversibility, testing, rollback plan.' },
+  'doc-empty': { checks: 'an empty .md', fix: 'Write the document: overview, data-loss risk, reversibility, testing, rollback plan.' },
+  'doc-template': { checks: 'a .md whose Overview or Data-loss risk still says only what the template says', fix: 'Replace the template text with what this migration does and loses.' },
+  'unrecognized-file': { checks: 'a file that looks like a migration but never runs (an Alembic .py, 1_init.sql, V1__init.sql)', fix: 'Rename it to NNNNNN_name.up.sql (and .down.sql), or move it out of the migrations directory.' },
+} as const;
+export type LintRule = keyof typeof LINT_RULES;
+
+function finding(rule: LintRule, file: string, line: number, message: string, fix: string = LINT_RULES[rule].fix): LintFinding {
+  return { file, line, rule, message, fix };
+}
+
 /** Lint every migration of the set (or only those listed), in version order. */
 export function lintMigrations(set: MigrationSet, only?: ReadonlySet<number>): LintFinding[] {
-  const findings: LintFinding[] = [];
+  const findings: LintFinding[] = (set.ignored ?? []).map((file) =>
+    file.endsWith('.py')
+      ? finding('unrecognized-file', file, 1, `${file} is a Python file (an Alembic revision?): dbshift never runs it.`, 'Port it to `dbshift revision -m NAME` files, or move it out of the migrations directory.')
+      : finding('unrecognized-file', file, 1, `${file} looks like a migration but does not match NNNNNN_name.up.sql / .down.sql / .ts / .js: it never runs.`),
+  );
   const db = new Database(':memory:');
   try {
     db.pragma('foreign_keys = OFF');
@@ -53,85 +86,140 @@ function lintOne(db: Db, dir: string, migration: MigrationDefinition): LintFindi
   const findings: LintFinding[] = [];
   const upFile = migration.files[0] ?? migrationLabel(migration);
   if (!migration.down) {
-    findings.push({
-      file: upFile,
-      line: 1,
-      rule: 'missing-down',
-      message: `${migrationLabel(migration)} cannot be reverted: it has no down migration.`,
-      fix: migration.kind === 'sql' ? `Add ${migrationLabel(migration)}.down.sql that undoes the up file.` : 'Export a down(ctx) function that undoes up().',
-    });
+    findings.push(
+      finding(
+        'missing-down',
+        upFile,
+        1,
+        `${migrationLabel(migration)} cannot be reverted: it has no down migration.`,
+        migration.kind === 'sql' ? `Add ${migrationLabel(migration)}.down.sql that undoes the up file.` : 'Export a down(ctx) function that undoes up().',
+      ),
+    );
   }
+  if (migration.kind !== 'builtin') findings.push(...documentFindings(dir, migration, upFile));
   if (migration.kind !== 'sql' || !migration.up?.sql) {
     if (migration.kind === 'builtin') replayBuiltin(db, migration);
     return findings;
   }
   const doc = migration.doc ? readDataLossSection(path.join(dir, migration.doc)) : '';
   const touched = new Map<string, number>();
-  for (const statement of splitStatements(migration.up.sql)) {
-    const own = statementFindings(db, upFile, statement, doc, migration);
+  findings.push(...replayFile(db, upFile, migration.up.sql, { doc, migration, touched }));
+  for (const [table, line] of touched) findings.push(...foreignKeyFindings(db, upFile, line, table, migration.up.sql));
+  if (migration.down?.sql !== undefined) {
+    // The down file runs on the schema its up just built; it is rolled back so the next
+    // migration is linted on the schema after this one's up.
+    const downFile = migration.files.find((f) => f.endsWith('.down.sql')) ?? `${migrationLabel(migration)}.down.sql`;
+    db.exec('SAVEPOINT lint_down');
+    try {
+      findings.push(...replayFile(db, downFile, migration.down.sql, { migration }));
+    } finally {
+      db.exec('ROLLBACK TO lint_down');
+      db.exec('RELEASE lint_down');
+    }
+  }
+  return findings;
+}
+
+/** Run a file's statements on the in-memory schema, one at a time, with the rules of each. */
+function replayFile(db: Db, file: string, sql: string, context: { doc?: string; migration: MigrationDefinition; touched?: Map<string, number> }): LintFinding[] {
+  const findings: LintFinding[] = [];
+  for (const statement of splitStatements(sql)) {
+    const own = statementFindings(db, file, statement, context.doc, context.migration);
     findings.push(...own);
     const created = CREATE_TABLE.exec(statement.text);
     const added = ADD_COLUMN.exec(statement.text);
-    if (created) touched.set(identifier(created[1]!), statement.line);
-    if (added && /\bREFERENCES\b/i.test(added[3] ?? '')) touched.set(identifier(added[1]!), statement.line);
+    if (created) context.touched?.set(identifier(created[1]!), statement.line);
+    if (added && /\bREFERENCES\b/i.test(added[3] ?? '')) context.touched?.set(identifier(added[1]!), statement.line);
     try {
       db.exec(statement.text);
     } catch (error) {
       // A statement a rule already explained needs no second, vaguer finding.
       if (own.some((f) => f.rule !== 'data-loss-undocumented')) continue;
-      findings.push({
-        file: upFile,
-        line: statement.line,
-        rule: 'sql-error',
-        message: `SQLite rejects this statement on the schema the earlier migrations build: ${(error as Error).message}.`,
-        fix: 'Correct the statement (names, order of migrations) and run `dbshift lint` again.',
-      });
+      findings.push(finding('sql-error', file, statement.line, `SQLite rejects this statement on the schema the earlier migrations build: ${(error as Error).message}.`));
+      continue;
     }
+    if (created) findings.push(...primaryKeyFindings(db, file, statement.line, identifier(created[1]!)));
   }
-  for (const [table, line] of touched) findings.push(...foreignKeyFindings(db, upFile, line, table, migration.up.sql));
   return findings;
 }
 
-function statementFindings(db: Db, file: string, { text, line }: Statement, doc: string, migration: MigrationDefinition): LintFinding[] {
+/** `doc` is the "Data-loss risk" section of the up file's document; undefined for down files (reverting what up added is their job). */
+function statementFindings(db: Db, file: string, { text, line }: Statement, doc: string | undefined, migration: MigrationDefinition): LintFinding[] {
   const findings: LintFinding[] = [];
-  const add = (rule: string, message: string, fix: string) => findings.push({ file, line, rule, message, fix });
+  const add = (rule: LintRule, message: string, fix?: string) => findings.push(finding(rule, file, line, message, fix));
   const added = ADD_COLUMN.exec(text);
   if (added) {
     const column = `${identifier(added[1]!)}.${identifier(added[2]!)}`;
     const definition = withoutLiterals(added[3] ?? '');
-    if (/\bUNIQUE\b/i.test(definition)) {
-      add('add-column-unique', `ADD COLUMN ${column} with UNIQUE: SQLite cannot add a UNIQUE column.`, `Add the column without UNIQUE, then CREATE UNIQUE INDEX on it.`);
-    }
-    if (/\bPRIMARY\s+KEY\b/i.test(definition)) {
-      add('add-column-primary-key', `ADD COLUMN ${column} with PRIMARY KEY: SQLite cannot add a primary key column.`, 'Rebuild the table in a code migration with ctx.rebuildTable().');
-    }
-    const defaultExpr = /\bDEFAULT\s+(\(|CURRENT_(?:TIME|DATE|TIMESTAMP)\b)/i.exec(definition);
-    if (defaultExpr) {
-      add('add-column-non-constant-default', `ADD COLUMN ${column} with a non-constant DEFAULT: SQLite refuses it on a table that has rows.`, 'Add the column without the default and UPDATE the rows, or rebuild the table with ctx.rebuildTable().');
+    if (/\bUNIQUE\b/i.test(definition)) add('add-column-unique', `ADD COLUMN ${column} with UNIQUE: SQLite cannot add a UNIQUE column.`);
+    if (/\bPRIMARY\s+KEY\b/i.test(definition)) add('add-column-primary-key', `ADD COLUMN ${column} with PRIMARY KEY: SQLite cannot add a primary key column.`);
+    if (/\bDEFAULT\s+(\(|CURRENT_(?:TIME|DATE|TIMESTAMP)\b)/i.test(definition)) {
+      add('add-column-non-constant-default', `ADD COLUMN ${column} with a non-constant DEFAULT: SQLite refuses it on a table that has rows.`);
     }
     if (/\bNOT\s+NULL\b/i.test(definition) && !/\bDEFAULT\b/i.test(definition)) {
-      add('add-column-not-null-without-default', `ADD COLUMN ${column} is NOT NULL without a DEFAULT: SQLite refuses it.`, 'Give the column a constant DEFAULT, or rebuild the table with ctx.rebuildTable().');
+      add('add-column-not-null-without-default', `ADD COLUMN ${column} is NOT NULL without a DEFAULT: SQLite refuses it.`);
     }
   }
   const dropped = DROP_COLUMN.exec(text);
   if (dropped) {
     const ref = { table: identifier(dropped[1]!), column: identifier(dropped[2]!) };
     const why = dropBlockers(db, ref);
-    if (why.length > 0) {
-      add('drop-column-constrained', `DROP COLUMN ${ref.table}.${ref.column}: the column is ${why.join(' and ')}; SQLite refuses to drop it.`, `Drop the index first, or rebuild the table with ctx.rebuildTable().`);
-    }
-    if (!mentions(doc, [ref.column, `${ref.table}.${ref.column}`])) {
+    if (why.length > 0) add('drop-column-constrained', `DROP COLUMN ${ref.table}.${ref.column}: the column is ${why.join(' and ')}; SQLite refuses to drop it.`);
+    if (doc !== undefined && !mentions(doc, [ref.column])) {
       add('data-loss-undocumented', `DROP COLUMN ${ref.table}.${ref.column} deletes data, and ${docName(migration)} does not name it under "Data-loss risk".`, `State the risk for ${ref.table}.${ref.column} in ${docName(migration)} (section "Data-loss risk").`);
     }
   }
   const droppedTable = DROP_TABLE.exec(text);
-  if (droppedTable) {
+  if (droppedTable && doc !== undefined) {
     const table = identifier(droppedTable[1]!);
     if (!mentions(doc, [table])) {
       add('data-loss-undocumented', `DROP TABLE ${table} deletes data, and ${docName(migration)} does not name it under "Data-loss risk".`, `State the risk for ${table} in ${docName(migration)} (section "Data-loss risk").`);
     }
   }
   return findings;
+}
+
+/**
+ * Only `INTEGER PRIMARY KEY` (exactly that type, not DESC) makes a column the rowid alias
+ * (https://sqlite.org/lang_createtable.html#rowid). `id INT PRIMARY KEY` or `id SERIAL PRIMARY
+ * KEY`, habits from other databases, get no automatic values and accept NULL.
+ */
+function primaryKeyFindings(db: Db, file: string, line: number, table: string): LintFinding[] {
+  const info = db.prepare(`SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND lower(name) = lower(?)`).get(table) as { name: string; wr: number } | undefined;
+  if (!info || info.wr === 1) return [];
+  const pk = db.prepare(`SELECT name, type FROM pragma_table_info(?) WHERE pk > 0`).all(info.name) as Array<{ name: string; type: string }>;
+  if (pk.length !== 1) return [];
+  const { name, type } = pk[0]!;
+  const declared = type.trim().toUpperCase();
+  if (declared === 'INTEGER' || !/INT|SERIAL/.test(declared)) return [];
+  return [finding('primary-key-not-rowid', file, line, `${info.name}.${name} is ${type} PRIMARY KEY: only INTEGER PRIMARY KEY is a rowid alias in SQLite, so ids are not assigned and come out NULL.`, `Declare it \`${name} INTEGER PRIMARY KEY\`.`)];
+}
+
+/** A missing, empty or untouched-template document: the risk and rollback plan nobody wrote. */
+function documentFindings(dir: string, migration: MigrationDefinition, upFile: string): LintFinding[] {
+  const label = migrationLabel(migration);
+  if (!migration.doc) return [finding('doc-missing', upFile, 1, `${label} has no document (${path.basename(upFile).replace(/(\.up\.sql|\.ts|\.js)$/, '')}.md).`)];
+  let text = '';
+  try {
+    text = fs.readFileSync(path.join(dir, migration.doc), 'utf8');
+  } catch {
+    // An unreadable document reads as empty.
+  }
+  if (text.trim() === '') return [finding('doc-empty', migration.doc, 1, `${migration.doc} is empty.`)];
+  const untouched = Object.entries(DOC_TEMPLATE_SECTIONS)
+    .filter(([heading, template]) => sectionBody(text, heading)?.trim() === template)
+    .map(([heading]) => heading);
+  if (untouched.length === 0) return [];
+  return [finding('doc-template', migration.doc, 1, `${migration.doc} still has the template's text under ${untouched.map((h) => `"${h}"`).join(' and ')}.`)];
+}
+
+function sectionBody(text: string, heading: string): string | undefined {
+  const wanted = heading.toLowerCase().replace(/[\s-]+/g, ' ');
+  for (const section of text.split(/^#+[ \t]*/m)) {
+    const [title = '', ...body] = section.split('\n');
+    if (title.trim().toLowerCase().replace(/[\s-]+/g, ' ') === wanted) return body.join('\n');
+  }
+  return undefined;
 }
 
 /** Why SQLite would refuse to drop this column: indexed, unique, primary key, or part of a foreign key. */
@@ -175,23 +263,18 @@ function foreignKeyFindings(db: Db, file: string, line: number, table: string, s
   for (const parts of byId.values()) {
     const columns = parts.map((p) => p.col);
     const label = `${exists.name}(${columns.join(', ')}) → ${parts[0]!.parent}`;
+    const parent = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND lower(name) = lower(?)`).get(parts[0]!.parent);
+    if (!parent) {
+      // Foreign keys are off while migrations run, so SQLite accepts this; every insert fails once the app turns them on.
+      findings.push(finding('foreign-key-missing-parent', file, line, `Foreign key ${label}: there is no table ${parts[0]!.parent}.`));
+      continue;
+    }
     if (parts[0]!.on_delete === 'NO ACTION' && !explicitNoAction) {
-      findings.push({
-        file,
-        line,
-        rule: 'foreign-key-without-on-delete',
-        message: `Foreign key ${label} has no ON DELETE action: deleting a parent fails or leaves orphans.`,
-        fix: 'Add ON DELETE CASCADE (children go with the parent) or ON DELETE SET NULL (children stay).',
-      });
+      findings.push(finding('foreign-key-without-on-delete', file, line, `Foreign key ${label} has no ON DELETE action: deleting a parent fails or leaves orphans.`));
     }
     if (!hasLeadingIndex(db, exists.name, columns)) {
-      findings.push({
-        file,
-        line,
-        rule: 'foreign-key-without-index',
-        message: `Foreign key ${label} has no index on ${columns.join(', ')}: every parent delete scans the whole child table.`,
-        fix: `CREATE INDEX ix_${exists.name}_${columns.join('_')} ON ${exists.name} (${columns.join(', ')});`,
-      });
+      const fix = `CREATE INDEX ix_${exists.name}_${columns.join('_')} ON ${exists.name} (${columns.join(', ')});`;
+      findings.push(finding('foreign-key-without-index', file, line, `Foreign key ${label} has no index on ${columns.join(', ')}: every parent delete scans the whole child table.`, fix));
     }
   }
   return findings;
@@ -216,13 +299,13 @@ function readDataLossSection(file: string): string {
   } catch {
     return '';
   }
-  const sections = text.split(/^#+\s*/m);
-  const section = sections.find((s) => /^data[\s-]*loss/i.test(s));
-  return (section ?? '').split('\n').slice(1).join('\n').toLowerCase();
+  // The template's own sentence names no table ("Name every table and column…"): it never counts.
+  return (sectionBody(text, 'Data-loss risk') ?? '').replace(DOC_TEMPLATE_SECTIONS['Data-loss risk']!, '').toLowerCase();
 }
 
+/** Whole identifiers only: a column `name` is not documented by "rename" or "names". */
 function mentions(section: string, names: string[]): boolean {
-  return names.some((name) => section.includes(name.toLowerCase()));
+  return names.some((name) => new RegExp(`(^|[^a-z0-9_$])${name.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^a-z0-9_$])`).test(section));
 }
 
 function docName(migration: MigrationDefinition): string {

@@ -6,10 +6,17 @@ import type { HistoryEntry, MigrationDefinition, MigrationStep, VersionState } f
 // Pure: what a command would run, decided from the migrations, the version row and the
 // history, before anything is touched. The runner executes exactly this list.
 
+/**
+ * Where a command wants the database to end up. `all` is the explicit permission to revert
+ * every applied migration (`down --all`, `downgrade base`); without it no target may reach an
+ * empty history. `only` restricts a goto to one direction: Alembic's `upgrade V` never goes
+ * down and `downgrade V` never goes up. A goto's `version` may also name a migration by its
+ * file stem (`000002_add_tasks`) or its name (`add_tasks`).
+ */
 export type Target =
   | { kind: 'up'; count?: number }
-  | { kind: 'down'; count?: number; all?: boolean; /** An explicit count may reach zero (Alembic's downgrade -N). */ mayEmpty?: boolean }
-  | { kind: 'goto'; version: number };
+  | { kind: 'down'; count?: number; all?: boolean }
+  | { kind: 'goto'; version: number | string; all?: boolean; only?: 'up' | 'down' };
 
 export interface ConsistencyProblem {
   code: 'applied-migration-changed' | 'applied-migration-missing' | 'migration-out-of-order' | 'version-taken';
@@ -93,27 +100,68 @@ export function planSteps(migrations: MigrationDefinition[], state: VersionState
     case 'up':
       return upSteps(target.count === undefined ? pending : pending.slice(0, positive(target.count, 'up')));
     case 'down': {
-      if (target.all) return downSteps(applied);
-      const count = target.count === undefined ? 1 : positive(target.count, 'down');
-      if (count >= applied.length && applied.length > 0 && !target.mayEmpty) {
-        throw new UsageError('down-to-zero', `down ${count} would revert every applied migration (${applied.length}).`, {
-          hint: 'Pass --all to go back to an empty schema on purpose (Alembic: `downgrade base`).',
-          dataState: 'Nothing was changed.',
-        });
-      }
+      const count = target.count === undefined ? (target.all ? applied.length : 1) : positive(target.count, 'down');
+      if (count >= applied.length && applied.length > 0 && !target.all) throw revertsEverything(`down ${count}`, applied.length);
       return downSteps(applied.slice(0, count));
     }
     case 'goto': {
-      if (target.version !== 0 && !sorted.some((m) => m.version === target.version)) {
-        throw new InputError('unknown-version', `There is no migration with version ${target.version}.`, {
-          hint: 'Run `dbshift history` to see the versions.',
-          dataState: 'Nothing was changed.',
-        });
-      }
-      if (target.version >= state.version) return upSteps(pending.filter((m) => m.version <= target.version));
-      return downSteps(applied.filter((m) => m.version > target.version));
+      const version = resolveRevision(sorted, target.version);
+      if (target.only === 'up' && version < state.version) throw wrongDirection('upgrade', state, version, sorted);
+      if (target.only === 'down' && version > state.version) throw wrongDirection('downgrade', state, version, sorted);
+      if (version >= state.version) return upSteps(pending.filter((m) => m.version <= version));
+      const reverted = applied.filter((m) => m.version > version);
+      if (reverted.length === applied.length && !target.all) throw revertsEverything(`going to version ${version}`, applied.length);
+      return downSteps(reverted);
     }
   }
+}
+
+/**
+ * A version number, a file stem (`000002_add_tasks`) or a migration name (`add_tasks`), as
+ * Alembic users name revisions. 0 means nothing applied.
+ */
+export function resolveRevision(migrations: MigrationDefinition[], revision: number | string): number {
+  const unknown = (what: string) =>
+    new InputError('unknown-version', `There is no migration ${what}.`, {
+      hint: 'Run `dbshift history` to see the versions and names.',
+      dataState: 'Nothing was changed.',
+    });
+  if (typeof revision === 'number' || /^\d+$/.test(revision)) {
+    const version = Number(revision);
+    if (version !== 0 && !migrations.some((m) => m.version === version)) throw unknown(`with version ${version}`);
+    return version;
+  }
+  const stem = /^(\d+)_(.+)$/.exec(revision);
+  const byStem = stem ? migrations.find((m) => m.version === Number(stem[1]) && m.name === stem[2]) : undefined;
+  if (byStem) return byStem.version;
+  const byName = migrations.filter((m) => m.name === revision);
+  if (byName.length > 1) {
+    throw new UsageError('ambiguous-revision', `"${revision}" names ${byName.length} migrations: ${byName.map((m) => migrationLabel(m)).join(', ')}.`, {
+      hint: 'Name it by version or by its file stem.',
+      dataState: 'Nothing was changed.',
+    });
+  }
+  if (byName.length === 1) return byName[0]!.version;
+  throw unknown(`named "${revision}"`);
+}
+
+function wrongDirection(command: 'upgrade' | 'downgrade', state: VersionState, version: number, migrations: MigrationDefinition[]): UsageError {
+  const name = (v: number) => {
+    const m = migrations.find((x) => x.version === v);
+    return v === 0 ? '0 (nothing applied)' : m ? `${v} (${m.name})` : `${v}`;
+  };
+  const way = command === 'upgrade' ? 'below' : 'above';
+  return new UsageError(`${command}-wrong-direction`, `${command} never goes ${command === 'upgrade' ? 'down' : 'up'}: the database is at version ${name(state.version)}, and the target ${name(version)} is ${way} it.`, {
+    hint: command === 'upgrade' ? `To revert migrations on purpose, run \`dbshift downgrade ${version}\`.` : `To apply migrations, run \`dbshift upgrade ${version}\`.`,
+    dataState: 'Nothing was changed.',
+  });
+}
+
+function revertsEverything(what: string, applied: number): UsageError {
+  return new UsageError('down-to-zero', `${what} would revert every applied migration (${applied}).`, {
+    hint: 'Pass --all to go back to an empty schema on purpose (Alembic: `downgrade base`).',
+    dataState: 'Nothing was changed.',
+  });
 }
 
 function positive(count: number, command: string): number {

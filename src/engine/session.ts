@@ -10,7 +10,7 @@ import { removeLeftovers } from '../files/leftovers.js';
 import { hasHotJournal } from '../sqlite/checks.js';
 import { hitFaultPoint } from '../faults.js';
 import { guardProcessExit } from './exit-guard.js';
-import { freeStampedPath } from '../files/names.js';
+import { backupPrefix, freeStampedPath } from '../files/names.js';
 import { openReadonly, openWritable, type Db } from '../sqlite/open.js';
 import { snapshotDatabase } from '../sqlite/snapshot.js';
 import { resultError, type ResultError } from '../results.js';
@@ -122,10 +122,6 @@ export async function withLockedDatabase<T>(
   } finally {
     lock.release();
   }
-}
-
-function backupPrefix(database: string): string {
-  return `${path.basename(database).replace(/\.[^.]*$/, '')}_backup`;
 }
 
 /**

@@ -11,6 +11,13 @@ export interface MigrationStatus {
   name: string;
   label: string;
   state: 'applied' | 'pending';
+  kind: 'sql' | 'code' | 'builtin';
+  /** The migration's files (relative to the migrations directory) and its document. */
+  files: string[];
+  doc?: string;
+  /** False for `-- dbshift:no-transaction` (golang-migrate's dirty protocol). */
+  transactional: boolean;
+  reversible: boolean;
   checksum: string;
   /** What the history says was applied: when, how long, and the checksum then. */
   appliedAt?: string;
@@ -40,7 +47,7 @@ export function readStatus(config: EngineConfig, set: MigrationSet | undefined, 
       const history = readHistory(db);
       const applied = appliedFromHistory(history);
       // Without the files (`version` reads the database alone), the history knows the name.
-      const name = set?.migrations.find((m) => m.version === state.version)?.name ?? [...history].reverse().find((h) => h.version === state.version)?.name;
+      const name = state.version === 0 ? undefined : (set?.migrations.find((m) => m.version === state.version)?.name ?? [...history].reverse().find((h) => h.version === state.version)?.name);
       result.current = { ...state, ...(name ? { name } : {}) };
       result.history = history;
       if (set) {
@@ -53,6 +60,11 @@ export function readStatus(config: EngineConfig, set: MigrationSet | undefined, 
             name: m.name,
             label: migrationLabel(m),
             state: isApplied ? 'applied' : 'pending',
+            kind: m.kind,
+            files: m.files,
+            ...(m.doc ? { doc: m.doc } : {}),
+            transactional: m.up?.transactional ?? true,
+            reversible: !!m.down,
             checksum: m.checksum,
             ...(isApplied && entry
               ? { appliedAt: entry.appliedAt, durationMs: entry.durationMs, appliedChecksum: entry.checksum, changed: !!entry.checksum && entry.checksum !== m.checksum }

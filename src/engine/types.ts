@@ -59,6 +59,8 @@ export interface MigrationSet {
   /** Directory the migrations came from, or `builtin:<name>`. */
   source: string;
   migrations: MigrationDefinition[];
+  /** Files in the directory that look like migrations but are not read (Alembic's .py, misnamed SQL); lint reports them. */
+  ignored?: string[];
 }
 
 export interface VersionState {

@@ -38,9 +38,6 @@ export function validateMigrations(config: EngineConfig, set: MigrationSet, opti
       if (m.version !== previous + 1) {
         result.warnings.push({ file: m.files[0]!, line: 1, rule: 'version-gap', message: `${migrationLabel(m)} follows version ${previous}: versions ${previous + 1}–${m.version - 1} are missing.`, fix: 'Renumber, or restore the missing migration from version control.' });
       }
-      if (options.docs !== false && !m.doc) {
-        result.warnings.push({ file: m.files[0]!, line: 1, rule: 'missing-doc', message: `${migrationLabel(m)} has no ${migrationLabel(m)}.md.`, fix: 'Write the document: overview, data-loss risk, reversibility, testing, rollback plan.' });
-      }
     }
     if (options.docs !== false) {
       for (const doc of orphanDocuments(set.source, set)) {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { toToolError } from '../errors.js';
 import { cannotCreate, PRIVATE_FILE_MODE } from './create.js';
 import { fsyncDirectory, fsyncPath } from './durable.js';
-import { freeStampedPath, REPLACED_PREFIX } from './names.js';
+import { freeStampedPath, replacedPrefix } from './names.js';
 
 /** The files that together are one SQLite database's state. */
 export const COMPANION_SUFFIXES = ['', '-wal', '-shm', '-journal'] as const;
@@ -16,7 +16,7 @@ export function removeDatabaseFiles(file: string): void {
 
 /**
  * Nothing is ever deleted: before a database is replaced, a copy of it goes into the backup
- * directory as health_records_replaced_<stamp>.db. The main file is hard-linked (copied
+ * directory as <name>_replaced_<stamp>.db (health_records_replaced_… for health_records.db). The main file is hard-linked (copied
  * across filesystems), so it *stays in place* until the caller renames the new file over it:
  * at no moment is there no database at the target. Its -wal/-shm/-journal are moved beside
  * the copy, where SQLite finds them again, and so that they cannot be applied to the new file.
@@ -24,7 +24,7 @@ export function removeDatabaseFiles(file: string): void {
  */
 export function preserveIntoBackups(target: string, backupDir: string, now: Date): string | undefined {
   if (!COMPANION_SUFFIXES.some((suffix) => fs.existsSync(target + suffix))) return undefined;
-  const destination = freeStampedPath(backupDir, REPLACED_PREFIX, now, '.db');
+  const destination = freeStampedPath(backupDir, replacedPrefix(target), now, '.db');
   if (fs.existsSync(target)) linkOrCopy(target, destination);
   for (const suffix of SIDE_FILES) {
     if (fs.existsSync(target + suffix)) moveFile(target + suffix, destination + suffix);

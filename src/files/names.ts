@@ -5,7 +5,9 @@ import { CannotCreateError } from '../errors.js';
 
 // File names follow the operator guide: health_records_backup_YYYYMMDD_HHMMSS.db, in local time
 // like `date +%Y%m%d_%H%M%S`. A second file in the same second gets _2, _3, … instead of
-// ever replacing the first.
+// ever replacing the first. Every command names a database's backups the same way, keyed by
+// the database's file name: app.db -> app_backup_<stamp>.db, health_records.db ->
+// health_records_backup_<stamp>.db.
 
 export function stamp(now: Date): string {
   return format(now, 'yyyyMMdd_HHmmss');
@@ -41,7 +43,48 @@ export function symlinkRefused(file: string): CannotCreateError {
   });
 }
 
-export const BACKUP_PREFIX = 'health_records_backup';
-export const REPLACED_PREFIX = 'health_records_replaced';
 export const REPORT_PREFIX = 'health_records_migration';
-export const BACKUP_NAME_PATTERN = /^health_records_backup_(\d{8})_(\d{6})(?:_(\d+))?\.db$/;
+
+/** The operator guide's hand copy stands for the live health_records.db: its backups are that database's. */
+const HAND_COPY = 'health_records_old.db';
+
+/** Which database a backup belongs to: the file name without its extension. */
+export function backupKey(database: string): string {
+  const name = path.basename(database);
+  if (name === HAND_COPY) return 'health_records';
+  return name.replace(/\.(db|sqlite3?|db3)$/i, '') || name;
+}
+
+export function backupPrefix(database: string): string {
+  return `${backupKey(database)}_backup`;
+}
+
+/** Where a replaced file (restore, migrate's publish) is kept: <key>_replaced_<stamp>.db. */
+export function replacedPrefix(database: string): string {
+  return `${backupKey(database)}_replaced`;
+}
+
+/** <key>_backup_<YYYYMMDD>_<HHMMSS>[_n].db, for any database. */
+export const BACKUP_NAME_PATTERN = /^(.+)_backup_(\d{8})_(\d{6})(?:_(\d+))?\.db$/;
+
+export interface BackupName {
+  database: string;
+  day: string;
+  time: string;
+  seq: number;
+}
+
+export function parseBackupName(name: string): BackupName | undefined {
+  const match = BACKUP_NAME_PATTERN.exec(name);
+  if (!match) return undefined;
+  return { database: match[1]!, day: match[2]!, time: match[3]!, seq: Number(match[4] ?? 1) };
+}
+
+/** Oldest first: by stamp, then by the _2, _3 suffix of backups taken in the same second. */
+export function compareBackupNames(a: string, b: string): number {
+  const key = (n: string) => {
+    const parsed = parseBackupName(n);
+    return parsed ? `${parsed.day}${parsed.time}${String(parsed.seq).padStart(6, '0')}` : '';
+  };
+  return key(a).localeCompare(key(b));
+}

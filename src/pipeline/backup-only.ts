@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Config } from '../config.js';
 import { sha256File } from '../files/checksum.js';
 import { createEmptyExclusive } from '../files/create.js';
@@ -12,10 +13,12 @@ import { lockStep } from './steps/lock.js';
 import { openSourceForReading } from './steps/preflight.js';
 import type { RunResult } from './types.js';
 
-/** `dbshift backup`: a timestamped, checksummed backup of the source, taken with the online backup API. */
+/** `dbshift backup`: a timestamped, checksummed backup of the source (`<name>_backup_<stamp>.db`), taken with the online backup API. */
 export async function backupOnly(config: Config, options: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
-  const ctx = createContext(config, healthRecordsV5, options, { workDir: config.instanceDir, backupDir: config.backupDir });
+  // Any SQLite file may be backed up: the lock goes beside it (as the engine's does), nothing is
+  // created in instance/, and the output names the source and the backup directory it used.
+  const ctx = createContext({ ...config, targetDb: config.backupDir }, healthRecordsV5, options, { workDir: path.dirname(config.sourceDb), backupDir: config.backupDir });
   const check: Step = {
     name: 'preflight',
     async run() {
@@ -26,7 +29,7 @@ export async function backupOnly(config: Config, options: RunOptions = {}): Prom
   const backup: Step = {
     name: 'backup',
     async run() {
-      const { partial, final } = reserveBackup(ctx);
+      const { partial, final } = reserveBackup(ctx, ctx.source);
       createEmptyExclusive(partial);
       try {
         await snapshotDatabase(

@@ -1,10 +1,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from '../config.js';
 import { checksumPathFor, readChecksumFile, sha256File } from '../files/checksum.js';
-import { BACKUP_NAME_PATTERN } from '../files/names.js';
+import { compareBackupNames, parseBackupName } from '../files/names.js';
 
 export interface BackupEntry {
+  /** The database it is a backup of, by file name without extension (app for app.db). */
+  database: string;
   path: string;
   /** When it was taken, from its name (local time, as written). */
   takenAt: string;
@@ -12,41 +13,46 @@ export interface BackupEntry {
   checksum: 'ok' | 'mismatch' | 'missing';
 }
 
-/** `dbshift backups`: every backup, newest first, with whether its checksum still matches. */
-export async function listBackups(config: Config): Promise<BackupEntry[]> {
-  if (!fs.existsSync(config.backupDir)) return [];
-  const names = fs
-    .readdirSync(config.backupDir)
-    .filter((n) => BACKUP_NAME_PATTERN.test(n))
+/** Backup file names in `backupDir` (of one database, or all), newest first. Reads names only. */
+export function backupNames(backupDir: string, database?: string): string[] {
+  if (!fs.existsSync(backupDir)) return [];
+  return fs
+    .readdirSync(backupDir)
+    .filter((n) => {
+      const parsed = parseBackupName(n);
+      return parsed !== undefined && (database === undefined || parsed.database === database);
+    })
     .sort(compareBackupNames)
     .reverse();
+}
+
+/**
+ * `dbshift backups`: every backup in the directory, of every database (migrate's
+ * health_records_backup_*, up/down's app_backup_*), newest first, grouped by database, with
+ * whether each checksum still matches.
+ */
+export async function listBackups(backupDir: string): Promise<BackupEntry[]> {
   const entries: BackupEntry[] = [];
-  for (const name of names) {
-    const file = path.join(config.backupDir, name);
-    const [, day = '', time = ''] = BACKUP_NAME_PATTERN.exec(name) ?? [];
-    let checksum: BackupEntry['checksum'] = 'missing';
-    if (fs.existsSync(checksumPathFor(file))) {
-      try {
-        checksum = readChecksumFile(file) === (await sha256File(file)) ? 'ok' : 'mismatch';
-      } catch {
-        checksum = 'mismatch';
-      }
-    }
+  for (const name of backupNames(backupDir)) {
+    const file = path.join(backupDir, name);
+    const { database, day, time } = parseBackupName(name)!;
     entries.push({
+      database,
       path: file,
       takenAt: `${day.slice(0, 4)}-${day.slice(4, 6)}-${day.slice(6)} ${time.slice(0, 2)}:${time.slice(2, 4)}:${time.slice(4)}`,
       bytes: fs.statSync(file).size,
-      checksum,
+      checksum: await checksumState(file),
     });
   }
-  return entries;
+  // Stable: grouped by database name, newest first within each.
+  return entries.sort((a, b) => a.database.localeCompare(b.database));
 }
 
-/** Oldest first: by stamp, then by the _2, _3 suffix of backups taken in the same second. */
-export function compareBackupNames(a: string, b: string): number {
-  const key = (n: string) => {
-    const [, day = '', time = '', seq = '1'] = BACKUP_NAME_PATTERN.exec(n) ?? [];
-    return `${day}${time}${seq.padStart(6, '0')}`;
-  };
-  return key(a).localeCompare(key(b));
+export async function checksumState(file: string): Promise<BackupEntry['checksum']> {
+  if (!fs.existsSync(checksumPathFor(file))) return 'missing';
+  try {
+    return readChecksumFile(file) === (await sha256File(file)) ? 'ok' : 'mismatch';
+  } catch {
+    return 'mismatch';
+  }
 }

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { writeFileExclusive } from '../files/create.js';
+import { linkNotice, publishTarget, type PublishTarget } from '../files/target-link.js';
 import { healthRecordsV5 } from '../plans/health-records-v5/index.js';
 import type { MigrationUnit } from '../plans/unit.js';
 import { createContext, type RunOptions } from './context.js';
@@ -28,11 +29,22 @@ export async function migrate(config: Config, options: RunOptions = {}, unit: Mi
   const started = performance.now();
   // A rehearsal does all the work in a private throw-away directory and never touches instance/ or backups/.
   const rehearsalDir = options.rehearse ? fs.mkdtempSync(path.join(os.tmpdir(), 'dbshift-rehearsal-')) : undefined;
-  const ctx = createContext(config, unit, { ...options, record: !options.rehearse }, {
-    workDir: rehearsalDir ?? config.instanceDir,
+  // A target that is a symlink: publish at its real file, in that file's directory (see target-link.ts).
+  let target: PublishTarget = { path: config.targetDb };
+  let refused: unknown;
+  try {
+    if (!rehearsalDir) target = publishTarget(config.targetDb);
+  } catch (error) {
+    refused = error;
+  }
+  const ctx = createContext({ ...config, targetDb: target.path }, unit, { ...options, record: !options.rehearse }, {
+    workDir: rehearsalDir ?? (target.link ? path.dirname(target.path) : config.instanceDir),
     backupDir: rehearsalDir ?? config.backupDir,
   });
-  const outcome = await runSteps(MIGRATE_STEPS, ctx);
+  ctx.notices.push(...linkNotice(target));
+  // A broken link is refused as the first act of preflight, before any work.
+  const steps = refused === undefined ? MIGRATE_STEPS : [{ name: preflightStep.name, run: async () => Promise.reject(refused) }, ...MIGRATE_STEPS.slice(1)];
+  const outcome = await runSteps(steps, ctx);
   const status = outcome.error ? 'failed' : outcome.stoppedEarly ? 'nothing-to-do' : options.rehearse ? 'rehearsed' : 'migrated';
   const result = finishRun(ctx, 'migrate', outcome, status, started);
   if (rehearsalDir) fs.rmSync(rehearsalDir, { recursive: true, force: true });

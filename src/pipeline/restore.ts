@@ -5,16 +5,17 @@ import { DataError, InputError, toToolError } from '../errors.js';
 import { readChecksumFile, streamHash } from '../files/checksum.js';
 import { ensureDirectory, openExclusive, tempPathBeside } from '../files/create.js';
 import { publishFile } from '../files/durable.js';
+import { linkNotice, publishTarget } from '../files/target-link.js';
 import { acquireInstanceLock } from '../files/lock.js';
 import { preserveIntoBackups } from '../files/move-aside.js';
 import { removeLeftovers } from '../files/leftovers.js';
-import { BACKUP_NAME_PATTERN } from '../files/names.js';
+import { backupKey } from '../files/names.js';
 import { healthRecordsV5 } from '../plans/health-records-v5/index.js';
 import { quickCheck } from '../sqlite/checks.js';
 import { assertNotWriteLocked, openReadonly } from '../sqlite/open.js';
 import { createContext, type RunOptions } from './context.js';
 import { finishRun } from './finish.js';
-import { compareBackupNames } from './list-backups.js';
+import { backupNames } from './list-backups.js';
 import { runSteps, type Step } from './run.js';
 import { removeDatabaseFiles } from '../files/move-aside.js';
 import { keepOwner } from './steps/publish.js';
@@ -22,9 +23,9 @@ import type { RunResult } from './types.js';
 import { yieldToEventLoop } from '../yield.js';
 
 export interface RestoreTargets {
-  /** The backup to restore; default: the newest in the backup directory. */
+  /** The backup to restore; default: the newest verified backup of the target (by its file name). */
   backup?: string;
-  /** Where to restore it; default: instance/health_records.db. */
+  /** Where to restore it; default: instance/health_records.db (the CLI passes --to, else DATABASE). */
   to?: string;
 }
 
@@ -37,14 +38,20 @@ const TARGET_UNTOUCHED = 'The target was not touched.';
  */
 export async function restore(config: Config, targets: RestoreTargets, options: RunOptions = {}): Promise<RunResult> {
   const started = performance.now();
-  const target = targets.to ?? config.targetDb;
-  const ctx = createContext({ ...config, targetDb: target }, healthRecordsV5, options, { workDir: path.dirname(target), backupDir: config.backupDir });
+  const named = targets.to ?? config.targetDb;
+  // Until a backup is chosen, the source this run uses is the directory it looks in.
+  const ctx = createContext({ ...config, targetDb: named, sourceDb: targets.backup ?? config.backupDir }, healthRecordsV5, options, { workDir: path.dirname(named), backupDir: config.backupDir });
   let chosen = '';
   let sha256 = '';
   const step: Step = {
     name: 'restore',
     async run() {
-      chosen = targets.backup ?? newestBackup(config.backupDir);
+      // A target that is a symlink: the backup goes to its real file (see target-link.ts).
+      const resolved = publishTarget(named);
+      const target = resolved.path;
+      ctx.config = { ...ctx.config, targetDb: target };
+      ctx.notices.push(...linkNotice(resolved));
+      chosen = targets.backup ?? newestBackup(config.backupDir, named);
       ctx.source = chosen;
       if (!fs.existsSync(chosen)) throw new InputError('backup-missing', `${chosen} does not exist.`, { dataState: TARGET_UNTOUCHED });
       // The checksum decides first: a damaged or unverifiable backup is refused as such (65).
@@ -114,22 +121,21 @@ export async function restore(config: Config, targets: RestoreTargets, options: 
   return result;
 }
 
-function newestBackup(backupDir: string): string {
+function newestBackup(backupDir: string, target: string): string {
   // Only backups with their checksum file count: one without is incomplete or unverifiable.
-  const names = fs.existsSync(backupDir)
-    ? fs.readdirSync(backupDir).filter((n) => BACKUP_NAME_PATTERN.test(n) && fs.existsSync(path.join(backupDir, `${n}.sha256`)))
-    : [];
-  const newest = names.sort(compareBackupNames).at(-1);
-  const unverifiable = fs.existsSync(backupDir) && fs.readdirSync(backupDir).some((n) => BACKUP_NAME_PATTERN.test(n));
-  if (!newest && unverifiable) {
-    throw new DataError('checksum-missing', `No backup in ${backupDir} has its .sha256 file; none can be trusted.`, {
+  const key = backupKey(target);
+  const all = backupNames(backupDir, key);
+  const newest = all.find((n) => fs.existsSync(path.join(backupDir, `${n}.sha256`)));
+  if (!newest && all.length > 0) {
+    throw new DataError('checksum-missing', `No backup of ${key} in ${backupDir} has its .sha256 file; none can be trusted.`, {
       hint: 'Name a backup explicitly only if you have verified it by other means.',
       dataState: TARGET_UNTOUCHED,
     });
   }
   if (!newest) {
-    throw new InputError('no-backups', `No backups in ${backupDir}.`, {
-      hint: 'Name one explicitly: dbshift restore path/to/health_records_backup_YYYYMMDD_HHMMSS.db',
+    const others = [...new Set(backupNames(backupDir).map((n) => n.replace(/_backup_\d{8}_\d{6}(_\d+)?\.db$/, '')))];
+    throw new InputError('no-backups', `No backups of ${path.basename(target)} (${key}_backup_*.db) in ${backupDir}${others.length > 0 ? `; there are backups of ${others.join(', ')}` : ''}.`, {
+      hint: `Name one explicitly: dbshift restore ${path.join(backupDir, `${key}_backup_YYYYMMDD_HHMMSS.db`)} --to ${target}`,
       dataState: TARGET_UNTOUCHED,
     });
   }

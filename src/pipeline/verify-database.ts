@@ -1,15 +1,17 @@
 import fs from 'node:fs';
 import type { Config } from '../config.js';
-import { ConfigError, InputError } from '../errors.js';
+import { ConfigError, DataError, InputError } from '../errors.js';
 import { verifyChecksum } from '../files/checksum.js';
 import { checksumPathFor } from '../files/checksum.js';
 import { healthRecordsV5 } from '../plans/health-records-v5/index.js';
-import type { MigrationUnit } from '../plans/unit.js';
+import type { MigrationSet } from '../engine/types.js';
+import type { Inspection, MigrationUnit } from '../plans/unit.js';
 import { assertSqliteFile, foreignKeyViolations } from '../sqlite/checks.js';
 import { openReadonly } from '../sqlite/open.js';
-import { createContext, type RunOptions } from './context.js';
+import { createContext, type RunContext, type RunOptions } from './context.js';
+import { databaseChecks } from './database-checks.js';
 import { finishRun } from './finish.js';
-import { runSteps, type Step } from './run.js';
+import { runSteps, type Step, type StepOutcome } from './run.js';
 import { requireSecretKey } from './steps/preflight.js';
 import type { RunResult } from './types.js';
 import { assertAllPassed, foreignKeyWarnings, verifyMigrated } from './verification.js';
@@ -18,6 +20,8 @@ export interface VerifyTargets {
   database: string;
   /** A backup of the same database from before the migration: enables the full comparison. */
   against?: string;
+  /** The versioned migrations: applied ones are checked against their files' checksums. */
+  migrations?: MigrationSet;
 }
 
 const READ_ONLY = 'Nothing was changed: verify only reads.';
@@ -25,12 +29,15 @@ const READ_ONLY = 'Nothing was changed: verify only reads.';
 /** `dbshift verify`: prove an already migrated database, optionally against its backup. Read-only. */
 export async function verifyDatabase(config: Config, targets: VerifyTargets, options: RunOptions = {}, unit: MigrationUnit = healthRecordsV5): Promise<RunResult> {
   const started = performance.now();
-  const ctx = createContext({ ...config, sourceDb: targets.database }, unit, options, { workDir: config.instanceDir, backupDir: config.backupDir });
+  // The output names the database verified, not migrate's default target.
+  const ctx = createContext({ ...config, sourceDb: targets.database, targetDb: targets.database }, unit, options, { workDir: config.instanceDir, backupDir: config.backupDir });
   const step: Step = {
     name: 'verify',
     async run() {
-      requireSecretKey(config.secretKey);
       assertSqliteFile(targets.database);
+      const schema = inspectOnly(targets.database, config.busyTimeoutMs, unit);
+      if (schema.state !== 'v5') return verifyOther(ctx, targets, schema, config.busyTimeoutMs);
+      requireSecretKey(config.secretKey);
       let foreignKeysBefore;
       let before;
       if (targets.against) {
@@ -81,4 +88,49 @@ export async function verifyDatabase(config: Config, targets: VerifyTargets, opt
   };
   const outcome = await runSteps([step], ctx);
   return finishRun(ctx, 'verify', outcome, outcome.error ? 'failed' : 'verified', started);
+}
+
+function inspectOnly(database: string, busyTimeoutMs: number, unit: MigrationUnit): Inspection {
+  const db = openReadonly(database, busyTimeoutMs);
+  try {
+    unit.prepare(db);
+    return unit.inspect(db);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * A database that is not (yet) v5: what applies to any SQLite database is checked. One that is
+ * pre-v5 or half-way is not a failed migration but one still to run: the hint says `migrate`.
+ */
+async function verifyOther(ctx: RunContext, targets: VerifyTargets, schema: Inspection, busyTimeoutMs: number): Promise<StepOutcome> {
+  const db = openReadonly(targets.database, busyTimeoutMs);
+  try {
+    ctx.inspection = schema;
+    const { checks, counts } = databaseChecks(db, targets.migrations);
+    ctx.checks.push(...checks);
+    ctx.countsBefore = counts;
+    ctx.countsAfter = counts;
+  } finally {
+    db.close();
+  }
+  if (schema.state === 'pre-v5' || schema.state === 'partial') {
+    throw new DataError('not-migrated', `${targets.database}: the schema state is ${schema.state}: ${schema.state === 'pre-v5' ? 'this HealthSum database has not been migrated to v5 yet' : 'the v5 migration is only partly done'}.`, {
+      hint: `Run \`dbshift plan --source ${targets.database}\` to see what will change, then \`dbshift migrate --source ${targets.database}\`.`,
+      dataState: READ_ONLY,
+    });
+  }
+  const failed = ctx.checks.filter((c) => !c.ok);
+  if (failed.length > 0) {
+    throw new DataError('verification-failed', `${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}.`, {
+      hint: failed.some((c) => c.name === 'schema_migrations')
+        ? 'Finish or undo the failed migration by hand, then `dbshift force V`.'
+        : failed.some((c) => c.name === 'applied migrations unchanged')
+          ? 'Restore the applied migration files from version control.'
+          : 'Restore the database from a backup (`dbshift backups`), or repair the rows named.',
+      dataState: READ_ONLY,
+    });
+  }
+  return { status: 'ok', detail: `${ctx.checks.length} checks passed (not a HealthSum v5 database: the v5 checks do not apply)` };
 }

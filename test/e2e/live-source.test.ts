@@ -31,7 +31,7 @@ describe('a live source (SOURCE_DB) held by another process', () => {
     const mainBefore = sha256(live);
     const walBefore = sha256(`${live}-wal`);
 
-    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live } });
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, INSTANCE_DIR: ws.instance, BACKUP_DIR: ws.backups } });
     expect(run.code, run.stdout).toBe(0);
     // With SOURCE_DB set, nothing named health_records_old.db is left behind.
     expect(listDir(ws.instance)).toEqual(['health_records.db']);
@@ -50,7 +50,7 @@ describe('a live source (SOURCE_DB) held by another process', () => {
     makeSample(ws, live, { reports: 100 });
     await hold(live, 'write-lock');
     const started = Date.now();
-    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_BUSY_TIMEOUT_MS: '300' } });
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, INSTANCE_DIR: ws.instance, BACKUP_DIR: ws.backups, DBSHIFT_BUSY_TIMEOUT_MS: '300' } });
     expect(run.code).toBe(75);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(json<{ error: { code: string } }>(run).error.code).toBe('source-busy');
@@ -94,7 +94,7 @@ describe('the source must not change between snapshot and publish', () => {
     const ws = workspace({ withSample: false });
     const live = path.join(ws.dir, 'prod', 'health_records.db');
     makeSample(ws, live, { reports: 100 });
-    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@before-publish' } });
+    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, INSTANCE_DIR: ws.instance, BACKUP_DIR: ws.backups, DBSHIFT_FAULT: 'pause@before-publish' } });
     let stdout = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));

@@ -244,7 +244,7 @@ describe('dbshift migrate, end to end through the CLI', () => {
     const live = path.join(ws.dir, 'prod.db');
     fs.renameSync(ws.old, live);
     fs.writeFileSync(ws.target, 'an older file the operator left here');
-    const run = dbshift(['migrate'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live } });
+    const run = dbshift(['migrate'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, INSTANCE_DIR: ws.instance, BACKUP_DIR: ws.backups } });
     expect(run.code, run.stdout).toBe(0);
     const replaced = listDir(ws.backups).find((n) => /^health_records_replaced_\d{8}_\d{6}\.db$/.test(n));
     expect(replaced).toBeDefined();

@@ -36,7 +36,7 @@ describe('what the operator sees and keeps', () => {
     const asRoot = process.getuid?.() === 0;
     // nobody:nogroup stands in for the app's user.
     if (asRoot) fs.chownSync(live, 65534, 65534);
-    const run = dbshift(['migrate'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live } });
+    const run = dbshift(['migrate'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, INSTANCE_DIR: ws.instance, BACKUP_DIR: ws.backups } });
     expect(run.code, run.stdout).toBe(0);
     const published = fs.statSync(ws.target);
     expect([published.uid, published.gid]).toEqual(asRoot ? [65534, 65534] : [process.getuid!(), process.getgid!()]);

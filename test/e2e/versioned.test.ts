@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dbshift, json, type CliRun } from '../support/cli.js';
+import { dbshift, json } from '../support/cli.js';
 import { query, workspace } from '../support/fixtures.js';
-import { tempDir } from '../support/tmp.js';
+import { project } from '../support/project.js';
 
 // The versioned commands end to end, as child processes on real files.
 
@@ -17,16 +17,6 @@ interface VersionsJson {
   backup: { path: string; sha256: string } | null;
   warnings: Array<{ rule: string }>;
   error?: { code: string; exitCode: number; message: string };
-}
-
-function project(files: Record<string, string> = {}) {
-  const dir = tempDir();
-  const migrations = path.join(dir, 'migrations');
-  fs.mkdirSync(migrations);
-  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(migrations, name), content);
-  const env = { DATABASE: 'app.db', MIGRATIONS_DIR: 'migrations', BACKUP_DIR: 'backups' };
-  const run = (...args: string[]): CliRun => dbshift(args, { cwd: dir, env });
-  return { dir, migrations, db: path.join(dir, 'app.db'), run, write: (name: string, content: string) => fs.writeFileSync(path.join(migrations, name), content) };
 }
 
 const TWO = {

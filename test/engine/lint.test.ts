@@ -7,9 +7,17 @@ import { tempDir } from '../support/tmp.js';
 
 // Each rule on a real migrations directory, with the file and line it must name.
 
-async function lint(files: Record<string, string>) {
+/** Every migration gets a written document unless the test gives one (or `docs: false`): the document rules have their own tests. */
+async function lint(files: Record<string, string>, options: { docs?: boolean } = {}) {
   const dir = tempDir();
-  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
+  const all = { ...files };
+  if (options.docs !== false) {
+    for (const name of Object.keys(files)) {
+      const stem = /^(\d+_[a-z0-9_]+)\.(up\.sql|ts)$/.exec(name)?.[1];
+      if (stem && !(`${stem}.md` in all)) all[`${stem}.md`] = `# ${stem}\n\n## Overview\nA test migration.\n\n## Data-loss risk\nNone.\n`;
+    }
+  }
+  for (const [name, content] of Object.entries(all)) fs.writeFileSync(path.join(dir, name), content);
   return lintMigrations(await loadMigrationDir(dir)).map((f) => `${f.file}:${f.line} ${f.rule}`);
 }
 
@@ -84,5 +92,64 @@ describe('lint', () => {
       '000002_trigger.down.sql': '',
     });
     expect(findings).toEqual(['000002_trigger.up.sql:6 add-column-not-null-without-default']);
+  });
+
+  it('down files are linted on the schema their up built: a syntax error, DROP TABLE … CASCADE, dropping an indexed column', async () => {
+    const findings = await lint({
+      ...BASE,
+      '000002_tags.up.sql': 'CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT);\nCREATE INDEX ix_tags_label ON tags (label);\n',
+      '000002_tags.down.sql': 'ALTER TABLE tags DROP COLUMN label;\nDROP TABLE tags CASCADE;\nDROPP TABLE tags;\n',
+    });
+    expect(findings).toEqual(['000002_tags.down.sql:1 drop-column-constrained', '000002_tags.down.sql:2 sql-error', '000002_tags.down.sql:3 sql-error']);
+    // The next migration is linted on the schema after 000002's up, not after its down.
+    const next = await lint({
+      ...BASE,
+      '000002_tags.up.sql': 'CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT);',
+      '000002_tags.down.sql': 'DROP TABLE tags;',
+      '000003_more.up.sql': 'ALTER TABLE tags ADD COLUMN colour TEXT;',
+      '000003_more.down.sql': 'ALTER TABLE tags DROP COLUMN colour;',
+    });
+    expect(next).toEqual([]);
+  });
+
+  it('data-loss-undocumented matches whole identifiers and never counts the untouched template', async () => {
+    const up = { ...BASE, '000002_drop.up.sql': 'ALTER TABLE users DROP COLUMN name;', '000002_drop.down.sql': 'ALTER TABLE users ADD COLUMN name TEXT;' };
+    const base = { '000001_base.up.sql': 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, name TEXT);', '000001_base.down.sql': 'DROP TABLE users;' };
+    const template = '# 000002_drop\n\n## Overview\nDrops the name column.\n\n## Data-loss risk\nNone. (Name every table and column this migration drops or rewrites, and what is lost.)\n';
+    expect(await lint({ ...up, ...base, '000002_drop.md': template })).toContain('000002_drop.up.sql:1 data-loss-undocumented');
+    const substring = '# 000002_drop\n\n## Overview\nx\n\n## Data-loss risk\nWe rename nothing; the names stay.\n';
+    expect(await lint({ ...up, ...base, '000002_drop.md': substring })).toContain('000002_drop.up.sql:1 data-loss-undocumented');
+    const written = '# 000002_drop\n\n## Overview\nx\n\n## Data-loss risk\nusers.name is deleted for every row.\n';
+    expect(await lint({ ...up, ...base, '000002_drop.md': written })).toEqual([]);
+  });
+
+  it.each([
+    ['id INT PRIMARY KEY', true],
+    ['id SERIAL PRIMARY KEY', true],
+    ['id BIGINT PRIMARY KEY', true],
+    ['id INTEGER PRIMARY KEY', false],
+    ['id integer primary key', false],
+    ['id TEXT PRIMARY KEY', false],
+  ])('%s → primary-key-not-rowid: %s', async (column, flagged) => {
+    const findings = await lint({ '000001_t.up.sql': `CREATE TABLE t (${column}, v TEXT);`, '000001_t.down.sql': 'DROP TABLE t;' });
+    expect(findings).toEqual(flagged ? ['000001_t.up.sql:1 primary-key-not-rowid'] : []);
+  });
+
+  it('a foreign key to a table that does not exist', async () => {
+    const findings = await lint({
+      ...BASE,
+      '000002_posts.up.sql': 'CREATE TABLE posts (id INTEGER PRIMARY KEY, author_id INTEGER REFERENCES authors (id) ON DELETE CASCADE);\nCREATE INDEX ix_posts_author_id ON posts (author_id);',
+      '000002_posts.down.sql': 'DROP TABLE posts;',
+    });
+    expect(findings).toEqual(['000002_posts.up.sql:1 foreign-key-missing-parent']);
+  });
+
+  it('a missing, empty or untouched-template document', async () => {
+    const files = { ...BASE, '000002_x.up.sql': 'CREATE TABLE x (id INTEGER PRIMARY KEY);', '000002_x.down.sql': 'DROP TABLE x;' };
+    const missing = await lint({ ...files, '000001_base.md': '# written\n\n## Overview\nUsers.\n' }, { docs: false });
+    expect(missing).toEqual(['000002_x.up.sql:1 doc-missing']);
+    expect(await lint({ ...files, '000002_x.md': '  \n' })).toEqual(['000002_x.md:1 doc-empty']);
+    const { docTemplate } = await import('../../src/engine/create.js');
+    expect(await lint({ ...files, '000002_x.md': docTemplate('000002_x') })).toEqual(['000002_x.md:1 doc-template']);
   });
 });

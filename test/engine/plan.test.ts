@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { consistencyProblems, planSteps } from '../../src/engine/plan.js';
+import { consistencyProblems, planSteps, resolveRevision } from '../../src/engine/plan.js';
 import type { HistoryEntry, MigrationDefinition } from '../../src/engine/types.js';
 
 // planSteps and consistencyProblems are pure: exact step lists and exact refusals.
@@ -40,7 +40,7 @@ describe('planSteps', () => {
   it('goto goes either way and refuses unknown versions', () => {
     expect(steps(planSteps(set, { version: 1, dirty: false }, { kind: 'goto', version: 5 }))).toEqual(['up 2->2', 'up 5->5']);
     expect(steps(planSteps(set, { version: 7, dirty: false }, { kind: 'goto', version: 2 }))).toEqual(['down 7->5', 'down 5->2']);
-    expect(steps(planSteps(set, { version: 2, dirty: false }, { kind: 'goto', version: 0 }))).toEqual(['down 2->1', 'down 1->0']);
+    expect(steps(planSteps(set, { version: 2, dirty: false }, { kind: 'goto', version: 0, all: true }))).toEqual(['down 2->1', 'down 1->0']);
     expect(() => planSteps(set, { version: 2, dirty: false }, { kind: 'goto', version: 3 })).toThrow(expect.objectContaining({ code: 'unknown-version', exitCode: 66 }));
   });
 });
@@ -71,9 +71,38 @@ describe('consistencyProblems', () => {
   });
 });
 
-describe('planSteps for Alembic\'s downgrade -N', () => {
-  it('reverts exactly N, and may reach zero when N says so', () => {
-    expect(steps(planSteps(set, { version: 5, dirty: false }, { kind: 'down', count: 1, mayEmpty: true }))).toEqual(['down 5->2']);
-    expect(steps(planSteps(set, { version: 2, dirty: false }, { kind: 'down', count: 2, mayEmpty: true }))).toEqual(['down 2->1', 'down 1->0']);
+describe('planSteps: the direction is part of the word, and reverting everything is explicit', () => {
+  const at = (version: number) => ({ version, dirty: false });
+  it('downgrade -N reverts exactly N; reaching zero needs all', () => {
+    expect(steps(planSteps(set, at(5), { kind: 'down', count: 1 }))).toEqual(['down 5->2']);
+    expect(() => planSteps(set, at(2), { kind: 'down', count: 2 })).toThrow(expect.objectContaining({ code: 'down-to-zero', exitCode: 64 }));
+    expect(() => planSteps(set, at(2), { kind: 'down', count: 9 })).toThrow(expect.objectContaining({ code: 'down-to-zero' }));
+    expect(steps(planSteps(set, at(2), { kind: 'down', count: 2, all: true }))).toEqual(['down 2->1', 'down 1->0']);
+    expect(steps(planSteps(set, at(5), { kind: 'down', count: 1, all: true }))).toEqual(['down 5->2']);
+  });
+
+  it('goto 0 needs all', () => {
+    expect(() => planSteps(set, at(2), { kind: 'goto', version: 0 })).toThrow(expect.objectContaining({ code: 'down-to-zero', exitCode: 64 }));
+    expect(steps(planSteps(set, at(2), { kind: 'goto', version: 0, all: true }))).toEqual(['down 2->1', 'down 1->0']);
+    expect(planSteps(set, at(0), { kind: 'goto', version: 0 })).toEqual([]);
+  });
+
+  it('upgrade never goes down, downgrade never goes up, naming current and target', () => {
+    expect(() => planSteps(set, at(5), { kind: 'goto', version: 1, only: 'up' })).toThrow(
+      expect.objectContaining({ code: 'upgrade-wrong-direction', exitCode: 64, message: expect.stringMatching(/version 5 \(m5\).*target 1 \(m1\)/) }),
+    );
+    expect(() => planSteps(set, at(1), { kind: 'goto', version: 5, only: 'down' })).toThrow(expect.objectContaining({ code: 'downgrade-wrong-direction', exitCode: 64 }));
+    expect(steps(planSteps(set, at(1), { kind: 'goto', version: 5, only: 'up' }))).toEqual(['up 2->2', 'up 5->5']);
+    expect(steps(planSteps(set, at(7), { kind: 'goto', version: 2, only: 'down' }))).toEqual(['down 7->5', 'down 5->2']);
+    expect(planSteps(set, at(5), { kind: 'goto', version: 5, only: 'up' })).toEqual([]);
+  });
+
+  it('a revision may be a file stem or a name', () => {
+    expect(resolveRevision(set, '000005_m5')).toBe(5);
+    expect(resolveRevision(set, 'm7')).toBe(7);
+    expect(resolveRevision(set, '5')).toBe(5);
+    expect(() => resolveRevision(set, '000005_m7')).toThrow(expect.objectContaining({ code: 'unknown-version', exitCode: 66 }));
+    expect(() => resolveRevision([m(1), { ...m(2), name: 'm1' }], 'm1')).toThrow(expect.objectContaining({ code: 'ambiguous-revision', exitCode: 64 }));
+    expect(steps(planSteps(set, at(1), { kind: 'goto', version: 'm5', only: 'up' }))).toEqual(['up 2->2', 'up 5->5']);
   });
 });

@@ -36,7 +36,7 @@ function setUp(): { ws: Workspace; source: string; oldTarget: string; env: Recor
   const oldTarget = path.join(ws.dir, 'older.db');
   makeSample(ws, oldTarget, { reports: 10, seed: 99 });
   fs.copyFileSync(oldTarget, ws.target);
-  return { ws, source, oldTarget, env: { ...ws.env, SOURCE_DB: source } };
+  return { ws, source, oldTarget, env: { ...ws.env, SOURCE_DB: source, INSTANCE_DIR: ws.instance, BACKUP_DIR: ws.backups } };
 }
 
 function identifiers(file: string): Outcome['identifiers'] {

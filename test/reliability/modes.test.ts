@@ -21,7 +21,7 @@ describe('every file dbshift (or SQLite on its behalf) creates is 0600 under uma
       db.pragma('journal_mode = WAL');
       db.close();
 
-      const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: source, DBSHIFT_FAULT: `pause@${point}` } });
+      const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: source, INSTANCE_DIR: ws.instance, BACKUP_DIR: ws.backups, DBSHIFT_FAULT: `pause@${point}` } });
       const finished = collect(child);
       await waitUntilStopped(child.pid!);
       const seen = { ...modes(ws.instance), ...(fs.existsSync(ws.backups) ? modes(ws.backups) : {}) };

@@ -7,7 +7,8 @@ import { renderStatus } from '../render-engine.js';
 export function registerHistory(program: Command, io: CliIo): void {
   withEngineOptions(program.command('history'))
     .description('List every migration, applied and pending, with applied times, durations and checksums, then the log.')
-    .action(async (flags: EngineFlags) => {
-      report(io, flags.json, readStatus(engineConfig(io, flags), await migrationSet(io, flags), 'history'), (r) => renderStatus(r, true));
+    .option('-v, --verbose', 'also each migration\'s files, document, kind, transaction mode and reversibility, and the checksum of every logged run')
+    .action(async (flags: EngineFlags & { verbose?: boolean }) => {
+      report(io, flags.json, readStatus(engineConfig(io, flags), await migrationSet(io, flags), 'history'), (r) => renderStatus(r, true, !!flags.verbose));
     });
 }

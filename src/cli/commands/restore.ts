@@ -1,20 +1,21 @@
-import path from 'node:path';
 import type { Command } from 'commander';
 import { restore } from '../../pipeline/restore.js';
+import { databaseArgument, pathArgument, sqlitePath } from '../arguments.js';
 import { configFrom, runAndReport, type CliIo } from '../io.js';
 
 export function registerRestore(program: Command, io: CliIo): void {
   program
     .command('restore')
-    .argument('[backup]', 'the backup to restore (default: the newest in the backup directory)')
+    .argument('[backup]', 'the backup to restore (default: the newest verified backup of the target, e.g. app_backup_* for app.db)')
     .description('Roll back: check the backup (SHA-256, quick_check), move the current target into the backups, copy the backup in atomically.')
-    .option('--to <path>', 'where to restore (default: instance/health_records.db)')
+    .option('--to <path>', 'where to restore (default: $DATABASE, else $DATABASE_URL, else instance/health_records.db)')
     .option('--json', 'print exactly one JSON object on stdout')
     .action(async (backup: string | undefined, flags: { to?: string; json?: boolean }) => {
       const config = configFrom(io);
       const targets = {
-        ...(backup ? { backup: path.resolve(io.cwd, backup) } : {}),
-        ...(flags.to ? { to: path.resolve(io.cwd, flags.to) } : {}),
+        ...(backup !== undefined ? { backup: pathArgument(io, backup, 'the backup argument') } : {}),
+        // --to, else the database the versioned commands use (DATABASE, DATABASE_URL), else instance/health_records.db.
+        to: flags.to !== undefined ? databaseArgument(io, flags.to, '--to') : sqlitePath(config.database),
       };
       await runAndReport(io, 'restore', !!flags.json, (options) => restore(config, targets, options));
     });

@@ -1,6 +1,6 @@
-import path from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { writeSample } from '../../sample/generate.js';
+import { pathArgument } from '../arguments.js';
 import { printResult, progressFor, type CliIo } from '../io.js';
 
 /** Used when SECRET_KEY is not set, so the demo runs anywhere. Printed as a notice, never as a value. */
@@ -41,7 +41,7 @@ export function registerSample(program: Command, io: CliIo): void {
       try {
         result = await writeSample(
           {
-            out: path.resolve(io.cwd, flags.out), reports: flags.reports, messy: !!flags.messy, seed: flags.seed, reportKib: flags.reportKib, secretKey,
+            out: pathArgument(io, flags.out, '--out'), reports: flags.reports, messy: !!flags.messy, seed: flags.seed, reportKib: flags.reportKib, secretKey,
             onProgress: (done, total) => progress.listener({ step: 'sample', phase: 'progress', done, total, unit: 'rows' }),
           },
           io.signal,

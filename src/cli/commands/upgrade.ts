@@ -1,12 +1,16 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { Target } from '../../engine/plan.js';
-import { withEngineOptions, wholeNumber } from '../engine-io.js';
+import { revisionArgument, withEngineOptions } from '../engine-io.js';
 import type { CliIo } from '../io.js';
 import { DRY_RUN, NO_BACKUP, runVersionsCommand, type VersionsFlags } from './versioned.js';
 
-/** Alembic's words: `upgrade head | +N | V` and `downgrade -N | V | base`. */
-export function alembicTarget(direction: 'upgrade' | 'downgrade', revision: string): Target {
+/**
+ * Alembic's words: `upgrade head | +N | REV` and `downgrade -N | REV | base`, where REV is a
+ * version, a file stem or a migration name. The direction is part of the word: the planner
+ * refuses an upgrade that would go down and a downgrade that would go up.
+ */
+export function alembicTarget(direction: 'upgrade' | 'downgrade', revision: string, all = false): Target {
   if (direction === 'upgrade' && revision === 'head') return { kind: 'up' };
   if (direction === 'downgrade' && revision === 'base') return { kind: 'down', all: true };
   const relative = /^([+-])(\d+)$/.exec(revision);
@@ -15,14 +19,14 @@ export function alembicTarget(direction: 'upgrade' | 'downgrade', revision: stri
       throw new UsageError('bad-revision', `${direction} ${revision}: use ${direction === 'upgrade' ? '+N' : '-N'} here.`);
     }
     const count = Number(relative[2]);
-    return direction === 'upgrade' ? { kind: 'up', count } : { kind: 'down', count, mayEmpty: true };
+    return direction === 'upgrade' ? { kind: 'up', count } : { kind: 'down', count, all };
   }
-  return { kind: 'goto', version: wholeNumber(revision, 'the revision') };
+  return { kind: 'goto', version: revisionArgument(revision, 'the revision'), only: direction === 'upgrade' ? 'up' : 'down', all };
 }
 
 export function registerUpgrade(program: Command, io: CliIo): void {
-  withEngineOptions(program.command('upgrade').argument('<revision>', 'head, +N, or a version'))
-    .description('Alembic-style alias: upgrade head = up, upgrade +N = up N, upgrade V = goto V (upwards).')
+  withEngineOptions(program.command('upgrade').argument('<revision>', 'head, +N, a version, a file stem (000002_add_tasks) or a name (add_tasks)'))
+    .description('Alembic-style: upgrade head = up, upgrade +N = up N, upgrade REV = up to that migration. Never goes down.')
     .option(...DRY_RUN)
     .option(...NO_BACKUP)
     .action(async (revision: string, flags: VersionsFlags) => {

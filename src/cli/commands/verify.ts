@@ -1,20 +1,23 @@
-import path from 'node:path';
 import type { Command } from 'commander';
 import { verifyDatabase } from '../../pipeline/verify-database.js';
+import { databaseArgument, pathArgument, sqlitePath } from '../arguments.js';
+import { migrationSet } from '../engine-io.js';
 import { configFrom, runAndReport, type CliIo } from '../io.js';
 
 export function registerVerify(program: Command, io: CliIo): void {
   program
     .command('verify')
-    .argument('[db]', 'the migrated database (default: instance/health_records.db)')
-    .description('Verify an already migrated database (read-only); with --against, also compare every pre-existing value with the backup.')
-    .option('--against <backup>', 'the pre-migration backup to compare with')
+    .argument('[db]', 'the database (default: $DATABASE, else $DATABASE_URL, else instance/health_records.db)')
+    .description('Verify a database, read-only: a v5 HealthSum database fully (with --against, every pre-existing value against the backup); any other: integrity, foreign keys, schema_migrations and (with --dir) the applied migrations\' checksums.')
+    .option('--against <backup>', 'the pre-migration backup to compare with (v5 databases)')
+    .option('--dir <path>', 'the migrations directory: check that applied migrations\' files are unchanged')
     .option('--json', 'print exactly one JSON object on stdout')
-    .action(async (db: string | undefined, flags: { against?: string; json?: boolean }) => {
+    .action(async (db: string | undefined, flags: { against?: string; dir?: string; json?: boolean }) => {
       const config = configFrom(io);
       const targets = {
-        database: db ? path.resolve(io.cwd, db) : config.targetDb,
-        ...(flags.against ? { against: path.resolve(io.cwd, flags.against) } : {}),
+        database: db !== undefined ? databaseArgument(io, db, 'the database argument') : sqlitePath(config.database),
+        ...(flags.against !== undefined ? { against: pathArgument(io, flags.against, '--against') } : {}),
+        ...(flags.dir !== undefined ? { migrations: await migrationSet(io, { dir: flags.dir }) } : {}),
       };
       await runAndReport(io, 'verify', !!flags.json, (options) => verifyDatabase(config, targets, options));
     });

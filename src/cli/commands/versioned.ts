@@ -24,5 +24,6 @@ export async function runVersionsCommand(io: CliIo, command: string, target: Tar
   report(io, flags.json, result, renderVersions);
 }
 
+export const ALL = ['--all', 'allow reverting every applied migration (back to an empty schema history)'] as const;
 export const DRY_RUN = ['--dry-run', 'print the migrations and their SQL, change nothing'] as const;
 export const NO_BACKUP = ['--no-backup', 'skip the timestamped backup taken before any change'] as const;

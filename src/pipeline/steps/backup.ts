@@ -4,7 +4,7 @@ import { toToolError } from '../../errors.js';
 import { openExclusive, tempPathBeside } from '../../files/create.js';
 import { publishFile } from '../../files/durable.js';
 import { streamHash, writeChecksumFile } from '../../files/checksum.js';
-import { BACKUP_PREFIX, freeStampedPath } from '../../files/names.js';
+import { backupPrefix, freeStampedPath } from '../../files/names.js';
 import type { RunContext } from '../context.js';
 import type { Step } from '../run.js';
 import { removeDatabaseFiles } from '../../files/move-aside.js';
@@ -49,9 +49,9 @@ export function finishBackup(ctx: RunContext, partial: string, final: string, sh
   return { path: final, sha256 };
 }
 
-/** A name for a new backup and its partial file, registered for cleanup. */
-export function reserveBackup(ctx: RunContext): { partial: string; final: string } {
-  const final = freeStampedPath(ctx.backupDir, BACKUP_PREFIX, ctx.now(), '.db');
+/** A name for a new backup of `database` (migrate: its target) and its partial file, registered for cleanup. */
+export function reserveBackup(ctx: RunContext, database = ctx.config.targetDb): { partial: string; final: string } {
+  const final = freeStampedPath(ctx.backupDir, backupPrefix(database), ctx.now(), '.db');
   const partial = tempPathBeside(final, 'partial');
   ctx.cleanups.push(() => removeDatabaseFiles(partial));
   return { partial, final };
