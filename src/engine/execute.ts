@@ -233,9 +233,9 @@ function asMigrationError(error: unknown, label: string, dataState: string): Too
 function assertVersionUnmoved(db: Db, expected: number): void {
   const now = readVersion(db);
   if (now.version === expected && !now.dirty) return;
-  throw new BusyError('version-moved', `The database moved to version ${now.version}${now.dirty ? ' (dirty)' : ''} while this run planned from version ${expected}: another run is migrating it.`, {
+  throw new BusyError('version-moved', `The database moved to version ${now.version}${now.dirty ? ' (dirty)' : ''} while this run expected version ${expected}: another run is migrating it.`, {
     hint: 'Let the other run finish, then run the same command again; it plans from the new version.',
-    dataState: `This run changed nothing; the database is at version ${now.version}.`,
+    dataState: `This migration did not run; the database is at version ${now.version}.`,
   });
 }
 

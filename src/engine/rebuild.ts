@@ -1,5 +1,5 @@
 import { DataError, InternalError } from '../errors.js';
-import { quoteIdent } from '../sqlite/introspect.js';
+import { countRows, quoteIdent } from '../sqlite/introspect.js';
 import type { Db } from '../sqlite/open.js';
 
 // sqlite.org/lang_altertable.html#otheralter, "Making Other Kinds Of Table Schema Changes":
@@ -16,6 +16,12 @@ export interface RebuildChange {
    * old column of the same name; new columns without an old one take their DEFAULT.
    */
   columns?: Record<string, string>;
+  /**
+   * Old columns whose values the migration means to drop. Any other old column that holds
+   * values but has no column in the new table (and no `columns` expression naming it) refuses:
+   * a rename written without its mapping would otherwise blank the column.
+   */
+  dropColumns?: string[];
 }
 
 const CREATE_TABLE_NAME = /^(\s*CREATE\s+TABLE\s+)(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|`[^`]+`|\[[^\]]+\]|[A-Za-z_][\w$]*)/i;
@@ -73,7 +79,7 @@ export function rebuildTable(db: Db, requested: string, change: RebuildChange): 
     ? (db.prepare(`SELECT seq FROM sqlite_sequence WHERE name = ? COLLATE NOCASE`).safeIntegers(true).get(table) as { seq: bigint } | undefined)?.seq
     : undefined;
   const workingViews = viewsThatCompile(db);
-  const schemaProblemBefore = schemaProblem(db, table);
+  const schemaProblemsBefore = schemaProblems(db, table);
 
   // Step 4: the new shape under a temporary name.
   const temp = `_dbshift_rebuild_${table}`;
@@ -91,6 +97,7 @@ export function rebuildTable(db: Db, requested: string, change: RebuildChange): 
     if (!newColumns.includes(name)) throw new DataError('bad-rebuild', `rebuildTable(${table}): columns names ${name}, which the new table does not have.`);
   }
   const copied = newColumns.filter((c) => change.columns?.[c] !== undefined || oldNames.has(c.toLowerCase()));
+  assertNoValuesLeftBehind(db, table, change, new Set(newInfo.map((c) => c.name.toLowerCase())));
   const targets = copied.map(quoteIdent);
   const sources = copied.map((c) => change.columns?.[c] ?? quoteIdent(c));
   // Keep rowids too where no INTEGER PRIMARY KEY carries them, so nothing that points at a rowid moves.
@@ -101,8 +108,8 @@ export function rebuildTable(db: Db, requested: string, change: RebuildChange): 
   db.prepare(`INSERT INTO ${quoteIdent(temp)} (${targets.join(', ')}) SELECT ${sources.join(', ')} FROM ${quoteIdent(table)}`).run();
   // Count the new table itself: `changes` counts inserts, and an ON CONFLICT REPLACE (or IGNORE)
   // in createSql makes duplicates replace each other while every insert still counts.
-  const before = countOf(db, table);
-  const copiedRows = countOf(db, temp);
+  const before = countRows(db, table);
+  const copiedRows = countRows(db, temp);
   if (copiedRows !== before) {
     throw new DataError('rebuild-lost-rows', `rebuildTable(${table}) would keep ${copiedRows} of ${before} rows: the new definition merges or drops rows (a UNIQUE or PRIMARY KEY with ON CONFLICT REPLACE/IGNORE, or a constraint the old rows break).`, {
       hint: 'Resolve the duplicates in the migration before the rebuild, or change createSql.',
@@ -144,31 +151,60 @@ export function rebuildTable(db: Db, requested: string, change: RebuildChange): 
   }
   // CREATE TRIGGER accepts a body naming a column that no longer exists; every later write to
   // the table would then fail. SQLite's own RENAME re-checks every trigger and view: ask it.
-  const problem = schemaProblem(db, table);
-  if (problem && problem !== schemaProblemBefore) {
-    throw new DataError('bad-rebuild', `rebuildTable(${table}): ${problem}; the new table breaks it.`, {
+  const newlyBroken = [...schemaProblems(db, table)].filter(([name]) => !schemaProblemsBefore.has(name));
+  if (newlyBroken.length > 0) {
+    throw new DataError('bad-rebuild', `rebuildTable(${table}): ${newlyBroken.map(([, problem]) => problem).join('; ')}; the new table breaks it.`, {
       hint: 'DROP the trigger and CREATE it again for the new table in the same migration, before calling rebuildTable.',
     });
   }
 }
 
-function countOf(db: Db, table: string): number {
-  return (db.prepare(`SELECT count(*) AS n FROM ${quoteIdent(table)}`).get() as { n: number }).n;
+/** Old columns with values that nothing carries into the new table, unless listed in dropColumns. */
+function assertNoValuesLeftBehind(db: Db, table: string, change: RebuildChange, newNames: Set<string>): void {
+  const dropping = new Set((change.dropColumns ?? []).map((c) => c.toLowerCase()));
+  const expressions = Object.values(change.columns ?? {});
+  const named = (column: string) => {
+    const word = new RegExp(`(^|[^\\w$])["\`[]?${column.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}["\`\\]]?([^\\w$]|$)`, 'i');
+    return expressions.some((expression) => word.test(expression));
+  };
+  const left = columns(db, table).filter(
+    (c) => !isGenerated(c) && !newNames.has(c.name.toLowerCase()) && !dropping.has(c.name.toLowerCase()) && !named(c.name) && db.prepare(`SELECT 1 FROM ${quoteIdent(table)} WHERE ${quoteIdent(c.name)} IS NOT NULL LIMIT 1`).get() !== undefined,
+  );
+  if (left.length === 0) return;
+  const names = left.map((c) => c.name).join(', ');
+  throw new DataError('rebuild-drops-values', `rebuildTable(${table}): column ${names} holds values and the new table has no column for them.`, {
+    hint: `Renamed? Map it in columns (e.g. { new_name: '${left[0]!.name}' }). Dropped on purpose? List it in dropColumns: ['${left[0]!.name}'].`,
+  });
 }
 
 /**
- * What SQLite finds wrong with the triggers and views around `table`, if anything: a RENAME
- * (not legacy) resolves every one of them, and is undone at once.
+ * What SQLite finds wrong with the triggers and views of the schema, by object name: a RENAME
+ * (not legacy) resolves every one of them and stops at the first it cannot; that one is dropped
+ * and the check repeated, all inside a savepoint undone at once. An object already broken
+ * before the rebuild cannot hide one the rebuild breaks.
  */
-function schemaProblem(db: Db, table: string): string | undefined {
+function schemaProblems(db: Db, table: string): Map<string, string> {
+  const problems = new Map<string, string>();
   const legacy = db.pragma('legacy_alter_table', { simple: true });
   db.pragma('legacy_alter_table = OFF');
   db.exec('SAVEPOINT dbshift_schema_check');
   try {
-    db.exec(`ALTER TABLE ${quoteIdent(table)} RENAME TO ${quoteIdent(`_dbshift_check_${table}`)}`);
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
+    for (let round = 0; round < 100; round++) {
+      try {
+        db.exec(`ALTER TABLE ${quoteIdent(table)} RENAME TO ${quoteIdent(`_dbshift_check_${table}`)}`);
+        break;
+      } catch (error) {
+        const message = (error as Error).message;
+        const culprit = /error in (trigger|view) ("[^"]+"|\S+?):/.exec(message);
+        if (!culprit || problems.has(culprit[2]!)) {
+          problems.set(message, message);
+          break;
+        }
+        problems.set(culprit[2]!, message);
+        db.exec(`DROP ${culprit[1]!.toUpperCase()} ${quoteIdent(culprit[2]!.replace(/^"|"$/g, ''))}`);
+      }
+    }
+    return problems;
   } finally {
     db.exec('ROLLBACK TO dbshift_schema_check');
     db.exec('RELEASE dbshift_schema_check');

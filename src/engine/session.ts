@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError, InterruptedError, toToolError } from '../errors.js';
 import { sha256File, writeChecksumFile } from '../files/checksum.js';
-import { createEmptyExclusive, ensureDirectory, tempPathBeside } from '../files/create.js';
+import { createEmptyExclusive, ensureDirectory, TEMP_MARKER, tempPathBeside } from '../files/create.js';
 import { publishFile } from '../files/durable.js';
 import { acquireInstanceLockWaiting } from '../files/lock.js';
 import { removeDatabaseFiles } from '../files/move-aside.js';
@@ -64,6 +65,14 @@ export function withReadonlyDatabase<T>(config: EngineConfig, fn: (db: Db | unde
 }
 
 /** The file a path names, through any symlinks; itself if it does not exist yet. */
+/**
+ * A partial backup's name says whose it is: backup directories are shared, and two databases
+ * may have the same file name. Only the lock of the database it belongs to may remove it.
+ */
+function partialPurpose(realFile: string): string {
+  return `partial-${createHash('sha256').update(realFile).digest('hex').slice(0, 12)}`;
+}
+
 function realPath(file: string): string {
   try {
     return fs.realpathSync(file);
@@ -107,8 +116,8 @@ export async function withLockedDatabase<T>(
     const file = realPath(config.database);
     if (fs.existsSync(config.backupDir)) {
       // Under the lock no other run of this database is active: its partial backups are leftovers.
-      const own = `.${backupPrefix(config.database)}_`;
-      for (const leftover of removeLeftovers([config.backupDir], (name) => name.startsWith(own))) notices.push(`Removed ${leftover}, left by an interrupted run.`);
+      const own = partialPurpose(file);
+      for (const leftover of removeLeftovers([config.backupDir], (name) => name.includes(`.${own}${TEMP_MARKER}`))) notices.push(`Removed ${leftover}, left by an interrupted run.`);
     }
     const db = openWritable(file, config.busyTimeoutMs);
     const exitGuard = guardProcessExit(() => lock.release(), config.database);
@@ -132,7 +141,7 @@ export async function withLockedDatabase<T>(
 export async function backupDatabase(db: Db, config: EngineConfig, now: Date, signal?: AbortSignal): Promise<{ path: string; sha256: string }> {
   const backupDir = ensureDirectory(config.backupDir);
   const final = freeStampedPath(backupDir, backupPrefix(config.database), now, '.db');
-  const partial = tempPathBeside(final, 'partial');
+  const partial = tempPathBeside(final, partialPurpose(realPath(config.database)));
   try {
     createEmptyExclusive(partial);
     await snapshotDatabase(db, partial, undefined, () => {

@@ -90,11 +90,37 @@ export function acquireInstanceLock(instanceDir: string, command: string, now: D
         });
       }
       tookOverFrom = holder;
-      fs.rmSync(file, { force: true });
+      removeStaleLock(file, holder);
     }
   }
   /* c8 ignore next */
   throw new BusyError('instance-locked', `Could not take ${file}.`);
+}
+
+/**
+ * Remove a dead run's lock, if it is still that run's. Several runs may find it stale at once;
+ * only the one that creates the takeover marker (O_EXCL) removes it, after reading it again,
+ * so that none removes a lock another run has just taken.
+ */
+function removeStaleLock(file: string, stale: LockHolder): void {
+  const marker = `${file}.takeover`;
+  try {
+    writeFileExclusive(marker, `${process.pid}\n`);
+  } catch {
+    // Another run is taking over right now. A marker left by a run that died doing so is old: cleared after a minute.
+    try {
+      if (Date.now() - fs.statSync(marker).mtimeMs > 60_000) fs.rmSync(marker, { force: true });
+    } catch {
+      // Gone already.
+    }
+    return;
+  }
+  try {
+    const current = readHolder(file);
+    if (current && current.pid === stale.pid && current.host === stale.host && current.startedAt === stale.startedAt) fs.rmSync(file, { force: true });
+  } finally {
+    fs.rmSync(marker, { force: true });
+  }
 }
 
 /**

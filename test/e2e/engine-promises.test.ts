@@ -398,11 +398,14 @@ describe('every failure gets its documented exit code', () => {
     expect(json<VersionsJson>(run).error?.code).toBe('unreadable-migration');
   });
 
-  it('a partial backup left by a killed run is removed by the next run, with a notice', () => {
+  it('a partial backup left by a killed run is removed by the next run of that database, with a notice; another app.db\'s is left alone', () => {
     const p = project(PARENT_AND_CHILDREN);
     fs.mkdirSync(path.join(p.dir, 'backups'));
-    const leftover = path.join(p.dir, 'backups', '.app_backup_20260101_000000.db.partial.dbshift-tmp');
-    const unrelated = path.join(p.dir, 'backups', '.other_backup_20260101_000000.db.partial.dbshift-tmp');
+    // Partial names carry a hash of the database's real path: a shared backup directory may hold
+    // another app.db's partial backup, in progress under that database's own lock.
+    const owner = (file: string) => require('node:crypto').createHash('sha256').update(file).digest('hex').slice(0, 12);
+    const leftover = path.join(p.dir, 'backups', `.app_backup_20260101_000000.db.partial-${owner(p.db)}.dbshift-tmp`);
+    const unrelated = path.join(p.dir, 'backups', `.app_backup_20260101_000000.db.partial-${owner('/elsewhere/app.db')}.dbshift-tmp`);
     fs.writeFileSync(leftover, 'half');
     fs.writeFileSync(unrelated, 'another database\'s run');
     const { code, out } = p.up('--create');

@@ -86,7 +86,7 @@ describe('rebuildTable', () => {
 
   it('names an index that no longer fits, and rolls back to the old table', () => {
     const db = library();
-    expect(() => inMigration(db, () => rebuildTable(db, 'authors', { createSql: 'CREATE TABLE authors (id INTEGER PRIMARY KEY, email TEXT)' }))).toThrow(
+    expect(() => inMigration(db, () => rebuildTable(db, 'authors', { createSql: 'CREATE TABLE authors (id INTEGER PRIMARY KEY, email TEXT)', dropColumns: ['name'] }))).toThrow(
       /index ix_authors_name does not fit/,
     );
     expect(db.prepare('SELECT count(*) AS n FROM authors').get()).toEqual({ n: 2 });
@@ -135,11 +135,30 @@ describe('rebuildTable', () => {
   it('refuses a trigger that no longer compiles (it names a dropped column), as it refuses views', () => {
     const db = library();
     db.exec(`CREATE TRIGGER authors_email AFTER INSERT ON authors BEGIN INSERT INTO audit VALUES (NEW.email); END;`);
-    expect(() => inMigration(db, () => rebuildTable(db, 'authors', { createSql: 'CREATE TABLE authors (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL)' }))).toThrow(
+    expect(() => inMigration(db, () => rebuildTable(db, 'authors', { createSql: 'CREATE TABLE authors (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL)', dropColumns: ['email'] }))).toThrow(
       /trigger authors_email: no such column: NEW.email/,
     );
     // Rolled back: the old table and its trigger are as they were, and inserts still work.
     db.exec(`INSERT INTO authors (name, email) VALUES ('Linus', 'l@example.org')`);
     expect(db.prepare('SELECT what FROM audit').all()).toEqual([{ what: 'l@example.org' }]);
+  });
+
+  it('a view broken before the rebuild cannot hide a trigger the rebuild breaks', () => {
+    const db = library();
+    db.exec(`CREATE TABLE old_stuff (x); CREATE VIEW aaa_old AS SELECT x FROM old_stuff; DROP TABLE old_stuff;`);
+    db.exec(`CREATE TRIGGER books_email AFTER INSERT ON books BEGIN INSERT INTO audit SELECT email FROM authors WHERE id = NEW.author_id; END;`);
+    expect(() => inMigration(db, () => rebuildTable(db, 'authors', { createSql: 'CREATE TABLE authors (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL)', dropColumns: ['email'] }))).toThrow(
+      /trigger books_email/,
+    );
+  });
+
+  it('refuses to leave a column\'s values behind: a rename needs its mapping, a drop must be said', () => {
+    const db = library();
+    const renamed = { createSql: 'CREATE TABLE authors (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, e_mail TEXT)' };
+    expect(() => inMigration(db, () => rebuildTable(db, 'authors', renamed))).toThrow(/column email holds values and the new table has no column for them/);
+    inMigration(db, () => rebuildTable(db, 'authors', { ...renamed, columns: { e_mail: 'email' } }));
+    expect(db.prepare('SELECT e_mail FROM authors ORDER BY id').all()).toEqual([{ e_mail: null }, { e_mail: 'grace@example.org' }]);
+    inMigration(db, () => rebuildTable(db, 'authors', { createSql: 'CREATE TABLE authors (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL)', dropColumns: ['e_mail'] }));
+    expect(db.prepare('SELECT count(*) AS n FROM authors').get()).toEqual({ n: 2 });
   });
 });
