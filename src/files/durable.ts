@@ -53,3 +53,20 @@ export function sizeOf(file: string): number {
     return 0;
   }
 }
+
+/**
+ * fsync on libuv's thread pool, so that the disk writes a file back while the run goes on.
+ * The promise never rejects unobserved: a failure surfaces where it is awaited.
+ */
+export function fsyncInBackground(file: string): Promise<void> {
+  const synced = new Promise<void>((resolve, reject) => {
+    fs.open(file, 'r', (openError, fd) => {
+      if (openError) return reject(toToolError(openError, file));
+      fs.fsync(fd, (syncError) => {
+        fs.close(fd, () => (syncError ? reject(toToolError(syncError, file)) : resolve()));
+      });
+    });
+  });
+  synced.catch(() => {});
+  return synced;
+}

@@ -12,6 +12,7 @@ import { toToolError } from '../errors.js';
 import { lockStep } from './steps/lock.js';
 import { openSourceForReading } from './steps/preflight.js';
 import type { RunResult } from './types.js';
+import type { Db } from '../sqlite/open.js';
 
 /** `dbshift backup`: a timestamped, checksummed backup of the source (`<name>_backup_<stamp>.db`), taken with the online backup API. */
 export async function backupOnly(config: Config, options: RunOptions = {}): Promise<RunResult> {
@@ -22,10 +23,11 @@ export async function backupOnly(config: Config, options: RunOptions = {}): Prom
   const check: Step = {
     name: 'preflight',
     async run() {
-      openSourceForReading(ctx);
+      sourceDb = openSourceForReading(ctx).db;
       return { status: 'ok' };
     },
   };
+  let sourceDb: Db | undefined;
   const backup: Step = {
     name: 'backup',
     async run() {
@@ -33,7 +35,7 @@ export async function backupOnly(config: Config, options: RunOptions = {}): Prom
       createEmptyExclusive(partial);
       try {
         await snapshotDatabase(
-          ctx.sourceDb!,
+          sourceDb!,
           partial,
           (done, total) => ctx.emit({ step: 'backup', phase: 'progress', done, total, unit: 'pages' }),
           () => ctx.checkpoint('backup-pages'),
@@ -42,8 +44,8 @@ export async function backupOnly(config: Config, options: RunOptions = {}): Prom
         throw toToolError(error, partial);
       }
       // Hashed from what lies on disk after SQLite wrote and fsynced it: the read-back check.
-      ctx.backup = finishBackup(ctx, partial, final, await sha256File(partial));
-      return { status: 'ok', detail: ctx.backup.path };
+      ctx.report.backup = finishBackup(ctx, partial, final, await sha256File(partial));
+      return { status: 'ok', detail: ctx.report.backup.path };
     },
   };
   const outcome = await runSteps([check, lockStep, backup], ctx);

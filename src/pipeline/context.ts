@@ -1,9 +1,7 @@
 import type { Config } from '../config.js';
 import { InterruptedError } from '../errors.js';
-import type { ForeignKeyViolation } from '../sqlite/checks.js';
-import type { Db } from '../sqlite/open.js';
 import type { InstanceLock } from '../files/lock.js';
-import type { Check, Inspection, MigrationUnit, TransformPlan, Warning } from '../plans/unit.js';
+import type { Check, Inspection, MigrationUnit, Warning } from '../plans/unit.js';
 import type { ProgressEvent, ProgressListener, SpaceNeed, StepName, TableCount } from './types.js';
 import { hitFaultPoint } from '../faults.js';
 
@@ -19,7 +17,25 @@ export interface RunOptions {
   now?: () => Date;
 }
 
-/** The state that flows from step to step during one run. Steps read and fill it. */
+/**
+ * What the run reports, filled in as it goes, so that a failed run still reports what it
+ * learned. Data that steps hand to each other does not live here: each step returns it.
+ */
+export interface RunReport {
+  inspection?: Inspection;
+  countsBefore: Record<string, number>;
+  countsAfter: Record<string, number>;
+  warnings: Warning[];
+  checks: Check[];
+  summary?: unknown;
+  backup?: { path: string; sha256: string };
+  notices: string[];
+  /** Where the JSON record goes, chosen (and checked) when the lock is taken. */
+  reportPath?: string;
+  plan?: { statements: string[]; spaceNeeded: SpaceNeed[]; triggers: Array<{ name: string; table: string }> };
+}
+
+/** The run's fixed surroundings, shared by every step. */
 export interface RunContext {
   config: Config;
   unit: MigrationUnit;
@@ -29,31 +45,11 @@ export interface RunContext {
   /** Where this run writes: the instance directory, or a throw-away directory when rehearsing. */
   workDir: string;
   backupDir: string;
-
   source: string;
-  sourceDb?: Db;
-  sourceDataVersion?: number;
-  inspection?: Inspection;
-  plan?: TransformPlan;
-  countsBefore: Record<string, number>;
-  foreignKeysBefore: ForeignKeyViolation[];
-  warnings: Warning[];
-  spaceNeeded: SpaceNeed[];
-
+  report: RunReport;
+  /** The instance lock, once taken; released by the command after its record is written. */
   lock?: InstanceLock;
-  /** The snapshot: the backup's partial file, and the name it gets once hashed. */
-  snapshot?: { partial: string; final: string };
-  /** Where the JSON record goes, chosen (and checked) when the lock is taken. */
-  reportPath?: string;
-  workFile?: string;
-  workDb?: Db;
-  workJournalMode?: string;
-  backup?: { path: string; sha256: string };
-  checks: Check[];
-  countsAfter: Record<string, number>;
-  summary?: unknown;
-  notices: string[];
-  /** Undo actions for files this run created, run in reverse order when the run fails. */
+  /** Undo actions for files and workers this run started, run in reverse order when the run ends. */
   cleanups: Array<() => void>;
 
   emit(event: ProgressEvent): void;
@@ -72,13 +68,7 @@ export function createContext(config: Config, unit: MigrationUnit, options: RunO
     workDir: dirs.workDir,
     backupDir: dirs.backupDir,
     source: config.sourceDb,
-    countsBefore: {},
-    foreignKeysBefore: [],
-    warnings: [],
-    spaceNeeded: [],
-    checks: [],
-    countsAfter: {},
-    notices: [],
+    report: { countsBefore: {}, countsAfter: {}, warnings: [], checks: [], notices: [] },
     cleanups: [],
     emit(event) {
       options.onProgress?.(event);

@@ -7,38 +7,39 @@ import type { RunResult, RunStatus } from './types.js';
  * Close and clean up after a run, whatever happened, and turn the context into a RunResult.
  * Cleanups remove only what this run created and did not publish.
  */
-export function finishRun(ctx: RunContext, command: string, outcome: StepsOutcome, status: RunStatus, started: number): RunResult {
+export function finishRun(ctx: RunContext, command: string, outcome: StepsOutcome<object>, status: RunStatus, started: number): RunResult {
   for (const cleanup of ctx.cleanups.reverse()) {
     try {
       cleanup();
     } catch (error) {
-      ctx.notices.push(`Cleanup failed: ${(error as Error).message}`);
+      ctx.report.notices.push(`Cleanup failed: ${(error as Error).message}`);
     }
   }
-  const countsAfter = outcome.stoppedEarly ? ctx.countsBefore : ctx.countsAfter;
+  const { report } = ctx;
+  const countsAfter = outcome.stoppedEarly ? report.countsBefore : report.countsAfter;
   const result: RunResult = {
     ok: !outcome.error,
     command,
     status,
-    schemaState: ctx.inspection?.state ?? 'not-inspected',
+    schemaState: report.inspection?.state ?? 'not-inspected',
     steps: outcome.steps,
-    counts: tableCounts(ctx.countsBefore, countsAfter),
-    warnings: ctx.warnings,
-    backup: ctx.backup ?? null,
+    counts: tableCounts(report.countsBefore, countsAfter),
+    warnings: report.warnings,
+    backup: report.backup ?? null,
     target: ctx.config.targetDb,
-    checks: ctx.checks,
-    notices: ctx.notices,
+    checks: report.checks,
+    notices: report.notices,
     source: ctx.source,
     runAt: ctx.runDate.toISOString(),
     totalMs: Math.round(performance.now() - started),
   };
-  if (ctx.summary !== undefined) result.summary = ctx.summary;
+  if (report.summary !== undefined) result.summary = report.summary;
   if (outcome.error) result.error = describeError(outcome.error, ctx);
   return result;
 }
 
 function describeError(error: ToolError, ctx: RunContext): NonNullable<RunResult['error']> {
-  const backupNote = ctx.backup ? ` The backup ${ctx.backup.path} is complete and kept.` : '';
+  const backupNote = ctx.report.backup ? ` The backup ${ctx.report.backup.path} is complete and kept.` : '';
   return {
     code: error.code,
     message: error.message,

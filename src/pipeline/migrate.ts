@@ -8,7 +8,7 @@ import { healthRecordsV5 } from '../plans/health-records-v5/index.js';
 import type { MigrationUnit } from '../plans/unit.js';
 import { createContext, type RunOptions } from './context.js';
 import { finishRun } from './finish.js';
-import { runSteps } from './run.js';
+import { Pipeline, runSteps } from './run.js';
 import { backupStep } from './steps/backup.js';
 import { lockStep } from './steps/lock.js';
 import { preflightStep } from './steps/preflight.js';
@@ -18,11 +18,24 @@ import { transformStep } from './steps/transform.js';
 import { verifyStep } from './steps/verify.js';
 import type { RunResult } from './types.js';
 
-/** The steps of a migration, in order. Adding a step is one file plus one line here. */
-export const MIGRATE_STEPS = [preflightStep, lockStep, snapshotStep, backupStep, transformStep, verifyStep, publishStep];
+/**
+ * The steps of a migration, in order. Adding a step is one file plus one line here; each step
+ * takes what earlier ones return, checked by the compiler. The backup step comes after the
+ * build because the backup's hash and fsync run beside it; the backup is named before verify.
+ */
+export function migrateSteps(preflight = preflightStep({ collectWarnings: 'when-strict', awaitQuickCheck: false })) {
+  return Pipeline.start()
+    .then(preflight)
+    .then(lockStep)
+    .then(snapshotStep)
+    .then(transformStep)
+    .then(backupStep)
+    .then(verifyStep)
+    .then(publishStep);
+}
 
 /**
- * `dbshift migrate`: preflight → lock → snapshot → backup → transform → verify → publish.
+ * `dbshift migrate`: preflight → lock → snapshot → transform (the build) → backup → verify → publish.
  * Never throws: every outcome, including failures, is a RunResult.
  */
 export async function migrate(config: Config, options: RunOptions = {}, unit: MigrationUnit = healthRecordsV5): Promise<RunResult> {
@@ -41,18 +54,19 @@ export async function migrate(config: Config, options: RunOptions = {}, unit: Mi
     workDir: rehearsalDir ?? (target.link ? path.dirname(target.path) : config.instanceDir),
     backupDir: rehearsalDir ?? config.backupDir,
   });
-  ctx.notices.push(...linkNotice(target));
+  ctx.report.notices.push(...linkNotice(target));
   // A broken link is refused as the first act of preflight, before any work.
-  const steps = refused === undefined ? MIGRATE_STEPS : [{ name: preflightStep.name, run: async () => Promise.reject(refused) }, ...MIGRATE_STEPS.slice(1)];
+  const steps = refused === undefined ? migrateSteps() : migrateSteps({ name: 'preflight', run: async () => Promise.reject(refused) });
   const outcome = await runSteps(steps, ctx);
   const status = outcome.error ? 'failed' : outcome.stoppedEarly ? 'nothing-to-do' : options.rehearse ? 'rehearsed' : 'migrated';
   const result = finishRun(ctx, 'migrate', outcome, status, started);
   if (rehearsalDir) fs.rmSync(rehearsalDir, { recursive: true, force: true });
-  if (ctx.reportPath) {
+  const { reportPath } = ctx.report;
+  if (reportPath) {
     // The JSON record of every run that got as far as writing anything, success or failure.
     try {
-      result.reportPath = ctx.reportPath;
-      writeFileExclusive(ctx.reportPath, JSON.stringify(result, null, 2) + '\n');
+      result.reportPath = reportPath;
+      writeFileExclusive(reportPath, JSON.stringify(result, null, 2) + '\n');
     } catch (error) {
       delete result.reportPath;
       result.notices.push(`Could not write the JSON record: ${(error as Error).message}`);

@@ -50,7 +50,7 @@ export async function restore(config: Config, targets: RestoreTargets, options: 
       const resolved = publishTarget(named);
       const target = resolved.path;
       ctx.config = { ...ctx.config, targetDb: target };
-      ctx.notices.push(...linkNotice(resolved));
+      ctx.report.notices.push(...linkNotice(resolved));
       chosen = targets.backup ?? newestBackup(config.backupDir, named);
       ctx.source = chosen;
       if (!fs.existsSync(chosen)) throw new InputError('backup-missing', `${chosen} does not exist.`, { dataState: TARGET_UNTOUCHED });
@@ -58,7 +58,7 @@ export async function restore(config: Config, targets: RestoreTargets, options: 
       const expected = readChecksumFile(chosen);
       ensureDirectory(path.dirname(target));
       ctx.lock = acquireInstanceLock(path.dirname(target), 'restore', ctx.now());
-      for (const file of removeLeftovers([path.dirname(target)])) ctx.notices.push(`Removed ${file}, left by an interrupted run.`);
+      for (const file of removeLeftovers([path.dirname(target)])) ctx.report.notices.push(`Removed ${file}, left by an interrupted run.`);
 
       // Copy and hash in one read: what lands beside the target is exactly what was checked.
       const temp = tempPathBeside(target, 'restore');
@@ -98,10 +98,10 @@ export async function restore(config: Config, targets: RestoreTargets, options: 
         }
       }
       await yieldToEventLoop();
-      if (fs.existsSync(target)) keepOwner(target, temp, ctx.notices);
+      if (fs.existsSync(target)) keepOwner(target, temp, ctx.report.notices);
       ctx.checkpoint('restore-before-move-aside');
       const replaced = preserveIntoBackups(target, ensureDirectory(config.backupDir), ctx.now());
-      if (replaced) ctx.notices.push(`The previous ${target} was kept as ${replaced}.`);
+      if (replaced) ctx.report.notices.push(`The previous ${target} was kept as ${replaced}.`);
       try {
         publishFile(temp, target, 'replace');
       } catch (error) {
@@ -109,7 +109,7 @@ export async function restore(config: Config, targets: RestoreTargets, options: 
         failure.dataState = `${replaced ? `The previous target was moved to ${replaced}; ` : ''}the backup is not in place yet. Run restore again.`;
         throw failure;
       }
-      ctx.backup = { path: chosen, sha256 };
+      ctx.report.backup = { path: chosen, sha256 };
       return { status: 'ok', detail: `${chosen} -> ${target}` };
     },
   };

@@ -18,7 +18,7 @@ export interface ProgressEvent {
   phase: 'start' | 'progress' | 'end';
   done?: number;
   total?: number;
-  unit?: 'pages' | 'bytes' | 'rows';
+  unit?: 'pages' | 'bytes' | 'rows' | 'tables' | 'steps';
   /** What is being worked on now, e.g. a table name. */
   label?: string;
   /** On `end`: how the step ended. */
@@ -57,8 +57,8 @@ export interface RunResult extends CommandResult {
   totalMs: number;
   /** The JSON record written into the backup directory. */
   reportPath?: string;
-  /** `plan` only: the statements the transform would run and the space it needs. */
-  plan?: { statements: string[]; spaceNeeded: SpaceNeed[] };
+  /** `plan` only: the statements the build would run, the space it needs, and the triggers it carries over (created after the data, never fired). */
+  plan?: { statements: string[]; spaceNeeded: SpaceNeed[]; triggers: Array<{ name: string; table: string }> };
 }
 
 export interface SpaceNeed {

@@ -13,6 +13,8 @@ export interface VerificationOptions {
   /** Violations already in the source; only new ones fail. Undefined: none are known. */
   foreignKeysBefore?: ForeignKeyViolation[];
   onRows?: (done: number, total: number) => Promise<void> | void;
+  /** integrity_check and foreign_key_check of `main`, already running in a worker; otherwise run here. */
+  background?: { integrity: Promise<string[]>; foreignKeys: Promise<ForeignKeyViolation[]> };
 }
 
 export interface Verification {
@@ -28,17 +30,23 @@ export interface Verification {
 export async function verifyMigrated(db: Db, unit: MigrationUnit, options: VerificationOptions): Promise<Verification> {
   unit.prepare(db);
   const checks: Check[] = [];
-  const integrity = integrityCheck(db);
-  checks.push({ name: 'integrity_check', ok: integrity.length === 0, detail: integrity.length === 0 ? 'ok' : integrity.slice(0, 5).join('; ') });
-
-  const violations = foreignKeyViolations(db);
-  const fresh = options.foreignKeysBefore ? newForeignKeyViolations(options.foreignKeysBefore, violations) : [];
-  checks.push({
-    name: 'foreign_key_check',
-    ok: fresh.length === 0,
-    detail: fresh.length === 0 ? `no new violations (${violations.length} already in the source)` : `${fresh.length} new foreign-key violations`,
-    ids: fresh.slice(0, 20).map((v) => `${v.table}#${v.rowid}`),
-  });
+  const structural = async () => {
+    const integrity = await (options.background?.integrity ?? integrityCheck(db));
+    const violations = await (options.background?.foreignKeys ?? foreignKeyViolations(db));
+    const fresh = options.foreignKeysBefore ? newForeignKeyViolations(options.foreignKeysBefore, violations) : [];
+    const found: Check[] = [
+      { name: 'integrity_check', ok: integrity.length === 0, detail: integrity.length === 0 ? 'ok' : integrity.slice(0, 5).join('; ') },
+      {
+        name: 'foreign_key_check',
+        ok: fresh.length === 0,
+        detail: fresh.length === 0 ? `no new violations (${violations.length} already in the source)` : `${fresh.length} new foreign-key violations`,
+        ids: fresh.slice(0, 20).map((v) => `${v.table}#${v.rowid}`),
+      },
+    ];
+    return { found, violations };
+  };
+  // Without a worker, the structural checks come first, as they always did.
+  const early = options.background ? undefined : await structural();
 
   const countsAfter: Record<string, number> = {};
   for (const table of listTables(db)) countsAfter[table.name] = countRows(db, table.name);
@@ -70,6 +78,8 @@ export async function verifyMigrated(db: Db, unit: MigrationUnit, options: Verif
   }
   const own = unit.verify(db, options.before);
   checks.push(...own.checks);
+  const { found, violations } = early ?? (await structural());
+  checks.unshift(...found);
   return { checks, countsBefore, countsAfter, foreignKeyViolations: violations, summary: own.summary };
 }
 

@@ -43,9 +43,9 @@ export async function verifyDatabase(config: Config, targets: VerifyTargets, opt
       if (targets.against) {
         if (!fs.existsSync(targets.against)) throw new InputError('backup-missing', `${targets.against} does not exist.`, { dataState: READ_ONLY });
         if (fs.existsSync(checksumPathFor(targets.against))) {
-          ctx.backup = { path: targets.against, sha256: await verifyChecksum(targets.against) };
+          ctx.report.backup = { path: targets.against, sha256: await verifyChecksum(targets.against) };
         } else {
-          ctx.notices.push(`${targets.against} has no .sha256 file; its integrity was not checked.`);
+          ctx.report.notices.push(`${targets.against} has no .sha256 file; its integrity was not checked.`);
         }
         const baseline = openReadonly(targets.against, config.busyTimeoutMs);
         try {
@@ -60,7 +60,7 @@ export async function verifyDatabase(config: Config, targets: VerifyTargets, opt
       ctx.cleanups.push(() => db.close());
       unit.prepare(db);
       const inspection = unit.inspect(db);
-      ctx.inspection = inspection;
+      ctx.report.inspection = inspection;
       const key = unit.checkSecretKey?.(db, config.secretKey);
       if (key && key.opened < key.sampled) {
         throw new ConfigError('secret-key-wrong', `SECRET_KEY opens ${key.opened} of ${key.sampled} sampled encrypted values of ${targets.database}.`, {
@@ -77,13 +77,13 @@ export async function verifyDatabase(config: Config, targets: VerifyTargets, opt
           ctx.checkpoint('verify-rows');
         },
       });
-      ctx.checks.push(...result.checks);
-      ctx.countsBefore = targets.against ? result.countsBefore : result.countsAfter;
-      ctx.countsAfter = result.countsAfter;
-      ctx.summary = result.summary;
-      if (!targets.against) ctx.warnings = foreignKeyWarnings(result.foreignKeyViolations, '');
-      assertAllPassed(ctx.checks, READ_ONLY);
-      return { status: 'ok', detail: `${ctx.checks.length} checks passed` };
+      ctx.report.checks.push(...result.checks);
+      ctx.report.countsBefore = targets.against ? result.countsBefore : result.countsAfter;
+      ctx.report.countsAfter = result.countsAfter;
+      ctx.report.summary = result.summary;
+      if (!targets.against) ctx.report.warnings = foreignKeyWarnings(result.foreignKeyViolations, '');
+      assertAllPassed(ctx.report.checks, READ_ONLY);
+      return { status: 'ok', detail: `${ctx.report.checks.length} checks passed` };
     },
   };
   const outcome = await runSteps([step], ctx);
@@ -107,11 +107,11 @@ function inspectOnly(database: string, busyTimeoutMs: number, unit: MigrationUni
 async function verifyOther(ctx: RunContext, targets: VerifyTargets, schema: Inspection, busyTimeoutMs: number): Promise<StepOutcome> {
   const db = openReadonly(targets.database, busyTimeoutMs);
   try {
-    ctx.inspection = schema;
+    ctx.report.inspection = schema;
     const { checks, counts } = databaseChecks(db, targets.migrations);
-    ctx.checks.push(...checks);
-    ctx.countsBefore = counts;
-    ctx.countsAfter = counts;
+    ctx.report.checks.push(...checks);
+    ctx.report.countsBefore = counts;
+    ctx.report.countsAfter = counts;
   } finally {
     db.close();
   }
@@ -121,7 +121,7 @@ async function verifyOther(ctx: RunContext, targets: VerifyTargets, schema: Insp
       dataState: READ_ONLY,
     });
   }
-  const failed = ctx.checks.filter((c) => !c.ok);
+  const failed = ctx.report.checks.filter((c) => !c.ok);
   if (failed.length > 0) {
     throw new DataError('verification-failed', `${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}.`, {
       hint: failed.some((c) => c.name === 'schema_migrations')
@@ -132,5 +132,5 @@ async function verifyOther(ctx: RunContext, targets: VerifyTargets, schema: Insp
       dataState: READ_ONLY,
     });
   }
-  return { status: 'ok', detail: `${ctx.checks.length} checks passed (not a HealthSum v5 database: the v5 checks do not apply)` };
+  return { status: 'ok', detail: `${ctx.report.checks.length} checks passed (not a HealthSum v5 database: the v5 checks do not apply)` };
 }

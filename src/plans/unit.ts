@@ -1,4 +1,6 @@
+import type { BaselineSchema } from '../sqlite/introspect.js';
 import type { Db } from '../sqlite/open.js';
+import type { BuildPlan } from './build.js';
 
 // A migration unit is everything one schema change needs, in one place: how to recognise how
 // far a database is, the statements that bring it all the way (schema change and backfill),
@@ -81,6 +83,22 @@ export interface MigrationUnit<I extends Inspection = Inspection, S = unknown> {
   version?: { version: number; name: string; checksum: string };
   /** Try the app's secret on a sample of encrypted values (preflight); undefined if the unit has none. */
   checkSecretKey?(db: Db, secretKey: string): KeyCheck;
+  /** Rows the unit cannot migrate correctly (preflight refuses them before anything is written). */
+  blockingRows?(db: Db, inspection: I): BlockingRows[];
+  /** The one-pass build `dbshift migrate` runs (plans/build.ts); the versioned engine runs `plan` in place. */
+  build: {
+    plan(baseline: BaselineSchema, inspection: I, context: UnitContext): BuildPlan;
+    /** Register the functions the build's statements call; they note the run's warnings as the rows go by. */
+    prepare(db: Db): { warnings(): Warning[] };
+  };
+}
+
+export interface BlockingRows {
+  code: string;
+  /** What is wrong with these rows and why the unit cannot migrate them. */
+  message: string;
+  count: number;
+  ids: Array<number | string>;
 }
 
 export interface UnitVerification<S> {

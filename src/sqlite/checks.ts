@@ -66,19 +66,13 @@ export function walBytes(file: string): number {
   }
 }
 
-function pragmaLines(db: Db, pragma: string): string[] {
-  return (db.pragma(pragma) as object[]).map((row) => String(Object.values(row)[0]));
-}
-
 /** Returns [] when fine, otherwise SQLite's complaints. */
 export function quickCheck(db: Db): string[] {
-  const lines = pragmaLines(db, 'quick_check');
-  return lines.length === 1 && lines[0] === 'ok' ? [] : lines;
+  return checkComplaints(db.pragma('quick_check') as unknown[]);
 }
 
 export function integrityCheck(db: Db, schema = 'main'): string[] {
-  const lines = pragmaLines(db, `${schema}.integrity_check`);
-  return lines.length === 1 && lines[0] === 'ok' ? [] : lines;
+  return checkComplaints(db.pragma(`${schema}.integrity_check`) as unknown[]);
 }
 
 export interface ForeignKeyViolation {
@@ -88,9 +82,12 @@ export interface ForeignKeyViolation {
 }
 
 export function foreignKeyViolations(db: Db, schema = 'main'): ForeignKeyViolation[] {
-  return (db.pragma(`${schema}.foreign_key_check`) as Array<{ table: string; rowid: number | null; parent: string }>).map(
-    ({ table, rowid, parent }) => ({ table, rowid, parent }),
-  );
+  return asViolations(db.pragma(`${schema}.foreign_key_check`) as unknown[]);
+}
+
+/** foreign_key_check rows (as a worker returns them) as violations. */
+export function asViolations(rows: unknown[]): ForeignKeyViolation[] {
+  return (rows as Array<{ table: string; rowid: number | null; parent: string }>).map(({ table, rowid, parent }) => ({ table, rowid, parent }));
 }
 
 /** Violations in `after` that were not in `before` (a WITHOUT ROWID child has rowid null: compared by table and parent). */
@@ -98,4 +95,10 @@ export function newForeignKeyViolations(before: ForeignKeyViolation[], after: Fo
   const key = (v: ForeignKeyViolation) => `${v.table}|${v.rowid}|${v.parent}`;
   const known = new Set(before.map(key));
   return after.filter((v) => !known.has(key(v)));
+}
+
+/** quick_check / integrity_check rows (as a worker returns them) as complaints: [] when fine. */
+export function checkComplaints(rows: unknown[]): string[] {
+  const lines = rows.map((row) => String(Object.values(row as object)[0]));
+  return lines.length === 1 && lines[0] === 'ok' ? [] : lines;
 }

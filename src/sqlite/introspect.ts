@@ -79,3 +79,87 @@ export function userVersion(db: Db, schema = 'main'): number {
 export function journalMode(db: Db): string {
   return String(db.pragma('journal_mode', { simple: true }));
 }
+
+export interface BaselineColumn {
+  name: string;
+  /** pragma table_xinfo's `hidden`: 0 normal, 1 hidden (virtual tables), 2/3 generated. */
+  hidden: number;
+}
+
+export interface BaselineTable {
+  name: string;
+  sql: string;
+  withoutRowid: boolean;
+  /** Some column is the rowid (INTEGER PRIMARY KEY), so `SELECT *` carries the row ids. */
+  rowidAlias: boolean;
+  columns: BaselineColumn[];
+}
+
+export interface BaselineObject {
+  type: 'index' | 'trigger' | 'view';
+  name: string;
+  tableName: string;
+  sql: string;
+}
+
+/** What the build needs to know about the baseline, as read by `describeBaseline`. */
+export interface BaselineSchema {
+  tables: BaselineTable[];
+  /** Indexes with SQL text (automatic indexes come with their tables), triggers and views, in sqlite_master order. */
+  objects: BaselineObject[];
+  /** Virtual tables: their sqlite_master rows are carried over as VACUUM does; their shadow tables are ordinary tables. */
+  virtualTables: string[];
+  hasSequence: boolean;
+  header: { pageSize: number; autoVacuum: number; encoding: string; userVersion: number; applicationId: number };
+}
+
+/** The baseline's schema as the one-pass build needs it (see plans/build.ts). */
+export function describeBaseline(db: Db, schema = 'main'): BaselineSchema {
+  const s = quoteIdent(schema);
+  const master = db.prepare(`SELECT type, name, tbl_name AS tableName, sql, rootpage FROM ${s}.sqlite_master ORDER BY rowid`).all() as Array<{
+    type: string;
+    name: string;
+    tableName: string;
+    sql: string | null;
+    rootpage: number;
+  }>;
+  const kinds = new Map(
+    (db.prepare(`SELECT name, type, wr FROM pragma_table_list WHERE schema = ?`).all(schema) as Array<{ name: string; type: string; wr: number }>).map((r) => [r.name, r]),
+  );
+  const tables: BaselineTable[] = [];
+  const virtualTables: string[] = [];
+  for (const row of master) {
+    if (row.type !== 'table' || row.sql === null || (row.name.startsWith('sqlite_') && row.name !== 'sqlite_sequence')) continue;
+    if (kinds.get(row.name)?.type === 'virtual' || row.rootpage === 0) {
+      virtualTables.push(row.name);
+      continue;
+    }
+    const columns = db.prepare(`SELECT name, type, pk, hidden FROM pragma_table_xinfo(?, ?) ORDER BY cid`).all(row.name, schema) as Array<{ name: string; type: string; pk: number; hidden: number }>;
+    const pk = columns.filter((c) => c.pk > 0);
+    const withoutRowid = kinds.get(row.name)?.wr === 1;
+    tables.push({
+      name: row.name,
+      sql: row.sql,
+      withoutRowid,
+      rowidAlias: !withoutRowid && pk.length === 1 && pk[0]?.type.toUpperCase() === 'INTEGER',
+      columns: columns.map(({ name, hidden }) => ({ name, hidden })),
+    });
+  }
+  const objects: BaselineObject[] = master
+    .filter((o) => (o.type === 'index' || o.type === 'trigger' || o.type === 'view') && o.sql !== null)
+    .map((o) => ({ type: o.type as BaselineObject['type'], name: o.name, tableName: o.tableName, sql: o.sql as string }));
+  const pragma = (name: string) => db.pragma(`${s}.${name}`, { simple: true });
+  return {
+    tables,
+    objects,
+    virtualTables,
+    hasSequence: master.some((o) => o.type === 'table' && o.name === 'sqlite_sequence'),
+    header: {
+      pageSize: Number(pragma('page_size')),
+      autoVacuum: Number(pragma('auto_vacuum')),
+      encoding: String(pragma('encoding')),
+      userVersion: Number(pragma('user_version')),
+      applicationId: Number(pragma('application_id')),
+    },
+  };
+}

@@ -1,43 +1,37 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { toToolError } from '../../errors.js';
-import { openExclusive, tempPathBeside } from '../../files/create.js';
+import { tempPathBeside } from '../../files/create.js';
 import { publishFile } from '../../files/durable.js';
-import { streamHash, writeChecksumFile } from '../../files/checksum.js';
+import { writeChecksumFile } from '../../files/checksum.js';
 import { backupPrefix, freeStampedPath } from '../../files/names.js';
 import type { RunContext } from '../context.js';
 import type { Step } from '../run.js';
 import { removeDatabaseFiles } from '../../files/move-aside.js';
+import type { SnapshotOut } from './snapshot.js';
+
+export interface BackupOut {
+  backup: { path: string; sha256: string };
+}
 
 /**
- * The pristine copy becomes backups/health_records_backup_<stamp>.db with its .sha256
- * (sha256sum format). One read of the snapshot does three things: it hashes the backup as it
- * lies on disk (the read-back check), and writes the private work file the transform will
- * change. The backup gets its final name only then, and its checksum file last, so a backup
- * with a checksum is always complete.
+ * The snapshot becomes backups/health_records_backup_<stamp>.db with its .sha256 (sha256sum
+ * format). Its hash and its fsync ran beside the build; here they are awaited. The backup gets
+ * its final name only then, and its checksum file last, so a backup with a checksum is always
+ * complete and durable.
  */
-export const backupStep: Step = {
+export const backupStep: Step<SnapshotOut, BackupOut> = {
   name: 'backup',
-  async run(ctx) {
-    const { partial, final } = ctx.snapshot!;
-    const work = tempPathBeside(path.join(ctx.workDir, path.basename(ctx.config.targetDb)), 'work');
-    const fd = openExclusive(work);
-    ctx.workFile = work;
-    ctx.cleanups.push(() => removeDatabaseFiles(work));
+  async run(ctx, { snapshot }) {
+    const { partial, final } = snapshot;
     let sha256: string;
     try {
-      // The work file is fsynced once, just before it is published.
-      sha256 = await streamHash(partial, fd, async (done, total) => {
-        ctx.emit({ step: 'backup', phase: 'progress', done, total, unit: 'bytes' });
-        ctx.checkpoint('backup-bytes');
-      }, false);
+      sha256 = typeof snapshot.sha256 === 'string' ? snapshot.sha256 : await snapshot.sha256.result;
+      await snapshot.synced;
     } catch (error) {
-      throw toToolError(error, work);
-    } finally {
-      fs.closeSync(fd);
+      throw toToolError(error, partial);
     }
-    ctx.backup = finishBackup(ctx, partial, final, sha256);
-    return { status: 'ok', detail: final };
+    const backup = finishBackup(ctx, partial, final, sha256);
+    ctx.report.backup = backup;
+    return { status: 'ok', detail: final, out: { backup } };
   },
 };
 

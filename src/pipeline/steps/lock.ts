@@ -17,16 +17,16 @@ export const lockStep: Step = {
     const lock = acquireInstanceLock(ctx.workDir, 'migrate', ctx.now());
     ctx.lock = lock;
     if (lock.tookOverFrom) {
-      ctx.notices.push(`Took over a stale lock of pid ${lock.tookOverFrom.pid} (started ${lock.tookOverFrom.startedAt}), which is no longer running.`);
+      ctx.report.notices.push(`Took over a stale lock of pid ${lock.tookOverFrom.pid} (started ${lock.tookOverFrom.startedAt}), which is no longer running.`);
     }
     // A configured directory may be a symlink (backups on a bigger disk): say where files really go.
     const backupDir = ensureDirectory(ctx.backupDir);
-    if (backupDir !== path.resolve(ctx.backupDir)) ctx.notices.push(`Backups go to ${backupDir} (${ctx.backupDir} is a link).`);
-    if (instanceDir !== path.resolve(ctx.workDir)) ctx.notices.push(`The instance directory is ${instanceDir} (${ctx.workDir} is a link).`);
+    if (backupDir !== path.resolve(ctx.backupDir)) ctx.report.notices.push(`Backups go to ${backupDir} (${ctx.backupDir} is a link).`);
+    if (instanceDir !== path.resolve(ctx.workDir)) ctx.report.notices.push(`The instance directory is ${instanceDir} (${ctx.workDir} is a link).`);
     ctx.backupDir = backupDir;
     // Chosen now, so that a link standing at the record's name stops the run before any work.
-    if (ctx.options.record) ctx.reportPath = freeStampedPath(backupDir, REPORT_PREFIX, ctx.runDate, '.json');
-    for (const file of removeLeftovers([instanceDir, backupDir])) ctx.notices.push(`Removed ${file}, left by an interrupted run.`);
+    if (ctx.options.record) ctx.report.reportPath = freeStampedPath(backupDir, REPORT_PREFIX, ctx.runDate, '.json');
+    for (const file of removeLeftovers([instanceDir, backupDir])) ctx.report.notices.push(`Removed ${file}, left by an interrupted run.`);
     return { status: 'ok', detail: lock.file };
   },
 };

@@ -1,11 +1,13 @@
 import fs from 'node:fs';
-import { ConfigError, DataError, InputError, IoError, BusyError } from '../../errors.js';
+import { ConfigError, DataError, InputError, IoError, BusyError, toToolError } from '../../errors.js';
 import { availableBytes, deviceOf } from '../../files/space.js';
 import { sizeOf } from '../../files/durable.js';
-import { assertSqliteFile, foreignKeyViolations, hasHotJournal, quickCheck, walBytes } from '../../sqlite/checks.js';
-import { countRows, listTables } from '../../sqlite/introspect.js';
+import { assertSqliteFile, checkComplaints, foreignKeyViolations, hasHotJournal, walBytes, type ForeignKeyViolation } from '../../sqlite/checks.js';
+import { countRows, journalMode, listTables } from '../../sqlite/introspect.js';
+import { inBackground, type BackgroundTask } from '../../sqlite/background.js';
+import { yieldToEventLoop } from '../../yield.js';
 import { assertNotWriteLocked, openReadonly, type Db } from '../../sqlite/open.js';
-import type { Warning } from '../../plans/unit.js';
+import type { Inspection } from '../../plans/unit.js';
 import type { RunContext } from '../context.js';
 import type { Step } from '../run.js';
 import { readVersion } from '../../engine/state.js';
@@ -15,58 +17,133 @@ import type { SpaceNeed } from '../types.js';
 
 const NOTHING_CHANGED = 'Nothing was changed.';
 
-/** Refuse early, with nothing written: every check of the spec's preflight, on the source. */
-export const preflightStep: Step = {
-  name: 'preflight',
-  async run(ctx) {
-    requireSecretKey(ctx.config.secretKey);
-    const db = openSourceForReading(ctx);
-    ctx.unit.prepare(db);
-    const inspection = ctx.unit.inspect(db);
-    ctx.inspection = inspection;
-    if (inspection.blockers.length > 0) {
-      throw new DataError('unknown-schema', `${ctx.source} is not a HealthSum database dbshift can migrate: ${inspection.blockers.join(', ')}.`, {
-        hint: 'Check that SOURCE_DB points at the HealthSum database.',
-        dataState: NOTHING_CHANGED,
-      });
-    }
-    const versionState = readVersion(db);
-    if (versionState.dirty) {
-      throw new DataError('database-dirty', `${ctx.source} is marked dirty at version ${versionState.version} in schema_migrations: a migration outside a transaction failed half-way.`, {
-        hint: `Inspect it, then run \`dbshift force ${versionState.version}\` on it before migrating.`,
-        dataState: NOTHING_CHANGED,
-      });
-    }
-    checkKey(ctx);
-    checkTarget(ctx);
-    for (const table of listTables(db)) ctx.countsBefore[table.name] = countRows(db, table.name);
-    if (inspection.complete) return { status: 'ok', detail: `schema is ${inspection.state}`, stop: 'nothing-to-do' };
+export interface PreflightOut {
+  sourceDb: Db;
+  /** `PRAGMA data_version` when the source was checked: publish refuses if it moved. */
+  sourceDataVersion: number;
+  sourceJournalMode: string;
+  inspection: Inspection;
+  foreignKeysBefore: ForeignKeyViolation[];
+  /** The source's quick_check, running in a worker thread beside the rest of the preflight and the snapshot. */
+  quickCheck: BackgroundTask<unknown[]>;
+  /** True when the warnings were collected here (plan, --strict); otherwise the build notes them. */
+  warningsCollected: boolean;
+}
 
-    ctx.warnings = [...ctx.unit.warnings(db, inspection, { runDate: ctx.runDate }), ...preexistingForeignKeyWarnings(ctx)];
-    if (ctx.options.strict && ctx.warnings.length > 0) {
-      throw new DataError('strict-warnings', `--strict: the run would raise ${ctx.warnings.length} kind(s) of warning: ${ctx.warnings.map((w) => `${w.code} (${w.count})`).join(', ')}.`, {
-        hint: 'Fix the data or run without --strict to accept the warnings.',
-        dataState: NOTHING_CHANGED,
-      });
-    }
-    ctx.plan = ctx.unit.plan(inspection, { runDate: ctx.runDate });
-    ctx.spaceNeeded = estimateSpace(ctx);
-    const short = ctx.spaceNeeded.find((s) => s.availableBytes < s.neededBytes);
-    if (short) {
-      throw new IoError('insufficient-space', `Not enough space in ${short.directory}: ${mib(short.neededBytes)} needed for ${short.for.join(' + ')}, ${mib(short.availableBytes)} free.`, {
-        hint: 'Free space, or point INSTANCE_DIR / BACKUP_DIR at a bigger disk.',
-        dataState: NOTHING_CHANGED,
-      });
-    }
-    return { status: 'ok', detail: `schema is ${inspection.state}; ${ctx.warnings.length} kind(s) of warning` };
-  },
-};
+/**
+ * Refuse early, with nothing written: every check of the spec's preflight, on the source.
+ * The warnings scan is a full read of the largest tables; `migrate` leaves it to the build,
+ * which notes the same warnings as the rows go by. `plan` and `--strict` need them first.
+ */
+export function preflightStep(options: { collectWarnings: 'always' | 'when-strict'; awaitQuickCheck: boolean }): Step<object, PreflightOut> {
+  return {
+    name: 'preflight',
+    async run(ctx) {
+      requireSecretKey(ctx.config.secretKey);
+      const { db, dataVersion } = openSourceForReading(ctx);
+      const quickCheck = inBackground<unknown[]>({ kind: 'pragma', file: fs.realpathSync(ctx.source), pragma: 'quick_check' });
+      ctx.cleanups.push(() => quickCheck.cancel());
+      ctx.unit.prepare(db);
+      const inspection = ctx.unit.inspect(db);
+      ctx.report.inspection = inspection;
+      if (inspection.blockers.length > 0) {
+        throw new DataError('unknown-schema', `${ctx.source} is not a HealthSum database dbshift can migrate: ${inspection.blockers.join(', ')}.`, {
+          hint: 'Check that SOURCE_DB points at the HealthSum database.',
+          dataState: NOTHING_CHANGED,
+        });
+      }
+      const versionState = readVersion(db);
+      if (versionState.dirty) {
+        throw new DataError('database-dirty', `${ctx.source} is marked dirty at version ${versionState.version} in schema_migrations: a migration outside a transaction failed half-way.`, {
+          hint: `Inspect it, then run \`dbshift force ${versionState.version}\` on it before migrating.`,
+          dataState: NOTHING_CHANGED,
+        });
+      }
+      checkKey(ctx, db);
+      checkTarget(ctx);
+      const tables = listTables(db);
+      for (const [i, table] of tables.entries()) {
+        ctx.report.countsBefore[table.name] = countRows(db, table.name);
+        ctx.emit({ step: 'preflight', phase: 'progress', done: i + 1, total: tables.length, unit: 'tables', label: `counting ${table.name}` });
+        await yieldToEventLoop();
+      }
+      const out = { sourceDb: db, sourceDataVersion: dataVersion, sourceJournalMode: journalMode(db), inspection, quickCheck, foreignKeysBefore: [] as ForeignKeyViolation[], warningsCollected: false };
+      if (inspection.complete) {
+        await assertQuickCheck(ctx, quickCheck);
+        return { status: 'ok', detail: `schema is ${inspection.state}`, stop: 'nothing-to-do', out };
+      }
+      refuseBlockingRows(ctx, db, inspection);
+      reportTriggers(ctx, db);
+
+      ctx.emit({ step: 'preflight', phase: 'progress', done: 0, total: 1, unit: 'steps', label: 'foreign_key_check' });
+      await yieldToEventLoop();
+      out.foreignKeysBefore = foreignKeyViolations(db);
+      ctx.report.warnings = foreignKeyWarnings(out.foreignKeysBefore, ' (already in the source)');
+      if (options.collectWarnings === 'always' || ctx.options.strict) {
+        ctx.emit({ step: 'preflight', phase: 'progress', done: 0, total: 1, unit: 'steps', label: 'warnings scan' });
+        await yieldToEventLoop();
+        ctx.report.warnings = [...ctx.unit.warnings(db, inspection, { runDate: ctx.runDate }), ...ctx.report.warnings];
+        out.warningsCollected = true;
+      }
+      if (ctx.options.strict && ctx.report.warnings.length > 0) {
+        throw new DataError('strict-warnings', `--strict: the run would raise ${ctx.report.warnings.length} kind(s) of warning: ${ctx.report.warnings.map((w) => `${w.code} (${w.count})`).join(', ')}.`, {
+          hint: 'Fix the data or run without --strict to accept the warnings.',
+          dataState: NOTHING_CHANGED,
+        });
+      }
+      const spaceNeeded = estimateSpace(ctx);
+      ctx.report.plan = { statements: [], spaceNeeded, triggers: [] };
+      const short = spaceNeeded.find((s) => s.availableBytes < s.neededBytes);
+      if (short) {
+        throw new IoError('insufficient-space', `Not enough space in ${short.directory}: ${mib(short.neededBytes)} needed for ${short.for.join(' + ')}, ${mib(short.availableBytes)} free.`, {
+          hint: 'Free space, or point INSTANCE_DIR / BACKUP_DIR at a bigger disk.',
+          dataState: NOTHING_CHANGED,
+        });
+      }
+      if (options.awaitQuickCheck) await assertQuickCheck(ctx, quickCheck);
+      const warnings = out.warningsCollected ? `${ctx.report.warnings.length} kind(s) of warning` : 'warnings noted during the build';
+      return { status: 'ok', detail: `schema is ${inspection.state}; ${warnings}`, out };
+    },
+  };
+}
+
+/** The source's quick_check, awaited where the run can no longer go on without it. */
+export async function assertQuickCheck(ctx: RunContext, task: BackgroundTask<unknown[]>): Promise<void> {
+  const complaints = checkComplaints(await task.result.catch((error: unknown) => {
+    throw toToolError(error, ctx.source);
+  }));
+  if (complaints.length > 0) {
+    throw new InputError('source-corrupt', `${ctx.source} fails PRAGMA quick_check: ${complaints.slice(0, 3).join('; ')}`, {
+      hint: "Do not migrate a damaged database: restore it from the app's last good backup first.",
+      dataState: 'Nothing was published; the production database was not touched.',
+    });
+  }
+}
+
+function refuseBlockingRows(ctx: RunContext, db: Db, inspection: Inspection): void {
+  const blocking = ctx.unit.blockingRows?.(db, inspection) ?? [];
+  const first = blocking[0];
+  if (!first) return;
+  throw new DataError(first.code, `${first.count} ${first.message} (ids ${first.ids.join(', ')}${first.count > first.ids.length ? ', …' : ''}).`, {
+    hint: 'Correct these rows in the source (the app cannot have written them), then run again.',
+    dataState: NOTHING_CHANGED,
+  });
+}
+
+/** Triggers are carried over unchanged; the build creates them after the data, so they never fire on it. */
+function reportTriggers(ctx: RunContext, db: Db): void {
+  const triggers = db.prepare(`SELECT name, tbl_name AS tableName FROM sqlite_master WHERE type = 'trigger' ORDER BY tbl_name, name`).all() as Array<{ name: string; tableName: string }>;
+  if (triggers.length === 0) return;
+  ctx.report.notices.push(
+    `Triggers carried over unchanged, created after the data so that the backfill does not fire them: ${triggers.map((t) => `${t.name} (on ${t.tableName})`).join(', ')}.`,
+  );
+}
 
 /**
  * Open the source read-only after refusing what must not be opened: not SQLite, a hot journal
- * beside it, damage (quick_check), another process holding its write lock.
+ * beside it, another process holding its write lock. (Damage is found by quick_check, in a worker.)
  */
-export function openSourceForReading(ctx: RunContext): Db {
+export function openSourceForReading(ctx: RunContext): { db: Db; dataVersion: number } {
   assertSqliteFile(ctx.source);
   // Journals sit beside the real file, not beside a link to it.
   const source = fs.realpathSync(ctx.source);
@@ -78,20 +155,11 @@ export function openSourceForReading(ctx: RunContext): Db {
   }
   const db = openReadonly(source, ctx.config.busyTimeoutMs);
   db.pragma('cache_size = -2000');
-  ctx.sourceDb = db;
   ctx.cleanups.push(() => db.close());
   ctx.checkpoint('preflight-opened');
-  const complaints = quickCheck(db);
-  if (complaints.length > 0) {
-    throw new InputError('source-corrupt', `${source} fails PRAGMA quick_check: ${complaints.slice(0, 3).join('; ')}`, {
-      hint: "Do not migrate a damaged database: restore it from the app's last good backup first.",
-      dataState: NOTHING_CHANGED,
-    });
-  }
   assertNotWriteLocked(source, ctx.config.busyTimeoutMs, db);
   // From here on, a commit by any other process shows up as a new data_version: publish compares.
-  ctx.sourceDataVersion = Number(db.pragma('data_version', { simple: true }));
-  return db;
+  return { db, dataVersion: Number(db.pragma('data_version', { simple: true })) };
 }
 
 /**
@@ -147,11 +215,11 @@ export function requireSecretKey(secretKey: string | undefined): asserts secretK
   }
 }
 
-function checkKey(ctx: RunContext): void {
-  const result = ctx.unit.checkSecretKey?.(ctx.sourceDb!, ctx.config.secretKey!);
+function checkKey(ctx: RunContext, db: Db): void {
+  const result = ctx.unit.checkSecretKey?.(db, ctx.config.secretKey as string);
   if (!result) return;
   if (result.sampled === 0) {
-    ctx.notices.push('No encrypted values to test SECRET_KEY against; the key was not checked.');
+    ctx.report.notices.push('No encrypted values to test SECRET_KEY against; the key was not checked.');
     return;
   }
   if (result.opened === result.sampled) return;
@@ -168,18 +236,13 @@ function checkKey(ctx: RunContext): void {
   );
 }
 
-function preexistingForeignKeyWarnings(ctx: RunContext): Warning[] {
-  ctx.foreignKeysBefore = foreignKeyViolations(ctx.sourceDb!);
-  return foreignKeyWarnings(ctx.foreignKeysBefore, ' (already in the source)');
-}
-
 // Rough upper bound of what v5 adds per row: identifier, timestamps, status, and the unique index entry.
 const GROWTH_PER_REPORT = 160;
 const GROWTH_PER_RECORD = 64;
 
 function estimateSpace(ctx: RunContext): SpaceNeed[] {
   const sourceBytes = sizeOf(ctx.source) + walBytes(ctx.source);
-  const growth = (ctx.countsBefore.report ?? 0) * GROWTH_PER_REPORT + (ctx.countsBefore.health_record ?? 0) * GROWTH_PER_RECORD;
+  const growth = (ctx.report.countsBefore.report ?? 0) * GROWTH_PER_REPORT + (ctx.report.countsBefore.health_record ?? 0) * GROWTH_PER_RECORD;
   const needs = [
     { directory: ctx.workDir, bytes: sourceBytes + growth, what: 'work file' },
     { directory: ctx.backupDir, bytes: sourceBytes, what: 'backup' },

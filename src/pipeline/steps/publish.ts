@@ -6,6 +6,9 @@ import { hasHotJournal, walBytes } from '../../sqlite/checks.js';
 import { removeDatabaseFiles } from '../../files/move-aside.js';
 import type { Step } from '../run.js';
 import { yieldToEventLoop } from '../../yield.js';
+import type { PreflightOut } from './preflight.js';
+import type { TransformOut } from './transform.js';
+import type { BackupOut } from './backup.js';
 
 /**
  * The app must be able to open what is published. Run as root (common in maintenance scripts),
@@ -39,31 +42,31 @@ const NOT_PUBLISHED = 'Nothing was published; the migrated copy was discarded an
  * sits beside the target (SQLite would apply it to the new file) or when the source changed
  * after the snapshot (the migrated file would be missing those writes).
  */
-export const publishStep: Step = {
+export const publishStep: Step<PreflightOut & TransformOut & BackupOut> = {
   name: 'publish',
-  async run(ctx) {
+  async run(ctx, { workFile: work, workDb: db, workSynced, sourceDb, sourceDataVersion, sourceJournalMode, backup }) {
     if (ctx.options.rehearse) return { status: 'skipped', detail: 'rehearsal: the migrated copy is discarded' };
-    const work = ctx.workFile!;
-    const db = ctx.workDb!;
-    if (ctx.workJournalMode === 'wal') db.pragma('journal_mode = WAL');
+    // The source's journal mode is kept (it lives in the file header).
+    if (sourceJournalMode === 'wal') db.pragma('journal_mode = WAL');
     db.close();
+    await workSynced;
     if (['-wal', '-journal'].some((s) => fs.existsSync(work + s))) {
       throw new InternalError('work-file-not-closed', `${work} still has a journal beside it after closing.`);
     }
 
     const target = ctx.config.targetDb;
     assertTargetQuiet(target, NOT_PUBLISHED);
-    const version = Number(ctx.sourceDb!.pragma('data_version', { simple: true }));
-    if (version !== ctx.sourceDataVersion) {
+    const version = Number(sourceDb.pragma('data_version', { simple: true }));
+    if (version !== sourceDataVersion) {
       throw new BusyError('source-changed', `${ctx.source} changed since the snapshot (source changed since snapshot): something still writes to it.`, {
         hint: 'Stop every process that writes the database (app, workers, cron), then run again.',
         dataState: NOT_PUBLISHED,
       });
     }
-    keepOwner(ctx.source, work, ctx.notices);
+    keepOwner(ctx.source, work, ctx.report.notices);
     ctx.checkpoint('publish-before-move-aside');
     const replaced = preserveIntoBackups(target, ctx.backupDir, ctx.now());
-    if (replaced) ctx.notices.push(`The previous ${target} was kept as ${replaced}.`);
+    if (replaced) ctx.report.notices.push(`The previous ${target} was kept as ${replaced}.`);
     // The last moment to stop: let a pending Ctrl-C be seen before the one step that publishes.
     await yieldToEventLoop();
     ctx.checkpoint('publish-before-rename');
@@ -72,9 +75,9 @@ export const publishStep: Step = {
 
     if (ctx.source === ctx.config.handPreparedDb) {
       // As in the operator guide, the hand-prepared input is consumed; its content is the backup.
-      ctx.sourceDb!.close();
+      sourceDb.close();
       removeDatabaseFiles(ctx.source);
-      ctx.notices.push(`Removed ${ctx.source}; its content is in ${ctx.backup!.path}.`);
+      ctx.report.notices.push(`Removed ${ctx.source}; its content is in ${backup.path}.`);
     }
     return { status: 'ok', detail: target };
   },

@@ -1,28 +1,44 @@
-import { applyPlan } from '../../plans/apply.js';
+import path from 'node:path';
+import { applyBuild } from '../../plans/apply-build.js';
 import { toToolError } from '../../errors.js';
-import { journalMode } from '../../sqlite/introspect.js';
+import { createEmptyExclusive, tempPathBeside } from '../../files/create.js';
+import { removeDatabaseFiles } from '../../files/move-aside.js';
+import { fsyncInBackground } from '../../files/durable.js';
+import { describeBaseline } from '../../sqlite/introspect.js';
 import { openWritable } from '../../sqlite/open.js';
 import { yieldToEventLoop } from '../../yield.js';
 import type { Step } from '../run.js';
 import type { RunContext } from '../context.js';
 import type { Db } from '../../sqlite/open.js';
+import type { Warning } from '../../plans/unit.js';
 import { appendHistory, ensureStateTables, readVersion, writeVersion } from '../../engine/state.js';
+import type { PreflightOut } from './preflight.js';
+import type { SnapshotOut } from './snapshot.js';
+
+export interface TransformOut {
+  workFile: string;
+  workDb: Db;
+  /** The work file's fsync, started as soon as it is built, so that it overlaps verification. */
+  workSynced: Promise<void>;
+}
 
 /**
- * The schema change and backfill, in one transaction on the private work file.
+ * Build the migrated file in one pass from the snapshot: the v5 schema (SQLite's own ALTER
+ * TABLE writes the new columns into the CREATE text, on the still empty tables), every row by
+ * INSERT … SELECT with the backfill computed in the SELECT, then the indexes, then triggers
+ * and views, which therefore never fire on the copied rows.
  *
- * The work file is a copy nobody else can see: on any failure it is thrown away and the
- * production database was never involved. So its rollback journal and fsyncs would only buy
- * the ability to roll back a file that is discarded anyway; they are switched off
- * (journal_mode=OFF, synchronous=OFF) and durability comes from one fsync before publishing.
+ * The work file is private and is thrown away on any failure, so its rollback journal and
+ * fsyncs would buy nothing: journal_mode=OFF, synchronous=OFF, one fsync before publishing.
  */
-export const transformStep: Step = {
+export const transformStep: Step<PreflightOut & SnapshotOut, TransformOut> = {
   name: 'transform',
-  async run(ctx) {
-    const db = openWritable(ctx.workFile!, ctx.config.busyTimeoutMs);
-    ctx.workDb = db;
+  async run(ctx, { snapshot, inspection, sourceDb }) {
+    const workFile = tempPathBeside(path.join(ctx.workDir, path.basename(ctx.config.targetDb)), 'work');
+    createEmptyExclusive(workFile);
+    ctx.cleanups.push(() => removeDatabaseFiles(workFile));
+    const db = openWritable(workFile, ctx.config.busyTimeoutMs);
     ctx.cleanups.push(() => db.open && db.close());
-    ctx.workJournalMode = journalMode(db);
     // better-sqlite3 runs connections in SQLite's defensive mode, which silently refuses
     // journal_mode=OFF (https://sqlite.org/c3ref/c_dbconfig_defensive.html); lift it just for this.
     db.unsafeMode(true);
@@ -31,22 +47,38 @@ export const transformStep: Step = {
     db.pragma('synchronous = OFF');
     db.pragma('cache_size = -32768');
     // The app runs with SQLite's default (no enforcement), and sources may hold violations that
-    // are reported, not repaired; better-sqlite3 would otherwise enforce them during the backfill.
+    // are reported, not repaired; better-sqlite3 would otherwise enforce them during the copy.
     db.pragma('foreign_keys = OFF');
     ctx.unit.prepare(db);
-    // Plan from the work file itself: it is what the transform changes.
-    const plan = ctx.unit.plan(ctx.unit.inspect(db), { runDate: ctx.runDate });
-    const { rowsBackfilled } = await applyPlan(db, plan, {
+    const noted = ctx.unit.build.prepare(db);
+    // Planned from the source's schema: the snapshot is a copy of it.
+    const plan = ctx.unit.build.plan(describeBaseline(sourceDb), inspection, { runDate: ctx.runDate });
+    const totalRows = plan.copies.reduce((sum, c) => sum + (ctx.report.countsBefore[c.table] ?? 0), 0);
+    const { rowsCopied } = await applyBuild(db, snapshot.partial, plan, {
+      totalRows,
       onRows: (done, total, table) => ctx.emit({ step: 'transform', phase: 'progress', done, total, unit: 'rows', label: table }),
       checkpoint: (point) => ctx.checkpoint(point),
       yieldNow: yieldToEventLoop,
       beforeCommit: (work) => recordVersion(work, ctx),
     }).catch((error: unknown) => {
-      throw toToolError(error, ctx.workFile);
+      throw toToolError(error, workFile);
     });
-    return { status: 'ok', detail: `${plan.schema.length + plan.finish.length} schema statements, ${rowsBackfilled.toLocaleString('en-US')} rows backfilled` };
+    mergeWarnings(ctx, noted.warnings());
+    // The disk writes the work file back while verification reads it; publish waits for it.
+    const workSynced = fsyncInBackground(workFile);
+    return {
+      status: 'ok',
+      detail: `${plan.tables.length + plan.indexes.length} schema statements, ${rowsCopied.toLocaleString('en-US')} rows built`,
+      out: { workFile, workDb: db, workSynced },
+    };
   },
 };
+
+/** Warnings collected in preflight (plan, --strict) stand; otherwise the build's notes are the run's warnings. */
+function mergeWarnings(ctx: RunContext, noted: Warning[]): void {
+  const known = new Set(ctx.report.warnings.map((w) => w.code));
+  ctx.report.warnings = [...noted.filter((w) => !known.has(w.code)), ...ctx.report.warnings];
+}
 
 /**
  * The migrated file says which version of the built-in set it is at, in golang-migrate's

@@ -1,30 +1,47 @@
+import { asViolations, checkComplaints } from '../../sqlite/checks.js';
+import { inBackground } from '../../sqlite/background.js';
 import { assertAllPassed, verifyMigrated } from '../verification.js';
 import type { Step } from '../run.js';
+import type { PreflightOut } from './preflight.js';
+import type { TransformOut } from './transform.js';
+import type { BackupOut } from './backup.js';
 
 const NOT_PUBLISHED = 'Nothing was published; the production database was not touched.';
 
-/** Prove the work file against the pristine backup before it can go live. */
-export const verifyStep: Step = {
+/**
+ * Prove the work file against the pristine backup before it can go live. The comparison of
+ * every value runs here while a worker thread runs integrity_check and foreign_key_check of
+ * the same file on the other core.
+ */
+export const verifyStep: Step<PreflightOut & TransformOut & BackupOut> = {
   name: 'verify',
-  async run(ctx) {
-    const db = ctx.workDb!;
-    db.prepare('ATTACH DATABASE ? AS baseline').run(ctx.backup!.path);
+  async run(ctx, { workDb: db, workFile, backup, inspection, foreignKeysBefore }) {
+    ctx.emit({ step: 'verify', phase: 'progress', done: 0, total: 1, unit: 'steps', label: 'integrity_check (worker) and comparison' });
+    const integrity = inBackground<unknown[]>({ kind: 'pragma', file: workFile, pragma: 'integrity_check' });
+    ctx.cleanups.push(() => integrity.cancel());
+    const foreignKeys = integrity.result.then(() => {
+      const task = inBackground<unknown[]>({ kind: 'pragma', file: workFile, pragma: 'foreign_key_check' });
+      ctx.cleanups.push(() => task.cancel());
+      return task.result;
+    });
+    db.prepare('ATTACH DATABASE ? AS baseline').run(backup.path);
     db.pragma('baseline.cache_size = -2000');
     // Belt and braces: nothing in verification may write, least of all the backup.
     db.pragma('query_only = ON');
     try {
       const result = await verifyMigrated(db, ctx.unit, {
-        before: ctx.inspection!,
+        before: inspection,
         baseline: 'baseline',
-        foreignKeysBefore: ctx.foreignKeysBefore,
+        foreignKeysBefore,
         onRows: async (done, total) => {
-          ctx.emit({ step: 'verify', phase: 'progress', done, total, unit: 'rows' });
+          ctx.emit({ step: 'verify', phase: 'progress', done, total, unit: 'rows', label: 'comparison' });
           ctx.checkpoint('verify-rows');
         },
+        background: { integrity: integrity.result.then(checkComplaints), foreignKeys: foreignKeys.then(asViolations) },
       });
-      ctx.checks = result.checks;
-      ctx.countsAfter = result.countsAfter;
-      ctx.summary = result.summary;
+      ctx.report.checks = result.checks;
+      ctx.report.countsAfter = result.countsAfter;
+      ctx.report.summary = result.summary;
       assertAllPassed(result.checks, NOT_PUBLISHED);
       return { status: 'ok', detail: `${result.checks.length} checks passed` };
     } finally {

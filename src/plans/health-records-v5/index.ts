@@ -7,6 +7,8 @@ import { verifyV5 } from './verify.js';
 import { collectV5Warnings } from './warnings.js';
 import { checkSecretKey } from './keycheck.js';
 import { V5_CHECKSUM, V5_NAME, V5_VERSION } from './version.js';
+import { noteV5Warnings, planV5Build } from './build.js';
+import { v5BlockingRows } from './row-ids.js';
 
 export interface V5UnitInspection extends V5Inspection {
   complete: boolean;
@@ -29,6 +31,8 @@ export const healthRecordsV5: MigrationUnit<V5UnitInspection, V5Summary | undefi
   // The v5 columns a partial database already had may go from NULL to a value, nothing else.
   fillableColumns: (before) => before.presentColumns,
   checkSecretKey,
+  blockingRows: v5BlockingRows,
+  build: { plan: planV5Build, prepare: noteV5Warnings },
   version: { version: V5_VERSION, name: V5_NAME, checksum: V5_CHECKSUM },
 };
 

@@ -12,7 +12,7 @@ const messages: Record<string, string> = {
   'identifier-date-from-run': "reports where neither created_at nor the record's timestamp is usable; the identifier uses the run's UTC date",
 };
 
-class WarningTally {
+export class WarningTally {
   private readonly byKey = new Map<string, Warning>();
 
   add(code: string, table: string, id: number | string): void {

@@ -1,0 +1,58 @@
+import { Worker } from 'node:worker_threads';
+
+// Long reads that can run beside the main thread's work, on the second core: the source's
+// quick_check beside the snapshot, the backup's hash as it is copied, the result's
+// integrity_check beside the comparison. One worker thread per task.
+
+export type WorkerTask =
+  /** Copy between two open descriptors (`to` omitted: only hash), returning the SHA-256 of the bytes read. */
+  | { kind: 'copy'; from: number; to?: number }
+  /** A read-only PRAGMA (quick_check, integrity_check, foreign_key_check) on its own connection: its rows. */
+  | { kind: 'pragma'; file: string; pragma: string };
+
+export interface BackgroundTask<T> {
+  result: Promise<T>;
+  /** Stop the worker (a failed or interrupted run); its result is then never awaited. */
+  cancel(): void;
+}
+
+/**
+ * Start `task` in a worker thread. `onProgress` sees the copy's bytes; it may throw (Ctrl-C,
+ * a test fault), which stops the worker and rejects the result with that error.
+ */
+export function inBackground<T>(task: WorkerTask, onProgress?: (done: number, total: number) => void): BackgroundTask<T> {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: task });
+  let settled = false;
+  const result = new Promise<T>((resolve, reject) => {
+    const fail = (error: unknown) => {
+      if (settled) return;
+      settled = true;
+      void worker.terminate();
+      reject(error);
+    };
+    worker.on('message', (message: { result?: T; error?: { code?: string; message: string; path?: string }; progress?: { done: number; total: number } }) => {
+      if (message.progress) {
+        try {
+          onProgress?.(message.progress.done, message.progress.total);
+        } catch (error) {
+          fail(error);
+        }
+        return;
+      }
+      if (message.error) return fail(Object.assign(new Error(message.error.message), message.error));
+      settled = true;
+      resolve(message.result as T);
+    });
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`worker for ${task.kind} exited with code ${code} before it finished`)));
+  });
+  // A cancelled task's rejection is nobody's business.
+  result.catch(() => {});
+  return {
+    result,
+    cancel() {
+      settled = true;
+      void worker.terminate();
+    },
+  };
+}
