@@ -275,12 +275,55 @@ describe('dbshift migrate, end to end through the CLI', () => {
     expect(listDir(ws.instance).filter((n) => n.includes('dbshift-tmp'))).toEqual([]);
   });
 
+  it("does not fire the app's triggers on the rebuilt tables: they are carried over unchanged, created after the data, and plan names them", () => {
+    const ws = workspace({ reports: 120 });
+    execSql(
+      ws.old,
+      `CREATE TABLE report_audit (id INTEGER PRIMARY KEY, report_id INTEGER, at TEXT);
+       CREATE TRIGGER report_no_update BEFORE UPDATE ON report BEGIN SELECT RAISE(ABORT, 'reports are immutable'); END;
+       CREATE TRIGGER report_audit_update AFTER UPDATE ON report BEGIN INSERT INTO report_audit (report_id, at) VALUES (new.id, 'x'); END;
+       CREATE TRIGGER record_audit_insert AFTER INSERT ON health_record BEGIN INSERT INTO report_audit (report_id, at) VALUES (-new.id, 'y'); END;
+       CREATE VIEW report_sizes AS SELECT id, length(content) AS size FROM report;`,
+    );
+    const triggersBefore = query<{ name: string; sql: string }>(ws.old, `SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'view') ORDER BY name`);
+
+    const planned = dbshift(['plan', '--json'], { cwd: ws.dir, env: ws.env });
+    expect(planned.code, planned.stdout).toBe(0);
+    const plan = json<Result & { plan: { triggers: Array<{ name: string; table: string }> } }>(planned);
+    expect(plan.plan.triggers).toEqual(expect.arrayContaining([
+      { name: 'report_no_update', table: 'report' },
+      { name: 'report_audit_update', table: 'report' },
+      { name: 'record_audit_insert', table: 'health_record' },
+    ]));
+    expect(plan.notices.join('\n')).toContain('report_no_update (on report)');
+
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: ws.env });
+    expect(run.code, run.stdout).toBe(0);
+    expect(query<{ n: number }>(ws.target, 'SELECT count(*) AS n FROM report_audit')[0]?.n).toBe(0);
+    expect(query(ws.target, `SELECT name, sql FROM sqlite_master WHERE type IN ('trigger', 'view') ORDER BY name`)).toEqual(triggersBefore);
+    // The triggers still work for the app afterwards.
+    expect(() => execSql(ws.target, `UPDATE report SET report_type = 'x' WHERE id = 1`)).toThrow(/reports are immutable/);
+  });
+
+  it('refuses in preflight (65, naming them) reports whose ids would make a malformed identifier: negative or non-integer ids', () => {
+    const ws = workspace({ reports: 60 });
+    execSql(ws.old, `UPDATE report SET id = -7 WHERE id = 3; UPDATE report SET report_template_id = 'abc' WHERE id = 5;`);
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: ws.env });
+    expect(run.code, run.stdout).toBe(65);
+    const result = json<Result>(run);
+    expect(result.error?.code).toBe('malformed-identifier-ids');
+    expect(result.error?.message).toContain('-7, 5');
+    expect(result.steps[0]).toMatchObject({ name: 'preflight', status: 'failed' });
+    expect(fs.existsSync(ws.backups)).toBe(false);
+    expect(dbshift(['plan'], { cwd: ws.dir, env: ws.env }).code).toBe(65);
+  });
+
   it('--json prints exactly one JSON object with the documented shape', () => {
     const ws = workspace({ reports: 100 });
     const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: ws.env });
     const result = json<Result>(run);
     expect(Object.keys(result)).toEqual(expect.arrayContaining(['ok', 'status', 'schemaState', 'steps', 'counts', 'warnings', 'backup', 'target']));
-    expect(result.steps.map((s) => s.name)).toEqual(['preflight', 'lock', 'snapshot', 'backup', 'transform', 'verify', 'publish']);
+    expect(result.steps.map((s) => s.name)).toEqual(['preflight', 'lock', 'snapshot', 'transform', 'backup', 'verify', 'publish']);
     for (const step of result.steps) {
       expect(['ok', 'failed', 'skipped', 'not-run']).toContain(step.status);
       expect(typeof step.ms).toBe('number');

@@ -13,9 +13,9 @@ import { collect, waitUntilStopped } from '../support/process.js';
 const POINTS = [
   'before-preflight', 'preflight-opened', 'after-preflight',
   'before-lock', 'after-lock',
-  'before-snapshot', 'snapshot-pages', 'after-snapshot',
-  'before-backup', 'backup-bytes', 'backup-renamed', 'after-backup',
-  'before-transform', 'transform-schema', 'transform-backfill', 'transform-before-commit', 'after-transform',
+  'before-snapshot', 'snapshot-bytes', 'after-snapshot',
+  'before-transform', 'transform-schema', 'transform-backfill', 'transform-indexes', 'transform-before-commit', 'after-transform',
+  'before-backup', 'backup-renamed', 'after-backup',
   'before-verify', 'verify-rows', 'after-verify',
   'before-publish', 'publish-before-move-aside', 'publish-before-rename', 'publish-after-rename', 'after-publish',
 ];
@@ -91,12 +91,12 @@ describe('a crash (SIGKILL) at any point', () => {
 });
 
 describe('Ctrl-C', () => {
-  it.each(['backup-bytes', 'transform-backfill', 'verify-rows', 'before-publish'])('at %s: exit 130, nothing published, lock released, temp files removed', async (point) => {
+  it.each(['snapshot-bytes', 'transform-backfill', 'verify-rows', 'before-publish'])('at %s: exit 130, nothing published, lock released, temp files removed', async (point) => {
     const { ws, oldTarget, env } = setUp();
     const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...env, DBSHIFT_FAULT: `pause@${point}` } });
     const finished = collect(child);
     await waitUntilStopped(child.pid!);
-    expect(listDir(ws.instance).some((n) => n.includes('.dbshift-tmp'))).toBe(true);
+    expect([...listDir(ws.instance), ...listDir(ws.backups)].some((n) => n.includes('.dbshift-tmp'))).toBe(true);
     process.kill(child.pid!, 'SIGINT');
     process.kill(child.pid!, 'SIGCONT');
     const result = await finished;

@@ -28,11 +28,12 @@ interface FaultCase {
 }
 
 const cases: FaultCase[] = [
-  // The snapshot is written into the backup's partial file; the backup step copies it to the work file.
+  // The snapshot is written into the backup's partial file (a file copy: the source is quiescent), fsynced
+  // beside the build; the build writes the work file.
   { label: 'disk full at the snapshot', pause: 'before-snapshot', syscall: 'pwrite64', errno: 'ENOSPC', paths: partialBackupNames },
   { label: 'I/O error at the snapshot', pause: 'before-snapshot', syscall: 'pwrite64', errno: 'EIO', paths: partialBackupNames },
-  { label: 'I/O error making the backup durable', pause: 'before-backup', syscall: 'fsync', errno: 'EIO', paths: partialBackupNames },
-  { label: 'disk full writing the work file', pause: 'before-backup', syscall: 'write', errno: 'ENOSPC', paths: (ws) => [path.join(ws.instance, WORK)] },
+  { label: 'I/O error making the backup durable', pause: 'before-snapshot', syscall: 'fsync', errno: 'EIO', paths: partialBackupNames },
+  { label: 'disk full writing the built file', pause: 'transform-indexes', syscall: 'pwrite64', errno: 'ENOSPC', paths: (ws) => [path.join(ws.instance, WORK)] },
   { label: 'disk full in the transform', pause: 'before-transform', syscall: 'pwrite64', errno: 'ENOSPC', paths: (ws) => [path.join(ws.instance, WORK)] },
   { label: 'I/O error at publish (fsync of the migrated file)', pause: 'before-publish', syscall: 'fsync', errno: 'EIO', paths: (ws) => [path.join(ws.instance, WORK)] },
   { label: 'disk full at publish (the rename)', pause: 'publish-before-rename', syscall: 'rename,renameat,renameat2', errno: 'ENOSPC', paths: (ws) => [path.join(ws.instance, WORK), ws.target] },

@@ -9,7 +9,7 @@ import { collect, waitUntilStopped } from '../support/process.js';
 // work, partial and lock files stand in the directories.
 
 describe('every file dbshift (or SQLite on its behalf) creates is 0600 under umask 022', () => {
-  it.each(['snapshot-pages', 'backup-bytes', 'transform-backfill', 'verify-rows', 'publish-after-rename'])('paused at %s', async (point) => {
+  it.each(['snapshot-bytes', 'transform-backfill', 'verify-rows', 'publish-after-rename'])('paused at %s', async (point) => {
     const previous = process.umask(0o022);
     try {
       const ws = workspace({ withSample: false });

@@ -68,6 +68,9 @@ export const publishStep: Step<PreflightOut & TransformOut & BackupOut> = {
     const replaced = preserveIntoBackups(target, ctx.backupDir, ctx.now());
     if (replaced) ctx.report.notices.push(`The previous ${target} was kept as ${replaced}.`);
     // The last moment to stop: let a pending Ctrl-C be seen before the one step that publishes.
+    // Signals arrive in the event loop's poll phase; when this runs from a poll-phase callback
+    // (a worker's message), one setImmediate runs before the next poll, so yield twice.
+    await yieldToEventLoop();
     await yieldToEventLoop();
     ctx.checkpoint('publish-before-rename');
     publishFile(work, target, 'replace');
