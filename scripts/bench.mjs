@@ -1,18 +1,24 @@
 // `npm run bench [-- --reports 10000,100000,1000000] [--runs 3] [--report-kib 3]`
 //
-// For each size, on a cached `dbshift sample` database, alternately measures
-//   (a) `dbshift migrate` end to end (snapshot, backup, transform, verify, publish), and
+// For each size, on a cached `dbshift sample` database, measures in rotating order
+//   (a) `dbshift migrate` end to end (preflight, lock, snapshot, build, backup, verify, publish),
 //   (b) the floor: `cp` of the file plus bench/v5-transform.sql in the sqlite3 CLI (journal_mode=OFF),
-// then prints per-step times, totals, the ratio (a)/(b) with min/median/max, the peak RSS of (a)
-// and rows/s, and writes the table into docs/performance.md with an SVG chart of step times.
+//       and the durable floor: the same plus an fsync of the result,
+//   (c) the operator guide's way (bench/operator-guide.py: cp + fsync of a backup, cp, the original
+//       script's ALTERs and per-report UPDATEs, fsync of the result),
+// then prints per-step times, totals, the ratios against the durable floor and the guide's way
+// (min/median/max), the build against the floor's SQL, the peak RSS of (a), and the machine's load
+// (`uptime`) while it ran, and writes the tables into docs/performance.md with an SVG chart.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cli = path.join(root, 'dist/cli/main.js');
 const floorSql = path.join(root, 'bench/v5-transform.sql');
+const guideScript = path.join(root, 'bench/operator-guide.py');
 
 function option(name, fallback) {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,9 +31,10 @@ const cacheDir = path.resolve(option('cache', path.join(root, '.bench')));
 const outFile = path.resolve(option('out', path.join(root, 'docs/performance.md')));
 const chartFile = outFile.replace(/\.md$/, '-steps.svg');
 const secretKey = 'dbshift-bench-key';
-const STEPS = ['preflight', 'lock', 'snapshot', 'backup', 'transform', 'verify', 'publish'];
+const STEPS = ['preflight', 'lock', 'snapshot', 'transform', 'backup', 'verify', 'publish'];
+const withGuide = !process.argv.includes('--no-guide');
 
-for (const tool of ['sqlite3', '/usr/bin/time']) {
+for (const tool of ['sqlite3', '/usr/bin/time', 'python3']) {
   if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
     console.error(`bench: ${tool} is missing (apt-get install sqlite3 time).`);
     process.exit(78);
@@ -85,10 +92,29 @@ function measureFloor(sample, scratch) {
     const copy = path.join(dir, 'health_records.db');
     const cp = run('cp', [sample, copy]);
     const sql = run('sqlite3', [copy], { input: fs.readFileSync(floorSql, 'utf8') });
-    return { ms: cp.ms + sql.ms, cpMs: cp.ms, sqlMs: sql.ms };
+    const started = performance.now();
+    const fd = fs.openSync(copy, 'r');
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    const syncMs = performance.now() - started;
+    return { ms: cp.ms + sql.ms, durableMs: cp.ms + sql.ms + syncMs, cpMs: cp.ms, sqlMs: sql.ms, syncMs };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function measureGuide(sample, scratch) {
+  const dir = fs.mkdtempSync(path.join(scratch, 'guide-'));
+  try {
+    return { ms: run('python3', [guideScript, sample, path.join(dir, 'backup.db'), path.join(dir, 'health_records.db')]).ms };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The 1-minute load average: other engineers share this machine's cores. */
+function load() {
+  return Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
 }
 
 const results = [];
@@ -98,18 +124,19 @@ for (const reports of sizes) {
   fs.mkdirSync(scratch, { recursive: true, mode: 0o700 });
   const a = [];
   const b = [];
-  // Warm the page cache once so neither side pays for the first read alone.
+  const c = [];
+  const loads = [load()];
+  // Warm the page cache once so no side pays for the first read alone.
   run('cat', [sample], { stdio: ['ignore', 'ignore', 'ignore'] });
+  const sides = [() => a.push(measureDbshift(sample, scratch)), () => b.push(measureFloor(sample, scratch)), ...(withGuide ? [() => c.push(measureGuide(sample, scratch))] : [])];
   for (let i = 0; i < runs; i++) {
-    // Alternate which side goes first, so neither always inherits the other's dirty pages.
-    if (i % 2 === 0) {
-      a.push(measureDbshift(sample, scratch));
-      b.push(measureFloor(sample, scratch));
-    } else {
-      b.push(measureFloor(sample, scratch));
-      a.push(measureDbshift(sample, scratch));
-    }
-    process.stderr.write(`bench: ${reports} reports, run ${i + 1}/${runs}: dbshift ${seconds(a.at(-1).ms)} s, floor ${seconds(b.at(-1).ms)} s\n`);
+    // Rotate which side goes first, so no side always inherits another's dirty pages.
+    for (let k = 0; k < sides.length; k++) sides[(i + k) % sides.length]();
+    loads.push(load());
+    process.stderr.write(
+      `bench: ${reports} reports, run ${i + 1}/${runs}: dbshift ${seconds(a.at(-1).ms)} s, durable floor ${seconds(b.at(-1).durableMs)} s` +
+        `${withGuide ? `, guide ${seconds(c.at(-1).ms)} s` : ''}, load ${loads.at(-1)}\n`,
+    );
   }
   const rows = Math.ceil(reports / 4) + reports;
   results.push({
@@ -117,28 +144,35 @@ for (const reports of sizes) {
     bytes: fs.statSync(sample).size,
     dbshift: stats(a.map((r) => r.ms)),
     floor: stats(b.map((r) => r.ms)),
+    durable: stats(b.map((r) => r.durableMs)),
     cp: median(b.map((r) => r.cpMs)),
     sql: median(b.map((r) => r.sqlMs)),
-    ratio: stats(a.map((r, i) => r.ms / b[i].ms)),
+    sync: median(b.map((r) => r.syncMs)),
+    guide: withGuide ? stats(c.map((r) => r.ms)) : undefined,
+    ratio: stats(a.map((r, i) => r.ms / b[i].durableMs)),
+    guideRatio: withGuide ? stats(a.map((r, i) => c[i].ms / r.ms)) : undefined,
     transformRatio: stats(a.map((r, i) => r.steps.transform / b[i].sqlMs)),
     steps: Object.fromEntries(STEPS.map((s) => [s, median(a.map((r) => r.steps[s] ?? 0))])),
     rssMib: median(a.map((r) => r.rssKib)) / 1024,
+    rssMax: Math.max(...a.map((r) => r.rssKib)) / 1024,
     rowsPerSecond: rows / (median(a.map((r) => r.ms)) / 1000),
+    load: { min: Math.min(...loads), max: Math.max(...loads) },
   });
 }
 
 const mib = (bytes) => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+const range = (x, digits = 2) => `${x.min.toFixed(digits)} / ${x.median.toFixed(digits)} / ${x.max.toFixed(digits)}`;
 const table = [
-  `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench -- --reports ${sizes.join(',')} --runs ${runs} --report-kib ${reportKib}\` (medians of ${runs} alternating runs; node ${process.versions.node}).`,
+  `Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench -- --reports ${sizes.join(',')} --runs ${runs} --report-kib ${reportKib}\` (medians of ${runs} runs in rotating order; node ${process.versions.node}; ${results.map((r) => `load ${r.load.min}–${r.load.max} at ${r.reports.toLocaleString('en-US')}`).join(', ')} on ${os.cpus().length} cores).`,
   '',
-  '| reports | file | dbshift migrate | floor (cp + SQL) | ratio min / median / max | transform / floor SQL | peak RSS | rows/s |',
-  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| reports | file | dbshift migrate | durable floor (cp + SQL + fsync) | dbshift / durable floor, min / median / max (target ≤ 2.0) | the guide\'s way | guide / dbshift (target ≥ 3) | build / floor SQL (target ≤ 1.15) | peak RSS (target ≤ 150 MiB) |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...results.map(
     (r) =>
-      `| ${r.reports.toLocaleString('en-US')} | ${mib(r.bytes)} | ${seconds(r.dbshift.median)} s | ${seconds(r.floor.median)} s (${seconds(r.cp)} + ${seconds(r.sql)}) | ${r.ratio.min.toFixed(2)} / ${r.ratio.median.toFixed(2)} / ${r.ratio.max.toFixed(2)} | ${r.transformRatio.median.toFixed(2)} | ${r.rssMib.toFixed(0)} MiB | ${Math.round(r.rowsPerSecond).toLocaleString('en-US')} |`,
+      `| ${r.reports.toLocaleString('en-US')} | ${mib(r.bytes)} | ${seconds(r.dbshift.median)} s | ${seconds(r.durable.median)} s (${seconds(r.cp)} + ${seconds(r.sql)} + ${seconds(r.sync)}) | ${range(r.ratio)} | ${r.guide ? `${seconds(r.guide.median)} s` : 'not run'} | ${r.guideRatio ? range(r.guideRatio) : '–'} | ${range(r.transformRatio)} | ${r.rssMib.toFixed(0)} MiB (max ${r.rssMax.toFixed(0)}) |`,
   ),
   '',
-  '| reports | ' + STEPS.join(' | ') + ' |',
+  '| reports | ' + STEPS.map((s) => (s === 'transform' ? 'transform (build)' : s)).join(' | ') + ' |',
   '| ---: | ' + STEPS.map(() => '---:').join(' | ') + ' |',
   ...results.map((r) => `| ${r.reports.toLocaleString('en-US')} | ${STEPS.map((s) => `${seconds(r.steps[s])} s`).join(' | ')} |`),
   '',
@@ -146,6 +180,7 @@ const table = [
 ].join('\n');
 
 console.log(table);
+fs.mkdirSync(path.dirname(outFile), { recursive: true });
 writeChart(results, chartFile);
 const start = '<!-- bench:start -->';
 const end = '<!-- bench:end -->';
