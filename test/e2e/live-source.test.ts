@@ -69,6 +69,48 @@ describe('a live source (SOURCE_DB) held by another process', () => {
   });
 });
 
+describe('the file copy is taken only from a provably quiescent source', () => {
+  it('a WAL source written while its bytes are copied (the -wal fills up): refused with 75 source-changed, nothing published, source untouched', async () => {
+    const ws = workspace({ withSample: false });
+    const live = path.join(ws.dir, 'prod', 'health_records.db');
+    makeSample(ws, live, { reports: 200 });
+    // WAL mode with an empty -wal (the last close checkpointed it): quiescent, so the run copies the file.
+    spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.pragma('journal_mode = WAL');d.close()`, live], { cwd: ROOT });
+    const mainBefore = sha256(live);
+    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@snapshot-bytes' } });
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+    await waitUntilStopped(child.pid!);
+    // WAL writers do not wait for readers: this commit lands in the -wal while dbshift holds its read.
+    const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.pragma('wal_autocheckpoint = 0');d.exec("UPDATE user SET nachname = nachname || ' (changed)' WHERE id = 1");d.close()`, live], { cwd: ROOT });
+    expect(writer.status).toBe(0);
+    process.kill(child.pid!, 'SIGCONT');
+    expect(await exited).toBe(75);
+    expect(JSON.parse(stdout).error).toMatchObject({ code: 'source-changed', message: expect.stringContaining('while it was copied') });
+    expect(fs.existsSync(ws.target)).toBe(false);
+    expect(listDir(ws.backups).filter((n) => n.endsWith('.db'))).toEqual([]);
+    // The commit sits in the -wal (dbshift's read kept it from being checkpointed); the file's bytes are as they were.
+    expect(fs.statSync(`${live}-wal`).size).toBeGreaterThan(0);
+    expect(sha256(live)).toBe(mainBefore);
+  });
+
+  it('a rollback-journal source cannot be committed to while its bytes are copied: the writer waits (busy)', async () => {
+    const ws = workspace({ withSample: false });
+    const live = path.join(ws.dir, 'prod', 'health_records.db');
+    makeSample(ws, live, { reports: 200 });
+    const mainBefore = sha256(live);
+    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@snapshot-bytes' } });
+    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+    await waitUntilStopped(child.pid!);
+    const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1],{timeout:200});try{d.exec("UPDATE user SET nachname = 'x' WHERE id = 1");console.log('committed')}catch(e){console.log(e.code)}`, live], { cwd: ROOT, encoding: 'utf8' });
+    expect(writer.stdout.trim()).toBe('SQLITE_BUSY');
+    expect(sha256(live)).toBe(mainBefore);
+    process.kill(child.pid!, 'SIGCONT');
+    expect(await exited).toBe(0);
+  });
+});
+
 describe('one run at a time per instance directory', () => {
   it('a second run exits 75 naming the first run\'s pid; a dead run\'s lock is taken over with a notice', () => {
     const ws = workspace({ reports: 50 });

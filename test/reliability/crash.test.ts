@@ -90,6 +90,28 @@ describe('a crash (SIGKILL) at any point', () => {
   });
 });
 
+describe('a crash (SIGKILL) on the backup API route (a WAL source with un-checkpointed commits)', () => {
+  it.each(['snapshot-pages', 'after-snapshot', 'backup-bytes', 'transform-backfill'])('at %s: source and its -wal untouched, the rerun migrates the -wal rows too', (point) => {
+    const { ws, source, env } = setUp();
+    // A writer killed before it could checkpoint leaves committed rows only in the -wal.
+    const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.pragma('journal_mode = WAL');d.pragma('wal_autocheckpoint = 0');d.exec("INSERT INTO user (vorname, nachname, username, email) VALUES ('W', 'R', 'wal.row', 'wal.row@example.org')");process.kill(process.pid, 'SIGKILL')`, source], { cwd: path.dirname(CLI) });
+    expect(writer.signal).toBe('SIGKILL');
+    expect(fs.statSync(`${source}-wal`).size).toBeGreaterThan(0);
+    const hashes = [sha256(source), sha256(`${source}-wal`)];
+    const crashed = spawnSync(process.execPath, [CLI, 'migrate'], { cwd: ws.dir, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env, DBSHIFT_FAULT: `crash@${point}` }, encoding: 'utf8' });
+    expect(crashed.signal, `did not crash at ${point}: ${crashed.stdout}`).toBe('SIGKILL');
+    expect([sha256(source), sha256(`${source}-wal`)]).toEqual(hashes);
+    for (const name of listDir(ws.backups).filter((n) => n.endsWith('.db.sha256'))) {
+      expect(spawnSync('sha256sum', ['-c', name], { cwd: ws.backups }).status).toBe(0);
+    }
+    const rerun = dbshift(['migrate', '--json'], { cwd: ws.dir, env });
+    expect(rerun.code, rerun.stdout).toBe(0);
+    expect(query(ws.target, `SELECT username FROM user WHERE username = 'wal.row'`)).toHaveLength(1);
+    expect(tempFiles(ws)).toEqual([]);
+    expect([sha256(source), sha256(`${source}-wal`)]).toEqual(hashes);
+  });
+});
+
 describe('Ctrl-C', () => {
   it.each(['snapshot-bytes', 'transform-backfill', 'verify-rows', 'before-publish'])('at %s: exit 130, nothing published, lock released, temp files removed', async (point) => {
     const { ws, oldTarget, env } = setUp();
