@@ -28,8 +28,10 @@ export async function applyBuild(db: Db, baseline: string, plan: BuildPlan, hook
     db.exec('BEGIN IMMEDIATE');
     for (const sql of plan.tables) db.exec(sql);
     hooks.checkpoint?.('transform-schema');
+    for (const sql of plan.setup) db.exec(sql);
     let done = 0;
     for (const copy of plan.copies) done = await runCopy(db, copy, plan.params, done, hooks);
+    for (const sql of plan.teardown) db.exec(sql);
     buildIndexes(db, plan);
     hooks.checkpoint?.('transform-indexes');
     for (const sql of plan.finish) {

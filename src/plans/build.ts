@@ -30,7 +30,11 @@ export interface BuildPlan {
   header: string[];
   /** CREATE TABLE text as the baseline has it, the unit's ALTERs, then the unit's new tables. */
   tables: string[];
+  /** Run after the tables exist, before the copies (the unit's temp helpers). */
+  setup: string[];
   copies: CopyStatement[];
+  /** Run after the copies (drops the temp helpers, before any index or trigger exists). */
+  teardown: string[];
   /** Checked after the copies, before the indexes: a returned row stops the build. */
   guards: Guard[];
   /** The baseline's indexes verbatim, then the unit's new ones (built once over the full data). */
@@ -55,6 +59,10 @@ export function quote(name: string): string {
 
 export interface UnitBuild {
   rewrites: Record<string, TableRewrite>;
+  /** Tables copied first, in this order (a later copy reads what their copy collected). */
+  first: string[];
+  setup: string[];
+  teardown: string[];
   newTables: string[];
   newIndexes: string[];
   guards: Guard[];
@@ -83,6 +91,8 @@ export function planBuild(baseline: BaselineSchema, unit: UnitBuild): BuildPlan 
     copies.push({ table: table.name, sql: copyVerbatim(table) });
   }
   tables.push(...unit.newTables);
+  const rank = (table: string) => (unit.first.includes(table) ? unit.first.indexOf(table) : unit.first.length);
+  copies.sort((a, b) => rank(a.table) - rank(b.table));
   const existing = new Set(baseline.objects.filter((o) => o.type === 'index').map((o) => o.name));
   const finish: string[] = [];
   if (baseline.hasSequence) {
@@ -97,7 +107,9 @@ export function planBuild(baseline: BaselineSchema, unit: UnitBuild): BuildPlan 
   return {
     header: [`PRAGMA main.page_size = ${header.pageSize}`, `PRAGMA main.auto_vacuum = ${header.autoVacuum}`, `PRAGMA main.encoding = '${header.encoding}'`],
     tables,
+    setup: unit.setup,
     copies,
+    teardown: unit.teardown,
     guards: unit.guards,
     indexes: [...baseline.objects.filter((o) => o.type === 'index').map((o) => o.sql), ...unit.newIndexes.filter((sql) => !existing.has(indexName(sql)))],
     finish,

@@ -22,6 +22,17 @@ const DUPLICATE_GUARD = {
   sql: `SELECT min(id) AS id FROM main.report WHERE unique_identifier IS NOT NULL GROUP BY unique_identifier HAVING count(*) > 1`,
 };
 
+// A report's identifier needs its record's user_id, which sits after the record's large
+// encrypted values: looked up in health_record itself, every report would read its record's
+// overflow pages again (four reports per record). One pass collects id, user_id and timestamp
+// into a small temp table first; reports are joined to that.
+const RECORD_KEYS = 'dbshift_v5_record_keys';
+const RECORD_KEYS_SETUP = [
+  `CREATE TEMP TABLE ${RECORD_KEYS} (id INTEGER PRIMARY KEY, user_id, timestamp)`,
+  `INSERT INTO temp.${RECORD_KEYS} (id, user_id, timestamp) SELECT id, user_id, timestamp FROM baseline.health_record ORDER BY id`,
+];
+const RECORD_KEYS_TEARDOWN = [`DROP TABLE temp.${RECORD_KEYS}`];
+
 /** Pure: the build plan that takes a database in `inspection`'s state to v5. */
 export function planV5Build(baseline: BaselineSchema, inspection: V5Inspection, context: UnitContext): BuildPlan {
   const present = new Set(inspection.presentColumns);
@@ -49,11 +60,14 @@ export function planV5Build(baseline: BaselineSchema, inspection: V5Inspection, 
     generation_status: fill('report', 'r', 'generation_status', `'completed'`),
     generation_completed_at: fill('report', 'r', 'generation_completed_at', completed),
     unique_identifier: fill('report', 'r', 'unique_identifier', identifier),
-  }, `FROM baseline.report AS r LEFT JOIN baseline.health_record AS hr ON hr.id = r.health_record_id`);
+  }, `FROM baseline.report AS r LEFT JOIN temp.${RECORD_KEYS} AS hr ON hr.id = r.health_record_id`);
 
   const newTables = inspection.hasTaskLog ? [] : [CREATE_TASK_LOG];
   return planBuild(baseline, {
     rewrites: { health_record: records, report: reports },
+    first: [],
+    setup: RECORD_KEYS_SETUP,
+    teardown: RECORD_KEYS_TEARDOWN,
     newTables,
     newIndexes: [createIndexSql(TASK_LOG_INDEX), createIndexSql(IDENTIFIER_INDEX)],
     guards: [DUPLICATE_GUARD],

@@ -15,7 +15,9 @@ export function v5BlockingRows(db: Db, inspection: V5Inspection): BlockingRows[]
   const stillNull = inspection.presentColumns.includes('report.unique_identifier') ? 'AND r.unique_identifier IS NULL' : '';
   const ids = db
     .prepare(
-      `SELECT r.id AS id FROM report AS r JOIN health_record AS hr ON hr.id = r.health_record_id
+      // user_id sits after each record's large values: read once per record, not once per report.
+      `WITH record_keys AS MATERIALIZED (SELECT id, user_id FROM health_record)
+       SELECT r.id AS id FROM report AS r JOIN record_keys AS hr ON hr.id = r.health_record_id
        WHERE NOT (${['r.id', 'r.health_record_id', 'r.report_template_id', 'hr.user_id'].map(wellFormed).join(' AND ')}) ${stillNull}
        ORDER BY r.id`,
     )

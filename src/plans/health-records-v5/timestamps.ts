@@ -36,7 +36,16 @@ function fromEpoch(value: number): string | null {
 const TEXT_FORM =
   /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{0,9}))?(?:(Z)|([+-])(\d{2}):?(\d{2}))?)?$/;
 
+// Most stored values already have the canonical form: recognised without the general parse.
+const CANONICAL = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.\d{6}$/;
+
 function fromText(text: string): string | null {
+  const c = text.length === 26 ? CANONICAL.exec(text) : null;
+  if (c) {
+    const [, y, mo, d, h, mi, s] = c.map(Number) as number[];
+    const valid = (y as number) >= 1 && (mo as number) >= 1 && (mo as number) <= 12 && (d as number) >= 1 && (d as number) <= daysInMonth(y as number, mo as number) && (h as number) <= 23 && (mi as number) <= 59 && (s as number) <= 59;
+    return valid ? text : null;
+  }
   const m = TEXT_FORM.exec(text);
   if (!m) return null;
   const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', , sign, offH = '0', offM = '0'] = m;
