@@ -10,7 +10,7 @@ import { runSteps, type Step } from './run.js';
 import { finishBackup, reserveBackup } from './steps/backup.js';
 import { toToolError } from '../errors.js';
 import { lockStep } from './steps/lock.js';
-import { openSourceForReading } from './steps/preflight.js';
+import { assertSourceIntact, openSourceForReading } from './steps/preflight.js';
 import type { RunResult } from './types.js';
 import type { Db } from '../sqlite/open.js';
 
@@ -24,6 +24,7 @@ export async function backupOnly(config: Config, options: RunOptions = {}): Prom
     name: 'preflight',
     async run() {
       sourceDb = openSourceForReading(ctx).db;
+      assertSourceIntact(ctx, sourceDb);
       return { status: 'ok' };
     },
   };

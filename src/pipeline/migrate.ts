@@ -23,7 +23,7 @@ import type { RunResult } from './types.js';
  * takes what earlier ones return, checked by the compiler. The backup step comes after the
  * build because the backup's hash and fsync run beside it; the backup is named before verify.
  */
-export function migrateSteps(preflight = preflightStep({ collectWarnings: 'when-strict', awaitQuickCheck: false })) {
+export function migrateSteps(preflight = preflightStep({ collectWarnings: 'when-strict', awaitChecks: false })) {
   return Pipeline.start()
     .then(preflight)
     .then(lockStep)

@@ -12,7 +12,7 @@ import type { RunResult } from './types.js';
 export async function plan(config: Config, options: RunOptions = {}, unit: MigrationUnit = healthRecordsV5): Promise<RunResult> {
   const started = performance.now();
   const ctx = createContext(config, unit, { ...options, strict: false }, { workDir: config.instanceDir, backupDir: config.backupDir });
-  const outcome = await runSteps(Pipeline.start().then(preflightStep({ collectWarnings: 'always', awaitQuickCheck: true })), ctx);
+  const outcome = await runSteps(Pipeline.start().then(preflightStep({ collectWarnings: 'always', awaitChecks: true })), ctx);
   const { sourceDb, inspection } = outcome.state;
   if (ctx.report.plan && sourceDb && inspection) {
     const build = ctx.unit.build.plan(describeBaseline(sourceDb), inspection, { runDate: ctx.runDate });

@@ -1,14 +1,14 @@
 import { Worker } from 'node:worker_threads';
 
 // Long reads that can run beside the main thread's work, on the second core: the source's
-// quick_check beside the snapshot, the backup's hash as it is copied, the result's
-// integrity_check beside the comparison. One worker thread per task.
+// quick_check beside the snapshot and the build, the backup's hash beside the build, the
+// result's integrity_check beside the comparison. One worker thread per task.
 
 export type WorkerTask =
-  /** Copy between two open descriptors (`to` omitted: only hash), returning the SHA-256 of the bytes read. */
-  | { kind: 'copy'; from: number; to?: number }
-  /** A read-only PRAGMA (quick_check, integrity_check, foreign_key_check) on its own connection: its rows. */
-  | { kind: 'pragma'; file: string; pragma: string };
+  /** The SHA-256 of what an open descriptor holds (progress in bytes). */
+  | { kind: 'hash'; from: number }
+  /** Read-only PRAGMAs (quick_check, integrity_check, foreign_key_check) in turn on one connection: their rows. */
+  | { kind: 'pragma'; file: string; pragmas: string[] };
 
 export interface BackgroundTask<T> {
   result: Promise<T>;
@@ -17,11 +17,12 @@ export interface BackgroundTask<T> {
 }
 
 /**
- * Start `task` in a worker thread. `onProgress` sees the copy's bytes; it may throw (Ctrl-C,
+ * Start `task` in a worker thread. `onProgress` sees the hash's bytes; it may throw (Ctrl-C,
  * a test fault), which stops the worker and rejects the result with that error.
  */
 export function inBackground<T>(task: WorkerTask, onProgress?: (done: number, total: number) => void): BackgroundTask<T> {
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: task });
+  // The tasks allocate little in JavaScript: small heaps keep peak RSS (issue 13: 150 MiB) in reach.
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { workerData: task, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 24 } });
   let settled = false;
   const result = new Promise<T>((resolve, reject) => {
     const fail = (error: unknown) => {

@@ -6,21 +6,22 @@ import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import type { WorkerTask } from './background.js';
 
-const CHUNK = 8 * 1024 * 1024;
+// Small reads keep each worker's footprint small; a worker has no event loop to feed.
+const CHUNK = 1024 * 1024;
 
-function pragmaRows(file: string, pragma: string): unknown[] {
+function pragmaRows(file: string, pragmas: string[]): unknown[][] {
   const db = new Database(file, { readonly: true, fileMustExist: true });
   try {
     db.pragma('cache_size = -2000');
-    return db.pragma(pragma) as unknown[];
+    return pragmas.map((pragma) => db.pragma(pragma) as unknown[]);
   } finally {
     db.close();
   }
 }
 
-/** Copy `from` into `to` (both already-open descriptors) and hash the bytes on the same read. */
-function copyAndHash(from: number, to: number | undefined): string {
-  const hash = crypto.createHash('sha256');
+/** SHA-256 of what an open descriptor holds, read from the start. */
+function hash(from: number): string {
+  const sha256 = crypto.createHash('sha256');
   const buffer = Buffer.allocUnsafe(CHUNK);
   const total = fs.fstatSync(from).size;
   let done = 0;
@@ -28,27 +29,22 @@ function copyAndHash(from: number, to: number | undefined): string {
   for (;;) {
     const read = fs.readSync(from, buffer, 0, CHUNK, done);
     if (read === 0) break;
-    const chunk = buffer.subarray(0, read);
-    hash.update(chunk);
-    if (to !== undefined) {
-      let offset = 0;
-      while (offset < read) offset += fs.writeSync(to, chunk, offset, read - offset, done + offset);
-    }
+    sha256.update(buffer.subarray(0, read));
     done += read;
-    if (done - reported >= 8 * CHUNK || done === total) {
+    if (done - reported >= 64 * CHUNK || done === total) {
       parentPort!.postMessage({ progress: { done, total } });
       reported = done;
     }
   }
-  return hash.digest('hex');
+  return sha256.digest('hex');
 }
 
 function run(task: WorkerTask): unknown {
   switch (task.kind) {
-    case 'copy':
-      return copyAndHash(task.from, task.to);
+    case 'hash':
+      return hash(task.from);
     case 'pragma':
-      return pragmaRows(task.file, task.pragma);
+      return pragmaRows(task.file, task.pragmas);
   }
 }
 

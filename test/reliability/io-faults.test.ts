@@ -28,10 +28,11 @@ interface FaultCase {
 }
 
 const cases: FaultCase[] = [
-  // The snapshot is written into the backup's partial file (a file copy: the source is quiescent), fsynced
-  // beside the build; the build writes the work file.
-  { label: 'disk full at the snapshot', pause: 'before-snapshot', syscall: 'pwrite64', errno: 'ENOSPC', paths: partialBackupNames },
-  { label: 'I/O error at the snapshot', pause: 'before-snapshot', syscall: 'pwrite64', errno: 'EIO', paths: partialBackupNames },
+  // The snapshot is written into the backup's partial file (a kernel copy by `cp`: the source is
+  // quiescent), fsynced beside the build; the build writes the work file.
+  // `cp` copies in the kernel (copy_file_range); older coreutils fall back to write.
+  { label: 'disk full at the snapshot', pause: 'before-snapshot', syscall: 'copy_file_range,write,pwrite64', errno: 'ENOSPC', paths: partialBackupNames },
+  { label: 'I/O error at the snapshot', pause: 'before-snapshot', syscall: 'copy_file_range,write,pwrite64', errno: 'EIO', paths: partialBackupNames },
   { label: 'I/O error making the backup durable', pause: 'before-snapshot', syscall: 'fsync', errno: 'EIO', paths: partialBackupNames },
   { label: 'disk full writing the built file', pause: 'transform-indexes', syscall: 'pwrite64', errno: 'ENOSPC', paths: (ws) => [path.join(ws.instance, WORK)] },
   { label: 'disk full in the transform', pause: 'before-transform', syscall: 'pwrite64', errno: 'ENOSPC', paths: (ws) => [path.join(ws.instance, WORK)] },

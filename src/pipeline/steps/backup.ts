@@ -7,31 +7,38 @@ import type { RunContext } from '../context.js';
 import type { Step } from '../run.js';
 import { removeDatabaseFiles } from '../../files/move-aside.js';
 import type { SnapshotOut } from './snapshot.js';
+import type { PreflightOut } from './preflight.js';
+import type { ForeignKeyViolation } from '../../sqlite/checks.js';
 
 export interface BackupOut {
   backup: { path: string; sha256: string };
+  /** Foreign-key violations already in the source (reported, never repaired): verification fails only on new ones. */
+  foreignKeysBefore: ForeignKeyViolation[];
 }
 
 /**
  * The snapshot becomes backups/health_records_backup_<stamp>.db with its .sha256 (sha256sum
- * format). Its hash and its fsync ran beside the build; here they are awaited. The backup gets
+ * format). Its hash and its fsync, and the source's quick_check, ran beside the build; here
+ * they are awaited. The backup gets
  * its final name only then, and its checksum file last, so a backup with a checksum is always
  * complete and durable.
  */
-export const backupStep: Step<SnapshotOut, BackupOut> = {
+export const backupStep: Step<PreflightOut & SnapshotOut, BackupOut> = {
   name: 'backup',
-  async run(ctx, { snapshot }) {
+  async run(ctx, { snapshot, sourceChecked }) {
+    // The source's quick_check ran beside the snapshot and the build: a damaged source stops here (66).
+    const foreignKeysBefore = await sourceChecked;
     const { partial, final } = snapshot;
     let sha256: string;
     try {
-      sha256 = typeof snapshot.sha256 === 'string' ? snapshot.sha256 : await snapshot.sha256.result;
+      sha256 = await snapshot.sha256.result;
       await snapshot.synced;
     } catch (error) {
       throw toToolError(error, partial);
     }
     const backup = finishBackup(ctx, partial, final, sha256);
     ctx.report.backup = backup;
-    return { status: 'ok', detail: final, out: { backup } };
+    return { status: 'ok', detail: final, out: { backup, foreignKeysBefore } };
   },
 };
 

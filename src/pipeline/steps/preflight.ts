@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { ConfigError, DataError, InputError, IoError, BusyError, toToolError } from '../../errors.js';
 import { availableBytes, deviceOf } from '../../files/space.js';
 import { sizeOf } from '../../files/durable.js';
-import { assertSqliteFile, checkComplaints, foreignKeyViolations, hasHotJournal, walBytes, type ForeignKeyViolation } from '../../sqlite/checks.js';
+import { asViolations, assertSqliteFile, checkComplaints, foreignKeyViolations, quickCheck, hasHotJournal, walBytes, type ForeignKeyViolation } from '../../sqlite/checks.js';
 import { countRows, journalMode, listTables } from '../../sqlite/introspect.js';
 import { inBackground, type BackgroundTask } from '../../sqlite/background.js';
 import { yieldToEventLoop } from '../../yield.js';
@@ -23,9 +23,12 @@ export interface PreflightOut {
   sourceDataVersion: number;
   sourceJournalMode: string;
   inspection: Inspection;
-  foreignKeysBefore: ForeignKeyViolation[];
-  /** The source's quick_check, running in a worker thread beside the rest of the preflight and the snapshot. */
-  quickCheck: BackgroundTask<unknown[]>;
+  /**
+   * The source's quick_check and foreign_key_check, in a worker thread beside the rest of the
+   * run; awaited before the backup is named. Resolves to the violations already in the source,
+   * rejects with 66 if quick_check complains.
+   */
+  sourceChecked: Promise<ForeignKeyViolation[]>;
   /** True when the warnings were collected here (plan, --strict); otherwise the build notes them. */
   warningsCollected: boolean;
 }
@@ -35,14 +38,17 @@ export interface PreflightOut {
  * The warnings scan is a full read of the largest tables; `migrate` leaves it to the build,
  * which notes the same warnings as the rows go by. `plan` and `--strict` need them first.
  */
-export function preflightStep(options: { collectWarnings: 'always' | 'when-strict'; awaitQuickCheck: boolean }): Step<object, PreflightOut> {
+export function preflightStep(options: { collectWarnings: 'always' | 'when-strict'; awaitChecks: boolean }): Step<object, PreflightOut> {
   return {
     name: 'preflight',
     async run(ctx) {
       requireSecretKey(ctx.config.secretKey);
       const { db, dataVersion } = openSourceForReading(ctx);
-      const quickCheck = inBackground<unknown[]>({ kind: 'pragma', file: fs.realpathSync(ctx.source), pragma: 'quick_check' });
-      ctx.cleanups.push(() => quickCheck.cancel());
+      const early = options.collectWarnings === 'always' || ctx.options.strict === true;
+      // Under --strict and in plan, the foreign-key warnings are needed here, before anything is written.
+      const pragmas = early ? ['quick_check'] : ['quick_check', 'foreign_key_check'];
+      const checks = inBackground<unknown[][]>({ kind: 'pragma', file: fs.realpathSync(ctx.source), pragmas });
+      ctx.cleanups.push(() => checks.cancel());
       ctx.unit.prepare(db);
       const inspection = ctx.unit.inspect(db);
       ctx.report.inspection = inspection;
@@ -67,19 +73,22 @@ export function preflightStep(options: { collectWarnings: 'always' | 'when-stric
         ctx.emit({ step: 'preflight', phase: 'progress', done: i + 1, total: tables.length, unit: 'tables', label: `counting ${table.name}` });
         await yieldToEventLoop();
       }
-      const out = { sourceDb: db, sourceDataVersion: dataVersion, sourceJournalMode: journalMode(db), inspection, quickCheck, foreignKeysBefore: [] as ForeignKeyViolation[], warningsCollected: false };
+      let foreignKeysBefore: ForeignKeyViolation[] | undefined;
+      const sourceChecked = sourceVerdict(ctx, checks, () => foreignKeysBefore);
+      sourceChecked.catch(() => {});
+      const out = { sourceDb: db, sourceDataVersion: dataVersion, sourceJournalMode: journalMode(db), inspection, sourceChecked, warningsCollected: false };
       if (inspection.complete) {
-        await assertQuickCheck(ctx, quickCheck);
+        await sourceChecked;
         return { status: 'ok', detail: `schema is ${inspection.state}`, stop: 'nothing-to-do', out };
       }
       refuseBlockingRows(ctx, db, inspection);
       reportTriggers(ctx, db);
 
-      ctx.emit({ step: 'preflight', phase: 'progress', done: 0, total: 1, unit: 'steps', label: 'foreign_key_check' });
-      await yieldToEventLoop();
-      out.foreignKeysBefore = foreignKeyViolations(db);
-      ctx.report.warnings = foreignKeyWarnings(out.foreignKeysBefore, ' (already in the source)');
-      if (options.collectWarnings === 'always' || ctx.options.strict) {
+      if (early) {
+        ctx.emit({ step: 'preflight', phase: 'progress', done: 0, total: 1, unit: 'steps', label: 'foreign_key_check' });
+        await yieldToEventLoop();
+        foreignKeysBefore = foreignKeyViolations(db);
+        ctx.report.warnings = foreignKeyWarnings(foreignKeysBefore, ' (already in the source)');
         ctx.emit({ step: 'preflight', phase: 'progress', done: 0, total: 1, unit: 'steps', label: 'warnings scan' });
         await yieldToEventLoop();
         ctx.report.warnings = [...ctx.unit.warnings(db, inspection, { runDate: ctx.runDate }), ...ctx.report.warnings];
@@ -100,24 +109,41 @@ export function preflightStep(options: { collectWarnings: 'always' | 'when-stric
           dataState: NOTHING_CHANGED,
         });
       }
-      if (options.awaitQuickCheck) await assertQuickCheck(ctx, quickCheck);
+      if (options.awaitChecks) await sourceChecked;
       const warnings = out.warningsCollected ? `${ctx.report.warnings.length} kind(s) of warning` : 'warnings noted during the build';
       return { status: 'ok', detail: `schema is ${inspection.state}; ${warnings}`, out };
     },
   };
 }
 
-/** The source's quick_check, awaited where the run can no longer go on without it. */
-export async function assertQuickCheck(ctx: RunContext, task: BackgroundTask<unknown[]>): Promise<void> {
-  const complaints = checkComplaints(await task.result.catch((error: unknown) => {
+/** The source's quick_check on the calling thread (`dbshift backup`, which has nothing to overlap it with). */
+export function assertSourceIntact(ctx: RunContext, db: Db): void {
+  const complaints = quickCheck(db);
+  if (complaints.length > 0) throw corrupt(ctx, complaints, NOTHING_CHANGED);
+}
+
+function corrupt(ctx: RunContext, complaints: string[], dataState: string): InputError {
+  return new InputError('source-corrupt', `${ctx.source} fails PRAGMA quick_check: ${complaints.slice(0, 3).join('; ')}`, {
+    hint: "Do not migrate a damaged database: restore it from the app's last good backup first.",
+    dataState,
+  });
+}
+
+/**
+ * The worker's verdict on the source: 66 if quick_check complains; otherwise the foreign-key
+ * violations already in it (from the worker, or from the preflight itself under --strict).
+ */
+async function sourceVerdict(ctx: RunContext, task: BackgroundTask<unknown[][]>, known: () => ForeignKeyViolation[] | undefined): Promise<ForeignKeyViolation[]> {
+  const [quick = [], foreignKeys] = await task.result.catch((error: unknown) => {
     throw toToolError(error, ctx.source);
-  }));
-  if (complaints.length > 0) {
-    throw new InputError('source-corrupt', `${ctx.source} fails PRAGMA quick_check: ${complaints.slice(0, 3).join('; ')}`, {
-      hint: "Do not migrate a damaged database: restore it from the app's last good backup first.",
-      dataState: 'Nothing was published; the production database was not touched.',
-    });
-  }
+  });
+  const complaints = checkComplaints(quick);
+  if (complaints.length > 0) throw corrupt(ctx, complaints, 'Nothing was published; the production database was not touched.');
+  const before = known();
+  if (before) return before;
+  const violations = asViolations(foreignKeys ?? []);
+  ctx.report.warnings.push(...foreignKeyWarnings(violations, ' (already in the source)'));
+  return violations;
 }
 
 function refuseBlockingRows(ctx: RunContext, db: Db, inspection: Inspection): void {

@@ -45,7 +45,7 @@ export const transformStep: Step<PreflightOut & SnapshotOut, TransformOut> = {
     db.pragma('journal_mode = OFF');
     db.unsafeMode(false);
     db.pragma('synchronous = OFF');
-    db.pragma('cache_size = -32768');
+    db.pragma('cache_size = -16384');
     // The app runs with SQLite's default (no enforcement), and sources may hold violations that
     // are reported, not repaired; better-sqlite3 would otherwise enforce them during the copy.
     db.pragma('foreign_keys = OFF');

@@ -17,13 +17,8 @@ export const verifyStep: Step<PreflightOut & TransformOut & BackupOut> = {
   name: 'verify',
   async run(ctx, { workDb: db, workFile, backup, inspection, foreignKeysBefore }) {
     ctx.emit({ step: 'verify', phase: 'progress', done: 0, total: 1, unit: 'steps', label: 'integrity_check (worker) and comparison' });
-    const integrity = inBackground<unknown[]>({ kind: 'pragma', file: workFile, pragma: 'integrity_check' });
-    ctx.cleanups.push(() => integrity.cancel());
-    const foreignKeys = integrity.result.then(() => {
-      const task = inBackground<unknown[]>({ kind: 'pragma', file: workFile, pragma: 'foreign_key_check' });
-      ctx.cleanups.push(() => task.cancel());
-      return task.result;
-    });
+    const structural = inBackground<unknown[][]>({ kind: 'pragma', file: workFile, pragmas: ['integrity_check', 'foreign_key_check'] });
+    ctx.cleanups.push(() => structural.cancel());
     db.prepare('ATTACH DATABASE ? AS baseline').run(backup.path);
     db.pragma('baseline.cache_size = -2000');
     // Belt and braces: nothing in verification may write, least of all the backup.
@@ -37,7 +32,7 @@ export const verifyStep: Step<PreflightOut & TransformOut & BackupOut> = {
           ctx.emit({ step: 'verify', phase: 'progress', done, total, unit: 'rows', label: 'comparison' });
           ctx.checkpoint('verify-rows');
         },
-        background: { integrity: integrity.result.then(checkComplaints), foreignKeys: foreignKeys.then(asViolations) },
+        background: { integrity: structural.result.then(([rows = []]) => checkComplaints(rows)), foreignKeys: structural.result.then(([, rows = []]) => asViolations(rows)) },
       });
       ctx.report.checks = result.checks;
       ctx.report.countsAfter = result.countsAfter;
