@@ -27,7 +27,7 @@ function holdAt(ws: Workspace, point: string): { env: Record<string, string>; he
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Ctrl-C at a terminal', () => {
-  it.each(['snapshot-pages', 'transform-backfill', 'verify-rows'])('typed during %s: exit 130, nothing published, lock released, no temp files', async (point) => {
+  it.each(['snapshot-bytes', 'transform-backfill', 'verify-rows'])('typed during %s: exit 130, nothing published, lock released, no temp files', async (point) => {
     const ws = workspace({ withSample: false });
     const source = path.join(ws.dir, 'prod', 'health_records.db');
     makeSample(ws, source, { reports: 2000 });

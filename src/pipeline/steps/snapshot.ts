@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import { BusyError, toToolError } from '../../errors.js';
+import { BusyError, InterruptedError, toToolError } from '../../errors.js';
 import { spawn } from 'node:child_process';
 import { createEmptyExclusive } from '../../files/create.js';
 import { fsyncInBackground } from '../../files/durable.js';
@@ -125,7 +125,8 @@ async function copyWhileHeld(ctx: RunContext, db: Db, source: string, partial: s
 function kernelCopy(ctx: RunContext, source: string, partial: string): Promise<void> {
   const total = fs.statSync(source).size;
   return new Promise((resolve, reject) => {
-    const child = spawn('cp', ['--reflink=auto', source, partial], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own process group: a Ctrl-C at the terminal reaches dbshift, which stops it at a safe point.
+    const child = spawn('cp', ['--reflink=auto', source, partial], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const stop = (error: unknown) => {
@@ -155,6 +156,7 @@ function kernelCopy(ctx: RunContext, source: string, partial: string): Promise<v
         }
         return resolve();
       }
+      if (signal) return reject(new InterruptedError('interrupted', `The copy of ${ctx.source} was stopped (${signal}).`, { hint: 'Run the same command again when ready.' }));
       const errno = /No space left|Disk quota/i.test(stderr) ? 'ENOSPC' : 'EIO';
       reject(Object.assign(new Error(stderr.trim() || `cp ended with ${signal ?? `exit code ${code}`}`), { code: errno }));
     });
