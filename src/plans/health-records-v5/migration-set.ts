@@ -5,6 +5,7 @@ import { healthRecordsV5, type V5UnitInspection } from './index.js';
 import { inspectV5 } from './inspect.js';
 import { V5_CHECKSUM, V5_DOWN_SQL, V5_NAME, V5_UP_SQL, V5_VERSION } from './version.js';
 import { yieldToEventLoop } from '../../yield.js';
+import { quoteIdent } from '../../sqlite/introspect.js';
 import type { MigrationDefinition, MigrationSet } from '../../engine/types.js';
 
 // The health-records v5 change as the built-in migration set `health-records`: the same unit
@@ -32,7 +33,15 @@ function v5Migration(now: () => Date): MigrationDefinition {
           throw new DataError('unknown-schema', `The database is not a HealthSum database v5 can apply to: ${before.blockers.join(', ')}.`);
         }
         if (before.complete) return;
+        // In place, the backfill is an UPDATE of every row: the app's triggers on these tables
+        // would fire (issue 9.9). They are set aside and re-created from their own text, inside
+        // the same transaction, so they exist exactly as before and never see the backfill.
+        const triggers = db
+          .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND lower(tbl_name) IN ('health_record', 'report') ORDER BY rowid`)
+          .all() as Array<{ name: string; sql: string }>;
+        for (const trigger of triggers) db.exec(`DROP TRIGGER ${quoteIdent(trigger.name)}`);
         await applyPlanInTransaction(db, healthRecordsV5.plan(before, { runDate: now() }), { yieldNow: yieldToEventLoop });
+        for (const trigger of triggers) db.exec(trigger.sql);
       },
       verify({ db }) {
         return healthRecordsV5.verify(db, before ?? healthRecordsV5.inspect(db));
