@@ -13,6 +13,8 @@ export interface VerificationOptions {
   /** Violations already in the source; only new ones fail. Undefined: none are known. */
   foreignKeysBefore?: ForeignKeyViolation[];
   onRows?: (done: number, total: number) => Promise<void> | void;
+  /** Set query_only once the temp helpers exist: nothing in verification may write, least of all the backup. */
+  queryOnly?: boolean;
   /** integrity_check and foreign_key_check of `main`, already running in a worker; otherwise run here. */
   background?: { integrity: Promise<string[]>; foreignKeys: Promise<ForeignKeyViolation[]> };
 }
@@ -51,8 +53,13 @@ export async function verifyMigrated(db: Db, unit: MigrationUnit, options: Verif
   const countsAfter: Record<string, number> = {};
   for (const table of listTables(db)) countsAfter[table.name] = countRows(db, table.name);
   const countsBefore: Record<string, number> = {};
+  const counted: Record<string, Record<string, number>> = {};
   if (options.baseline) {
-    const comparison = await compareWithBaseline(db, options.baseline, new Set(unit.fillableColumns(options.before)), options.onRows);
+    const counts = unit.rowCounts?.();
+    for (const sql of counts?.setup ?? []) db.exec(sql);
+    if (options.queryOnly) db.pragma('query_only = ON');
+    const comparison = await compareWithBaseline(db, options.baseline, new Set(unit.fillableColumns(options.before)), options.onRows, counts?.perTable);
+    for (const t of comparison.tables) if (t.counted) counted[t.table] = t.counted;
     const countMismatch = comparison.tables.filter((t) => t.before !== t.after);
     const changed = comparison.tables.filter((t) => t.differing > 0);
     for (const t of comparison.tables) countsBefore[t.table] = t.before;
@@ -76,7 +83,7 @@ export async function verifyMigrated(db: Db, unit: MigrationUnit, options: Verif
       detail: comparison.schemaProblems.length === 0 ? 'ok' : comparison.schemaProblems.join('; '),
     });
   }
-  const own = unit.verify(db, options.before);
+  const own = unit.verify(db, options.before, Object.keys(counted).length > 0 ? counted : undefined);
   checks.push(...own.checks);
   const { found, violations } = early ?? (await structural());
   checks.unshift(...found);

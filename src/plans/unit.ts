@@ -76,7 +76,13 @@ export interface MigrationUnit<I extends Inspection = Inspection, S = unknown> {
    * Unit-specific proofs on the migrated database. Generic proofs (row counts, unchanged values,
    * integrity, foreign keys) are the pipeline's. `before` is the inspection of the source.
    */
-  verify(db: Db, before: I): UnitVerification<S>;
+  verify(db: Db, before: I, counted?: Record<string, Record<string, number>>): UnitVerification<S>;
+  /**
+   * Counts `verify` needs from every row, for the full comparison to take on its own pass
+   * (aggregates over the migrated rows, aliased `m`). `setup` runs first (temp helpers), while
+   * the connection may still write its temp schema; its results reach `verify` as `counted`.
+   */
+  rowCounts?(): { setup: string[]; perTable: Record<string, { join: string; aggregates: string[] }> };
   /** Columns that existed before and that the unit may fill where they were NULL. */
   fillableColumns(before: I): string[];
   /** The unit's place in its versioned migration set: `dbshift migrate` records it in schema_migrations. */

@@ -7,6 +7,8 @@ export interface TableComparison {
   table: string;
   before: number;
   after: number;
+  /** The caller's counts over the table's rows (`RowCounts`), summed over the chunks. */
+  counted?: Record<string, number>;
   /** Rows of the baseline that are missing or differ in any pre-existing column. */
   differing: number;
   sampleIds: Array<number | string>;
@@ -20,6 +22,9 @@ export interface BaselineComparison {
 
 export type RowProgress = (doneRows: number, totalRows: number) => Promise<void> | void;
 
+/** Counts to take on the comparison's pass over a table: `expression AS name` over the migrated rows, aliased `m`. */
+export type RowCounts = Record<string, { join: string; aggregates: string[] }>;
+
 const ROWS_PER_CHUNK = 100_000;
 const SAMPLE_IDS = 20;
 
@@ -30,7 +35,7 @@ const SAMPLE_IDS = 20;
  * SQL), and text is compared with BINARY whatever the column's collation says.
  * `fillable` lists `table.column`s that may go from NULL to a value (a partial migration's).
  */
-export async function compareWithBaseline(db: Db, baseline: string, fillable: ReadonlySet<string>, onProgress?: RowProgress): Promise<BaselineComparison> {
+export async function compareWithBaseline(db: Db, baseline: string, fillable: ReadonlySet<string>, onProgress?: RowProgress, rowCounts: RowCounts = {}): Promise<BaselineComparison> {
   const tables = listTables(db, baseline);
   const counts = tables.map((t) => ({
     table: t.name,
@@ -79,9 +84,22 @@ export async function compareWithBaseline(db: Db, baseline: string, fillable: Re
       continue;
     }
     const statement = db.prepare(`SELECT b.rowid AS id FROM ${from} WHERE (b.rowid BETWEEN :lo AND :hi) AND (${where})`);
+    // With counts to take, one aggregate query per chunk reads the rows once for both; the ids
+    // of differing rows are then looked up only in a chunk that has any.
+    const extra = rowCounts[table.name];
+    const counting = extra
+      ? db.prepare(`SELECT count(*) FILTER (WHERE ${where}) AS dbshift_differing, ${extra.aggregates.join(', ')} FROM ${from} ${extra.join} WHERE b.rowid BETWEEN :lo AND :hi`)
+      : undefined;
+    if (extra) result.counted = {};
     let compared = 0;
     for (const range of rowidRanges(db, table.name, ROWS_PER_CHUNK, baseline)) {
-      collect(statement, range, result);
+      if (counting && result.counted) {
+        const { dbshift_differing: differing, ...counts } = counting.get(range) as Record<string, number>;
+        for (const [name, n] of Object.entries(counts)) result.counted[name] = (result.counted[name] ?? 0) + n;
+        if (differing) collect(statement, range, result);
+      } else {
+        collect(statement, range, result);
+      }
       compared = Math.min(compared + ROWS_PER_CHUNK, before);
       await onProgress?.(doneRows + compared, totalRows);
       await yieldToEventLoop();

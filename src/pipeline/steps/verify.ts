@@ -21,13 +21,13 @@ export const verifyStep: Step<PreflightOut & TransformOut & BackupOut> = {
     ctx.cleanups.push(() => structural.cancel());
     db.prepare('ATTACH DATABASE ? AS baseline').run(backup.path);
     db.pragma('baseline.cache_size = -2000');
-    // Belt and braces: nothing in verification may write, least of all the backup.
-    db.pragma('query_only = ON');
     try {
       const result = await verifyMigrated(db, ctx.unit, {
         before: inspection,
         baseline: 'baseline',
         foreignKeysBefore,
+        // Belt and braces: nothing in verification may write, least of all the backup.
+        queryOnly: true,
         onRows: async (done, total) => {
           ctx.emit({ step: 'verify', phase: 'progress', done, total, unit: 'rows', label: 'comparison' });
           ctx.checkpoint('verify-rows');

@@ -6,6 +6,7 @@ import type { V5Summary } from './summary.js';
 import { verifyV5 } from './verify.js';
 import { collectV5Warnings } from './warnings.js';
 import { checkSecretKey } from './keycheck.js';
+import { v5TallyQueries } from './tally.js';
 import { V5_CHECKSUM, V5_NAME, V5_VERSION } from './version.js';
 import { noteV5Warnings, planV5Build } from './build.js';
 import { v5BlockingRows } from './row-ids.js';
@@ -31,6 +32,11 @@ export const healthRecordsV5: MigrationUnit<V5UnitInspection, V5Summary | undefi
   // The v5 columns a partial database already had may go from NULL to a value, nothing else.
   fillableColumns: (before) => before.presentColumns,
   checkSecretKey,
+  // The report's user_id check needs each record's user_id: gathered once into a temp table.
+  rowCounts: () => ({
+    setup: ['DROP TABLE IF EXISTS temp.dbshift_v5_verify_keys', 'CREATE TEMP TABLE dbshift_v5_verify_keys AS SELECT id, user_id FROM main.health_record'],
+    perTable: v5TallyQueries('m', 'temp.dbshift_v5_verify_keys'),
+  }),
   blockingRows: v5BlockingRows,
   build: { plan: planV5Build, prepare: noteV5Warnings },
   version: { version: V5_VERSION, name: V5_NAME, checksum: V5_CHECKSUM },

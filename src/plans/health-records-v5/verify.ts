@@ -3,7 +3,7 @@ import type { Check, UnitVerification } from '../unit.js';
 import { inspectV5 } from './inspect.js';
 import { NEW_COLUMNS } from './schema.js';
 import { summarizeV5, type V5Summary } from './summary.js';
-import { BAD_IDENTIFIER_SQL, tallyV5Rows } from './tally.js';
+import { badIdentifierSql, tallyFromCounts, tallyV5Rows } from './tally.js';
 import { WARNING_IDS_LIMIT } from './warnings.js';
 
 function firstIds(db: Db, sql: string): number[] {
@@ -12,9 +12,10 @@ function firstIds(db: Db, sql: string): number[] {
 
 /**
  * The v5-specific proofs on a migrated database (generic ones live in the pipeline), and the
- * summary, from one pass over each table. Row ids are looked up only for a failing check.
+ * summary, from one pass over each table (or from the counts the full comparison took on its
+ * pass). Row ids are looked up only for a failing check.
  */
-export function verifyV5(db: Db): UnitVerification<V5Summary | undefined> {
+export function verifyV5(db: Db, _before?: unknown, counted?: Record<string, Record<string, number>>): UnitVerification<V5Summary | undefined> {
   const after = inspectV5(db, { countUnfilledRows: false });
   const objectsExist = after.missing.length === 0 && after.conflicts.length === 0 && after.presentColumns.length === NEW_COLUMNS.length && after.hasTaskLog && after.presentIndexes.length === 2;
   const problems = [...after.missing, ...after.conflicts];
@@ -28,13 +29,14 @@ export function verifyV5(db: Db): UnitVerification<V5Summary | undefined> {
   // Without the v5 columns, the row-level proofs below cannot even be asked.
   if (after.presentColumns.length < NEW_COLUMNS.length || after.missing.length > 0) return { checks, summary: undefined };
 
-  const tally = tallyV5Rows(db);
+  // The full comparison may have counted on its own pass over the rows already.
+  const tally = counted?.health_record && counted.report ? tallyFromCounts(db, { health_record: counted.health_record, report: counted.report }) : tallyV5Rows(db);
   const { badIdentifiers } = tally.reports;
   checks.push({
     name: 'report identifiers',
     ok: badIdentifiers === 0,
     detail: badIdentifiers === 0 ? 'every non-orphaned report has a well-formed identifier of its own ids' : `${badIdentifiers} reports have a missing or wrong identifier`,
-    ids: badIdentifiers === 0 ? [] : firstIds(db, `SELECT r.id AS id FROM report AS r JOIN health_record AS hr ON hr.id = r.health_record_id WHERE ${BAD_IDENTIFIER_SQL} ORDER BY r.id`),
+    ids: badIdentifiers === 0 ? [] : firstIds(db, `SELECT r.id AS id FROM report AS r JOIN health_record AS hr ON hr.id = r.health_record_id WHERE ${badIdentifierSql()} ORDER BY r.id`),
   });
 
   const nullStatuses = tally.records.nulls + tally.reports.nulls;
