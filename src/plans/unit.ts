@@ -89,8 +89,11 @@ export interface MigrationUnit<I extends Inspection = Inspection, S = unknown> {
   version?: { version: number; name: string; checksum: string };
   /** Try the app's secret on a sample of encrypted values (preflight); undefined if the unit has none. */
   checkSecretKey?(db: Db, secretKey: string): KeyCheck;
-  /** Rows the unit cannot migrate correctly (preflight refuses them before anything is written). */
-  blockingRows?(db: Db, inspection: I): BlockingRows[];
+  /**
+   * Rows the unit cannot migrate correctly (preflight refuses them before anything is written),
+   * and the row counts of the tables that scan read anyway.
+   */
+  blockingRows?(db: Db, inspection: I): { blocking: BlockingRows[]; counts: Record<string, number> };
   /** The one-pass build `dbshift migrate` runs (plans/build.ts); the versioned engine runs `plan` in place. */
   build: {
     plan(baseline: BaselineSchema, inspection: I, context: UnitContext): BuildPlan;

@@ -7,7 +7,7 @@ import { countRows, journalMode, listTables } from '../../sqlite/introspect.js';
 import { inBackground, type BackgroundTask } from '../../sqlite/background.js';
 import { yieldToEventLoop } from '../../yield.js';
 import { assertNotWriteLocked, openReadonly, type Db } from '../../sqlite/open.js';
-import type { Inspection } from '../../plans/unit.js';
+import type { BlockingRows, Inspection } from '../../plans/unit.js';
 import type { RunContext } from '../context.js';
 import type { Step } from '../run.js';
 import { readVersion } from '../../engine/state.js';
@@ -67,9 +67,12 @@ export function preflightStep(options: { collectWarnings: 'always' | 'when-stric
       }
       checkKey(ctx, db);
       checkTarget(ctx);
+      ctx.emit({ step: 'preflight', phase: 'progress', done: 0, total: 1, unit: 'steps', label: 'row ids and counts' });
+      await yieldToEventLoop();
+      const scan = inspection.complete ? undefined : ctx.unit.blockingRows?.(db, inspection);
       const tables = listTables(db);
       for (const [i, table] of tables.entries()) {
-        ctx.report.countsBefore[table.name] = countRows(db, table.name);
+        ctx.report.countsBefore[table.name] = scan?.counts[table.name] ?? countRows(db, table.name);
         ctx.emit({ step: 'preflight', phase: 'progress', done: i + 1, total: tables.length, unit: 'tables', label: `counting ${table.name}` });
         await yieldToEventLoop();
       }
@@ -81,7 +84,7 @@ export function preflightStep(options: { collectWarnings: 'always' | 'when-stric
         await sourceChecked;
         return { status: 'ok', detail: `schema is ${inspection.state}`, stop: 'nothing-to-do', out };
       }
-      refuseBlockingRows(ctx, db, inspection);
+      refuseBlockingRows(scan?.blocking ?? []);
       reportTriggers(ctx, db);
 
       if (early) {
@@ -146,8 +149,7 @@ async function sourceVerdict(ctx: RunContext, task: BackgroundTask<unknown[][]>,
   return violations;
 }
 
-function refuseBlockingRows(ctx: RunContext, db: Db, inspection: Inspection): void {
-  const blocking = ctx.unit.blockingRows?.(db, inspection) ?? [];
+function refuseBlockingRows(blocking: BlockingRows[]): void {
   const first = blocking[0];
   if (!first) return;
   throw new DataError(first.code, `${first.count} ${first.message} (ids ${first.ids.join(', ')}${first.count > first.ids.length ? ', …' : ''}).`, {
