@@ -95,6 +95,17 @@ describe('the file copy is taken only from a provably quiescent source', () => {
     expect(sha256(live)).toBe(mainBefore);
   });
 
+  it('without a GNU cp (a BSD cp refuses --reflink), the quiescent source is snapshotted through the backup API instead', () => {
+    const ws = workspace({ reports: 100 });
+    const bin = path.join(ws.dir, 'bin');
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, 'cp'), "#!/bin/sh\necho \"cp: illegal option -- -\" >&2\necho 'usage: cp [-R] source target' >&2\nexit 64\n", { mode: 0o755 });
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, PATH: `${bin}:${process.env.PATH ?? ''}` } });
+    expect(run.code, run.stdout).toBe(0);
+    expect(json<{ steps: Array<{ name: string; detail?: string }> }>(run).steps.find((s) => s.name === 'snapshot')?.detail).toBe('online backup API');
+    expect(dbshift(['verify', '--json'], { cwd: ws.dir, env: ws.env }).code).toBe(0);
+  });
+
   it('a rollback-journal source cannot be committed to while its bytes are copied: the writer waits (busy)', async () => {
     const ws = workspace({ withSample: false });
     const live = path.join(ws.dir, 'prod', 'health_records.db');

@@ -47,22 +47,30 @@ export const snapshotStep: Step<PreflightOut, SnapshotOut> = {
     let route: SnapshotOut['snapshot']['route'];
     let synced = Promise.resolve();
     try {
+      route = 'backup-api';
+      let created = false;
       if (holdIfQuiescent(ctx, sourceDb, source)) {
-        route = 'copy';
-        await copyWhileHeld(ctx, sourceDb, source, partial);
-        synced = fsyncInBackground(partial);
-        sha256 = hashInBackground(ctx, partial);
-      } else {
-        route = 'backup-api';
-        createEmptyExclusive(partial);
+        try {
+          await copyWhileHeld(ctx, sourceDb, source, partial);
+          route = 'copy';
+          synced = fsyncInBackground(partial);
+        } catch (error) {
+          // No usable `cp` here (not GNU coreutils, not installed): the backup API does the same job.
+          if (!(error instanceof CopyUnavailable)) throw error;
+          fs.truncateSync(partial, 0);
+          created = true;
+        }
+      }
+      if (route === 'backup-api') {
+        if (!created) createEmptyExclusive(partial);
         await snapshotDatabase(
           sourceDb,
           partial,
           (done, total) => ctx.emit({ step: 'snapshot', phase: 'progress', done, total, unit: 'pages' }),
           () => ctx.checkpoint('snapshot-pages'),
         );
-        sha256 = hashInBackground(ctx, partial);
       }
+      sha256 = hashInBackground(ctx, partial);
     } catch (error) {
       throw toToolError(error, partial);
     }
@@ -121,6 +129,9 @@ async function copyWhileHeld(ctx: RunContext, db: Db, source: string, partial: s
   }
 }
 
+/** `cp` cannot run here (missing, or without GNU options): the snapshot falls back to the backup API. */
+class CopyUnavailable extends Error {}
+
 /** `cp` into the existing partial file (it keeps its 0600 mode), with progress and Ctrl-C from its size. */
 function kernelCopy(ctx: RunContext, source: string, partial: string): Promise<void> {
   const total = fs.statSync(source).size;
@@ -143,7 +154,7 @@ function kernelCopy(ctx: RunContext, source: string, partial: string): Promise<v
       }
     };
     const poll = setInterval(progress, 100);
-    child.on('error', stop);
+    child.on('error', (error: NodeJS.ErrnoException) => stop(error.code === 'ENOENT' ? new CopyUnavailable(error.message) : error));
     child.on('close', (code, signal) => {
       clearInterval(poll);
       if (code === 0) {
@@ -157,6 +168,7 @@ function kernelCopy(ctx: RunContext, source: string, partial: string): Promise<v
         return resolve();
       }
       if (signal) return reject(new InterruptedError('interrupted', `The copy of ${ctx.source} was stopped (${signal}).`, { hint: 'Run the same command again when ready.' }));
+      if (/unrecognized option|illegal option|invalid option|usage:/i.test(stderr)) return reject(new CopyUnavailable(stderr.trim()));
       const errno = /No space left|Disk quota/i.test(stderr) ? 'ENOSPC' : 'EIO';
       reject(Object.assign(new Error(stderr.trim() || `cp ended with ${signal ?? `exit code ${code}`}`), { code: errno }));
     });
