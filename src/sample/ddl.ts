@@ -1,4 +1,4 @@
-/** The pre-v5 layout exactly as SQLAlchemy's create_all emits it for SQLite (shared/spec). */
+/** The pre-v5 layout exactly as SQLAlchemy's create_all emits it for SQLite (docs/spec/health-records-v5.md). */
 export const PRE_V5_DDL = `
 CREATE TABLE user (id INTEGER NOT NULL, vorname VARCHAR(50) NOT NULL, nachname VARCHAR(50) NOT NULL,
   username VARCHAR(50) NOT NULL, email VARCHAR(120) NOT NULL, password_hash VARCHAR(128),

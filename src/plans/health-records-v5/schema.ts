@@ -1,5 +1,5 @@
 // What the v5 migration expects to find and what it adds: plain data, straight from
-// shared/spec/health-records-v5.md.
+// docs/spec/health-records-v5.md.
 
 /** The pre-v5 columns the migration reads. Anything else present is carried over untouched. */
 export const REQUIRED_COLUMNS: Readonly<Record<string, readonly string[]>> = {
