@@ -1,8 +1,8 @@
 import ora, { type Ora } from 'ora';
-import type { ProgressEvent, StepResult } from '../pipeline/types.js';
+import type { ProgressEvent } from '../progress.js';
 
-/** A pipeline step's event, or the same shape from another long command (sample). */
-export type ShownEvent = Omit<ProgressEvent, 'step' | 'result'> & { step: string; result?: Omit<StepResult, 'name'> & { name: string } };
+/** A pipeline step's event, the engine's, or another long command's (sample): one shape. */
+type ShownEvent = ProgressEvent;
 
 export interface Progress {
   listener: (event: ShownEvent) => void;

@@ -14,6 +14,7 @@ import { guardProcessExit } from './exit-guard.js';
 import { backupPrefix, freeStampedPath } from '../files/names.js';
 import { openReadonly, openWritable, type Db } from '../sqlite/open.js';
 import { snapshotDatabase } from '../sqlite/snapshot.js';
+import type { ProgressListener } from '../progress.js';
 import { resultError, type ResultError } from '../results.js';
 
 // What every engine command shares: where the database is, the lock, the connection, the
@@ -30,8 +31,8 @@ export interface EngineConfig {
 export interface EngineOptions {
   now?: () => Date;
   signal?: AbortSignal;
-  /** One line per event for the operator (stderr); tests pass nothing. */
-  onEvent?: (message: string) => void;
+  /** The backup and each migration, as they start and end (the CLI prints them on stderr); tests pass nothing. */
+  onProgress?: ProgressListener;
   /** Wait this long for another run's lock before giving up with 75 (default 0: refuse at once). */
   waitMs?: number;
 }

@@ -104,8 +104,10 @@ export async function runVersions(config: EngineConfig, set: MigrationSet, targe
       // A module that cannot be loaded is refused before the backup and before any change.
       for (const step of steps) await byVersion.get(step.version)![step.direction]!.load?.();
       if (options.backup !== false) {
-        options.onEvent?.(`backing up ${config.database}`);
+        const started = performance.now();
+        options.onProgress?.({ step: 'backup', phase: 'start', label: config.database, message: `backing up ${config.database}` });
         result.backup = await backupDatabase(db, config, now(), options.signal);
+        options.onProgress?.({ step: 'backup', phase: 'end', result: { name: 'backup', status: 'ok', ms: Math.round(performance.now() - started), detail: result.backup.path } });
       }
       let version = result.before!.version;
       for (const [i, step] of steps.entries()) {
@@ -113,7 +115,10 @@ export async function runVersions(config: EngineConfig, set: MigrationSet, targe
         if (options.signal?.aborted) {
           throw new InterruptedError('interrupted', `Interrupted before ${migrationLabel(step)}.`, { dataState: `Migrations before it are applied; the database is at version ${version}.` });
         }
-        options.onEvent?.(`${step.direction} ${migrationLabel(step)}${report.transactional ? '' : ' (no transaction)'}`);
+        const name = `${step.direction} ${migrationLabel(step)}`;
+        const started = performance.now();
+        const progress = { step: 'migration', label: migrationLabel(step), done: i, total: steps.length, unit: 'migrations' } as const;
+        options.onProgress?.({ ...progress, phase: 'start', message: `${name}${report.transactional ? '' : ' (no transaction)'}` });
         try {
           const outcome = await executeStep(byVersion.get(step.version)!, step, { open, versionBefore: version, now, ...(options.signal ? { signal: options.signal } : {}) });
           report.status = 'applied';
@@ -122,8 +127,10 @@ export async function runVersions(config: EngineConfig, set: MigrationSet, targe
           if (Object.keys(outcome.rowCounts).length > 0) report.rowCounts = outcome.rowCounts;
           if (outcome.summary !== undefined) report.summary = outcome.summary;
           version = step.versionAfter;
+          options.onProgress?.({ ...progress, phase: 'end', done: i + 1, result: { name, status: 'ok', ms: report.durationMs } });
         } catch (error) {
           report.status = 'failed';
+          options.onProgress?.({ ...progress, phase: 'end', result: { name, status: 'failed', ms: Math.round(performance.now() - started), detail: toToolError(error).message } });
           throw error;
         } finally {
           for (const later of result.steps.slice(i + 1)) if (later.status === 'planned') later.status = 'not-run';

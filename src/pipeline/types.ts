@@ -1,3 +1,4 @@
+import type { ProgressEvent as SharedProgressEvent } from '../progress.js';
 import type { CommandResult, ResultError } from '../results.js';
 import type { Check, Warning } from '../plans/unit.js';
 
@@ -13,14 +14,9 @@ export interface StepResult {
   detail?: string;
 }
 
-export interface ProgressEvent {
+/** A pipeline step's progress: the shared event (src/progress.ts), named by the step. */
+export interface ProgressEvent extends SharedProgressEvent {
   step: StepName;
-  phase: 'start' | 'progress' | 'end';
-  done?: number;
-  total?: number;
-  unit?: 'pages' | 'bytes' | 'rows' | 'tables' | 'steps';
-  /** What is being worked on now, e.g. a table name. */
-  label?: string;
   /** On `end`: how the step ended. */
   result?: StepResult;
 }

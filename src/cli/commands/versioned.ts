@@ -1,4 +1,5 @@
 import type { CliIo } from '../io.js';
+import type { ProgressEvent } from '../../progress.js';
 import type { Target } from '../../engine/plan.js';
 import { runVersions } from '../../engine/versions.js';
 import { engineConfig, migrationSet, report, type EngineFlags } from '../engine-io.js';
@@ -19,7 +20,7 @@ export async function runVersionsCommand(io: CliIo, command: string, target: Tar
     dryRun: !!flags.dryRun,
     backup: flags.backup !== false,
     create: !!flags.create,
-    ...(flags.json ? {} : { onEvent: (message: string) => io.stderr.write(`dbshift: ${message}\n`) }),
+    ...(flags.json ? {} : { onProgress: (event: ProgressEvent) => event.phase === 'start' && event.message && io.stderr.write(`dbshift: ${event.message}\n`) }),
   });
   report(io, flags.json, result, renderVersions);
 }
