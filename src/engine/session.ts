@@ -88,6 +88,8 @@ export interface LockedDatabase {
   /** A new connection to the same file, for one migration. */
   open(): Db;
   notices: string[];
+  /** This run created the file (`create`): it held nothing a backup could keep. */
+  created: boolean;
 }
 
 /**
@@ -109,7 +111,8 @@ export async function withLockedDatabase<T>(
   const lock = await acquireInstanceLockWaiting(dir, command, now, options.waitMs ?? 0, options.signal);
   try {
     if (lock.tookOverFrom) notices.push(`Took over a stale lock of pid ${lock.tookOverFrom.pid}, which is no longer running.`);
-    if (!fs.existsSync(config.database)) {
+    const created = !fs.existsSync(config.database);
+    if (created) {
       if (!options.create) throw missingDatabase(config.database);
       createEmptyExclusive(config.database);
       notices.push(`Created a new, empty database at ${config.database}.`);
@@ -124,7 +127,7 @@ export async function withLockedDatabase<T>(
     const exitGuard = guardProcessExit(() => lock.release(), config.database);
     try {
       db.pragma('foreign_keys = OFF');
-      return await fn({ db, open: () => openWritable(file, config.busyTimeoutMs), notices });
+      return await fn({ db, open: () => openWritable(file, config.busyTimeoutMs), notices, created });
     } finally {
       exitGuard.release();
       db.close();

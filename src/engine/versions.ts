@@ -93,7 +93,7 @@ export async function runVersions(config: EngineConfig, set: MigrationSet, targe
       result.ok = true;
       return result;
     }
-    await withLockedDatabase(config, command, options, async ({ db, open, notices }) => {
+    await withLockedDatabase(config, command, options, async ({ db, open, notices, created }) => {
       result.notices.push(...notices);
       const steps = plan(readVersion(db), readHistory(db));
       if (steps.length === 0) {
@@ -103,7 +103,8 @@ export async function runVersions(config: EngineConfig, set: MigrationSet, targe
       }
       // A module that cannot be loaded is refused before the backup and before any change.
       for (const step of steps) await byVersion.get(step.version)![step.direction]!.load?.();
-      if (options.backup !== false) {
+      // A file this run created empty holds nothing to keep: no backup of it (apps starting on a new database).
+      if (options.backup !== false && !created) {
         const started = performance.now();
         options.onProgress?.({ step: 'backup', phase: 'start', label: config.database, message: `backing up ${config.database}` });
         result.backup = await backupDatabase(db, config, now(), options.signal);

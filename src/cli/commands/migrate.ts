@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Config } from '../../config.js';
 import { publishTarget } from '../../files/target-link.js';
 import { migrate } from '../../pipeline/migrate.js';
-import { assertNotVersionedProject } from '../hints.js';
+import { assertNotVersionedProject } from '../../pipeline/versioned-project.js';
 import { configFrom, runAndReport, type CliIo } from '../io.js';
 
 const HELP = `

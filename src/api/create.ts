@@ -1,0 +1,35 @@
+import { createMigration } from '../engine/create.js';
+import { UsageError } from '../errors.js';
+import type { CommandResult } from '../results.js';
+import { configOf, settle, type CallOptions } from './options.js';
+
+export interface CreateOptions extends Pick<CallOptions, 'cwd' | 'config'> {
+  /** What the migration does, e.g. `add_user_email`. */
+  name: string;
+  /** `sql` (an .up.sql and a .down.sql, the default) or `ts` (one code migration). */
+  ext?: 'sql' | 'ts';
+  /** The migrations directory (default: `migrations`). */
+  dir?: string;
+}
+
+export interface CreateResult extends CommandResult {
+  status: 'created' | 'failed';
+  /** The new migration's version (0 when it failed). */
+  version: number;
+  /** The files written, the Markdown document last. */
+  files: string[];
+}
+
+/** `dbshift create NAME`: write the next migration's files and its document. */
+export function create(options: CreateOptions): Promise<CreateResult> {
+  return settle<CreateResult>(
+    'create',
+    () => {
+      const ext = options.ext ?? 'sql';
+      if (ext !== 'sql' && ext !== 'ts') throw new UsageError('bad-ext', `ext must be sql or ts, got "${String(ext)}".`);
+      const created = createMigration(configOf(options).migrationsDir, options.name, ext);
+      return { ok: true, command: 'create', status: 'created' as const, version: created.version, files: created.files, notices: [] };
+    },
+    (error) => ({ ok: false, command: 'create', status: 'failed' as const, version: 0, files: [], notices: [], error }),
+  );
+}

@@ -1,0 +1,11 @@
+import { runTarget, type ChangeOptions, type MigrationsResult } from './versioned.js';
+
+export interface GotoOptions extends ChangeOptions {
+  /** The version to end at (0: nothing applied). */
+  version: number;
+}
+
+/** `dbshift goto V`: migrate up or down until the database is at version V; backup first. */
+export function goto(options: GotoOptions): Promise<MigrationsResult> {
+  return runTarget('goto', { kind: 'goto', version: options.version }, options);
+}

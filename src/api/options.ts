@@ -1,0 +1,136 @@
+import { loadConfig, type Config } from '../config.js';
+import { loadMigrationDir } from '../engine/discover.js';
+import type { EngineConfig } from '../engine/session.js';
+import type { MigrationSet } from '../engine/types.js';
+import { InternalError, toToolError, UsageError } from '../errors.js';
+import { builtinSet } from '../plans/health-records-v5/migration-set.js';
+import type { ProgressListener } from '../progress.js';
+import { resultError, withCore, type CommandResult, type ResultError } from '../results.js';
+
+// What every library function takes, and how it becomes the core's Config. The library reads
+// no environment: every setting is an option, resolved against `cwd` by the same rules the CLI
+// applies to its flags and variables (src/config.ts), so a path means the same thing in both.
+
+/** What every function takes. */
+export interface CallOptions {
+  /** Relative paths resolve against this directory (default: `process.cwd()`). */
+  cwd?: string;
+  /** Abort to stop at the next safe point: the result is `ok: false` with exit code 130, the lock released. */
+  signal?: AbortSignal;
+  /** Called as steps and migrations start, progress and end. */
+  onProgress?: ProgressListener;
+  /**
+   * @internal The CLI's configuration, already resolved from its flags and the environment
+   * (with messages that name them); the library's callers give the options below instead.
+   */
+  config?: Config;
+}
+
+/** Where a versioned command's database, migrations and backups are. */
+export interface MigrationsOptions extends CallOptions {
+  /** The SQLite database (default: `instance/health_records.db`). */
+  database?: string;
+  /** The migrations directory (default: `migrations`). */
+  dir?: string;
+  /** A built-in migration set instead of `dir`: `health-records` (the v5 change). */
+  set?: string;
+  /** Where backups go (default: `backups`). */
+  backupDir?: string;
+  /** How long SQLite waits for another connection's write lock, in ms (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+/** For commands that take dbshift's lock: how long to wait for another run. */
+export interface WaitOptions {
+  /**
+   * Wait up to this many ms for another run's lock (another app instance migrating), then go
+   * on; default 0: fail at once with `instance-locked` (exit code 75).
+   */
+  wait?: number;
+}
+
+/** Where the HealthSum v5 pipeline's files are, and its key. */
+export interface PipelineOptions extends CallOptions {
+  /** The live database to migrate (default: `instance/health_records_old.db`). */
+  source?: string;
+  /** Where the migrated database is published (default: `instance`). */
+  instanceDir?: string;
+  /** Where backups go (default: `backups`). */
+  backupDir?: string;
+  /** The HealthSum SECRET_KEY (migrate, plan and verify need it). Never printed. */
+  secretKey?: string;
+  /** How long SQLite waits for another connection's write lock, in ms (default 5000). */
+  busyTimeoutMs?: number;
+}
+
+type AnyOptions = CallOptions & Partial<Omit<MigrationsOptions, keyof CallOptions>> & Partial<Omit<PipelineOptions, keyof CallOptions>>;
+
+/** setTimeout's and SQLite's timeouts are 32-bit signed: larger values overflow instead of waiting longer. */
+const MAX_MS = 2 ** 31 - 1;
+
+/** A whole number of milliseconds, or a usage error naming the option. */
+export function milliseconds(value: number | undefined, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < 0 || value > MAX_MS) {
+    throw new UsageError('bad-option', `${option} must be a whole number of milliseconds from 0 to ${MAX_MS}, got ${String(value)}.`, { dataState: 'Nothing was changed.' });
+  }
+  return value;
+}
+
+/** The core's Config for a call: the CLI's own, or the options resolved as the CLI resolves flags. */
+export function configOf(options: AnyOptions): Config {
+  if (options.config) return options.config;
+  const settings = {
+    SECRET_KEY: options.secretKey,
+    INSTANCE_DIR: options.instanceDir,
+    BACKUP_DIR: options.backupDir,
+  };
+  const flags = {
+    ...(options.source !== undefined ? { source: options.source } : {}),
+    ...(options.database !== undefined ? { database: options.database } : {}),
+    ...(options.dir !== undefined ? { dir: options.dir } : {}),
+  };
+  const config = loadConfig(settings, flags, options.cwd ?? process.cwd());
+  const busyTimeoutMs = milliseconds(options.busyTimeoutMs, 'busyTimeoutMs');
+  return busyTimeoutMs === undefined ? config : { ...config, busyTimeoutMs };
+}
+
+export function engineConfigOf(config: Config): EngineConfig {
+  return { database: config.database, backupDir: config.backupDir, busyTimeoutMs: config.busyTimeoutMs, ...(config.fault ? { fault: config.fault } : {}) };
+}
+
+/** The migrations a versioned command works with: a built-in set, or the directory's files. */
+export async function migrationSetOf(config: Config, set: string | undefined, now: () => Date = () => new Date()): Promise<MigrationSet> {
+  if (set !== undefined) {
+    const builtin = builtinSet(set, now);
+    if (!builtin) throw new UsageError('unknown-set', `There is no built-in migration set "${set}" (there is: health-records).`);
+    return builtin;
+  }
+  return loadMigrationDir(config.migrationsDir);
+}
+
+/** A failure as data, the way the CLI shows it; a bug keeps its stack, since nothing else will show it. */
+export function failureOf(error: unknown): ResultError {
+  const failure = resultError(error, 'Nothing was changed.');
+  if (toToolError(error) instanceof InternalError && error instanceof Error && error.stack) failure.message += `\n${error.stack}`;
+  return failure;
+}
+
+/**
+ * Run one command's work and give its result the common core. Whatever it throws (a usage or
+ * configuration error found before the core ran, a bug) comes back as `ok: false` in the shape
+ * `empty` gives: the library never throws for a failure.
+ */
+export async function settle<R extends { ok: boolean; error?: ResultError | undefined; command?: string; status?: string; notices?: string[] }>(
+  command: string,
+  work: () => R | Promise<R>,
+  empty: (error: ResultError) => R,
+): Promise<R & CommandResult> {
+  let result: R;
+  try {
+    result = await work();
+  } catch (error) {
+    result = empty(failureOf(error));
+  }
+  return withCore(command, result);
+}

@@ -1,0 +1,41 @@
+import path from 'node:path';
+import type { Config } from '../config.js';
+import type { RunOptions } from '../pipeline/context.js';
+import type { RunResult } from '../pipeline/types.js';
+import { configOf, settle, type PipelineOptions } from './options.js';
+
+// What the pipeline's commands (migrate, plan, verify, backup, restore) share: the options
+// become the Config and the run options; a failure before the run is a RunResult too.
+
+export function runPipeline(command: string, options: PipelineOptions, run: (config: Config, runOptions: RunOptions) => Promise<RunResult>): Promise<RunResult> {
+  return settle(
+    command,
+    () =>
+      run(configOf(options), {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      }),
+    (error) => ({
+      ok: false,
+      command,
+      status: 'failed',
+      schemaState: 'not-inspected',
+      steps: [],
+      counts: {},
+      warnings: [],
+      backup: null,
+      target: '',
+      checks: [],
+      notices: [],
+      source: options.source ?? '',
+      runAt: new Date().toISOString(),
+      totalMs: 0,
+      error,
+    }),
+  );
+}
+
+/** A path option resolved as the CLI resolves its arguments. */
+export function resolvedPath(options: PipelineOptions, file: string): string {
+  return path.resolve(options.cwd ?? process.cwd(), file);
+}

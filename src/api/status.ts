@@ -1,0 +1,41 @@
+import { readStatus, type StatusResult as EngineStatusResult } from '../engine/status.js';
+import type { MigrationSet } from '../engine/types.js';
+import type { CommandResult } from '../results.js';
+import { configOf, engineConfigOf, migrationSetOf, settle, type MigrationsOptions } from './options.js';
+
+// `status` (the CLI's `version`/`current`) and `history`: read-only, no lock, nothing written.
+
+/** `clean` or `dirty` (a no-transaction migration failed half-way): the version as it is; `listed`: history. */
+export type StatusStatus = 'clean' | 'dirty' | 'listed' | 'failed';
+
+export type StatusResult = EngineStatusResult & CommandResult & { status: StatusStatus };
+
+async function read(command: 'version' | 'history', options: MigrationsOptions): Promise<StatusResult> {
+  return settle(
+    command,
+    async () => {
+      const config = configOf(options);
+      let set: MigrationSet | undefined;
+      try {
+        set = await migrationSetOf(config, options.set);
+      } catch (error) {
+        // The version lives in the database alone; the files only add names, so `version` goes on without them.
+        if (command === 'history') throw error;
+      }
+      const result = readStatus(engineConfigOf(config), set, command);
+      const status: StatusStatus = !result.ok ? 'failed' : command === 'history' ? 'listed' : result.current?.dirty ? 'dirty' : 'clean';
+      return { ...result, status };
+    },
+    (error) => ({ ok: false, command, status: 'failed' as const, database: options.database ?? '', migrations: options.set ?? options.dir ?? '', migrationsStatus: [], history: [], problems: [], error }),
+  );
+}
+
+/** `dbshift version`: the database's version, its name, and whether it is dirty. */
+export function status(options: MigrationsOptions = {}): Promise<StatusResult> {
+  return read('version', options);
+}
+
+/** `dbshift history`: every migration, applied and pending, with times and checksums, then the log. */
+export function history(options: MigrationsOptions = {}): Promise<StatusResult> {
+  return read('history', options);
+}

@@ -1,0 +1,13 @@
+import { runTarget, type ChangeOptions, type MigrationsResult } from './versioned.js';
+
+export interface UpOptions extends ChangeOptions {
+  /** Apply at most this many pending migrations (default: all). */
+  count?: number;
+  /** Create the database file if it does not exist yet (a brand-new schema). */
+  create?: boolean;
+}
+
+/** `dbshift up`: apply pending migrations, each in one transaction with its bookkeeping; backup first. */
+export function up(options: UpOptions = {}): Promise<MigrationsResult> {
+  return runTarget('up', { kind: 'up', ...(options.count !== undefined ? { count: options.count } : {}) }, options);
+}

@@ -1,0 +1,24 @@
+import { validateMigrations, type ValidateResult as EngineValidateResult } from '../engine/validate.js';
+import type { CommandResult } from '../results.js';
+import { configOf, engineConfigOf, migrationSetOf, settle, type MigrationsOptions } from './options.js';
+
+export interface ValidateOptions extends MigrationsOptions {
+  /** Fail on warnings too (gaps, missing documents or down files, lint findings). */
+  strict?: boolean;
+}
+
+export type ValidateResult = EngineValidateResult & CommandResult & { status: 'valid' | 'failed' };
+
+/** `dbshift validate`: applied files unchanged and present, order, gaps, documents, down files, lint. */
+export function validate(options: ValidateOptions = {}): Promise<ValidateResult> {
+  return settle(
+    'validate',
+    async () => {
+      const config = configOf(options);
+      // A built-in set has no documents of its own to check.
+      const result = validateMigrations(engineConfigOf(config), await migrationSetOf(config, options.set), { strict: !!options.strict, docs: options.set === undefined });
+      return { ...result, status: result.ok ? ('valid' as const) : ('failed' as const) };
+    },
+    (error) => ({ ok: false, command: 'validate' as const, status: 'failed' as const, database: options.database ?? '', migrations: options.set ?? options.dir ?? '', count: 0, errors: [], warnings: [], error }),
+  );
+}

@@ -1,0 +1,60 @@
+import type { Target } from '../engine/plan.js';
+import { runVersions, type VersionsResult } from '../engine/versions.js';
+import type { CommandResult } from '../results.js';
+import { configOf, engineConfigOf, migrationSetOf, milliseconds, settle, type MigrationsOptions, type WaitOptions } from './options.js';
+
+// up, down and goto (and the CLI's upgrade/downgrade, migrateToLatest) differ only in how they
+// name the target: one way through for all of them.
+
+export interface ChangeOptions extends MigrationsOptions, WaitOptions {
+  /** Plan and show the SQL, change nothing. */
+  dryRun?: boolean;
+  /** Take a timestamped, checksummed backup before the first change (default true). */
+  backup?: boolean;
+}
+
+/** `applied`: migrations ran; `nothing-to-do`: the database was already there; `dry-run`: planned only. */
+export type MigrationsStatus = 'applied' | 'nothing-to-do' | 'dry-run' | 'failed';
+
+/** What up, down, goto and migrateToLatest return: every planned migration, as it went. */
+export type MigrationsResult = VersionsResult & CommandResult & { status: MigrationsStatus };
+
+function statusOf(result: VersionsResult): MigrationsStatus {
+  if (!result.ok) return 'failed';
+  if (result.dryRun) return 'dry-run';
+  return result.steps.some((s) => s.status === 'applied') ? 'applied' : 'nothing-to-do';
+}
+
+export function runTarget(command: string, target: Target, options: ChangeOptions & { create?: boolean }): Promise<MigrationsResult> {
+  const now = () => new Date();
+  return settle(
+    command,
+    async () => {
+      const config = configOf(options);
+      const waitMs = milliseconds(options.wait, 'wait');
+      const result = await runVersions(engineConfigOf(config), await migrationSetOf(config, options.set, now), target, command, {
+        now,
+        dryRun: !!options.dryRun,
+        backup: options.backup !== false,
+        create: !!options.create,
+        ...(waitMs !== undefined ? { waitMs } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+      });
+      return { ...result, status: statusOf(result) };
+    },
+    (error) => ({
+      ok: false,
+      command,
+      status: 'failed' as const,
+      database: options.database ?? '',
+      migrations: options.set ?? options.dir ?? '',
+      dryRun: !!options.dryRun,
+      steps: [],
+      backup: null,
+      warnings: [],
+      notices: [],
+      error,
+    }),
+  );
+}
