@@ -25,7 +25,7 @@ export { backups, type BackupsResult } from './api/backups.js';
 export type { RunResult } from './pipeline/types.js';
 
 // Shared vocabulary.
-export type { CallOptions, MigrationsOptions, PipelineOptions, WaitOptions } from './api/options.js';
+export type { CallOptions, MigrationsOptions, PipelineOptions, Settled, WaitOptions } from './api/options.js';
 export type { CommandResult, ResultError } from './results.js';
 export type { ProgressEvent, ProgressListener, ProgressResult } from './progress.js';
 export { ExitCode } from './errors.js';

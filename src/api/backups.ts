@@ -1,6 +1,6 @@
 import { listBackups, type BackupEntry } from '../pipeline/list-backups.js';
 import type { CommandResult } from '../results.js';
-import { configOf, settle, type PipelineOptions } from './options.js';
+import { configOf, settle, type PipelineOptions, type Settled } from './options.js';
 
 export interface BackupsResult extends CommandResult {
   status: 'listed' | 'failed';
@@ -12,7 +12,7 @@ export interface BackupsResult extends CommandResult {
 }
 
 /** `dbshift backups`: every backup, newest first, with whether its checksum still matches. Bad ones are listed as such, not failed. */
-export function backups(options: Pick<PipelineOptions, 'cwd' | 'backupDir' | 'source' | 'instanceDir' | 'config'> = {}): Promise<BackupsResult> {
+export function backups(options: PipelineOptions = {}): Promise<Settled<BackupsResult>> {
   return settle<BackupsResult>(
     'backups',
     async () => {

@@ -1,9 +1,9 @@
 import { createMigration } from '../engine/create.js';
 import { UsageError } from '../errors.js';
 import type { CommandResult } from '../results.js';
-import { configOf, settle, type CallOptions } from './options.js';
+import { configOf, settle, type CallOptions, type Settled } from './options.js';
 
-export interface CreateOptions extends Pick<CallOptions, 'cwd' | 'config'> {
+export interface CreateOptions extends CallOptions {
   /** What the migration does, e.g. `add_user_email`. */
   name: string;
   /** `sql` (an .up.sql and a .down.sql, the default) or `ts` (one code migration). */
@@ -21,7 +21,7 @@ export interface CreateResult extends CommandResult {
 }
 
 /** `dbshift create NAME`: write the next migration's files and its document. */
-export function create(options: CreateOptions): Promise<CreateResult> {
+export function create(options: CreateOptions): Promise<Settled<CreateResult>> {
   return settle<CreateResult>(
     'create',
     () => {

@@ -1,4 +1,5 @@
 import { runTarget, type ChangeOptions, type MigrationsResult } from './versioned.js';
+import type { Settled } from './options.js';
 
 export interface DownOptions extends ChangeOptions {
   /** Revert this many applied migrations, newest first (default 1). */
@@ -8,6 +9,6 @@ export interface DownOptions extends ChangeOptions {
 }
 
 /** `dbshift down`: revert applied migrations, newest first; backup first. */
-export function down(options: DownOptions = {}): Promise<MigrationsResult> {
+export function down(options: DownOptions = {}): Promise<Settled<MigrationsResult>> {
   return runTarget('down', { kind: 'down', all: !!options.all, ...(options.count !== undefined ? { count: options.count } : {}) }, options);
 }

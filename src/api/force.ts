@@ -1,6 +1,6 @@
 import { forceVersion, type ForceResult as EngineForceResult } from '../engine/force.js';
 import type { CommandResult } from '../results.js';
-import { configOf, engineConfigOf, migrationSetOf, milliseconds, settle, type MigrationsOptions, type WaitOptions } from './options.js';
+import { configOf, engineConfigOf, migrationSetOf, milliseconds, settle, type MigrationsOptions, type WaitOptions, type Settled } from './options.js';
 
 export interface ForceOptions extends MigrationsOptions, WaitOptions {
   /** The version the database really is at (0: nothing applied). */
@@ -10,7 +10,7 @@ export interface ForceOptions extends MigrationsOptions, WaitOptions {
 export type ForceResult = EngineForceResult & CommandResult & { status: 'forced' | 'failed' };
 
 /** `dbshift force V`: mark the database clean at V after a failed no-transaction migration was finished or undone by hand. Runs nothing. */
-export function force(options: ForceOptions): Promise<ForceResult> {
+export function force(options: ForceOptions): Promise<Settled<ForceResult>> {
   return settle(
     'force',
     async () => {

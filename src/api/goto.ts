@@ -1,4 +1,5 @@
 import { runTarget, type ChangeOptions, type MigrationsResult } from './versioned.js';
+import type { Settled } from './options.js';
 
 export interface GotoOptions extends ChangeOptions {
   /** The version to end at (0: nothing applied). */
@@ -6,6 +7,6 @@ export interface GotoOptions extends ChangeOptions {
 }
 
 /** `dbshift goto V`: migrate up or down until the database is at version V; backup first. */
-export function goto(options: GotoOptions): Promise<MigrationsResult> {
+export function goto(options: GotoOptions): Promise<Settled<MigrationsResult>> {
   return runTarget('goto', { kind: 'goto', version: options.version }, options);
 }

@@ -1,9 +1,10 @@
 import { lintMigrations, type LintFinding } from '../engine/lint.js';
 import { ExitCode } from '../errors.js';
 import type { CommandResult } from '../results.js';
-import { configOf, migrationSetOf, settle, type MigrationsOptions } from './options.js';
+import { configOf, migrationSetOf, settle, type MigrationsOptions, type Settled } from './options.js';
 
-export type LintOptions = Pick<MigrationsOptions, 'cwd' | 'dir' | 'set' | 'signal' | 'onProgress'>;
+/** Lint reads the migrations alone: no database, no backups. */
+export type LintOptions = Omit<MigrationsOptions, 'database' | 'backupDir' | 'busyTimeoutMs'>;
 
 export interface LintResult extends CommandResult {
   status: 'clean' | 'failed';
@@ -14,7 +15,7 @@ export interface LintResult extends CommandResult {
 }
 
 /** `dbshift lint`: SQLite pitfalls in the migrations, found by replaying them on an empty in-memory database. */
-export function lint(options: LintOptions = {}): Promise<LintResult> {
+export function lint(options: LintOptions = {}): Promise<Settled<LintResult>> {
   return settle<LintResult>(
     'lint',
     async () => {

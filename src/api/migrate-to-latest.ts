@@ -1,4 +1,5 @@
 import { runTarget, type ChangeOptions, type MigrationsResult } from './versioned.js';
+import type { Settled } from './options.js';
 
 export interface MigrateToLatestOptions extends ChangeOptions {
   /** The SQLite database; created (empty) if it does not exist yet. */
@@ -14,6 +15,6 @@ const DEFAULT_WAIT_MS = 60_000;
  * At app start: apply every pending migration. When several instances start at once, one takes
  * the lock and migrates; the others wait for it (up to `wait`) and then find nothing to do.
  */
-export function migrateToLatest(options: MigrateToLatestOptions): Promise<MigrationsResult> {
+export function migrateToLatest(options: MigrateToLatestOptions): Promise<Settled<MigrationsResult>> {
   return runTarget('up', { kind: 'up' }, { ...options, wait: options.wait ?? DEFAULT_WAIT_MS, create: true });
 }

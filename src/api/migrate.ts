@@ -1,7 +1,7 @@
 import { migrate as runMigrate } from '../pipeline/migrate.js';
 import type { RunResult } from '../pipeline/types.js';
 import { assertNotVersionedProject } from '../pipeline/versioned-project.js';
-import type { PipelineOptions } from './options.js';
+import type { PipelineOptions, Settled } from './options.js';
 import { runPipeline } from './pipeline.js';
 
 export interface MigrateOptions extends PipelineOptions {
@@ -12,7 +12,7 @@ export interface MigrateOptions extends PipelineOptions {
 }
 
 /** `dbshift migrate`: the HealthSum v5 migration: preflight, lock, snapshot, backup, transform, verify, publish. */
-export function migrate(options: MigrateOptions = {}): Promise<RunResult> {
+export function migrate(options: MigrateOptions = {}): Promise<Settled<RunResult>> {
   return runPipeline('migrate', options, (config, runOptions) => {
     assertNotVersionedProject(config, options.cwd ?? process.cwd());
     return runMigrate(config, { ...runOptions, strict: !!options.strict, rehearse: !!options.rehearse });

@@ -117,6 +117,12 @@ export function failureOf(error: unknown): ResultError {
 }
 
 /**
+ * A command's result as the library returns it: either `ok: true`, or `ok: false` with its
+ * `error`, so that `if (!result.ok) result.error.hint` type-checks.
+ */
+export type Settled<R extends CommandResult> = (R & { ok: true }) | (R & { ok: false; error: ResultError });
+
+/**
  * Run one command's work and give its result the common core. Whatever it throws (a usage or
  * configuration error found before the core ran, a bug) comes back as `ok: false` in the shape
  * `empty` gives: the library never throws for a failure.
@@ -125,12 +131,15 @@ export async function settle<R extends { ok: boolean; error?: ResultError | unde
   command: string,
   work: () => R | Promise<R>,
   empty: (error: ResultError) => R,
-): Promise<R & CommandResult> {
+): Promise<Settled<R & CommandResult>> {
   let result: R;
   try {
     result = await work();
   } catch (error) {
     result = empty(failureOf(error));
   }
-  return withCore(command, result);
+  if (!result.ok && !result.error) {
+    result = { ...result, error: failureOf(new InternalError('no-error', `${command} failed without saying why.`, { hint: 'This is a bug in dbshift. Please report it with the full output.' })) };
+  }
+  return withCore(command, result) as Settled<R & CommandResult>;
 }

@@ -2,12 +2,12 @@ import path from 'node:path';
 import type { Config } from '../config.js';
 import type { RunOptions } from '../pipeline/context.js';
 import type { RunResult } from '../pipeline/types.js';
-import { configOf, settle, type PipelineOptions } from './options.js';
+import { configOf, settle, type PipelineOptions, type Settled } from './options.js';
 
 // What the pipeline's commands (migrate, plan, verify, backup, restore) share: the options
 // become the Config and the run options; a failure before the run is a RunResult too.
 
-export function runPipeline(command: string, options: PipelineOptions, run: (config: Config, runOptions: RunOptions) => Promise<RunResult>): Promise<RunResult> {
+export function runPipeline(command: string, options: PipelineOptions, run: (config: Config, runOptions: RunOptions) => Promise<RunResult>): Promise<Settled<RunResult>> {
   return settle(
     command,
     () =>

@@ -1,6 +1,6 @@
 import { restore as runRestore } from '../pipeline/restore.js';
 import type { RunResult } from '../pipeline/types.js';
-import type { PipelineOptions } from './options.js';
+import type { PipelineOptions, Settled } from './options.js';
 import { resolvedPath, runPipeline } from './pipeline.js';
 
 export interface RestoreOptions extends PipelineOptions {
@@ -11,7 +11,7 @@ export interface RestoreOptions extends PipelineOptions {
 }
 
 /** `dbshift restore`: check the backup (SHA-256, quick_check), keep the current file in the backups, put the backup in place atomically. */
-export function restore(options: RestoreOptions = {}): Promise<RunResult> {
+export function restore(options: RestoreOptions = {}): Promise<Settled<RunResult>> {
   return runPipeline('restore', options, (config, runOptions) =>
     runRestore(
       config,

@@ -1,7 +1,7 @@
 import { readStatus, type StatusResult as EngineStatusResult } from '../engine/status.js';
 import type { MigrationSet } from '../engine/types.js';
 import type { CommandResult } from '../results.js';
-import { configOf, engineConfigOf, migrationSetOf, settle, type MigrationsOptions } from './options.js';
+import { configOf, engineConfigOf, migrationSetOf, settle, type MigrationsOptions, type Settled } from './options.js';
 
 // `status` (the CLI's `version`/`current`) and `history`: read-only, no lock, nothing written.
 
@@ -10,7 +10,7 @@ export type StatusStatus = 'clean' | 'dirty' | 'listed' | 'failed';
 
 export type StatusResult = EngineStatusResult & CommandResult & { status: StatusStatus };
 
-async function read(command: 'version' | 'history', options: MigrationsOptions): Promise<StatusResult> {
+async function read(command: 'version' | 'history', options: MigrationsOptions): Promise<Settled<StatusResult>> {
   return settle(
     command,
     async () => {
@@ -31,11 +31,11 @@ async function read(command: 'version' | 'history', options: MigrationsOptions):
 }
 
 /** `dbshift version`: the database's version, its name, and whether it is dirty. */
-export function status(options: MigrationsOptions = {}): Promise<StatusResult> {
+export function status(options: MigrationsOptions = {}): Promise<Settled<StatusResult>> {
   return read('version', options);
 }
 
 /** `dbshift history`: every migration, applied and pending, with times and checksums, then the log. */
-export function history(options: MigrationsOptions = {}): Promise<StatusResult> {
+export function history(options: MigrationsOptions = {}): Promise<Settled<StatusResult>> {
   return read('history', options);
 }

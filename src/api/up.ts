@@ -1,4 +1,5 @@
 import { runTarget, type ChangeOptions, type MigrationsResult } from './versioned.js';
+import type { Settled } from './options.js';
 
 export interface UpOptions extends ChangeOptions {
   /** Apply at most this many pending migrations (default: all). */
@@ -8,6 +9,6 @@ export interface UpOptions extends ChangeOptions {
 }
 
 /** `dbshift up`: apply pending migrations, each in one transaction with its bookkeeping; backup first. */
-export function up(options: UpOptions = {}): Promise<MigrationsResult> {
+export function up(options: UpOptions = {}): Promise<Settled<MigrationsResult>> {
   return runTarget('up', { kind: 'up', ...(options.count !== undefined ? { count: options.count } : {}) }, options);
 }

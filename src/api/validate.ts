@@ -1,6 +1,6 @@
 import { validateMigrations, type ValidateResult as EngineValidateResult } from '../engine/validate.js';
 import type { CommandResult } from '../results.js';
-import { configOf, engineConfigOf, migrationSetOf, settle, type MigrationsOptions } from './options.js';
+import { configOf, engineConfigOf, migrationSetOf, settle, type MigrationsOptions, type Settled } from './options.js';
 
 export interface ValidateOptions extends MigrationsOptions {
   /** Fail on warnings too (gaps, missing documents or down files, lint findings). */
@@ -10,7 +10,7 @@ export interface ValidateOptions extends MigrationsOptions {
 export type ValidateResult = EngineValidateResult & CommandResult & { status: 'valid' | 'failed' };
 
 /** `dbshift validate`: applied files unchanged and present, order, gaps, documents, down files, lint. */
-export function validate(options: ValidateOptions = {}): Promise<ValidateResult> {
+export function validate(options: ValidateOptions = {}): Promise<Settled<ValidateResult>> {
   return settle(
     'validate',
     async () => {

@@ -1,6 +1,6 @@
 import type { RunResult } from '../pipeline/types.js';
 import { verifyDatabase } from '../pipeline/verify-database.js';
-import type { PipelineOptions } from './options.js';
+import type { PipelineOptions, Settled } from './options.js';
 import { resolvedPath, runPipeline } from './pipeline.js';
 
 export interface VerifyOptions extends PipelineOptions {
@@ -11,7 +11,7 @@ export interface VerifyOptions extends PipelineOptions {
 }
 
 /** `dbshift verify`: prove an already migrated database, optionally against its backup. Read-only. */
-export function verify(options: VerifyOptions = {}): Promise<RunResult> {
+export function verify(options: VerifyOptions = {}): Promise<Settled<RunResult>> {
   return runPipeline('verify', options, (config, runOptions) =>
     verifyDatabase(
       config,

@@ -1,7 +1,7 @@
 import type { Target } from '../engine/plan.js';
 import { runVersions, type VersionsResult } from '../engine/versions.js';
 import type { CommandResult } from '../results.js';
-import { configOf, engineConfigOf, migrationSetOf, milliseconds, settle, type MigrationsOptions, type WaitOptions } from './options.js';
+import { configOf, engineConfigOf, migrationSetOf, milliseconds, settle, type MigrationsOptions, type WaitOptions, type Settled } from './options.js';
 
 // up, down and goto (and the CLI's upgrade/downgrade, migrateToLatest) differ only in how they
 // name the target: one way through for all of them.
@@ -25,7 +25,7 @@ function statusOf(result: VersionsResult): MigrationsStatus {
   return result.steps.some((s) => s.status === 'applied') ? 'applied' : 'nothing-to-do';
 }
 
-export function runTarget(command: string, target: Target, options: ChangeOptions & { create?: boolean }): Promise<MigrationsResult> {
+export function runTarget(command: string, target: Target, options: ChangeOptions & { create?: boolean }): Promise<Settled<MigrationsResult>> {
   const now = () => new Date();
   return settle(
     command,

@@ -108,7 +108,9 @@ export async function withLockedDatabase<T>(
   // A mistyped --database must not leave a new directory behind before it is refused.
   if (!options.create && !fs.existsSync(config.database)) throw missingDatabase(config.database);
   const dir = ensureDirectory(path.dirname(realPath(config.database)));
-  const lock = await acquireInstanceLockWaiting(dir, command, now, options.waitMs ?? 0, options.signal);
+  const lock = await acquireInstanceLockWaiting(dir, command, now, options.waitMs ?? 0, options.signal, (holder) =>
+    options.onProgress?.({ step: 'lock', phase: 'start', message: `waiting up to ${options.waitMs} ms for the lock: ${holder}` }),
+  );
   try {
     if (lock.tookOverFrom) notices.push(`Took over a stale lock of pid ${lock.tookOverFrom.pid}, which is no longer running.`);
     const created = !fs.existsSync(config.database);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BusyError, toToolError } from '../errors.js';
+import { BusyError, InterruptedError, toToolError } from '../errors.js';
 import { writeFileExclusive } from './create.js';
 
 export interface LockHolder {
@@ -128,18 +128,31 @@ function removeStaleLock(file: string, stale: LockHolder): void {
  * once: one migrates, the others wait and then find nothing to do). Anything but a busy lock
  * fails at once; so does a Ctrl-C.
  */
-export async function acquireInstanceLockWaiting(instanceDir: string, command: string, now: () => Date, waitMs: number, signal?: AbortSignal): Promise<InstanceLock> {
+export async function acquireInstanceLockWaiting(instanceDir: string, command: string, now: () => Date, waitMs: number, signal?: AbortSignal, onWait?: (holder: string) => void): Promise<InstanceLock> {
   const deadline = Date.now() + waitMs;
   for (let pause = 25; ; pause = Math.min(pause * 2, 500)) {
     try {
       return acquireInstanceLock(instanceDir, command, now());
     } catch (error) {
       const busy = error instanceof BusyError && error.code === 'instance-locked';
-      if (!busy || Date.now() + pause > deadline || signal?.aborted) {
+      if (busy && signal?.aborted) {
+        throw new InterruptedError('interrupted', 'Interrupted while waiting for the lock.', { hint: 'Run the same command again when ready.', dataState: 'Nothing was changed.' });
+      }
+      if (!busy || Date.now() + pause > deadline) {
         if (busy && waitMs > 0) (error as BusyError).message += ` Waited ${waitMs} ms.`;
         throw error;
       }
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      if (pause === 25) onWait?.((error as BusyError).message);
+      // An abort ends the pause at once: the next attempt sees it.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, pause);
+        signal?.addEventListener('abort', done, { once: true });
+      });
     }
   }
 }

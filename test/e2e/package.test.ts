@@ -1,80 +1,169 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireInstanceLock } from '../../src/files/lock.js';
 import { ROOT } from '../support/cli.js';
+import { appEnv, installInto, packFreshClone, project, type Packed } from '../support/pack.js';
 import { tempDir } from '../support/tmp.js';
 
 // What `npm install` gives a user (issue 14.5): the package is built by prepack in a fresh
 // clone, holds dist/ and what runs, nothing of the repository's development, and its bin works.
+// As a library (issue 11): a typed import, and examples/app-start migrating at start-up.
+// One tarball for the whole file; each app installs it offline (test/support/pack.ts).
 
-interface LockEntry {
-  version?: string;
-  dev?: boolean;
-  [key: string]: unknown;
-}
+let workDir: string;
+let packed: Packed;
 
-/** A clean checkout of the working tree: tracked and new files, nothing ignored (no dist/). */
-function freshClone(): string {
-  const dir = path.join(tempDir(), 'dbshift');
-  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z'], { cwd: ROOT, encoding: 'utf8' }).split('\0').filter(Boolean);
-  for (const file of files) {
-    const stat = fs.lstatSync(path.join(ROOT, file), { throwIfNoEntry: false });
-    if (!stat?.isFile()) continue;
-    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    fs.copyFileSync(path.join(ROOT, file), path.join(dir, file));
-  }
-  // The build tools come from the project's own install (no network in tests).
-  fs.symlinkSync(fs.realpathSync(path.join(ROOT, 'node_modules')), path.join(dir, 'node_modules'));
-  return dir;
-}
+beforeAll(() => {
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbshift-pack-'));
+  packed = packFreshClone(workDir);
+}, 180_000);
+
+afterAll(() => {
+  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+const tsc = (cwd: string, ...args: string[]) => spawnSync(process.execPath, [path.join(cwd, 'node_modules/typescript/bin/tsc'), ...args], { cwd, encoding: 'utf8', env: appEnv() });
 
 describe('the npm package', () => {
-  it('npm pack in a fresh clone builds dist/ and ships only what runs; installed into an empty directory, npx dbshift works', () => {
-    const clone = freshClone();
-    expect(fs.existsSync(path.join(clone, 'dist'))).toBe(false);
-    const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--silent'], { cwd: clone, encoding: 'utf8' })) as Array<{ filename: string; files: Array<{ path: string }> }>;
-    const files = packed[0]!.files.map((f) => f.path);
+  it('npm pack in a fresh clone builds dist/ and ships only what runs; installed into an empty directory, npx dbshift works and `import { migrateToLatest } from \'dbshift\'` type-checks', () => {
+    const files = packed.files;
     expect(files).toContain('dist/cli/main.js');
+    expect(files).toContain('dist/index.js');
+    expect(files).toContain('dist/index.d.ts');
     expect(files).toContain('README.md');
     expect(files).toContain('scripts/migrate_db_with_env.sh');
     const tops = [...new Set(files.map((f) => f.split('/')[0]))].sort();
-    for (const dev of ['src', 'test', '.ci', 'bench', 'vitest.config.ts', 'tsconfig.json', 'package-lock.json']) expect(tops).not.toContain(dev);
+    for (const dev of ['src', 'test', '.ci', 'bench', 'examples', 'vitest.config.ts', 'tsconfig.json', 'package-lock.json']) expect(tops).not.toContain(dev);
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
 
-    // An app that depends on the tarball, locked to the versions dbshift is tested with, so that
-    // `npm ci --offline` installs from the npm cache alone (filled by the project's own `npm ci`).
     const app = tempDir();
-    const tarball = path.join(app, packed[0]!.filename);
-    fs.renameSync(path.join(clone, packed[0]!.filename), tarball);
-    const project = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; dependencies: Record<string, string>; bin: Record<string, string>; engines: Record<string, string>; license: string };
-    const lock = JSON.parse(fs.readFileSync(path.join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
-    const spec = `file:${path.basename(tarball)}`;
-    const packages: Record<string, LockEntry> = {
-      '': { name: 'app', dependencies: { dbshift: spec } },
-      'node_modules/dbshift': {
-        version: project.version,
-        resolved: spec,
-        integrity: `sha512-${crypto.createHash('sha512').update(fs.readFileSync(tarball)).digest('base64')}`,
-        license: project.license,
-        dependencies: project.dependencies,
-        bin: project.bin,
-        engines: project.engines,
-      },
-    };
-    for (const [where, entry] of Object.entries(lock.packages)) if (where.startsWith('node_modules/') && !entry.dev) packages[where] = entry;
-    fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, dependencies: { dbshift: spec } }));
-    fs.writeFileSync(path.join(app, 'package-lock.json'), JSON.stringify({ name: 'app', lockfileVersion: 3, requires: true, packages }));
-    // --ignore-scripts: better-sqlite3's native build is npm's business, not the package's contents.
-    const install = spawnSync('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: app, encoding: 'utf8' });
-    expect(install.status, install.stderr).toBe(0);
+    installInto(app, packed.tarball, { name: 'app', private: true, type: 'module' });
     const version = spawnSync('npx', ['--offline', '--no-install', 'dbshift', '--version'], { cwd: app, encoding: 'utf8' });
     expect(version.status, version.stderr).toBe(0);
     expect(version.stdout.trim()).toBe(project.version);
     const help = spawnSync('npx', ['--offline', '--no-install', 'dbshift', 'up', '--help'], { cwd: app, encoding: 'utf8' });
     expect(help.stdout).toContain('Usage: dbshift up');
+
+    // The declarations themselves are checked too (skipLibCheck off), and the types bite.
+    fs.writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, include: ['*.ts'] }));
+    fs.writeFileSync(
+      path.join(app, 'start.ts'),
+      `import { migrateToLatest, type MigrationContext } from 'dbshift';
+const result = await migrateToLatest({ database: 'app.db', dir: 'migrations', wait: 10_000 });
+if (!result.ok) {
+  const next: string | undefined = result.error.hint;
+  const code: number = result.error.exitCode;
+  console.error(next, code);
+} else {
+  const version: number | undefined = result.after?.version;
+  console.log(result.status, version);
+}
+export function up(ctx: MigrationContext): void {
+  ctx.exec('CREATE TABLE t (id INTEGER PRIMARY KEY)');
+  ctx.db.prepare('INSERT INTO t DEFAULT VALUES').run();
+}
+`,
+    );
+    const typed = tsc(app, '-p', '.');
+    expect(typed.status, typed.stdout + typed.stderr).toBe(0);
+    fs.writeFileSync(path.join(app, 'wrong.ts'), `import { migrateToLatest } from 'dbshift';\nawait migrateToLatest({ database: 42 });\n`);
+    const wrong = tsc(app, '-p', '.');
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stdout).toMatch(/wrong\.ts.*TS2322/);
   }, 180_000);
+});
+
+describe('examples/app-start, installed from the packed tarball', () => {
+  let app: string;
+
+  beforeAll(() => {
+    app = path.join(workDir, 'app-start');
+    fs.cpSync(path.join(ROOT, 'examples/app-start'), app, { recursive: true, filter: (from) => !/[/\\](node_modules|dist|data)$/.test(from) });
+    installInto(app, packed.tarball, JSON.parse(fs.readFileSync(path.join(app, 'package.json'), 'utf8')) as Record<string, unknown>);
+  }, 180_000);
+
+  const start = (database: string) => spawnSync(process.execPath, ['dist/src/main.js'], { cwd: app, encoding: 'utf8', env: appEnv({ APP_DATABASE: database }) });
+  /** Start the app without waiting; `said(text)` resolves once its stderr shows the text. */
+  const startAsync = (database: string) => {
+    const child = spawn(process.execPath, ['dist/src/main.js'], { cwd: app, env: appEnv({ APP_DATABASE: database }) });
+    let stdout = '';
+    let stderr = '';
+    const listeners: Array<() => void> = [];
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      for (const listener of listeners) listener();
+    });
+    const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+    const said = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => stderr.includes(text) && resolve();
+        listeners.push(check);
+        check();
+        void done.then(() => reject(new Error(`exited without saying "${text}":\n${stderr}`)));
+      });
+    return { done, said };
+  };
+  const upsPerVersion = (database: string) => {
+    const db = new Database(database, { readonly: true });
+    try {
+      return db.prepare(`SELECT version, count(*) AS n FROM dbshift_history WHERE direction = 'up' GROUP BY version ORDER BY version`).all();
+    } finally {
+      db.close();
+    }
+  };
+
+  it('type-checks with tsc --noEmit: its code migration imports MigrationContext and Check from dbshift', () => {
+    const check = tsc(app, '-p', '.', '--noEmit');
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+  });
+
+  it('creates its tables at the first start and has nothing to do at the second', () => {
+    const build = tsc(app, '-p', '.');
+    expect(build.status, build.stdout + build.stderr).toBe(0);
+    const database = path.join(tempDir(), 'data', 'app.db');
+
+    const first = start(database);
+    expect(first.status, first.stderr).toBe(0);
+    expect(JSON.parse(first.stdout)).toMatchObject({ status: 'applied', version: 2, applied: [1, 2] });
+    expect(first.stderr).toContain('up 000001_create_notes');
+    const db = new Database(database, { readonly: true });
+    const tables = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).pluck().all();
+    expect(tables).toEqual(expect.arrayContaining(['notes', 'tags', 'note_tags', 'schema_migrations', 'dbshift_history']));
+    expect(db.prepare('SELECT title FROM notes').pluck().all()).toEqual(['Welcome']);
+    db.close();
+
+    const second = start(database);
+    expect(second.status, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout)).toMatchObject({ status: 'nothing-to-do', version: 2, applied: [] });
+    expect(upsPerVersion(database)).toEqual([{ version: 1, n: 1 }, { version: 2, n: 1 }]);
+  });
+
+  it('two instances starting at once on one new database: one migrates, the other waits for the lock, both end at the latest version, each migration applied once', async () => {
+    if (!fs.existsSync(path.join(app, 'dist/src/main.js'))) expect(tsc(app, '-p', '.').status).toBe(0);
+    const dir = path.join(tempDir(), 'data');
+    fs.mkdirSync(dir);
+    const database = path.join(dir, 'app.db');
+    // Hold the lock while both start, so that both find it taken and neither is ahead.
+    const held = acquireInstanceLock(dir, 'test', new Date());
+    const apps = [startAsync(database), startAsync(database)];
+    // Both are waiting for the lock, not failing: then it is free, and they race for it.
+    await Promise.all(apps.map((a) => a.said('waiting up to 30000 ms for the lock')));
+    held.release();
+    const runs = await Promise.all(apps.map((a) => a.done));
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(0);
+      expect(JSON.parse(run.stdout)).toMatchObject({ version: 2 });
+    }
+    const outcomes = runs.map((run) => JSON.parse(run.stdout) as { status: string; applied: number[] });
+    expect(outcomes.map((o) => o.status).sort()).toEqual(['applied', 'nothing-to-do']);
+    expect(outcomes.flatMap((o) => o.applied).sort()).toEqual([1, 2]);
+    expect(upsPerVersion(database)).toEqual([{ version: 1, n: 1 }, { version: 2, n: 1 }]);
+  });
 });
 
 describe('the demo', () => {
