@@ -80,3 +80,12 @@ function withoutPassword(url: string): string {
     return url.replace(/\/\/[^@/]*@/, '//***@');
   }
 }
+
+/** dbshift runs on SQLite files; a PostgreSQL URL is recognised (never turned into a path) and refused until its driver lands. */
+export function sqlitePath(location: DatabaseLocation): string {
+  if (location.kind === 'sqlite') return location.path;
+  throw new UsageError('postgres-not-supported', `PostgreSQL is not supported yet (${location.display}): dbshift runs on SQLite files for now.`, {
+    hint: 'Pass a SQLite path or sqlite://path with --database (or DATABASE / DATABASE_URL).',
+    dataState: 'Nothing was changed.',
+  });
+}

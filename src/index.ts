@@ -21,7 +21,7 @@ export { plan } from './api/plan.js';
 export { verify, type VerifyOptions } from './api/verify.js';
 export { backup } from './api/backup.js';
 export { restore, type RestoreOptions } from './api/restore.js';
-export { backups, type BackupsResult } from './api/backups.js';
+export { backups, type BackupsOptions, type BackupsResult } from './api/backups.js';
 export type { RunResult } from './pipeline/types.js';
 
 // Shared vocabulary.

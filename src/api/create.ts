@@ -10,6 +10,8 @@ export interface CreateOptions extends CallOptions {
   ext?: 'sql' | 'ts';
   /** The migrations directory (default: `migrations`). */
   dir?: string;
+  /** Zero-pad the number to this many digits (default: as the existing files, else 6). */
+  digits?: number;
 }
 
 export interface CreateResult extends CommandResult {
@@ -27,7 +29,7 @@ export function create(options: CreateOptions): Promise<Settled<CreateResult>> {
     () => {
       const ext = options.ext ?? 'sql';
       if (ext !== 'sql' && ext !== 'ts') throw new UsageError('bad-ext', `ext must be sql or ts, got "${String(ext)}".`);
-      const created = createMigration(configOf(options).migrationsDir, options.name, ext);
+      const created = createMigration(configOf(options).migrationsDir, options.name, { ext, ...(options.digits !== undefined ? { digits: options.digits } : {}) });
       return { ok: true, command: 'create', status: 'created' as const, version: created.version, files: created.files, notices: [] };
     },
     (error) => ({ ok: false, command: 'create', status: 'failed' as const, version: 0, files: [], notices: [], error }),

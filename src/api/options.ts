@@ -1,4 +1,5 @@
 import { loadConfig, type Config } from '../config.js';
+import { sqlitePath } from '../database-url.js';
 import { loadMigrationDir } from '../engine/discover.js';
 import type { EngineConfig } from '../engine/session.js';
 import type { MigrationSet } from '../engine/types.js';
@@ -96,7 +97,7 @@ export function configOf(options: AnyOptions): Config {
 }
 
 export function engineConfigOf(config: Config): EngineConfig {
-  return { database: config.database, backupDir: config.backupDir, busyTimeoutMs: config.busyTimeoutMs, ...(config.fault ? { fault: config.fault } : {}) };
+  return { database: sqlitePath(config.database), backupDir: config.backupDir, busyTimeoutMs: config.busyTimeoutMs, ...(config.fault ? { fault: config.fault } : {}) };
 }
 
 /** The migrations a versioned command works with: a built-in set, or the directory's files. */

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Config } from '../config.js';
+import { parseDatabaseLocation, sqlitePath } from '../database-url.js';
 import type { RunOptions } from '../pipeline/context.js';
 import type { RunResult } from '../pipeline/types.js';
 import { configOf, settle, type PipelineOptions, type Settled } from './options.js';
@@ -38,4 +39,9 @@ export function runPipeline(command: string, options: PipelineOptions, run: (con
 /** A path option resolved as the CLI resolves its arguments. */
 export function resolvedPath(options: PipelineOptions, file: string): string {
   return path.resolve(options.cwd ?? process.cwd(), file);
+}
+
+/** A database option (a path, sqlite://path or file:path) as a SQLite file; without one, the configured database. */
+export function databasePath(options: PipelineOptions, config: Config, value: string | undefined, option: string): string {
+  return sqlitePath(value !== undefined ? parseDatabaseLocation(value, options.cwd ?? process.cwd(), option) : config.database);
 }

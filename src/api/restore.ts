@@ -1,12 +1,12 @@
 import { restore as runRestore } from '../pipeline/restore.js';
 import type { RunResult } from '../pipeline/types.js';
 import type { PipelineOptions, Settled } from './options.js';
-import { resolvedPath, runPipeline } from './pipeline.js';
+import { databasePath, resolvedPath, runPipeline } from './pipeline.js';
 
 export interface RestoreOptions extends PipelineOptions {
-  /** The backup to restore (default: the newest in the backup directory that has its checksum). */
+  /** The backup to restore (default: the target's newest verified backup, e.g. app_backup_* for app.db). */
   backup?: string;
-  /** Where to restore it (default: `instance/health_records.db`). */
+  /** Where to restore it: a path, sqlite://path or file:path (default: `instance/health_records.db`). */
   to?: string;
 }
 
@@ -17,7 +17,7 @@ export function restore(options: RestoreOptions = {}): Promise<Settled<RunResult
       config,
       {
         ...(options.backup !== undefined ? { backup: resolvedPath(options, options.backup) } : {}),
-        ...(options.to !== undefined ? { to: resolvedPath(options, options.to) } : {}),
+        to: databasePath(options, config, options.to, 'to'),
       },
       runOptions,
     ),

@@ -1,7 +1,9 @@
 import path from 'node:path';
-import { parseDatabaseLocation, type DatabaseLocation } from '../database-url.js';
+import { parseDatabaseLocation, sqlitePath } from '../database-url.js';
 import { UsageError } from '../errors.js';
 import type { CliIo } from './io.js';
+
+export { sqlitePath };
 
 // Path and database arguments given on the command line. An empty one is a usage error (64),
 // never a silent fall-back to a default: `--to ''` must not mean instance/health_records.db.
@@ -20,13 +22,4 @@ export function pathArgument(io: CliIo, value: string, what: string): string {
     });
   }
   return path.resolve(io.cwd, value);
-}
-
-/** dbshift runs on SQLite files; a PostgreSQL URL is recognised (never turned into a path) and refused until its driver lands. */
-export function sqlitePath(location: DatabaseLocation): string {
-  if (location.kind === 'sqlite') return location.path;
-  throw new UsageError('postgres-not-supported', `PostgreSQL is not supported yet (${location.display}): dbshift runs on SQLite files for now.`, {
-    hint: 'Pass a SQLite path or sqlite://path with --database (or DATABASE / DATABASE_URL).',
-    dataState: 'Nothing was changed.',
-  });
 }
