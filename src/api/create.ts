@@ -28,7 +28,7 @@ export function create(options: CreateOptions): Promise<Settled<CreateResult>> {
     'create',
     () => {
       const ext = options.ext ?? 'sql';
-      if (ext !== 'sql' && ext !== 'ts') throw new UsageError('bad-ext', `ext must be sql or ts, got "${String(ext)}".`);
+      if (ext !== 'sql' && ext !== 'ts') throw new UsageError('bad-ext', `The extension (--ext) must be sql or ts, got "${String(ext)}".`, { dataState: 'Nothing was changed.' });
       const created = createMigration(configOf(options).migrationsDir, options.name, { ext, ...(options.digits !== undefined ? { digits: options.digits } : {}) });
       return { ok: true, command: 'create', status: 'created' as const, version: created.version, files: created.files, notices: [] };
     },

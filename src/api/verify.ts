@@ -1,3 +1,4 @@
+import { parseDirectoryArgument } from '../database-url.js';
 import { loadMigrationDir } from '../engine/discover.js';
 import type { RunResult } from '../pipeline/types.js';
 import { verifyDatabase } from '../pipeline/verify-database.js';
@@ -9,7 +10,7 @@ export interface VerifyOptions extends PipelineOptions {
   database?: string;
   /** The pre-migration backup: also compare every pre-existing value with it (v5 databases). */
   against?: string;
-  /** A migrations directory: check that the applied migrations' files are unchanged. */
+  /** A migrations directory (a path or file://path): check that the applied migrations' files are unchanged. */
   dir?: string;
 }
 
@@ -25,7 +26,7 @@ export function verify(options: VerifyOptions = {}): Promise<Settled<RunResult>>
       {
         database: databasePath(options, config, options.database, 'database'),
         ...(options.against !== undefined ? { against: resolvedPath(options, options.against) } : {}),
-        ...(options.dir !== undefined ? { migrations: await loadMigrationDir(resolvedPath(options, options.dir)) } : {}),
+        ...(options.dir !== undefined ? { migrations: await loadMigrationDir(parseDirectoryArgument(options.dir, options.cwd ?? process.cwd(), 'dir')) } : {}),
       },
       runOptions,
     ),

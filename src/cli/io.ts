@@ -1,7 +1,7 @@
 import type { WriteStream } from 'node:tty';
 import type { Config, ConfigFlags } from '../config.js';
 import { loadConfig } from '../config.js';
-import type { RunOptions } from '../pipeline/context.js';
+import type { CallOptions } from '../api/options.js';
 import type { RunResult } from '../pipeline/types.js';
 import { exitCodeOf, withCore, type ResultError } from '../results.js';
 import { createProgress, type Progress } from './progress.js';
@@ -66,12 +66,21 @@ export function progressFor(io: CliIo, json: boolean): Progress {
   return createProgress(json ? 'silent' : canDraw ? 'tty' : 'plain', io.stderr, useColour(io, io.stderr));
 }
 
-/** Run a core command with progress bound to its events, then print its result as text or JSON. */
-export async function runAndReport(io: CliIo, command: string, json: boolean, run: (options: RunOptions) => Promise<RunResult>): Promise<void> {
+/**
+ * Run a library function (src/api) with progress bound to its events, then print its result as
+ * text or JSON. `beforeWork` runs at the first event, once the command has got past its refusals.
+ */
+export async function runAndReport(io: CliIo, command: string, json: boolean, run: (options: CallOptions) => Promise<RunResult>, beforeWork?: () => void): Promise<void> {
   const progress = progressFor(io, json);
+  let started = false;
+  const onProgress: NonNullable<CallOptions['onProgress']> = (event) => {
+    if (!started) beforeWork?.();
+    started = true;
+    progress.listener(event);
+  };
   let result: RunResult;
   try {
-    result = await run({ onProgress: progress.listener, signal: io.signal });
+    result = await run({ cwd: io.cwd, onProgress, signal: io.signal });
   } finally {
     progress.stop();
   }

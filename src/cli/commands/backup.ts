@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { backupOnly } from '../../pipeline/backup-only.js';
+import { backup } from '../../api/backup.js';
 import { configFrom, runAndReport, type CliIo } from '../io.js';
 
 export function registerBackup(program: Command, io: CliIo): void {
@@ -10,6 +10,6 @@ export function registerBackup(program: Command, io: CliIo): void {
     .option('--json', 'print exactly one JSON object on stdout')
     .action(async (flags: { source?: string; json?: boolean }) => {
       const config = configFrom(io, flags);
-      await runAndReport(io, 'backup', !!flags.json, (options) => backupOnly(config, options));
+      await runAndReport(io, 'backup', !!flags.json, (options) => backup({ ...options, config }));
     });
 }

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { listBackups, type BackupEntry } from '../../pipeline/list-backups.js';
-import { pruneBackups, type PruneResult } from '../../pipeline/prune-backups.js';
-import { wholeNumber } from '../engine-io.js';
+import { backups as listBackups } from '../../api/backups.js';
+import type { BackupEntry } from '../../pipeline/list-backups.js';
+import type { PruneResult } from '../../pipeline/prune-backups.js';
+import { errorLines, wholeNumber } from '../engine-io.js';
 import { configFrom, printResult, type CliIo } from '../io.js';
 
 const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1).padStart(9)} MiB`;
@@ -37,22 +38,11 @@ export function registerBackups(program: Command, io: CliIo): void {
       if (flags.prune && flags.keep === undefined) throw new UsageError('missing-keep', '--prune needs --keep N (how many verified backups to keep per database).');
       if (!flags.prune && flags.keep !== undefined) throw new UsageError('keep-without-prune', '--keep only applies with --prune.');
       const config = configFrom(io);
-      const before = await listBackups(config.backupDir);
-      const prune = flags.prune ? pruneBackups(config.backupDir, before, wholeNumber(flags.keep!, '--keep')) : undefined;
-      const backups = prune ? before.filter((b) => !prune.removed.includes(b)) : before;
       // Listing succeeds even when some backups are bad; bad ones are shown as such.
-      const result = {
-        ok: true,
-        command: 'backups',
-        status: prune ? 'pruned' : 'listed',
-        notices: [],
-        backupDir: config.backupDir,
-        allChecksumsOk: backups.every((b) => b.checksum === 'ok'),
-        backups,
-        ...(prune ? { removed: prune.removed, kept: prune.kept } : {}),
-      };
+      const result = await listBackups({ config, cwd: io.cwd, ...(flags.prune ? { prune: { keep: wholeNumber(flags.keep!, '--keep') } } : {}) });
       printResult(io, 'backups', flags.json, result, (r) => {
-        const lines = prune ? [...renderPrune(prune), ''] : [];
+        if (!r.ok) return [`dbshift backups: FAILED (exit ${r.error?.exitCode ?? 1})`, ...errorLines(r.error)].join('\n');
+        const lines = r.removed && r.kept ? [...renderPrune({ removed: r.removed, kept: r.kept }), ''] : [];
         if (r.backups.length === 0) lines.push(`No backups in ${r.backupDir}.`);
         else lines.push(`Backups in ${r.backupDir}`, ...renderGroups(r.backups));
         return lines.join('\n');

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
-import { createMigration } from '../../engine/create.js';
-import { engineConfig, report, wholeNumber, type EngineFlags } from '../engine-io.js';
-import type { CliIo } from '../io.js';
+import { create } from '../../api/create.js';
+import { errorLines, report, wholeNumber, type EngineFlags } from '../engine-io.js';
+import { configFrom, type CliIo } from '../io.js';
 
 export interface CreateFlags extends EngineFlags {
   ext: string;
@@ -20,11 +19,13 @@ export function withCreateOptions(command: Command): Command {
     .option('--json', 'print exactly one JSON object on stdout');
 }
 
-export function createFromFlags(io: CliIo, name: string, flags: CreateFlags): void {
-  if (flags.ext !== 'sql' && flags.ext !== 'ts') throw new UsageError('bad-ext', `--ext must be sql or ts, got "${flags.ext}".`);
+export async function createFromFlags(io: CliIo, name: string, flags: CreateFlags): Promise<void> {
   const digits = flags.digits === undefined ? undefined : wholeNumber(flags.digits, '--digits');
-  const result = createMigration(engineConfig(io, flags).migrationsDir, name, { ext: flags.ext, ...(digits === undefined ? {} : { digits }) });
-  report(io, flags.json, { ...result, command: 'create', status: 'created', notices: [] }, (r) => [`dbshift create: version ${r.version}`, ...r.files.map((f) => `  ${f}`)]);
+  const config = configFrom(io, flags.dir !== undefined ? { dir: flags.dir } : {});
+  const result = await create({ config, cwd: io.cwd, name, ext: flags.ext as 'sql' | 'ts', ...(digits === undefined ? {} : { digits }) });
+  report(io, flags.json, result, (r) =>
+    r.ok ? [`dbshift create: version ${r.version}`, ...r.files.map((f) => `  ${f}`)] : [`dbshift create: FAILED (exit ${r.error?.exitCode ?? 1})`, ...errorLines(r.error)],
+  );
 }
 
 export function registerCreate(program: Command, io: CliIo): void {

@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../../config.js';
 import { publishTarget } from '../../files/target-link.js';
-import { migrate } from '../../pipeline/migrate.js';
-import { assertNotVersionedProject } from '../../pipeline/versioned-project.js';
+import { migrate } from '../../api/migrate.js';
 import { configFrom, runAndReport, type CliIo } from '../io.js';
 
 const HELP = `
@@ -56,10 +55,13 @@ export function registerMigrate(program: Command, io: CliIo): void {
     .addHelpText('after', HELP)
     .action(async (flags: { source?: string; strict?: boolean; rehearse?: boolean; json?: boolean }) => {
       const config = configFrom(io, flags);
-      assertNotVersionedProject(config, io.cwd);
-      if (!flags.json) announceLocations(io, config, !!flags.rehearse);
-      await runAndReport(io, flags.rehearse ? 'migrate --rehearse' : 'migrate', !!flags.json, (options) =>
-        migrate(config, { ...options, strict: !!flags.strict, rehearse: !!flags.rehearse }),
+      await runAndReport(
+        io,
+        flags.rehearse ? 'migrate --rehearse' : 'migrate',
+        !!flags.json,
+        (options) => migrate({ ...options, config, strict: !!flags.strict, rehearse: !!flags.rehearse }),
+        // Once migrate got past its refusals (a versioned project), before any work starts.
+        () => (flags.json ? undefined : announceLocations(io, config, !!flags.rehearse)),
       );
     });
 }

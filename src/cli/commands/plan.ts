@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { plan } from '../../pipeline/plan.js';
+import { plan } from '../../api/plan.js';
 import { configFrom, runAndReport, type CliIo } from '../io.js';
 
 export function registerPlan(program: Command, io: CliIo): void {
@@ -10,6 +10,6 @@ export function registerPlan(program: Command, io: CliIo): void {
     .option('--json', 'print exactly one JSON object on stdout')
     .action(async (flags: { source?: string; json?: boolean }) => {
       const config = configFrom(io, flags);
-      await runAndReport(io, 'plan', !!flags.json, (options) => plan(config, options));
+      await runAndReport(io, 'plan', !!flags.json, (options) => plan({ ...options, config }));
     });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { restore } from '../../pipeline/restore.js';
+import { restore } from '../../api/restore.js';
 import { databaseArgument, pathArgument, sqlitePath } from '../arguments.js';
 import { configFrom, runAndReport, type CliIo } from '../io.js';
 
@@ -17,6 +17,6 @@ export function registerRestore(program: Command, io: CliIo): void {
         // --to, else the database the versioned commands use (DATABASE, DATABASE_URL), else instance/health_records.db.
         to: flags.to !== undefined ? databaseArgument(io, flags.to, '--to') : sqlitePath(config.database),
       };
-      await runAndReport(io, 'restore', !!flags.json, (options) => restore(config, targets, options));
+      await runAndReport(io, 'restore', !!flags.json, (options) => restore({ ...options, config, ...targets }));
     });
 }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { verifyDatabase } from '../../pipeline/verify-database.js';
+import { verify } from '../../api/verify.js';
 import { databaseArgument, pathArgument, sqlitePath } from '../arguments.js';
-import { migrationSet } from '../engine-io.js';
 import { configFrom, runAndReport, type CliIo } from '../io.js';
 
 export function registerVerify(program: Command, io: CliIo): void {
@@ -14,11 +13,12 @@ export function registerVerify(program: Command, io: CliIo): void {
     .option('--json', 'print exactly one JSON object on stdout')
     .action(async (db: string | undefined, flags: { against?: string; dir?: string; json?: boolean }) => {
       const config = configFrom(io);
+      // Checked here, so that a bad argument's message names it as typed.
       const targets = {
         database: db !== undefined ? databaseArgument(io, db, 'the database argument') : sqlitePath(config.database),
         ...(flags.against !== undefined ? { against: pathArgument(io, flags.against, '--against') } : {}),
-        ...(flags.dir !== undefined ? { migrations: await migrationSet(io, { dir: flags.dir }) } : {}),
+        ...(flags.dir !== undefined ? { dir: configFrom(io, { dir: flags.dir }).migrationsDir } : {}),
       };
-      await runAndReport(io, 'verify', !!flags.json, (options) => verifyDatabase(config, targets, options));
+      await runAndReport(io, 'verify', !!flags.json, (options) => verify({ ...options, config, ...targets }));
     });
 }
