@@ -65,7 +65,7 @@ function codeTemplate(label: string): string {
   return `// ${label}: a code migration. up, down and verify are synchronous; they run inside one
 // transaction with foreign keys off (checked before commit). ctx.rebuildTable() changes what
 // ALTER TABLE cannot (types, constraints, UNIQUE, dropping an indexed column).
-import type { MigrationContext } from 'dbshift';
+import type { Check, MigrationContext } from 'dbshift';
 
 export function up(ctx: MigrationContext): void {
   ctx.exec(\`\`);
@@ -76,7 +76,7 @@ export function down(ctx: MigrationContext): void {
 }
 
 // Optional: runs before commit; return failing checks (or throw) to roll back.
-export function verify(ctx: MigrationContext): Array<{ name: string; ok: boolean; detail: string }> {
+export function verify(ctx: MigrationContext): Check[] {
   return [];
 }
 `;
