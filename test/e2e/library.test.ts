@@ -54,9 +54,17 @@ describe('the library', () => {
     expect(first.result).toMatchObject({ ok: true, command: 'up', status: 'applied', after: { version: 1, dirty: false } });
     expect(first.events.filter((e) => e.step === 'migration').map((e) => `${e.phase} ${e.label}${e.result ? ` ${e.result.status}` : ''}`)).toEqual(['start 000001_notes', 'end 000001_notes ok']);
     expect(query(p.db, 'SELECT title FROM notes ORDER BY id')).toEqual([{ title: 'one' }, { title: 'two' }]);
+    // The database this run created held nothing: no backup of it.
+    expect(first.result).toMatchObject({ backup: null });
+    expect(fs.existsSync(path.join(p.dir, 'backups'))).toBe(false);
     const again = call('up', p.options);
     expect(again.result).toMatchObject({ ok: true, status: 'nothing-to-do', after: { version: 1 } });
-    expect(call('status', p.options).result).toMatchObject({ ok: true, command: 'version', status: 'clean', current: { version: 1, name: 'notes' } });
+
+    fs.writeFileSync(path.join(p.dir, 'migrations', '000002_tags.up.sql'), 'CREATE TABLE tags (id INTEGER PRIMARY KEY);');
+    const second = call('migrateToLatest', p.options);
+    expect(second.result).toMatchObject({ ok: true, status: 'applied', after: { version: 2 }, backup: { path: expect.stringContaining(path.join(p.dir, 'backups', 'app_backup_')) } });
+    expect(second.events.filter((e) => e.step === 'backup').map((e) => `${e.phase}${e.result ? ` ${e.result.status}` : ''}`)).toEqual(['start', 'end ok']);
+    expect(call('status', p.options).result).toMatchObject({ ok: true, command: 'version', status: 'clean', current: { version: 2, name: 'tags' } });
   });
 
   it('a failing migration returns ok:false with the error code, hint and exit code the CLI shows for it', () => {

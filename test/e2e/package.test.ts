@@ -140,6 +140,8 @@ describe('examples/app-start, installed from the packed tarball', () => {
     expect(tables).toEqual(expect.arrayContaining(['notes', 'tags', 'note_tags', 'schema_migrations', 'dbshift_history']));
     expect(db.prepare('SELECT title FROM notes').pluck().all()).toEqual(['Welcome']);
     db.close();
+    // A database created empty at this start has nothing a backup could keep.
+    expect(fs.existsSync(path.join(path.dirname(database), 'backups'))).toBe(false);
 
     const second = start(database);
     expect(second.status, second.stderr).toBe(0);
