@@ -1,10 +1,19 @@
 import { forceVersion, type ForceResult as EngineForceResult } from '../engine/force.js';
+import { resolveRevision } from '../engine/plan.js';
+import type { MigrationSet } from '../engine/types.js';
 import type { CommandResult } from '../results.js';
-import { configOf, engineConfigOf, migrationSetOf, milliseconds, settle, type MigrationsOptions, type WaitOptions, type Settled } from './options.js';
+import { configOf, engineConfigOf, migrationSetOf, milliseconds, placesOf, settle, type MigrationsOptions, type Settled, type WaitOptions } from './options.js';
 
 export interface ForceOptions extends MigrationsOptions, WaitOptions {
-  /** The version the database really is at (0: nothing applied). */
-  version: number;
+  /** The version the database really is at: a number (0: nothing applied), a file stem, a name, `head` (the newest) or `base` (0). */
+  version: number | string;
+}
+
+/** Alembic's stamp also says `head` and `base`. */
+function stampedVersion(set: MigrationSet, revision: number | string): number {
+  if (revision === 'base') return 0;
+  if (revision === 'head') return Math.max(0, ...set.migrations.map((m) => m.version));
+  return typeof revision === 'number' ? revision : resolveRevision(set.migrations, revision);
 }
 
 export type ForceResult = EngineForceResult & CommandResult & { status: 'forced' | 'failed' };
@@ -16,12 +25,13 @@ export function force(options: ForceOptions): Promise<Settled<ForceResult>> {
     async () => {
       const config = configOf(options);
       const waitMs = milliseconds(options.wait, 'wait');
-      const result = await forceVersion(engineConfigOf(config), await migrationSetOf(config, options.set), options.version, {
+      const set = await migrationSetOf(config, options.set);
+      const result = await forceVersion(engineConfigOf(config), set, stampedVersion(set, options.version), {
         ...(options.signal ? { signal: options.signal } : {}),
         ...(waitMs !== undefined ? { waitMs } : {}),
       });
       return { ...result, status: result.ok ? ('forced' as const) : ('failed' as const) };
     },
-    (error) => ({ ok: false, command: 'force', status: 'failed' as const, database: options.database ?? '', notices: [], error }),
+    (error) => ({ ok: false, command: 'force', status: 'failed' as const, database: placesOf(options).database, notices: [], error }),
   );
 }

@@ -1,7 +1,7 @@
 import { lintMigrations, type LintFinding } from '../engine/lint.js';
 import { ExitCode } from '../errors.js';
 import type { CommandResult } from '../results.js';
-import { configOf, migrationSetOf, settle, type MigrationsOptions, type Settled } from './options.js';
+import { configOf, migrationSetOf, settle, type MigrationsOptions, placesOf, type Settled } from './options.js';
 
 /** Lint reads the migrations alone: no database, no backups. */
 export type LintOptions = Omit<MigrationsOptions, 'database' | 'backupDir' | 'busyTimeoutMs'>;
@@ -31,6 +31,6 @@ export function lint(options: LintOptions = {}): Promise<Settled<LintResult>> {
         ...(findings.length > 0 ? { error: { code: 'lint-findings', message: `${findings.length} lint findings.`, exitCode: ExitCode.data } } : {}),
       };
     },
-    (error) => ({ ok: false, command: 'lint', status: 'failed' as const, migrations: options.set ?? options.dir ?? '', findings: [], notices: [], error }),
+    (error) => ({ ok: false, command: 'lint', status: 'failed' as const, migrations: placesOf(options).migrations, findings: [], notices: [], error }),
   );
 }

@@ -100,6 +100,13 @@ export function engineConfigOf(config: Config): EngineConfig {
   return { database: sqlitePath(config.database), backupDir: config.backupDir, busyTimeoutMs: config.busyTimeoutMs, ...(config.fault ? { fault: config.fault } : {}) };
 }
 
+/** Where a failed call was pointed, for its result: as given, or as the CLI resolved it. */
+export function placesOf(options: AnyOptions): { database: string; migrations: string } {
+  const location = options.config?.database;
+  const database = location ? (location.kind === 'sqlite' ? location.path : location.display) : (options.database ?? '');
+  return { database, migrations: options.set ?? options.config?.migrationsDir ?? options.dir ?? '' };
+}
+
 /** The migrations a versioned command works with: a built-in set, or the directory's files. */
 export async function migrationSetOf(config: Config, set: string | undefined, now: () => Date = () => new Date()): Promise<MigrationSet> {
   if (set !== undefined) {

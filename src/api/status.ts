@@ -1,7 +1,7 @@
 import { readStatus, type StatusResult as EngineStatusResult } from '../engine/status.js';
 import type { MigrationSet } from '../engine/types.js';
 import type { CommandResult } from '../results.js';
-import { configOf, engineConfigOf, migrationSetOf, settle, type MigrationsOptions, type Settled } from './options.js';
+import { configOf, engineConfigOf, migrationSetOf, settle, type MigrationsOptions, placesOf, type Settled } from './options.js';
 
 // `status` (the CLI's `version`/`current`) and `history`: read-only, no lock, nothing written.
 
@@ -26,7 +26,7 @@ async function read(command: 'version' | 'history', options: MigrationsOptions):
       const status: StatusStatus = !result.ok ? 'failed' : command === 'history' ? 'listed' : result.current?.dirty ? 'dirty' : 'clean';
       return { ...result, status };
     },
-    (error) => ({ ok: false, command, status: 'failed' as const, database: options.database ?? '', migrations: options.set ?? options.dir ?? '', migrationsStatus: [], history: [], problems: [], error }),
+    (error) => ({ ok: false, command, status: 'failed' as const, ...placesOf(options), migrationsStatus: [], history: [], problems: [], error }),
   );
 }
 

@@ -1,6 +1,6 @@
 import { validateMigrations, type ValidateResult as EngineValidateResult } from '../engine/validate.js';
 import type { CommandResult } from '../results.js';
-import { configOf, engineConfigOf, migrationSetOf, settle, type MigrationsOptions, type Settled } from './options.js';
+import { configOf, engineConfigOf, migrationSetOf, settle, type MigrationsOptions, placesOf, type Settled } from './options.js';
 
 export interface ValidateOptions extends MigrationsOptions {
   /** Fail on warnings too (gaps, missing documents or down files, lint findings). */
@@ -19,6 +19,6 @@ export function validate(options: ValidateOptions = {}): Promise<Settled<Validat
       const result = validateMigrations(engineConfigOf(config), await migrationSetOf(config, options.set), { strict: !!options.strict, docs: options.set === undefined });
       return { ...result, status: result.ok ? ('valid' as const) : ('failed' as const) };
     },
-    (error) => ({ ok: false, command: 'validate' as const, status: 'failed' as const, database: options.database ?? '', migrations: options.set ?? options.dir ?? '', count: 0, errors: [], warnings: [], error }),
+    (error) => ({ ok: false, command: 'validate' as const, status: 'failed' as const, ...placesOf(options), count: 0, errors: [], warnings: [], error }),
   );
 }

@@ -1,7 +1,7 @@
 import type { Target } from '../engine/plan.js';
 import { runVersions, type VersionsResult } from '../engine/versions.js';
 import type { CommandResult } from '../results.js';
-import { configOf, engineConfigOf, migrationSetOf, milliseconds, settle, type MigrationsOptions, type WaitOptions, type Settled } from './options.js';
+import { configOf, engineConfigOf, migrationSetOf, milliseconds, placesOf, settle, type MigrationsOptions, type Settled, type WaitOptions } from './options.js';
 
 // up, down and goto (and the CLI's upgrade/downgrade, migrateToLatest) differ only in how they
 // name the target: one way through for all of them.
@@ -47,8 +47,7 @@ export function runTarget(command: string, target: Target, options: ChangeOption
       ok: false,
       command,
       status: 'failed' as const,
-      database: options.database ?? '',
-      migrations: options.set ?? options.dir ?? '',
+      ...placesOf(options),
       dryRun: !!options.dryRun,
       steps: [],
       backup: null,

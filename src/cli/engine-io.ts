@@ -1,13 +1,9 @@
 import type { Command } from 'commander';
+import type { CallOptions } from '../api/options.js';
 import { UsageError } from '../errors.js';
-import { loadMigrationDir } from '../engine/discover.js';
-import type { EngineConfig } from '../engine/session.js';
-import type { MigrationSet } from '../engine/types.js';
-import { builtinSet } from '../plans/health-records-v5/migration-set.js';
 import type { ResultError } from '../results.js';
 import { red } from './render.js';
 import { configFrom, printResult, type CliIo } from './io.js';
-import { sqlitePath } from './arguments.js';
 
 // What the versioned-migration commands share: options, where the database and migrations
 // are, and printing one result as text or exactly one JSON object.
@@ -28,19 +24,14 @@ export function withEngineOptions(command: Command): Command {
     .option('--json', 'print exactly one JSON object on stdout');
 }
 
-export function engineConfig(io: CliIo, flags: EngineFlags): EngineConfig & { migrationsDir: string } {
+/**
+ * What every versioned command hands the library (src/api): the Config resolved from the
+ * flags and the environment, the built-in set if named, the cwd and Ctrl-C's signal.
+ */
+export function engineOptions(io: CliIo, flags: EngineFlags): Required<Pick<CallOptions, 'config' | 'cwd' | 'signal'>> & { set?: string } {
   // Passed through even when empty: an empty --database or --dir is refused, never the default.
   const config = configFrom(io, { ...(flags.database !== undefined ? { database: flags.database } : {}), ...(flags.dir !== undefined ? { dir: flags.dir } : {}) });
-  return { database: sqlitePath(config.database), backupDir: config.backupDir, busyTimeoutMs: config.busyTimeoutMs, migrationsDir: config.migrationsDir, ...(config.fault ? { fault: config.fault } : {}) };
-}
-
-export async function migrationSet(io: CliIo, flags: EngineFlags, now: () => Date = () => new Date()): Promise<MigrationSet> {
-  if (flags.set) {
-    const set = builtinSet(flags.set, now);
-    if (!set) throw new UsageError('unknown-set', `There is no built-in migration set "${flags.set}" (there is: health-records).`);
-    return set;
-  }
-  return loadMigrationDir(engineConfig(io, flags).migrationsDir);
+  return { config, cwd: io.cwd, signal: io.signal, ...(flags.set ? { set: flags.set } : {}) };
 }
 
 /** Print the result (the common --json core, failures on stderr) and set the exit code from its error. */

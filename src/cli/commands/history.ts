@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { readStatus } from '../../engine/status.js';
-import { engineConfig, migrationSet, report, withEngineOptions, type EngineFlags } from '../engine-io.js';
+import { history } from '../../api/status.js';
+import { engineOptions, report, withEngineOptions, type EngineFlags } from '../engine-io.js';
 import type { CliIo } from '../io.js';
 import { renderStatus } from '../render-engine.js';
 
@@ -9,6 +9,6 @@ export function registerHistory(program: Command, io: CliIo): void {
     .description('List every migration, applied and pending, with applied times, durations and checksums, then the log.')
     .option('-v, --verbose', 'also each migration\'s files, document, kind, transaction mode and reversibility, and the checksum of every logged run')
     .action(async (flags: EngineFlags & { verbose?: boolean }) => {
-      report(io, flags.json, readStatus(engineConfig(io, flags), await migrationSet(io, flags), 'history'), (r) => renderStatus(r, true, !!flags.verbose));
+      report(io, flags.json, await history(engineOptions(io, flags)), (r) => renderStatus(r, true, !!flags.verbose));
     });
 }

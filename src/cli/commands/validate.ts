@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { validateMigrations } from '../../engine/validate.js';
-import { engineConfig, migrationSet, report, withEngineOptions, type EngineFlags } from '../engine-io.js';
+import { validate } from '../../api/validate.js';
+import { engineOptions, report, withEngineOptions, type EngineFlags } from '../engine-io.js';
 import type { CliIo } from '../io.js';
 import { renderValidate } from '../render-engine.js';
 
@@ -9,7 +9,6 @@ export function registerValidate(program: Command, io: CliIo): void {
     .description('Check the migrations against the database: applied files unchanged and present, order, gaps, documents, down files, lint.')
     .option('--strict', 'fail on warnings too')
     .action(async (flags: EngineFlags & { strict?: boolean }) => {
-      const result = validateMigrations(engineConfig(io, flags), await migrationSet(io, flags), { strict: !!flags.strict, docs: !flags.set });
-      report(io, flags.json, result, renderValidate);
+      report(io, flags.json, await validate({ ...engineOptions(io, flags), strict: !!flags.strict }), renderValidate);
     });
 }

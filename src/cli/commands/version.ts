@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { readStatus } from '../../engine/status.js';
-import type { MigrationSet } from '../../engine/types.js';
-import { engineConfig, migrationSet, report, withEngineOptions, type EngineFlags } from '../engine-io.js';
+import { status } from '../../api/status.js';
+import { engineOptions, report, withEngineOptions, type EngineFlags } from '../engine-io.js';
 import type { CliIo } from '../io.js';
 import { renderStatus } from '../render-engine.js';
 
@@ -9,13 +8,6 @@ export function registerVersion(program: Command, io: CliIo): void {
   withEngineOptions(program.command('version').alias('current'))
     .description('Print the database\'s migration version and name, and DIRTY if a migration failed half-way. Alembic: current.')
     .action(async (flags: EngineFlags) => {
-      // The version lives in the database alone; the files only add a name, so they may be absent.
-      let set: MigrationSet | undefined;
-      try {
-        set = await migrationSet(io, flags);
-      } catch {
-        set = undefined;
-      }
-      report(io, flags.json, readStatus(engineConfig(io, flags), set, 'version'), (r) => renderStatus(r, false));
+      report(io, flags.json, await status(engineOptions(io, flags)), (r) => renderStatus(r, false));
     });
 }

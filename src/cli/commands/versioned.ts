@@ -1,8 +1,8 @@
 import type { CliIo } from '../io.js';
 import type { ProgressEvent } from '../../progress.js';
+import { runTarget } from '../../api/versioned.js';
 import type { Target } from '../../engine/plan.js';
-import { runVersions } from '../../engine/versions.js';
-import { engineConfig, migrationSet, report, type EngineFlags } from '../engine-io.js';
+import { engineOptions, report, type EngineFlags } from '../engine-io.js';
 import { renderVersions } from '../render-engine.js';
 
 export interface VersionsFlags extends EngineFlags {
@@ -13,10 +13,8 @@ export interface VersionsFlags extends EngineFlags {
 
 /** up, down, goto, upgrade and downgrade differ only in how they name the target. */
 export async function runVersionsCommand(io: CliIo, command: string, target: Target, flags: VersionsFlags): Promise<void> {
-  const now = () => new Date();
-  const result = await runVersions(engineConfig(io, flags), await migrationSet(io, flags, now), target, command, {
-    now,
-    signal: io.signal,
+  const result = await runTarget(command, target, {
+    ...engineOptions(io, flags),
     dryRun: !!flags.dryRun,
     backup: flags.backup !== false,
     create: !!flags.create,
