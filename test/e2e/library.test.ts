@@ -48,6 +48,18 @@ const FIRST = {
 const tables = (db: string) => query<{ name: string }>(db, `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).map((t) => t.name);
 
 describe('the library', () => {
+  it('exports only what the README documents: every name dist/index.d.ts exports appears in "Use from code"', () => {
+    const declarations = fs.readFileSync(path.join(ROOT, 'dist/index.d.ts'), 'utf8');
+    const exported = [...declarations.matchAll(/export (?:type )?\{([^}]*)\}/g)].flatMap((m) =>
+      m[1]!.split(',').map((name) => name.trim().replace(/^type /, '').split(/\s+as\s+/).pop()!).filter(Boolean),
+    );
+    expect(exported).toEqual(expect.arrayContaining(['migrateToLatest', 'up', 'version', 'MigrationContext', 'RebuildChange', 'Check']));
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Use from code'), readme.indexOf('\n## ', readme.indexOf('## Use from code') + 1));
+    const undocumented = exported.filter((name) => !section.includes(`\`${name}\``) && !section.includes(`\`${name}(`) && !section.includes(`\`${name}<`));
+    expect(undocumented).toEqual([]);
+  });
+
   it('applies and reports like the CLI: status applied, then nothing-to-do; one progress event shape for the backup and each migration', () => {
     const p = project(FIRST);
     const first = call('migrateToLatest', p.options);
