@@ -1,7 +1,7 @@
 import { DataError, InputError, UsageError } from '../errors.js';
 import { migrationLabel } from './discover.js';
 import { appliedFromHistory } from './state.js';
-import type { HistoryEntry, MigrationDefinition, MigrationStep, VersionState } from './types.js';
+import type { HistoryEntry, MigrationStep, PlannableMigration, VersionState } from './types.js';
 
 // Pure: what a command would run, decided from the migrations, the version row and the
 // history, before anything is touched. The runner executes exactly this list.
@@ -30,7 +30,7 @@ export interface ConsistencyProblem {
  * branches). Versions below the first one dbshift recorded were applied by another tool
  * (golang-migrate): they count as applied, without a checksum to compare.
  */
-export function consistencyProblems(migrations: MigrationDefinition[], state: VersionState, history: HistoryEntry[]): ConsistencyProblem[] {
+export function consistencyProblems(migrations: readonly PlannableMigration[], state: VersionState, history: HistoryEntry[]): ConsistencyProblem[] {
   const problems: ConsistencyProblem[] = [];
   const byVersion = new Map(migrations.map((m) => [m.version, m]));
   const applied = appliedFromHistory(history);
@@ -86,12 +86,12 @@ export function assertClean(state: VersionState): void {
 }
 
 /** The migrations to run, in order, to go from `state` to `target`. */
-export function planSteps(migrations: MigrationDefinition[], state: VersionState, target: Target): MigrationStep[] {
+export function planSteps(migrations: readonly PlannableMigration[], state: VersionState, target: Target): MigrationStep[] {
   const sorted = [...migrations].sort((a, b) => a.version - b.version);
   const below = (version: number) => [...sorted].reverse().find((m) => m.version < version)?.version ?? 0;
-  const upSteps = (pending: MigrationDefinition[]) =>
+  const upSteps = (pending: PlannableMigration[]) =>
     pending.map((m): MigrationStep => ({ version: m.version, name: m.name, direction: 'up', versionAfter: m.version }));
-  const downSteps = (applied: MigrationDefinition[]) =>
+  const downSteps = (applied: PlannableMigration[]) =>
     applied.map((m): MigrationStep => ({ version: m.version, name: m.name, direction: 'down', versionAfter: below(m.version) }));
 
   const pending = sorted.filter((m) => m.version > state.version);
@@ -120,7 +120,7 @@ export function planSteps(migrations: MigrationDefinition[], state: VersionState
  * A version number, a file stem (`000002_add_tasks`) or a migration name (`add_tasks`), as
  * Alembic users name revisions. 0 means nothing applied.
  */
-export function resolveRevision(migrations: MigrationDefinition[], revision: number | string): number {
+export function resolveRevision(migrations: readonly PlannableMigration[], revision: number | string): number {
   const unknown = (what: string) =>
     new InputError('unknown-version', `There is no migration ${what}.`, {
       hint: 'Run `dbshift history` to see the versions and names.',
@@ -145,7 +145,7 @@ export function resolveRevision(migrations: MigrationDefinition[], revision: num
   throw unknown(`named "${revision}"`);
 }
 
-function wrongDirection(command: 'upgrade' | 'downgrade', state: VersionState, version: number, migrations: MigrationDefinition[]): UsageError {
+function wrongDirection(command: 'upgrade' | 'downgrade', state: VersionState, version: number, migrations: readonly PlannableMigration[]): UsageError {
   const name = (v: number) => {
     const m = migrations.find((x) => x.version === v);
     return v === 0 ? '0 (nothing applied)' : m ? `${v} (${m.name})` : `${v}`;
@@ -170,7 +170,7 @@ function positive(count: number, command: string): number {
 }
 
 /** Every migration needs the body for its direction, runnable as written; say which are not before running any. */
-export function assertRunnable(migrations: MigrationDefinition[], steps: MigrationStep[]): void {
+export function assertRunnable(migrations: readonly PlannableMigration[], steps: MigrationStep[]): void {
   const byVersion = new Map(migrations.map((m) => [m.version, m]));
   const invalid = steps.map((s) => byVersion.get(s.version)?.[s.direction]?.invalid).find(Boolean);
   if (invalid) {

@@ -55,6 +55,15 @@ export interface MigrationDefinition {
   down?: MigrationBody;
 }
 
+/** What planning needs of a migration, whatever database runs it. */
+export type PlannableMigration = Pick<MigrationDefinition, 'version' | 'name' | 'files' | 'checksum'> & { up?: PlannableBody; down?: PlannableBody };
+
+/** What planning asks of a body: only whether it can run as written. */
+export interface PlannableBody {
+  /** Why it cannot run as written (e.g. a stray COMMIT), refused before anything runs. */
+  invalid?: string;
+}
+
 export interface MigrationSet {
   /** Directory the migrations came from, or `builtin:<name>`. */
   source: string;
