@@ -1,6 +1,13 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 import { afterAll, inject } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadMigrationDir } from '../../src/engine/discover.js';
+import { resolvePgTarget } from '../../src/engine/drivers/postgres/connection.js';
+import { PostgresDriver, type PgOptions } from '../../src/engine/drivers/postgres/driver.js';
+import { pgMigrationSet } from '../../src/engine/drivers/postgres/load.js';
 
 // Each test gets its own database on the run's server (see pg-cluster.ts); they are dropped when
 // the file's tests are done, so a server of your own (DBSHIFT_TEST_PG_URL) is left as it was.
@@ -41,4 +48,30 @@ afterAll(async () => {
   for (const name of made.splice(0)) {
     await withClient(SERVER_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
   }
+});
+
+
+export const PG_FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), '../pg/fixtures');
+
+/** Open the driver on a URL, closed after the file's tests. */
+const opened: PostgresDriver[] = [];
+export async function openDriver(url: string, options: PgOptions = {}): Promise<PostgresDriver> {
+  const driver = await PostgresDriver.open(resolvePgTarget(url, {}), { lockTimeoutMs: 1000, lockRetries: 1, retryDelayMs: 50, ...options });
+  opened.push(driver);
+  return driver;
+}
+
+export async function migrationsFor(driver: PostgresDriver, dir: string) {
+  return pgMigrationSet(await loadMigrationDir(dir), driver.serverVersionNum);
+}
+
+/** Write a migrations directory from { file: content }. */
+export function writeMigrations(dir: string, files: Record<string, string>): string {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
+  return dir;
+}
+
+afterAll(async () => {
+  for (const driver of opened.splice(0)) await driver.close();
 });

@@ -1,0 +1,101 @@
+import { InputError, UsageError } from '../../../errors.js';
+
+// Where the PostgreSQL database is: a postgres:// or postgresql:// URL (libpq's parameters such
+// as sslmode, options=-c search_path=…, application_name, host=/socket/dir), completed from the
+// standard PG* variables the caller passes in, plus golang-migrate's x-migrations-table options.
+// The password never leaves this module except inside the URL handed to the client.
+
+export interface PgTarget {
+  /** For pg (node-postgres): x-* options removed, sslmode with libpq's meaning. */
+  clientUrl: string;
+  /** For pg_dump/pg_restore (libpq): no password (it goes in PGPASSWORD), no x-* options. */
+  libpqUrl: string;
+  password?: string;
+  /** Safe to print. */
+  display: string;
+  /** golang-migrate's x-migrations-table (a name in the current schema), or "schema"."table" with x-migrations-table-quoted. */
+  migrationsTable?: { schema?: string; table: string };
+}
+
+const ENV_PARAMS: Array<[string, string]> = [
+  ['PGSSLMODE', 'sslmode'],
+  ['PGOPTIONS', 'options'],
+  ['PGAPPNAME', 'application_name'],
+  ['PGCONNECT_TIMEOUT', 'connect_timeout'],
+  ['PGSSLROOTCERT', 'sslrootcert'],
+  ['PGSSLCERT', 'sslcert'],
+  ['PGSSLKEY', 'sslkey'],
+];
+
+export function isPostgresUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(value);
+}
+
+/** The URL with its password (in the authority or a password= parameter) replaced by ****. */
+export function maskUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '****';
+    if (url.searchParams.has('password')) url.searchParams.set('password', '****');
+    return url.toString();
+  } catch {
+    return value.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1****@').replace(/(password=)[^&\s]*/gi, '$1****');
+  }
+}
+
+function parseMigrationsTable(value: string | null, quoted: string | null): PgTarget['migrationsTable'] {
+  if (!value) return undefined;
+  if (quoted === null || !/^(1|t|true)$/i.test(quoted)) return { table: value };
+  const parts = [...value.matchAll(/"(.*?)"/g)].map((m) => m[1]!);
+  if (parts.length === 0 || parts.length > 2) {
+    throw new UsageError('bad-migrations-table', `x-migrations-table must be quoted, e.g. '"migrate"."schema_migrations"', when x-migrations-table-quoted is on; got ${value}.`);
+  }
+  return parts.length === 2 ? { schema: parts[0]!, table: parts[1]! } : { table: parts[0]! };
+}
+
+/** From `--database URL` (or DATABASE_URL) and the PG* variables; either may be missing, not both. */
+export function resolvePgTarget(value: string | undefined, env: Record<string, string | undefined>): PgTarget {
+  if (!value && !env.PGHOST && !env.PGDATABASE) {
+    throw new UsageError('no-database', 'No PostgreSQL database given.', { hint: 'Pass --database postgres://user@host:5432/dbname (or set DATABASE_URL, or PGHOST/PGDATABASE).' });
+  }
+  let url: URL;
+  try {
+    url = new URL(value ?? 'postgres://');
+  } catch (error) {
+    throw new UsageError('bad-database-url', `Not a valid PostgreSQL URL: ${maskUrl(value ?? '')}.`, { hint: 'Use postgres://user:password@host:5432/dbname?sslmode=disable', cause: error });
+  }
+  if (!/^postgres(ql)?:$/i.test(url.protocol)) {
+    throw new InputError('bad-database-url', `${maskUrl(value ?? '')} is not a postgres:// URL.`);
+  }
+  if (!url.username && env.PGUSER) url.username = encodeURIComponent(env.PGUSER);
+  const password = url.password ? decodeURIComponent(url.password) : (url.searchParams.get('password') ?? env.PGPASSWORD);
+  if (!url.hostname && env.PGHOST && !url.searchParams.has('host')) {
+    if (env.PGHOST.startsWith('/')) url.searchParams.set('host', env.PGHOST);
+    else url.hostname = env.PGHOST;
+  }
+  if (!url.port && env.PGPORT) url.port = env.PGPORT;
+  if ((url.pathname === '' || url.pathname === '/') && env.PGDATABASE) url.pathname = `/${encodeURIComponent(env.PGDATABASE)}`;
+  for (const [name, param] of ENV_PARAMS) if (env[name] && !url.searchParams.has(param)) url.searchParams.set(param, env[name]!);
+
+  const migrationsTable = parseMigrationsTable(url.searchParams.get('x-migrations-table'), url.searchParams.get('x-migrations-table-quoted'));
+  for (const key of [...url.searchParams.keys()]) if (key.startsWith('x-')) url.searchParams.delete(key);
+  url.searchParams.delete('password');
+  url.password = '';
+
+  const libpq = new URL(url.toString());
+  const client = new URL(url.toString());
+  if (password !== undefined) client.password = encodeURIComponent(password);
+  // node-postgres treats sslmode=require as verify-full unless told to follow libpq, which is
+  // what every other tool (psql, pg_dump, golang-migrate's lib/pq) means by it.
+  if (client.searchParams.has('sslmode') && !client.searchParams.has('uselibpqcompat')) client.searchParams.set('uselibpqcompat', 'true');
+
+  const shown = new URL(url.toString());
+  if (password) shown.password = '****';
+  return {
+    clientUrl: client.toString(),
+    libpqUrl: libpq.toString(),
+    ...(password !== undefined ? { password } : {}),
+    display: shown.toString(),
+    ...(migrationsTable ? { migrationsTable } : {}),
+  };
+}

@@ -1,0 +1,497 @@
+import pg from 'pg';
+import zlib from 'node:zlib';
+import { BusyError, InputError } from '../../../errors.js';
+import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions } from '../../driver.js';
+import type { HistoryEntry, VersionState } from '../../types.js';
+import { dumpDatabase } from './backup.js';
+import { connectError, LOCK_NOT_AVAILABLE, serverStateError, sqlState } from './errors.js';
+import type { PgTarget } from './connection.js';
+import { endsTransaction, isOwnTransactionControl, loadParser, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
+
+// golang-migrate's postgres driver, made safe: its own schema_migrations table and advisory
+// lock id (so either tool can continue the other's database and they exclude each other), and
+// on top each migration with its bookkeeping in one transaction, a lock_timeout with bounded
+// retries, and what a failed no-transaction migration left behind.
+
+/** What a PostgreSQL code migration's up/down/verify receive. */
+export interface PgContext {
+  /** One statement with $1… parameters, inside the migration's transaction (if it has one). */
+  query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
+  /** Run a script: one statement at a time, the file's own BEGIN/COMMIT folded into the migration's transaction. */
+  exec(sql: string): Promise<void>;
+}
+
+export interface PgOptions {
+  /** lock_timeout for every migration statement (default 5 s). 0 turns it off. */
+  lockTimeoutMs?: number;
+  /** How many times a migration that hit the lock timeout is tried again (default 3), with doubling waits from retryDelayMs (default 1 s). */
+  lockRetries?: number;
+  retryDelayMs?: number;
+  /** statement_timeout for every migration statement (default: the server's). */
+  statementTimeoutMs?: number;
+  /** The version table: "table" or "schema.table" (default schema_migrations in the current schema; the URL's x-migrations-table also sets it). */
+  migrationsTable?: string;
+}
+
+const ADVISORY_LOCK_SALT = 1486364155n;
+const HISTORY_TABLE = 'dbshift_history';
+
+/** golang-migrate's GenerateAdvisoryLockId(database, schema, table): CRC-32 of "schema\0table\0database" times its salt, as uint32. */
+export function advisoryLockId(database: string, schema: string, table: string): string {
+  const sum = BigInt(zlib.crc32(Buffer.from([schema, table, database].join('\0'), 'utf8')));
+  return String((sum * ADVISORY_LOCK_SALT) & 0xffffffffn);
+}
+
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
+
+/** Every table a statement names (RangeVar nodes anywhere in its tree). */
+function relationsOf(node: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(node)) for (const item of node) relationsOf(item, found);
+  else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'RangeVar' && value && typeof value === 'object' && typeof (value as { relname?: unknown }).relname === 'string') {
+        found.add((value as { relname: string }).relname);
+      }
+      relationsOf(value, found);
+    }
+  }
+  return found;
+}
+
+interface Blocker {
+  pid: number;
+  relation: string;
+  mode: string;
+  state: string | null;
+  query_start: Date | null;
+  xact_start: Date | null;
+  application_name: string;
+}
+
+export class PostgresDriver implements Driver<PgContext> {
+  readonly dialect = 'postgres' as const;
+  readonly location: string;
+  private locked = false;
+  /** The statement running now (for naming what blocked it). */
+  private current: PgStatement | undefined;
+  /** Statements that took effect in the current autocommit run. */
+  private doneOutside = 0;
+  private invalidBefore = new Set<string>();
+
+  private constructor(
+    private readonly client: pg.Client,
+    readonly target: PgTarget,
+    readonly database: string,
+    readonly schema: string,
+    readonly table: string,
+    readonly serverVersionNum: number,
+    readonly pid: number,
+    private readonly options: Required<Omit<PgOptions, 'statementTimeoutMs' | 'migrationsTable'>> & Pick<PgOptions, 'statementTimeoutMs'>,
+  ) {
+    this.location = target.display;
+  }
+
+  static async open(target: PgTarget, options: PgOptions = {}): Promise<PostgresDriver> {
+    await loadParser();
+    const client = new pg.Client({ connectionString: target.clientUrl, fallback_application_name: 'dbshift' } as pg.ClientConfig);
+    // A connection that dies while idle must not crash the process: the next query reports it.
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+    } catch (error) {
+      throw connectError(error, target.display);
+    }
+    try {
+      const { rows } = await client.query<{ db: string; schema: string | null; v: number; pid: number }>(
+        `SELECT current_database() AS db, current_schema() AS schema, current_setting('server_version_num')::int AS v, pg_backend_pid() AS pid`,
+      );
+      const row = rows[0]!;
+      let schema = row.schema;
+      let table = 'schema_migrations';
+      const fromOption = options.migrationsTable?.split('.');
+      if (target.migrationsTable) {
+        table = target.migrationsTable.table;
+        if (target.migrationsTable.schema) schema = target.migrationsTable.schema;
+      } else if (fromOption) {
+        table = fromOption.at(-1)!;
+        if (fromOption.length === 2) schema = fromOption[0]!;
+      }
+      if (!schema) {
+        throw new InputError('no-schema', `${target.display} has no current schema (search_path names no existing schema).`, {
+          hint: 'Create the schema, or set search_path in the URL: ?options=-c%20search_path%3Dmyschema',
+          dataState: 'Nothing was changed.',
+        });
+      }
+      return new PostgresDriver(client, target, row.db, schema, table, row.v, row.pid, {
+        lockTimeoutMs: options.lockTimeoutMs ?? 5000,
+        lockRetries: options.lockRetries ?? 3,
+        retryDelayMs: options.retryDelayMs ?? 1000,
+        ...(options.statementTimeoutMs !== undefined ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
+      });
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private get versionTable(): string {
+    return `${quoteIdent(this.schema)}.${quoteIdent(this.table)}`;
+  }
+
+  private get historyTable(): string {
+    return `${quoteIdent(this.schema)}.${quoteIdent(HISTORY_TABLE)}`;
+  }
+
+  get lockId(): string {
+    return advisoryLockId(this.database, this.schema, this.table);
+  }
+
+  // ---- lock -------------------------------------------------------------------------------
+
+  /** Session-level (not transaction-level: that deadlocks CREATE INDEX CONCURRENTLY), polled so that waiting is bounded and cancellable. */
+  async lock(options: LockOptions): Promise<void> {
+    const deadline = Date.now() + (options.wait ? options.waitMs : 0);
+    for (;;) {
+      const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [this.lockId]);
+      if (rows[0]!.ok) {
+        this.locked = true;
+        return;
+      }
+      if (Date.now() >= deadline || options.signal?.aborted) break;
+      await sleep(Math.min(250, Math.max(1, deadline - Date.now())), options.signal);
+    }
+    const holder = await this.lockHolder();
+    const who = holder ? `pid ${holder.pid}${holder.application_name ? ` (${holder.application_name})` : ''}, connected since ${holder.backend_start.toISOString()}` : 'a session that has just ended';
+    throw new BusyError('locked', `Another migration run holds the migration lock of ${this.location} (advisory lock ${this.lockId}): ${who}.`, {
+      hint: options.wait
+        ? `It still held the lock after ${Math.round(options.waitMs / 1000)} s; let it finish (a golang-migrate run takes the same lock), then run the same command again.`
+        : 'Let it finish (a golang-migrate run takes the same lock) and run the same command again, or pass --wait to queue behind it.',
+      dataState: 'Nothing was changed.',
+    });
+  }
+
+  private async lockHolder(): Promise<{ pid: number; application_name: string; backend_start: Date } | undefined> {
+    const { rows } = await this.client.query<{ pid: number; application_name: string; backend_start: Date }>(
+      `SELECT l.pid, a.application_name, a.backend_start
+         FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.locktype = 'advisory' AND l.granted AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND l.classid = ($1::bigint >> 32)::oid AND l.objid = ($1::bigint & 4294967295)::oid AND l.objsubid = 1`,
+      [this.lockId],
+    );
+    return rows[0];
+  }
+
+  async unlock(): Promise<void> {
+    if (!this.locked) return;
+    this.locked = false;
+    await this.client.query('SELECT pg_advisory_unlock($1)', [this.lockId]);
+  }
+
+  // ---- version and history --------------------------------------------------------------
+
+  private async tableExists(schema: string, table: string): Promise<boolean> {
+    const { rows } = await this.client.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [schema, table]);
+    return rows.length > 0;
+  }
+
+  /** golang-migrate's table exactly as it creates it (an existing one is never altered), and the history beside it. */
+  private async ensureStateTables(): Promise<void> {
+    if (!(await this.tableExists(this.schema, this.table))) {
+      await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.versionTable} (version bigint not null primary key, dirty boolean not null)`);
+    }
+    if (!(await this.tableExists(this.schema, HISTORY_TABLE))) {
+      await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.historyTable} (
+  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  version bigint NOT NULL,
+  name text NOT NULL,
+  direction text NOT NULL CHECK (direction IN ('up', 'down', 'force')),
+  checksum text,
+  applied_at timestamptz NOT NULL,
+  duration_ms integer NOT NULL
+)`);
+    }
+  }
+
+  async readVersion(): Promise<VersionState> {
+    if (!(await this.tableExists(this.schema, this.table))) return { version: 0, dirty: false };
+    const { rows } = await this.client.query<{ version: string; dirty: boolean }>(`SELECT version, dirty FROM ${this.versionTable} LIMIT 1`);
+    const row = rows[0];
+    if (!row) return { version: 0, dirty: false };
+    // golang-migrate writes -1 (NilVersion) with dirty=true when a first down migration fails.
+    return { version: Math.max(0, Number(row.version)), dirty: row.dirty };
+  }
+
+  async readHistory(): Promise<HistoryEntry[]> {
+    if (!(await this.tableExists(this.schema, HISTORY_TABLE))) return [];
+    const { rows } = await this.client.query<{ version: string; name: string; direction: HistoryEntry['direction']; checksum: string | null; applied_at: Date; duration_ms: number }>(
+      `SELECT version, name, direction, checksum, applied_at, duration_ms FROM ${this.historyTable} ORDER BY id`,
+    );
+    return rows.map((r) => ({ version: Number(r.version), name: r.name, direction: r.direction, checksum: r.checksum, appliedAt: r.applied_at.toISOString(), durationMs: r.duration_ms }));
+  }
+
+  /** golang-migrate's SetVersion: TRUNCATE + one row (none for version 0 clean, -1 for 0 dirty). */
+  private async writeVersion(state: VersionState): Promise<void> {
+    await this.client.query(`TRUNCATE ${this.versionTable}`);
+    if (state.version > 0 || state.dirty) {
+      await this.client.query(`INSERT INTO ${this.versionTable} (version, dirty) VALUES ($1, $2)`, [state.version > 0 ? state.version : -1, state.dirty]);
+    }
+  }
+
+  private async appendHistory(entry: HistoryEntry): Promise<void> {
+    await this.client.query(`INSERT INTO ${this.historyTable} (version, name, direction, checksum, applied_at, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)`, [
+      entry.version,
+      entry.name,
+      entry.direction,
+      entry.checksum,
+      entry.appliedAt,
+      Math.round(entry.durationMs),
+    ]);
+  }
+
+  async setVersion(state: VersionState, entry?: HistoryEntry): Promise<void> {
+    await this.client.query('BEGIN');
+    try {
+      await this.ensureStateTables();
+      await this.writeVersion(state);
+      if (entry) await this.appendHistory(entry);
+      await this.client.query('COMMIT');
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+
+  // ---- running migrations ---------------------------------------------------------------
+
+  private session(inTransaction: boolean): DriverSession<PgContext> {
+    const run = async (statement: PgStatement, params?: unknown[]) => {
+      this.current = statement;
+      const result = await this.client.query(params ? { text: statement.text, values: params } : statement.text);
+      if (!inTransaction) this.doneOutside++;
+      return result;
+    };
+    const parse = (sql: string): PgStatement[] => {
+      try {
+        return splitPgStatements(sql);
+      } catch (error) {
+        if (!(error instanceof PgSyntaxError)) throw error;
+        // The server's own message is the one to show: let it reject the text.
+        return [{ text: sql, line: error.line, type: 'Unparsed', node: {} }];
+      }
+    };
+    const refuseTransactionEnd = (statement: PgStatement) => {
+      if (inTransaction && (endsTransaction(statement) || isOwnTransactionControl(statement))) {
+        throw new InputError('transaction-control', `Line ${statement.line}: ${statement.text.split(/\s/)[0]} would end the migration's transaction, and with it dbshift's bookkeeping.`, {
+          hint: 'Remove it: every migration runs in one transaction already. For work that must commit separately, use a separate migration, or -- dbshift:no-transaction.',
+        });
+      }
+    };
+    const ctx: PgContext = {
+      query: async <R extends pg.QueryResultRow>(sql: string, params?: unknown[]) => {
+        const statements = parse(sql);
+        for (const s of statements) refuseTransactionEnd(s);
+        const statement = statements.length === 1 ? { ...statements[0]!, text: sql } : { text: sql, line: 1, type: 'Unparsed', node: {} };
+        return (await run(statement, params ?? [])).rows as R[];
+      },
+      exec: async (sql: string) => {
+        for (const statement of parse(sql)) {
+          // golang-migrate users wrap files in BEGIN/COMMIT because it does not: inside
+          // dbshift's transaction those are folded in, so the file's COMMIT cannot commit half of it.
+          if (inTransaction && isOwnTransactionControl(statement)) continue;
+          refuseTransactionEnd(statement);
+          try {
+            await run(statement);
+          } catch (error) {
+            if (!inTransaction && sqlState(error) === LOCK_NOT_AVAILABLE && this.doneOutside === 0 && statement.type !== 'IndexStmt') {
+              await this.retryOutside(statement, error);
+              continue;
+            }
+            throw this.located(error, statement);
+          }
+        }
+      },
+    };
+    return {
+      ctx,
+      writeVersion: (state) => this.writeVersion(state),
+      appendHistory: (entry) => this.appendHistory(entry),
+    };
+  }
+
+  /** The failing statement's line goes into the message; the SQLSTATE stays on the error. */
+  private located(error: unknown, statement: PgStatement): unknown {
+    if (error && typeof error === 'object' && 'message' in error && sqlState(error) && statement.type !== 'Unparsed') {
+      const e = error as Error & { dbshiftLine?: number };
+      if (e.dbshiftLine === undefined) {
+        e.dbshiftLine = statement.line;
+        e.message = `line ${statement.line}: ${e.message}`;
+      }
+    }
+    return error;
+  }
+
+  /** Outside a transaction, only a first statement that took no effect may be tried again. */
+  private async retryOutside(statement: PgStatement, first: unknown): Promise<void> {
+    let last = first;
+    for (let attempt = 1; attempt <= this.options.lockRetries; attempt++) {
+      await sleep(this.options.retryDelayMs * 2 ** (attempt - 1));
+      try {
+        this.current = statement;
+        await this.client.query(statement.text);
+        this.doneOutside++;
+        return;
+      } catch (error) {
+        last = error;
+        if (sqlState(error) !== LOCK_NOT_AVAILABLE) throw this.located(error, statement);
+      }
+    }
+    throw await this.lockTimeoutError(last, 'Nothing of this migration took effect.');
+  }
+
+  private async setTimeouts(local: boolean): Promise<void> {
+    const scope = local ? 'LOCAL ' : '';
+    await this.client.query(`SET ${scope}lock_timeout = ${Math.max(0, Math.round(this.options.lockTimeoutMs))}`);
+    if (this.options.statementTimeoutMs !== undefined) await this.client.query(`SET ${scope}statement_timeout = ${Math.max(0, Math.round(this.options.statementTimeoutMs))}`);
+  }
+
+  async transaction<T>(fn: (session: DriverSession<PgContext>) => Promise<T>, _label: string): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      await this.client.query('BEGIN');
+      try {
+        await this.setTimeouts(true);
+        await this.ensureStateTables();
+        const result = await fn(this.session(true));
+        await this.client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await this.client.query('ROLLBACK').catch(() => undefined);
+        if (sqlState(error) === LOCK_NOT_AVAILABLE) {
+          if (attempt < this.options.lockRetries) {
+            await sleep(this.options.retryDelayMs * 2 ** attempt);
+            continue;
+          }
+          throw await this.lockTimeoutError(error, 'It was rolled back each time: nothing was changed, the version is as before, not dirty.');
+        }
+        throw serverStateError(error) ?? error;
+      }
+    }
+  }
+
+  async autocommit<T>(fn: (session: DriverSession<PgContext>) => Promise<T>, _label: string): Promise<T> {
+    this.doneOutside = 0;
+    this.invalidBefore = new Set((await this.invalidIndexes()).map((i) => i.name));
+    await this.setTimeouts(false);
+    try {
+      return await fn(this.session(false));
+    } catch (error) {
+      throw serverStateError(error) ?? error;
+    } finally {
+      await this.client.query('RESET lock_timeout').catch(() => undefined);
+      await this.client.query('RESET statement_timeout').catch(() => undefined);
+    }
+  }
+
+  private async blockers(relations: string[]): Promise<Blocker[]> {
+    const { rows } = await this.client.query<Blocker>(
+      `SELECT l.pid, c.relname AS relation, l.mode, a.state, a.query_start, a.xact_start, a.application_name
+         FROM pg_locks l
+         JOIN pg_class c ON c.oid = l.relation
+         JOIN pg_stat_activity a ON a.pid = l.pid
+        WHERE l.granted AND l.pid <> pg_backend_pid()
+          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND (cardinality($1::text[]) = 0 OR c.relname = ANY($1::text[]))
+          AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema'))
+        ORDER BY a.xact_start NULLS LAST`,
+      [relations],
+    );
+    return rows;
+  }
+
+  private async lockTimeoutError(error: unknown, dataState: string): Promise<BusyError> {
+    const relations = this.current ? [...relationsOf(this.current.node)] : [];
+    const blockers = await this.blockers(relations).catch(() => []);
+    const first = blockers[0];
+    const tries = this.options.lockRetries + 1;
+    const what = this.current ? `line ${this.current.line} (${this.current.text.split(/\s+/).slice(0, 4).join(' ')} …)` : 'a statement';
+    const who = first
+      ? `pid ${first.pid} holds ${first.mode} on ${first.relation} (${first.state ?? 'unknown state'}, its ${first.xact_start ? 'transaction' : 'query'} started ${(first.xact_start ?? first.query_start)?.toISOString() ?? 'at an unknown time'}${first.application_name ? `, ${first.application_name}` : ''})`
+      : 'the session that held it has gone since';
+    return new BusyError('lock-timeout', `${what} waited for a lock ${tries} times (lock_timeout ${this.options.lockTimeoutMs} ms each) and gave up: ${who}.`, {
+      hint: first
+        ? `Let that session finish, or end it (SELECT pg_terminate_backend(${first.pid})), then run the same command again; --lock-timeout waits longer per try.`
+        : 'Run the same command again; --lock-timeout waits longer per try.',
+      dataState,
+      cause: error,
+    });
+  }
+
+  private async invalidIndexes(): Promise<Array<{ name: string; table: string; definition: string }>> {
+    const { rows } = await this.client.query<{ name: string; table: string; definition: string }>(
+      `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, t.relname AS table, pg_get_indexdef(c.oid) AS definition
+         FROM pg_index i
+         JOIN pg_class c ON c.oid = i.indexrelid
+         JOIN pg_class t ON t.oid = i.indrelid
+         JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
+        ORDER BY 1`,
+    );
+    return rows;
+  }
+
+  /** A failed CREATE INDEX CONCURRENTLY leaves an INVALID index: name it and how to get rid of it. */
+  async inspectFailure(error: unknown): Promise<FailureReport | undefined> {
+    const fresh = (await this.invalidIndexes()).filter((i) => !this.invalidBefore.has(i.name));
+    if (fresh.length > 0) {
+      const names = fresh.map((i) => `${i.name} on ${i.table}`).join(', ');
+      return {
+        message: `It left ${fresh.length === 1 ? 'an INVALID index' : 'INVALID indexes'} behind: ${names} (not used by queries, but still updated by every write).`,
+        hint: `Drop ${fresh.length === 1 ? 'it' : 'them'} (${fresh.map((i) => `DROP INDEX CONCURRENTLY ${i.name};`).join(' ')}), fix the cause${sqlState(error) === '23505' ? ' (the duplicate rows the error names)' : ''}, then`,
+      };
+    }
+    if (error instanceof BusyError && error.code === 'lock-timeout' && this.doneOutside === 0) {
+      return { message: '', hint: error.hint ?? '', untouched: true };
+    }
+    return undefined;
+  }
+
+  // ---- backup and counts ----------------------------------------------------------------
+
+  async backup(dir: string, now: Date, signal?: AbortSignal): Promise<BackupRef> {
+    return dumpDatabase(this.target, this.database, this.serverVersionNum, dir, now, signal);
+  }
+
+  async rowCounts(): Promise<Record<string, number>> {
+    const { rows: tables } = await this.client.query<{ schema: string; name: string }>(
+      `SELECT n.nspname AS schema, c.relname AS name
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+        ORDER BY 1, 2`,
+    );
+    const counts: Record<string, number> = {};
+    for (const t of tables) {
+      if (t.schema === this.schema && (t.name === this.table || t.name === HISTORY_TABLE)) continue;
+      const { rows } = await this.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
+      counts[t.schema === this.schema ? t.name : `${t.schema}.${t.name}`] = Number(rows[0]!.n);
+    }
+    return counts;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.unlock();
+    } catch {
+      // Closing the session releases a session-level advisory lock anyway.
+    }
+    await this.client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,98 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { InputError } from '../../../errors.js';
+import type { Check } from '../../../plans/unit.js';
+import { NO_TRANSACTION_DIRECTIVE } from '../../discover.js';
+import type { DriverBody, DriverMigration, DriverMigrationSet } from '../../driver.js';
+import type { MigrationDefinition, MigrationSet } from '../../types.js';
+import type { PgContext } from './driver.js';
+import { loadParser, noTransactionReasons, splitPgStatements, PgSyntaxError } from './statements.js';
+
+// The same migrations directory (discover.ts reads it), as PostgreSQL runs it: SQL files with
+// their no-transaction statements detected by the parser, and code migrations whose
+// up/down/verify may be async, with ctx.query inside the migration's transaction.
+
+type CodeModule = {
+  up?: (ctx: PgContext) => unknown;
+  down?: (ctx: PgContext) => unknown;
+  verify?: (ctx: PgContext, direction: 'up' | 'down') => unknown;
+  transaction?: boolean;
+};
+
+function sqlBody(sql: string, serverVersionNum: number): DriverBody<PgContext> {
+  let reasons: string[];
+  try {
+    reasons = noTransactionReasons(sql, splitPgStatements(sql), serverVersionNum);
+  } catch (error) {
+    if (!(error instanceof PgSyntaxError)) throw error;
+    // The server rejects it with its own message when it runs (in a transaction: no trace).
+    reasons = NO_TRANSACTION_DIRECTIVE.test(sql.split('\n', 1)[0] ?? '') ? ['the -- dbshift:no-transaction marker'] : [];
+  }
+  return { sql, transactional: reasons.length === 0, ...(reasons.length ? { noTransactionReasons: reasons } : {}), run: (ctx) => ctx.exec(sql) };
+}
+
+/** The module as Node imports it: .js as is, .ts with its types stripped in memory (as load-code.ts does for SQLite). */
+async function importCode(file: string, checksum: string): Promise<CodeModule> {
+  if (file.endsWith('.js')) return (await import(`${pathToFileURL(file).href}?sha256=${checksum}`)) as CodeModule;
+  const ts = (await import('typescript')).default;
+  const output = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
+    fileName: file,
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, inlineSourceMap: true },
+  });
+  return (await import(`data:text/javascript;base64,${Buffer.from(output.outputText).toString('base64')}`)) as CodeModule;
+}
+
+function codeBody(file: string, mod: CodeModule, direction: 'up' | 'down'): DriverBody<PgContext> | undefined {
+  const fn = mod[direction];
+  if (fn === undefined) return undefined;
+  if (typeof fn !== 'function') throw new InputError('bad-migration', `${file}: export ${direction} must be a function.`);
+  const verify = mod.verify;
+  return {
+    transactional: mod.transaction !== false,
+    ...(mod.transaction === false ? { noTransactionReasons: ['export const transaction = false'] } : {}),
+    run: async (ctx) => {
+      await fn(ctx);
+    },
+    ...(typeof verify === 'function'
+      ? {
+          verify: async (ctx: PgContext) => {
+            const result = await verify(ctx, direction);
+            return Array.isArray(result) ? (result as Check[]) : undefined;
+          },
+        }
+      : {}),
+  };
+}
+
+async function pgMigration(dir: string, m: MigrationDefinition, serverVersionNum: number): Promise<DriverMigration<PgContext>> {
+  const { up: _up, down: _down, ...rest } = m;
+  if (m.kind === 'sql') {
+    return {
+      ...rest,
+      ...(m.up?.sql !== undefined ? { up: sqlBody(m.up.sql, serverVersionNum) } : {}),
+      ...(m.down?.sql !== undefined ? { down: sqlBody(m.down.sql, serverVersionNum) } : {}),
+    };
+  }
+  if (m.kind === 'code') {
+    const file = path.join(dir, m.files[0]!);
+    let mod: CodeModule;
+    try {
+      mod = await importCode(file, m.checksum);
+    } catch (error) {
+      throw new InputError('bad-migration', `${file} could not be loaded: ${(error as Error).message}`, { cause: error });
+    }
+    const up = codeBody(file, mod, 'up');
+    const down = codeBody(file, mod, 'down');
+    return { ...rest, ...(up ? { up } : {}), ...(down ? { down } : {}) };
+  }
+  throw new InputError('not-for-postgres', `${m.name} is a built-in SQLite migration set; it cannot run on PostgreSQL.`);
+}
+
+/** A directory's migrations (as loadMigrationDir found them) for PostgreSQL. */
+export async function pgMigrationSet(set: MigrationSet, serverVersionNum: number): Promise<DriverMigrationSet<PgContext>> {
+  await loadParser();
+  const migrations: DriverMigration<PgContext>[] = [];
+  for (const m of set.migrations) migrations.push(await pgMigration(set.source, m, serverVersionNum));
+  return { source: set.source, migrations };
+}

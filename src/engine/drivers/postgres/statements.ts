@@ -1,0 +1,130 @@
+import { loadModule, parseSync } from 'libpg-query';
+import { NO_TRANSACTION_DIRECTIVE } from '../../discover.js';
+
+// PostgreSQL's own parser (libpg_query, as WASM) splits a migration into statements with their
+// lines and tells which of them cannot run inside a transaction block, the way Flyway does.
+
+/** A parse-tree node: one key (the node type) holding its fields. */
+export type PgNode = Record<string, unknown>;
+
+export interface PgStatement {
+  /** The statement as written (comments before it excluded). */
+  text: string;
+  /** 1-based line of its first token. */
+  line: number;
+  /** The node type, e.g. CreateStmt, IndexStmt, TransactionStmt. */
+  type: string;
+  /** The node's fields. */
+  node: Record<string, unknown>;
+}
+
+let loaded: Promise<void> | undefined;
+/** The parser is WASM: load it once before parsing. */
+export function loadParser(): Promise<void> {
+  loaded ??= loadModule();
+  return loaded;
+}
+
+/** Leading whitespace and comments: how many characters, and how many newlines in them. */
+function leadingTrivia(text: string): { skip: number; lines: number } {
+  let i = 0;
+  for (;;) {
+    const ws = /^\s+/.exec(text.slice(i));
+    if (ws) i += ws[0].length;
+    if (text.startsWith('--', i)) {
+      const end = text.indexOf('\n', i);
+      i = end === -1 ? text.length : end + 1;
+    } else if (text.startsWith('/*', i)) {
+      const end = text.indexOf('*/', i + 2);
+      i = end === -1 ? text.length : end + 2;
+    } else break;
+  }
+  return { skip: i, lines: (text.slice(0, i).match(/\n/g) ?? []).length };
+}
+
+export class PgSyntaxError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The statements of a file, or a PgSyntaxError naming the line PostgreSQL's parser stops at. Call loadParser() first. */
+export function splitPgStatements(sql: string): PgStatement[] {
+  const bytes = Buffer.from(sql, 'utf8');
+  let tree: { stmts?: Array<{ stmt: PgNode; stmt_location?: number; stmt_len?: number }> };
+  try {
+    tree = parseSync(sql) as typeof tree;
+  } catch (error) {
+    const position = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition ?? 0;
+    const line = (bytes.subarray(0, Math.max(0, position)).toString('utf8').match(/\n/g) ?? []).length + 1;
+    throw new PgSyntaxError((error as Error).message, line);
+  }
+  const statements: PgStatement[] = [];
+  for (const raw of tree.stmts ?? []) {
+    const start = raw.stmt_location ?? 0;
+    const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;
+    const full = bytes.subarray(start, end).toString('utf8');
+    const { skip, lines } = leadingTrivia(full);
+    const before = (bytes.subarray(0, start).toString('utf8').match(/\n/g) ?? []).length;
+    const [type, node] = Object.entries(raw.stmt)[0] as [string, Record<string, unknown>];
+    statements.push({ text: full.slice(skip).trim(), line: before + lines + 1, type, node });
+  }
+  return statements;
+}
+
+/** BEGIN / START TRANSACTION / COMMIT / END: the file's own transaction control, which dbshift's transaction replaces. */
+export function isOwnTransactionControl(statement: PgStatement): boolean {
+  if (statement.type !== 'TransactionStmt') return false;
+  return ['TRANS_STMT_BEGIN', 'TRANS_STMT_START', 'TRANS_STMT_COMMIT'].includes(String(statement.node.kind));
+}
+
+/** ROLLBACK, PREPARE TRANSACTION, COMMIT/ROLLBACK PREPARED: they would end dbshift's transaction, so a transactional migration may not contain them. */
+export function endsTransaction(statement: PgStatement): boolean {
+  if (statement.type !== 'TransactionStmt') return false;
+  return ['TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE', 'TRANS_STMT_COMMIT_PREPARED', 'TRANS_STMT_ROLLBACK_PREPARED'].includes(String(statement.node.kind));
+}
+
+function hasOption(node: Record<string, unknown>, name: string): boolean {
+  const params = (node.params ?? node.options ?? []) as Array<{ DefElem?: { defname?: string } }>;
+  return params.some((p) => p.DefElem?.defname === name);
+}
+
+function enumValues(statements: PgStatement[]): Map<PgStatement, string> {
+  const added = new Map<PgStatement, string>();
+  for (const s of statements) if (s.type === 'AlterEnumStmt' && typeof s.node.newVal === 'string' && !s.node.oldVal) added.set(s, s.node.newVal);
+  return added;
+}
+
+/**
+ * Why this migration cannot run in one transaction: statements PostgreSQL refuses inside a
+ * transaction block, or the `-- dbshift:no-transaction` marker on the first line. Empty: it can.
+ */
+export function noTransactionReasons(sql: string, statements: PgStatement[], serverVersionNum: number): string[] {
+  const reasons: string[] = [];
+  if (NO_TRANSACTION_DIRECTIVE.test(sql.split('\n', 1)[0] ?? '')) reasons.push('the -- dbshift:no-transaction marker');
+  const at = (s: PgStatement, what: string) => reasons.push(`${what} (line ${s.line})`);
+  for (const s of statements) {
+    const n = s.node;
+    if (s.type === 'IndexStmt' && n.concurrent) at(s, 'CREATE INDEX CONCURRENTLY');
+    else if (s.type === 'DropStmt' && n.concurrent) at(s, 'DROP INDEX CONCURRENTLY');
+    else if (s.type === 'ReindexStmt' && hasOption(n, 'concurrently')) at(s, 'REINDEX CONCURRENTLY');
+    else if (s.type === 'ReindexStmt' && ['REINDEX_OBJECT_SYSTEM', 'REINDEX_OBJECT_DATABASE'].includes(String(n.kind))) at(s, 'REINDEX SYSTEM/DATABASE');
+    else if (s.type === 'VacuumStmt') at(s, n.is_vacuumcmd === false ? 'ANALYZE' : 'VACUUM');
+    else if (s.type === 'CreatedbStmt' || s.type === 'DropdbStmt') at(s, s.type === 'CreatedbStmt' ? 'CREATE DATABASE' : 'DROP DATABASE');
+    else if (s.type === 'AlterSystemStmt') at(s, 'ALTER SYSTEM');
+    else if (s.type === 'CreateTableSpaceStmt' || s.type === 'DropTableSpaceStmt') at(s, 'CREATE/DROP TABLESPACE');
+  }
+  // ALTER TYPE … ADD VALUE: refused in a transaction before PostgreSQL 12; since then allowed,
+  // but the new value cannot be used before the transaction commits.
+  for (const [s, value] of enumValues(statements)) {
+    if (serverVersionNum < 120000) at(s, 'ALTER TYPE … ADD VALUE (before PostgreSQL 12)');
+    else if (statements.some((later) => later.line > s.line && later.text.includes(`'${value.replace(/'/g, "''")}'`))) {
+      at(s, `ALTER TYPE … ADD VALUE '${value}', used later in the same migration`);
+    }
+  }
+  // VACUUM ANALYZE is fine in a transaction only as plain ANALYZE.
+  return reasons.filter((r) => !r.startsWith('ANALYZE'));
+}
