@@ -112,7 +112,8 @@ export function noTransactionReasons(sql: string, statements: PgStatement[], ser
     else if (s.type === 'DropStmt' && n.concurrent) at(s, 'DROP INDEX CONCURRENTLY');
     else if (s.type === 'ReindexStmt' && hasOption(n, 'concurrently')) at(s, 'REINDEX CONCURRENTLY');
     else if (s.type === 'ReindexStmt' && ['REINDEX_OBJECT_SYSTEM', 'REINDEX_OBJECT_DATABASE'].includes(String(n.kind))) at(s, 'REINDEX SYSTEM/DATABASE');
-    else if (s.type === 'VacuumStmt') at(s, n.is_vacuumcmd === false ? 'ANALYZE' : 'VACUUM');
+    // ANALYZE alone is a VacuumStmt too (is_vacuumcmd unset), and runs in a transaction.
+    else if (s.type === 'VacuumStmt' && n.is_vacuumcmd) at(s, 'VACUUM');
     else if (s.type === 'CreatedbStmt' || s.type === 'DropdbStmt') at(s, s.type === 'CreatedbStmt' ? 'CREATE DATABASE' : 'DROP DATABASE');
     else if (s.type === 'AlterSystemStmt') at(s, 'ALTER SYSTEM');
     else if (s.type === 'CreateTableSpaceStmt' || s.type === 'DropTableSpaceStmt') at(s, 'CREATE/DROP TABLESPACE');
@@ -125,6 +126,5 @@ export function noTransactionReasons(sql: string, statements: PgStatement[], ser
       at(s, `ALTER TYPE … ADD VALUE '${value}', used later in the same migration`);
     }
   }
-  // VACUUM ANALYZE is fine in a transaction only as plain ANALYZE.
-  return reasons.filter((r) => !r.startsWith('ANALYZE'));
+  return reasons;
 }
