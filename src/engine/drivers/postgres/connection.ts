@@ -67,11 +67,15 @@ export function resolvePgTarget(value: string | undefined, env: Record<string, s
   if (!/^postgres(ql)?:$/i.test(url.protocol)) {
     throw new InputError('bad-database-url', `${maskUrl(value ?? '')} is not a postgres:// URL.`);
   }
-  if (!url.username && env.PGUSER) url.username = encodeURIComponent(env.PGUSER);
   const password = url.password ? decodeURIComponent(url.password) : (url.searchParams.get('password') ?? env.PGPASSWORD);
   if (!url.hostname && env.PGHOST && !url.searchParams.has('host')) {
     if (env.PGHOST.startsWith('/')) url.searchParams.set('host', env.PGHOST);
     else url.hostname = env.PGHOST;
+  }
+  // A URL without a host cannot carry a user name: libpq's user= parameter can.
+  if (!url.username && !url.searchParams.has('user') && env.PGUSER) {
+    if (url.hostname) url.username = encodeURIComponent(env.PGUSER);
+    else url.searchParams.set('user', env.PGUSER);
   }
   if (!url.port && env.PGPORT) url.port = env.PGPORT;
   if ((url.pathname === '' || url.pathname === '/') && env.PGDATABASE) url.pathname = `/${encodeURIComponent(env.PGDATABASE)}`;
