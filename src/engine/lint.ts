@@ -291,8 +291,8 @@ function hasLeadingIndex(db: Db, table: string, columns: string[]): boolean {
   return leads(pk);
 }
 
-/** The text under the document's "Data-loss risk" heading, lower-cased ('' without a document). */
-function readDataLossSection(file: string): string {
+/** The text under the document's "Data-loss risk" heading (or seed 002's German "Datenverlust-Risiko"), lower-cased ('' without a document). */
+export function readDataLossSection(file: string): string {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -300,15 +300,16 @@ function readDataLossSection(file: string): string {
     return '';
   }
   // The template's own sentence names no table ("Name every table and column…"): it never counts.
-  return (sectionBody(text, 'Data-loss risk') ?? '').replace(DOC_TEMPLATE_SECTIONS['Data-loss risk']!, '').toLowerCase();
+  const section = sectionBody(text, 'Data-loss risk') ?? sectionBody(text, 'Datenverlust-Risiko') ?? '';
+  return section.replace(DOC_TEMPLATE_SECTIONS['Data-loss risk']!, '').toLowerCase();
 }
 
 /** Whole identifiers only: a column `name` is not documented by "rename" or "names". */
-function mentions(section: string, names: string[]): boolean {
+export function mentions(section: string, names: string[]): boolean {
   return names.some((name) => new RegExp(`(^|[^a-z0-9_$])${name.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}($|[^a-z0-9_$])`).test(section));
 }
 
-function docName(migration: MigrationDefinition): string {
+export function docName(migration: Pick<MigrationDefinition, 'doc' | 'version' | 'name'>): string {
   return migration.doc ?? `${migrationLabel(migration)}.md`;
 }
 

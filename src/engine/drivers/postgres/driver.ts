@@ -1,12 +1,14 @@
 import pg from 'pg';
 import zlib from 'node:zlib';
 import { BusyError, InputError } from '../../../errors.js';
-import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions } from '../../driver.js';
+import type { BackupRef, Driver, DriverMigrationSet, DriverSession, FailureReport, LockOptions } from '../../driver.js';
+import type { LintFinding } from '../../lint.js';
 import type { HistoryEntry, VersionState } from '../../types.js';
 import { dumpDatabase } from './backup.js';
 import { connectError, LOCK_NOT_AVAILABLE, serverStateError, sqlState } from './errors.js';
 import type { PgTarget } from './connection.js';
-import { endsTransaction, isOwnTransactionControl, loadParser, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
+import { lintPgRules } from './lint.js';
+import { endsTransaction, isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
 
 // golang-migrate's postgres driver, made safe: its own schema_migrations table and advisory
 // lock id (so either tool can continue the other's database and they exclude each other), and
@@ -40,10 +42,6 @@ const HISTORY_TABLE = 'dbshift_history';
 export function advisoryLockId(database: string, schema: string, table: string): string {
   const sum = BigInt(zlib.crc32(Buffer.from([schema, table, database].join('\0'), 'utf8')));
   return String((sum * ADVISORY_LOCK_SALT) & 0xffffffffn);
-}
-
-export function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -461,6 +459,11 @@ export class PostgresDriver implements Driver<PgContext> {
       return { message: '', hint: error.hint ?? '', untouched: true };
     }
     return undefined;
+  }
+
+  /** The parser's rules before `up` (the replay on a scratch database is `dbshift lint`'s). */
+  lint(set: DriverMigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
+    return lintPgRules(set, only);
   }
 
   // ---- backup and counts ----------------------------------------------------------------

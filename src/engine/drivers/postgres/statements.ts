@@ -18,6 +18,10 @@ export interface PgStatement {
   node: Record<string, unknown>;
 }
 
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
 let loaded: Promise<void> | undefined;
 /** The parser is WASM: load it once before parsing. */
 export function loadParser(): Promise<void> {

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { loadMigrationDir } from '../../src/engine/discover.js';
+import { resolvePgTarget } from '../../src/engine/drivers/postgres/connection.js';
+import { lintPgRules, replayOnScratch } from '../../src/engine/drivers/postgres/lint.js';
+import { pgMigrationSet } from '../../src/engine/drivers/postgres/load.js';
+import { query, SERVER_URL, writeMigrations } from '../support/pg.js';
+import { tempDir } from '../support/tmp.js';
+
+// Each rule on a migrations directory written to break it (file, line and fix named), and
+// quiet on the same change written the safe way. The base migration creates the tables, so the
+// lock-hazard rules see them as tables "an earlier migration created".
+
+const BASE = {
+  '000001_base.up.sql': [
+    'CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL, name text, created_at timestamptz NOT NULL DEFAULT now());',
+    'CREATE TABLE teams (id bigint PRIMARY KEY, name text NOT NULL);',
+    'CREATE TABLE posts (id bigint PRIMARY KEY, user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE, body text);',
+    'CREATE INDEX ix_posts_user_id ON posts (user_id);',
+  ].join('\n'),
+  '000001_base.down.sql': 'DROP TABLE posts;\nDROP TABLE teams;\nDROP TABLE users;',
+};
+
+async function lint(change: string, doc?: string) {
+  const files: Record<string, string> = { ...BASE, '000002_change.up.sql': `-- the change\n${change}\n`, '000002_change.down.sql': '' };
+  if (doc) files['000002_change.md'] = doc;
+  const dir = writeMigrations(tempDir(), files);
+  const set = await pgMigrationSet(await loadMigrationDir(dir), 150000);
+  return lintPgRules(set);
+}
+
+const rules = async (change: string, doc?: string) => (await lint(change, doc)).map((f) => `${f.file}:${f.line} ${f.rule}`);
+
+const CASES: Array<[string, string, string, string?]> = [
+  // [rule, bad, fixed, document for both]
+  ['foreign-key-without-on-delete', 'CREATE TABLE memberships (user_id bigint REFERENCES users (id), team_id bigint REFERENCES teams (id) ON DELETE CASCADE, PRIMARY KEY (user_id, team_id));', 'CREATE TABLE memberships (user_id bigint REFERENCES users (id) ON DELETE CASCADE, team_id bigint REFERENCES teams (id) ON DELETE CASCADE, PRIMARY KEY (user_id, team_id));\nCREATE INDEX ix_memberships_team_id ON memberships (team_id);'],
+  ['foreign-key-without-index', 'CREATE TABLE comments (id bigint PRIMARY KEY, post_id bigint NOT NULL REFERENCES posts (id) ON DELETE CASCADE);', 'CREATE TABLE comments (id bigint PRIMARY KEY, post_id bigint NOT NULL REFERENCES posts (id) ON DELETE CASCADE);\nCREATE INDEX ix_comments_post_id ON comments (post_id);'],
+  ['timestamp-without-time-zone', 'CREATE TABLE events (id bigint PRIMARY KEY, at timestamp NOT NULL);', 'CREATE TABLE events (id bigint PRIMARY KEY, at timestamptz NOT NULL);'],
+  ['data-loss-undocumented', 'ALTER TABLE users DROP COLUMN name;', 'ALTER TABLE users DROP COLUMN name;', undefined],
+  ['create-index-not-concurrently', 'CREATE INDEX ix_users_email ON users (email);', 'CREATE INDEX CONCURRENTLY ix_users_email ON users (email);'],
+  ['add-column-volatile-default', 'ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();', 'ALTER TABLE users ADD COLUMN token uuid;\nALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true;\nALTER TABLE users ADD COLUMN seen_at timestamptz DEFAULT now();'],
+  ['alter-column-type', 'ALTER TABLE posts ALTER COLUMN body TYPE varchar(200);', 'ALTER TABLE posts ADD COLUMN body_short varchar(200);'],
+  ['set-not-null-without-check', 'ALTER TABLE users ALTER COLUMN name SET NOT NULL;', 'ALTER TABLE users ADD CONSTRAINT users_name_not_null CHECK (name IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_name_not_null;\nALTER TABLE users ALTER COLUMN name SET NOT NULL;'],
+  ['constraint-without-not-valid', 'ALTER TABLE posts ADD CONSTRAINT posts_body_short CHECK (length(body) < 10000);', 'ALTER TABLE posts ADD CONSTRAINT posts_body_short CHECK (length(body) < 10000) NOT VALID;'],
+  ['unique-without-using-index', 'ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);', 'ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX ux_users_email;'],
+  ['rename-in-use', 'ALTER TABLE users RENAME COLUMN name TO full_name;', 'ALTER TABLE users ADD COLUMN full_name text;'],
+  ['concurrently-in-transaction', 'BEGIN;\nCREATE INDEX CONCURRENTLY ix_users_email ON users (email);\nCOMMIT;', 'CREATE INDEX CONCURRENTLY ix_users_email ON users (email);'],
+];
+
+describe('PostgreSQL lint rules', () => {
+  it('the base migration itself is clean', async () => {
+    expect(await rules('SELECT 1;')).toEqual([]);
+  });
+
+  it.each(CASES)('%s fires on the bad file, with line and fix, and is quiet on the fixed one', async (rule, bad, fixed, doc) => {
+    const findings = await lint(bad, doc);
+    const hit = findings.find((f) => f.rule === rule);
+    expect(hit, JSON.stringify(findings)).toBeDefined();
+    expect(hit!.file).toBe('000002_change.up.sql');
+    expect(hit!.line).toBeGreaterThanOrEqual(2);
+    expect(hit!.fix.length).toBeGreaterThan(10);
+    const docForFixed = rule === 'data-loss-undocumented' ? '# Overview\n\n## Datenverlust-Risiko\nusers.name wird gelöscht (Backup vorher).\n' : doc;
+    expect(await rules(fixed, docForFixed)).toEqual([]);
+  });
+
+  it('names the line of the offending constraint inside a multi-line statement', async () => {
+    const findings = await rules('CREATE TABLE likes (\n  id bigint PRIMARY KEY,\n  post_id bigint NOT NULL REFERENCES posts (id)\n);\nCREATE INDEX ix_likes_post_id ON likes (post_id);');
+    expect(findings).toEqual(['000002_change.up.sql:4 foreign-key-without-on-delete']);
+  });
+});
+
+describe('replay on a scratch database', () => {
+  it('finds the statements PostgreSQL rejects on the schema the chain builds, and leaves no database behind', async () => {
+    const dir = writeMigrations(tempDir(), {
+      ...BASE,
+      '000002_bad.up.sql': '-- a typo in a column name\nALTER TABLE users ADD COLUMN nickname text;\nCREATE INDEX CONCURRENTLY ix_users_nick ON users (nick_name);\n',
+      '000002_bad.down.sql': 'ALTER TABLE users DROP COLUMN nickname;',
+      '000003_ok.up.sql': 'ALTER TABLE teams ADD COLUMN slug text;',
+      '000003_ok.down.sql': 'ALTER TABLE teams DROP COLUMN slug;',
+    });
+    const before = await query<{ n: number }>(SERVER_URL, `SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'dbshift_lint_%'`);
+    const findings = await replayOnScratch(await pgMigrationSet(await loadMigrationDir(dir), 150000), resolvePgTarget(SERVER_URL, {}));
+    expect(findings.map((f) => `${f.file}:${f.line} ${f.rule}`)).toEqual(['000002_bad.up.sql:3 sql-error']);
+    expect(findings[0]!.message).toMatch(/column "nick_name" does not exist/);
+    expect(await query(SERVER_URL, `SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'dbshift_lint_%'`)).toEqual(before);
+  });
+});
