@@ -74,7 +74,7 @@ export async function runVersionsWithDriver<Ctx>(driver: Driver<Ctx>, set: Drive
     assertRunnable(set.migrations, steps);
     result.steps = steps.map((s) => {
       const body = byVersion.get(s.version)![s.direction]!;
-      return { ...s, status: 'planned' as const, durationMs: 0, transactional: body.transactional, ...(body.sql !== undefined ? { sql: body.sql } : {}) };
+      return { ...s, status: 'planned' as const, durationMs: 0, transactional: body.transactional, ...(body.sql !== undefined ? { sql: body.sql } : {}), ...(body.note ? { note: body.note } : {}) };
     });
     const pendingUp = new Set(steps.filter((s) => s.direction === 'up').map((s) => s.version));
     if (pendingUp.size > 0 && driver.lint) result.warnings = await driver.lint(set, pendingUp);
@@ -110,10 +110,11 @@ export async function runVersionsWithDriver<Ctx>(driver: Driver<Ctx>, set: Drive
         }
         options.onEvent?.(`${step.direction} ${migrationLabel(step)}${report.transactional ? '' : ' (no transaction)'}`);
         try {
-          const outcome = await executeWithDriver(driver, byVersion.get(step.version)!, step, version, now);
+          const outcome = await executeWithDriver(driver, byVersion.get(step.version)!, step, { versionBefore: version, now, ...(options.signal ? { signal: options.signal } : {}) });
           report.status = 'applied';
           report.durationMs = Math.round(outcome.durationMs);
           if (outcome.checks.length > 0) report.checks = outcome.checks;
+          if (Object.keys(outcome.rowCounts).length > 0) report.rowCounts = outcome.rowCounts;
           if (outcome.summary !== undefined) report.summary = outcome.summary;
           version = step.versionAfter;
         } catch (error) {

@@ -21,6 +21,10 @@ export interface DriverBody<Ctx> {
   invalid?: string;
   /** Why it cannot run in a transaction (detected statements or the marker), for the plan and the record. */
   noTransactionReasons?: string[];
+  /** Why it runs the way it does, when the file itself decided (its own BEGIN/COMMIT). */
+  note?: string;
+  /** Tables whose rows it means to delete (`-- dbshift:deletes-rows`); any other table that loses rows refuses the commit. */
+  deletesRows?: string[];
   run(ctx: Ctx): void | Promise<void>;
   verify?(ctx: Ctx): Check[] | { checks: Check[]; summary?: unknown } | void | Promise<Check[] | { checks: Check[]; summary?: unknown } | void>;
 }
@@ -29,8 +33,11 @@ export interface DriverBody<Ctx> {
 export interface DriverSession<Ctx> {
   /** Handed to the migration's run/verify. */
   ctx: Ctx;
-  /** golang-migrate's SetVersion on this session (inside the transaction when there is one). */
+  /** golang-migrate's Version and SetVersion on this session (inside the transaction when there is one). */
+  readVersion(): Promise<VersionState>;
   writeVersion(state: VersionState): Promise<void>;
+  /** Rows per user table (bookkeeping excluded), as this session sees them: the row-loss backstop. */
+  rowCounts(): Promise<Record<string, number>>;
   appendHistory(entry: HistoryEntry): Promise<void>;
   /** The driver's own checks before commit (SQLite: no new foreign_key_check violations); throws a DataError. */
   checkBeforeCommit?(): Promise<void>;

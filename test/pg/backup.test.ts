@@ -36,7 +36,7 @@ describe('backup and restore', () => {
     await query(db.url, `INSERT INTO projects (uuid, name, authorizations) VALUES ('p1', 'Ω project', '[{"email": "x@y", "role": 3}]')`);
     const atBackup = await tableChecksums(db.url);
 
-    writeMigrations(dir, { '000006_drop_runs.up.sql': 'DELETE FROM coderuns;\nALTER TABLE codes DROP COLUMN url;\n', '000006_drop_runs.down.sql': 'ALTER TABLE codes ADD COLUMN url varchar(500);\n' });
+    writeMigrations(dir, { '000006_drop_runs.up.sql': '-- dbshift:deletes-rows coderuns\nDELETE FROM coderuns;\nALTER TABLE codes DROP COLUMN url;\n', '000006_drop_runs.down.sql': 'ALTER TABLE codes ADD COLUMN url varchar(500);\n' });
     const now = new Date('2026-11-29T02:03:04Z');
     const second = await runVersionsWithDriver(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: backups, now: () => now });
     expect(second.error).toBeUndefined();

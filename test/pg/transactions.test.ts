@@ -48,12 +48,13 @@ describe('no-transaction detection with the parser', () => {
 });
 
 describe("a file's own BEGIN/COMMIT", () => {
-  it('runs inside the migration’s one transaction, bookkeeping included', async () => {
+  it('a BEGIN … COMMIT wrapper runs inside the migration’s one transaction, bookkeeping included', async () => {
     const db = await freshDatabase();
     const { result } = await up(db.url, {
       '000002_wrapped.up.sql': 'BEGIN;\nALTER TABLE users ADD COLUMN name text;\nUPDATE users SET name = email;\nCOMMIT;\n',
     });
     expect(result.error).toBeUndefined();
+    expect(result.steps[1]).toMatchObject({ transactional: true, note: expect.stringMatching(/wraps itself in BEGIN … COMMIT/) });
     expect(result.after).toEqual({ version: 2, dirty: false });
     expect(await query(db.url, `SELECT count(*)::int AS n FROM users WHERE name = email`)).toEqual([{ n: 3 }]);
     expect(await query(db.url, `SELECT version::int, direction FROM dbshift_history ORDER BY id`)).toEqual([
@@ -62,25 +63,73 @@ describe("a file's own BEGIN/COMMIT", () => {
     ]);
   });
 
-  it('a failure after the file’s COMMIT leaves no trace: the COMMIT did not commit half of it', async () => {
+  it('a file that commits half-way runs under the dirty protocol: a failure after its COMMIT says dirty, the first half stays', async () => {
     const db = await freshDatabase();
     const { result } = await up(db.url, {
       '000002_half.up.sql': 'BEGIN;\nCREATE TABLE audit (id bigint PRIMARY KEY);\nCOMMIT;\n\nINSERT INTO no_such_table VALUES (1);\n',
     });
+    expect(result.steps[1]).toMatchObject({ status: 'failed', transactional: false, note: expect.stringMatching(/000002_half.up.sql:1 controls its own transaction \(BEGIN\)/) });
     expect(result.error?.exitCode).toBe(65);
     expect(result.error?.message).toMatch(/000002_half \(up\) failed: line 5: relation "no_such_table" does not exist/);
-    expect(result.error?.dataState).toMatch(/rolled back.*version stays 1/);
-    expect(result.after).toEqual({ version: 1, dirty: false });
-    expect(await query(db.url, `SELECT to_regclass('audit') IS NULL AS gone`)).toEqual([{ gone: true }]);
+    expect(result.error?.dataState).toMatch(/dirty at version 2/);
+    expect(result.error?.hint).toMatch(/dbshift force 2/);
+    expect(result.after).toEqual({ version: 2, dirty: true });
+    expect(await query(db.url, `SELECT to_regclass('audit') IS NOT NULL AS kept`)).toEqual([{ kept: true }]);
     expect(await query(db.url, `SELECT count(*)::int AS n FROM dbshift_history WHERE version = 2`)).toEqual([{ n: 0 }]);
   });
 
-  it('refuses a ROLLBACK, which would end the migration’s transaction', async () => {
+  it('a file with two blocks that all succeed is applied and clean', async () => {
     const db = await freshDatabase();
-    const { result } = await up(db.url, { '000002_rb.up.sql': 'BEGIN;\nDELETE FROM users;\nROLLBACK;\n' });
-    expect(result.error?.message).toMatch(/Line 3: ROLLBACK would end the migration's transaction/);
-    expect(result.after).toEqual({ version: 1, dirty: false });
+    const { result } = await up(db.url, { '000002_two.up.sql': 'BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\nBEGIN;\nCREATE TABLE b (id int);\nCOMMIT;\n' });
+    expect(result.error).toBeUndefined();
+    expect(result.after).toEqual({ version: 2, dirty: false });
+  });
+});
+
+describe('code migrations', () => {
+  it('may be async, with ctx.query and parameters inside the migration’s transaction', async () => {
+    const db = await freshDatabase();
+    const { result } = await up(db.url, {
+      '000002_names.ts': `export async function up(ctx: { query(sql: string, params?: unknown[]): Promise<Array<Record<string, unknown>>> }) {
+  await ctx.query('ALTER TABLE users ADD COLUMN name text');
+  for (const row of await ctx.query('SELECT id, email FROM users')) {
+    await ctx.query('UPDATE users SET name = $1 WHERE id = $2', [String(row.email).split('@')[0], row.id]);
+  }
+}
+export async function verify(ctx: any) {
+  const [row] = await ctx.query('SELECT count(*)::int AS n FROM users WHERE name IS NULL');
+  return [{ name: 'every user has a name', ok: row.n === 0, detail: row.n + ' without' }];
+}
+export async function down(ctx: any) { await ctx.query('ALTER TABLE users DROP COLUMN name'); }
+`,
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.steps[1]?.checks).toEqual([{ name: 'every user has a name', ok: true, detail: '0 without' }]);
+    expect(await query(db.url, `SELECT name FROM users ORDER BY id`)).toEqual([{ name: 'a' }, { name: 'b' }, { name: 'a' }]);
+  });
+
+  it('a COMMIT from code is refused, and a caught error cannot commit an aborted transaction', async () => {
+    const db = await freshDatabase();
+    const commit = await up(db.url, { '000002_commit.ts': `export async function up(ctx: any) { await ctx.query('DELETE FROM users'); await ctx.query('COMMIT'); }\nexport const deletesRows = ['users'];\n` });
+    expect(commit.result.error?.message).toMatch(/COMMIT would end the migration's transaction/);
     expect(await query(db.url, `SELECT count(*)::int AS n FROM users`)).toEqual([{ n: 3 }]);
+    const db2 = await freshDatabase();
+    const caught = await up(db2.url, { '000002_caught.ts': `export async function up(ctx: any) { await ctx.query('ALTER TABLE users ADD COLUMN x int'); try { await ctx.query('SELECT nope'); } catch {} }\n` });
+    expect(caught.result.error?.code).toBe('migration-ended-transaction');
+    expect(caught.result.after).toEqual({ version: 1, dirty: false });
+  });
+});
+
+describe('row-loss backstop', () => {
+  it('a migration that deletes rows it does not declare is rolled back (65); declared, it runs and reports the counts', async () => {
+    const db = await freshDatabase();
+    const undeclared = await up(db.url, { '000002_dedupe.up.sql': "DELETE FROM users WHERE id = 3;\n" });
+    expect(undeclared.result.error?.code).toBe('rows-lost');
+    expect(undeclared.result.error?.message).toMatch(/deletes rows it does not declare: users \(3 -> 2\)/);
+    expect(undeclared.result.after).toEqual({ version: 1, dirty: false });
+    const declared = await up(db.url, { '000002_dedupe.up.sql': "-- dbshift:deletes-rows users\nDELETE FROM users WHERE id = 3;\n" });
+    expect(declared.result.error).toBeUndefined();
+    expect(declared.result.steps.at(-1)?.rowCounts).toEqual({ users: { before: 3, after: 2 } });
   });
 });
 

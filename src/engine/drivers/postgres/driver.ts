@@ -1,6 +1,6 @@
 import pg from 'pg';
 import zlib from 'node:zlib';
-import { BusyError, InputError } from '../../../errors.js';
+import { BusyError, DataError, InputError } from '../../../errors.js';
 import type { BackupRef, Driver, DriverMigrationSet, DriverSession, FailureReport, LockOptions } from '../../driver.js';
 import type { LintFinding } from '../../lint.js';
 import type { HistoryEntry, VersionState } from '../../types.js';
@@ -270,7 +270,7 @@ export class PostgresDriver implements Driver<PgContext> {
 
   // ---- running migrations ---------------------------------------------------------------
 
-  private session(inTransaction: boolean): DriverSession<PgContext> {
+  private session(inTransaction: boolean, label: string): DriverSession<PgContext> {
     const run = async (statement: PgStatement, params?: unknown[]) => {
       this.current = statement;
       const result = await this.client.query(params ? { text: statement.text, values: params } : statement.text);
@@ -320,8 +320,11 @@ export class PostgresDriver implements Driver<PgContext> {
     };
     return {
       ctx,
+      readVersion: () => this.readVersion(),
       writeVersion: (state) => this.writeVersion(state),
       appendHistory: (entry) => this.appendHistory(entry),
+      rowCounts: () => this.rowCounts(),
+      ...(inTransaction ? { checkBeforeCommit: async () => this.assertTransactionAlive(label) } : {}),
     };
   }
 
@@ -361,13 +364,14 @@ export class PostgresDriver implements Driver<PgContext> {
     if (this.options.statementTimeoutMs !== undefined) await this.client.query(`SET ${scope}statement_timeout = ${Math.max(0, Math.round(this.options.statementTimeoutMs))}`);
   }
 
-  async transaction<T>(fn: (session: DriverSession<PgContext>) => Promise<T>, _label: string): Promise<T> {
+  async transaction<T>(fn: (session: DriverSession<PgContext>) => Promise<T>, label: string): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       await this.client.query('BEGIN');
       try {
         await this.setTimeouts(true);
         await this.ensureStateTables();
-        const result = await fn(this.session(true));
+        const result = await fn(this.session(true, label));
+        this.assertTransactionAlive(label);
         await this.client.query('COMMIT');
         return result;
       } catch (error) {
@@ -384,13 +388,30 @@ export class PostgresDriver implements Driver<PgContext> {
     }
   }
 
-  async autocommit<T>(fn: (session: DriverSession<PgContext>) => Promise<T>, _label: string): Promise<T> {
+  /**
+   * A statement that failed inside the migration (its error caught by the migration's own code)
+   * aborts the transaction, and COMMIT would then roll back without an error.
+   */
+  private assertTransactionAlive(label: string): void {
+    if (this.client.getTransactionStatus() === 'T') return;
+    throw new DataError('migration-ended-transaction', `${label}: a statement failed inside the migration's transaction (the error was caught), so PostgreSQL aborted it.`, {
+      hint: 'Let errors in the migration propagate, or use SAVEPOINT / ROLLBACK TO SAVEPOINT around a statement that may fail.',
+    });
+  }
+
+  async autocommit<T>(fn: (session: DriverSession<PgContext>) => Promise<T>, label: string): Promise<T> {
     this.doneOutside = 0;
     this.invalidBefore = new Set((await this.invalidIndexes()).map((i) => i.name));
     await this.setTimeouts(false);
     try {
-      return await fn(this.session(false));
+      const result = await fn(this.session(false, label));
+      if (this.client.getTransactionStatus() !== 'I') {
+        throw new DataError('migration-left-transaction-open', `${label} began a transaction and did not end it.`, { hint: 'End every BEGIN in the migration with COMMIT.' });
+      }
+      return result;
     } catch (error) {
+      // A file's own BEGIN … COMMIT that failed half-way leaves its transaction open: end it.
+      if (this.client.getTransactionStatus() !== 'I') await this.client.query('ROLLBACK').catch(() => undefined);
       throw serverStateError(error) ?? error;
     } finally {
       await this.client.query('RESET lock_timeout').catch(() => undefined);

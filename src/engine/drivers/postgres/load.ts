@@ -7,7 +7,7 @@ import { NO_TRANSACTION_DIRECTIVE } from '../../discover.js';
 import type { DriverBody, DriverMigration, DriverMigrationSet } from '../../driver.js';
 import type { MigrationDefinition, MigrationSet } from '../../types.js';
 import type { PgContext } from './driver.js';
-import { loadParser, noTransactionReasons, splitPgStatements, PgSyntaxError } from './statements.js';
+import { loadParser, noTransactionReasons, pgTransactionControl, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
 
 // The same migrations directory (discover.ts reads it), as PostgreSQL runs it: SQL files with
 // their no-transaction statements detected by the parser, and code migrations whose
@@ -18,18 +18,31 @@ type CodeModule = {
   down?: (ctx: PgContext) => unknown;
   verify?: (ctx: PgContext, direction: 'up' | 'down') => unknown;
   transaction?: boolean;
+  deletesRows?: unknown;
 };
 
-function sqlBody(sql: string, serverVersionNum: number): DriverBody<PgContext> {
-  let reasons: string[];
+function sqlBody(sql: string, file: string, serverVersionNum: number, deletesRows: string[] | undefined): DriverBody<PgContext> {
+  const base = { sql, run: (ctx: PgContext) => ctx.exec(sql), ...(deletesRows?.length ? { deletesRows } : {}) };
+  let statements: PgStatement[];
   try {
-    reasons = noTransactionReasons(sql, splitPgStatements(sql), serverVersionNum);
+    statements = splitPgStatements(sql);
   } catch (error) {
     if (!(error instanceof PgSyntaxError)) throw error;
     // The server rejects it with its own message when it runs (in a transaction: no trace).
-    reasons = NO_TRANSACTION_DIRECTIVE.test(sql.split('\n', 1)[0] ?? '') ? ['the -- dbshift:no-transaction marker'] : [];
+    const marked = NO_TRANSACTION_DIRECTIVE.test(sql.split('\n', 1)[0] ?? '');
+    return { ...base, transactional: !marked, ...(marked ? { noTransactionReasons: ['the -- dbshift:no-transaction marker'] } : {}) };
   }
-  return { sql, transactional: reasons.length === 0, ...(reasons.length ? { noTransactionReasons: reasons } : {}), run: (ctx) => ctx.exec(sql) };
+  const reasons = noTransactionReasons(sql, statements, serverVersionNum);
+  const control = pgTransactionControl(statements);
+  if (control.first) {
+    // A COMMIT in the middle would commit half of the file before a later statement fails: no
+    // rollback could be promised, so golang-migrate's protocol says the truth instead (as on SQLite).
+    const what = `${file}:${control.first.line} controls its own transaction (${control.first.text.split(/\s+/)[0]})`;
+    return { ...base, transactional: false, noTransactionReasons: [...reasons, what], note: `${what}: it runs without dbshift's transaction, marked dirty until it succeeds.` };
+  }
+  const note = control.wrapped ? { note: `${file} wraps itself in BEGIN … COMMIT: dbshift runs what is between them in its own transaction, together with the bookkeeping.` } : {};
+  if (reasons.length > 0) return { ...base, transactional: false, noTransactionReasons: reasons, ...note };
+  return { ...base, transactional: true, ...note };
 }
 
 /** The module as Node imports it: .js as is, .ts with its types stripped in memory (as load-code.ts does for SQLite). */
@@ -48,8 +61,10 @@ function codeBody(file: string, mod: CodeModule, direction: 'up' | 'down'): Driv
   if (fn === undefined) return undefined;
   if (typeof fn !== 'function') throw new InputError('bad-migration', `${file}: export ${direction} must be a function.`);
   const verify = mod.verify;
+  const deletesRows = Array.isArray(mod.deletesRows) ? mod.deletesRows.map(String) : [];
   return {
     transactional: mod.transaction !== false,
+    ...(deletesRows.length > 0 ? { deletesRows } : {}),
     ...(mod.transaction === false ? { noTransactionReasons: ['export const transaction = false'] } : {}),
     run: async (ctx) => {
       await fn(ctx);
@@ -70,8 +85,8 @@ async function pgMigration(dir: string, m: MigrationDefinition, serverVersionNum
   if (m.kind === 'sql') {
     return {
       ...rest,
-      ...(m.up?.sql !== undefined ? { up: sqlBody(m.up.sql, serverVersionNum) } : {}),
-      ...(m.down?.sql !== undefined ? { down: sqlBody(m.down.sql, serverVersionNum) } : {}),
+      ...(m.up?.sql !== undefined ? { up: sqlBody(m.up.sql, m.files[0]!, serverVersionNum, m.up.deletesRows) } : {}),
+      ...(m.down?.sql !== undefined ? { down: sqlBody(m.down.sql, m.files[1] ?? m.files[0]!, serverVersionNum, m.down.deletesRows) } : {}),
     };
   }
   if (m.kind === 'code') {

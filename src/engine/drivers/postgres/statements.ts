@@ -91,6 +91,24 @@ export function endsTransaction(statement: PgStatement): boolean {
   return ['TRANS_STMT_ROLLBACK', 'TRANS_STMT_PREPARE', 'TRANS_STMT_COMMIT_PREPARED', 'TRANS_STMT_ROLLBACK_PREPARED'].includes(String(statement.node.kind));
 }
 
+export interface PgTransactionControl {
+  /** The file is one BEGIN … COMMIT around everything: dbshift's transaction replaces the pair. */
+  wrapped: boolean;
+  /** Otherwise, the first statement that begins or ends a transaction. */
+  first?: PgStatement;
+}
+
+/** The same decision sql-text.ts's transactionControl makes for SQLite, from PostgreSQL's parse tree. */
+export function pgTransactionControl(statements: PgStatement[]): PgTransactionControl {
+  const controls = statements.filter((s) => isOwnTransactionControl(s) || endsTransaction(s));
+  if (controls.length === 0) return { wrapped: false };
+  const first = statements[0]!;
+  const last = statements.at(-1)!;
+  const begins = (s: PgStatement) => ['TRANS_STMT_BEGIN', 'TRANS_STMT_START'].includes(String(s.node.kind));
+  if (controls.length === 2 && controls[0] === first && controls[1] === last && begins(first) && last.node.kind === 'TRANS_STMT_COMMIT') return { wrapped: true };
+  return { wrapped: false, first: controls[0]! };
+}
+
 function hasOption(node: Record<string, unknown>, name: string): boolean {
   const params = (node.params ?? node.options ?? []) as Array<{ DefElem?: { defname?: string } }>;
   return params.some((p) => p.DefElem?.defname === name);
