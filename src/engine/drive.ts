@@ -1,9 +1,10 @@
 import { InputError, InterruptedError, toToolError, type ToolError } from '../errors.js';
 import { migrationLabel } from './discover.js';
 import { executeWithDriver } from './drive-step.js';
-import type { Driver, DriverMigrationSet } from './driver.js';
+import type { BackupRef, Driver, DriverMigrationSet } from './driver.js';
 import { assertClean, assertConsistent, assertRunnable, consistencyProblems, planSteps, type Target } from './plan.js';
 import { errorReport, type ErrorReport } from './session.js';
+import { describeStatus, type StatusResult } from './status.js';
 import type { VersionsResult } from './versions.js';
 import type { HistoryEntry, MigrationStep, VersionState } from './types.js';
 
@@ -27,7 +28,9 @@ export interface DriverRunOptions {
 
 export type TableCounts = Record<string, { before: number | null; after: number | null }>;
 
-export interface DriverVersionsResult extends VersionsResult {
+export interface DriverVersionsResult extends Omit<VersionsResult, 'backup'> {
+  backup: BackupRef | null;
+  /** Rows per table before the run and after it (null: the table did not exist). */
   counts: TableCounts;
 }
 
@@ -167,6 +170,18 @@ export async function forceWithDriver<Ctx>(driver: Driver<Ctx>, set: DriverMigra
       await driver.setVersion({ version, dirty: false }, entry);
       result.after = await driver.readVersion();
     });
+    result.ok = true;
+  } catch (error) {
+    result.error = errorReport(error);
+  }
+  return result;
+}
+
+/** `version` / `history` on any driver: read-only, no lock. */
+export async function statusWithDriver<Ctx>(driver: Driver<Ctx>, set: DriverMigrationSet<Ctx> | undefined, command: string): Promise<StatusResult> {
+  const result: StatusResult = { ok: false, command, database: driver.location, migrations: set?.source ?? '', migrationsStatus: [], history: [], problems: [] };
+  try {
+    describeStatus(result, set, await driver.readVersion(), await driver.readHistory());
     result.ok = true;
   } catch (error) {
     result.error = errorReport(error);

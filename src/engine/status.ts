@@ -2,7 +2,7 @@ import { migrationLabel } from './discover.js';
 import { consistencyProblems, type ConsistencyProblem } from './plan.js';
 import { errorReport, missingDatabase, withReadonlyDatabase, type EngineConfig, type ErrorReport } from './session.js';
 import { appliedFromHistory, readHistory, readVersion } from './state.js';
-import type { HistoryEntry, MigrationSet, VersionState } from './types.js';
+import type { HistoryEntry, MigrationSet, PlannableMigration, VersionState } from './types.js';
 
 // `version` / `current` and `history`: read-only, no lock, nothing written.
 
@@ -43,39 +43,44 @@ export function readStatus(config: EngineConfig, set: MigrationSet | undefined, 
   try {
     withReadonlyDatabase(config, (db) => {
       if (!db) throw missingDatabase(config.database);
-      const state = readVersion(db);
-      const history = readHistory(db);
-      const applied = appliedFromHistory(history);
-      // Without the files (`version` reads the database alone), the history knows the name.
-      const name = state.version === 0 ? undefined : (set?.migrations.find((m) => m.version === state.version)?.name ?? [...history].reverse().find((h) => h.version === state.version)?.name);
-      result.current = { ...state, ...(name ? { name } : {}) };
-      result.history = history;
-      if (set) {
-        result.problems = consistencyProblems(set.migrations, state, history);
-        result.migrationsStatus = set.migrations.map((m) => {
-          const entry = applied.get(m.version);
-          const isApplied = m.version <= state.version;
-          return {
-            version: m.version,
-            name: m.name,
-            label: migrationLabel(m),
-            state: isApplied ? 'applied' : 'pending',
-            kind: m.kind,
-            files: m.files,
-            ...(m.doc ? { doc: m.doc } : {}),
-            transactional: m.up?.transactional ?? true,
-            reversible: !!m.down,
-            checksum: m.checksum,
-            ...(isApplied && entry
-              ? { appliedAt: entry.appliedAt, durationMs: entry.durationMs, appliedChecksum: entry.checksum, changed: !!entry.checksum && entry.checksum !== m.checksum }
-              : {}),
-          };
-        });
-      }
+      describeStatus(result, set, readVersion(db), readHistory(db));
     });
     result.ok = true;
   } catch (error) {
     result.error = errorReport(error);
   }
   return result;
+}
+
+/** What describeStatus needs of a migration, whatever database runs it. */
+type DescribedMigration = PlannableMigration & { kind: MigrationStatus['kind']; doc?: string; up?: { transactional: boolean } };
+
+/** Fill `result` from the version row, the history and (when there) the files: any database's status. */
+export function describeStatus(result: StatusResult, set: { migrations: readonly DescribedMigration[] } | undefined, state: VersionState, history: HistoryEntry[]): void {
+  const applied = appliedFromHistory(history);
+  // Without the files (`version` reads the database alone), the history knows the name.
+  const name = state.version === 0 ? undefined : (set?.migrations.find((m) => m.version === state.version)?.name ?? [...history].reverse().find((h) => h.version === state.version)?.name);
+  result.current = { ...state, ...(name ? { name } : {}) };
+  result.history = history;
+  if (!set) return;
+  result.problems = consistencyProblems(set.migrations, state, history);
+  result.migrationsStatus = set.migrations.map((m) => {
+    const entry = applied.get(m.version);
+    const isApplied = m.version <= state.version;
+    return {
+      version: m.version,
+      name: m.name,
+      label: migrationLabel(m),
+      state: isApplied ? 'applied' : 'pending',
+      kind: m.kind,
+      files: m.files,
+      ...(m.doc ? { doc: m.doc } : {}),
+      transactional: m.up?.transactional ?? true,
+      reversible: !!m.down,
+      checksum: m.checksum,
+      ...(isApplied && entry
+        ? { appliedAt: entry.appliedAt, durationMs: entry.durationMs, appliedChecksum: entry.checksum, changed: !!entry.checksum && entry.checksum !== m.checksum }
+        : {}),
+    };
+  });
 }

@@ -3,6 +3,7 @@ import { force } from '../../api/force.js';
 import { engineOptions, report, revisionArgument, withEngineOptions, type EngineFlags } from '../engine-io.js';
 import type { CliIo } from '../io.js';
 import { renderForce } from '../render-engine.js';
+import { postgresUrl, runPostgresForce } from '../postgres.js';
 
 export function registerForce(program: Command, io: CliIo): void {
   withEngineOptions(program.command('force').alias('stamp').argument('<V>', 'the version the database really is at: a number (0: nothing applied), a file stem, a name, head or base'))

@@ -3,6 +3,7 @@ import { history } from '../../api/status.js';
 import { engineOptions, report, withEngineOptions, type EngineFlags } from '../engine-io.js';
 import type { CliIo } from '../io.js';
 import { renderStatus } from '../render-engine.js';
+import { postgresUrl, runPostgresStatus } from '../postgres.js';
 
 export function registerHistory(program: Command, io: CliIo): void {
   withEngineOptions(program.command('history'))

@@ -3,10 +3,11 @@ import { lint } from '../../api/lint.js';
 import { engineOptions, errorLines, report, withEngineOptions, type EngineFlags } from '../engine-io.js';
 import type { CliIo } from '../io.js';
 import { renderFindings } from '../render-engine.js';
+import { postgresUrl, runPostgresLint } from '../postgres.js';
 
 export function registerLint(program: Command, io: CliIo): void {
   withEngineOptions(program.command('lint'))
-    .description('Check SQL migrations for SQLite pitfalls (file, line, rule and a one-line fix for each). Exit 65 on findings.')
+    .description('Check SQL migrations for SQLite pitfalls, or with --database postgres://… PostgreSQL\'s (its parser, then a replay on a scratch database); file, line, rule and a one-line fix for each. Exit 65 on findings.')
     .action(async (flags: EngineFlags) => {
       report(io, flags.json, await lint(engineOptions(io, flags)), (r) =>
         r.ok || r.error?.code === 'lint-findings'

@@ -2,15 +2,19 @@ import type { Command } from 'commander';
 import { restore } from '../../api/restore.js';
 import { databaseArgument, pathArgument, sqlitePath } from '../arguments.js';
 import { configFrom, runAndReport, type CliIo } from '../io.js';
+import { isPostgresUrl } from '../../engine/drivers/postgres/connection.js';
+import { runPostgresRestore } from '../postgres.js';
 
 export function registerRestore(program: Command, io: CliIo): void {
   program
     .command('restore')
     .argument('[backup]', 'the backup to restore (default: the newest verified backup of the target, e.g. app_backup_* for app.db)')
     .description('Roll back: check the backup (SHA-256, quick_check), move the current target into the backups, copy the backup in atomically.')
-    .option('--to <path>', 'where to restore (default: $DATABASE, else $DATABASE_URL, else instance/health_records.db)')
+    .option('--to <path>', 'where to restore (default: $DATABASE, else $DATABASE_URL, else instance/health_records.db), or a postgres:// URL for a pg_dump backup')
+    .option('--clean', 'PostgreSQL: restore into a database that is not empty (pg_restore --clean --if-exists)')
     .option('--json', 'print exactly one JSON object on stdout')
-    .action(async (backup: string | undefined, flags: { to?: string; json?: boolean }) => {
+    .action(async (backup: string | undefined, flags: { to?: string; json?: boolean; clean?: boolean }) => {
+      if (flags.to && isPostgresUrl(flags.to)) return runPostgresRestore(io, backup, flags.to, flags);
       const config = configFrom(io);
       const targets = {
         ...(backup !== undefined ? { backup: pathArgument(io, backup, 'the backup argument') } : {}),

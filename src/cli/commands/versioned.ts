@@ -4,6 +4,7 @@ import { runTarget } from '../../api/versioned.js';
 import type { Target } from '../../engine/plan.js';
 import { engineOptions, report, type EngineFlags } from '../engine-io.js';
 import { renderVersions } from '../render-engine.js';
+import { postgresUrl, runPostgresVersions } from '../postgres.js';
 
 export interface VersionsFlags extends EngineFlags {
   dryRun?: boolean;
