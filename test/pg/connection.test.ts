@@ -27,8 +27,8 @@ describe('PostgreSQL URLs', () => {
   });
 
   it('works from PG* variables alone, a socket directory as host', () => {
-    const target = resolvePgTarget(undefined, { PGHOST: '/var/run/postgresql', PGDATABASE: 'app', PGUSER: 'me' });
-    expect(target.libpqUrl).toBe('postgres:///app?host=%2Fvar%2Frun%2Fpostgresql&user=me');
+    const target = resolvePgTarget(undefined, { PGHOST: '/var/run/postgresql', PGPORT: '5433', PGDATABASE: 'app', PGUSER: 'me' });
+    expect(target.libpqUrl).toBe('postgres:///app?host=%2Fvar%2Frun%2Fpostgresql&user=me&port=5433');
   });
 
   it('refuses no database at all (64) and a URL of another scheme (66)', () => {

@@ -77,7 +77,10 @@ export function resolvePgTarget(value: string | undefined, env: Record<string, s
     if (url.hostname) url.username = encodeURIComponent(env.PGUSER);
     else url.searchParams.set('user', env.PGUSER);
   }
-  if (!url.port && env.PGPORT) url.port = env.PGPORT;
+  if (!url.port && !url.searchParams.has('port') && env.PGPORT) {
+    if (url.hostname) url.port = env.PGPORT;
+    else url.searchParams.set('port', env.PGPORT);
+  }
   if ((url.pathname === '' || url.pathname === '/') && env.PGDATABASE) url.pathname = `/${encodeURIComponent(env.PGDATABASE)}`;
   for (const [name, param] of ENV_PARAMS) if (env[name] && !url.searchParams.has(param)) url.searchParams.set(param, env[name]!);
 
