@@ -8,11 +8,12 @@ import { isPostgresUrl, resolvePgTarget } from '../engine/drivers/postgres/conne
 import { PostgresDriver, type PgContext } from '../engine/drivers/postgres/driver.js';
 import { lintPgRules, replayOnScratch } from '../engine/drivers/postgres/lint.js';
 import { pgMigrationSet } from '../engine/drivers/postgres/load.js';
+import type { LintFinding } from '../engine/lint.js';
 import type { Target } from '../engine/plan.js';
 import { errorReport } from '../engine/session.js';
 import { errorLines, report, type EngineFlags } from './engine-io.js';
 import { configFrom, type CliIo } from './io.js';
-import { renderFindings, renderForce, renderStatus, renderVersions } from './render-engine.js';
+import { renderForce, renderStatus, renderVersions } from './render-engine.js';
 
 // The versioned commands on PostgreSQL: when the database (--database, DATABASE,
 // DATABASE_URL) is a postgres:// URL, they run through the PostgreSQL driver. Everything else
@@ -130,18 +131,10 @@ export async function runPostgresStatus(io: CliIo, command: 'version' | 'history
 }
 
 /** lint --database postgres://…: the parser's rules, then a replay on a scratch database on that server. */
-export async function runPostgresLint(io: CliIo, flags: PostgresFlags): Promise<void> {
+export async function postgresLintFindings(io: CliIo, flags: PostgresFlags): Promise<{ migrations: string; findings: LintFinding[] }> {
   const { migrationsDir } = settings(io, flags);
   const set = await pgMigrationSet(await loadMigrationDir(migrationsDir), Number.MAX_SAFE_INTEGER);
-  const findings = [...(await lintPgRules(set)), ...(await replayOnScratch(set, resolvePgTarget(postgresUrl(io, flags), io.env)))];
-  const result = {
-    ok: findings.length === 0,
-    command: 'lint',
-    migrations: set.source,
-    findings,
-    ...(findings.length > 0 ? { error: { code: 'lint-findings', message: `${findings.length} lint findings.`, exitCode: 65 } } : {}),
-  };
-  report(io, flags.json, result, (r) => [`dbshift lint: ${r.ok ? 'OK' : `${r.findings.length} findings (exit 65)`} in ${r.migrations} (PostgreSQL)`, ...renderFindings(r.findings)]);
+  return { migrations: set.source, findings: [...(await lintPgRules(set)), ...(await replayOnScratch(set, resolvePgTarget(postgresUrl(io, flags), io.env)))] };
 }
 
 /** restore BACKUP --to postgres://… [--clean]. */

@@ -3,7 +3,7 @@ import { lint } from '../../api/lint.js';
 import { engineOptions, errorLines, report, withEngineOptions, type EngineFlags } from '../engine-io.js';
 import type { CliIo } from '../io.js';
 import { renderFindings } from '../render-engine.js';
-import { postgresUrl, runPostgresLint } from '../postgres.js';
+import { postgresLintFindings, postgresUrl } from '../postgres.js';
 
 export function registerLint(program: Command, io: CliIo): void {
   withEngineOptions(program.command('lint'))
@@ -15,4 +15,9 @@ export function registerLint(program: Command, io: CliIo): void {
           : [`dbshift lint: FAILED (exit ${r.error?.exitCode ?? 1})`, ...errorLines(r.error)],
       );
     });
+}
+
+async function sqliteFindings(io: CliIo, flags: EngineFlags) {
+  const set = await migrationSet(io, flags);
+  return { migrations: set.source, findings: lintMigrations(set) };
 }
