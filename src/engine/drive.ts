@@ -100,6 +100,8 @@ export async function runVersionsWithDriver<Ctx>(driver: Driver<Ctx>, set: Drive
         result.after = result.before;
         return;
       }
+      // A module that cannot be loaded is refused before the backup and before any change.
+      for (const step of steps) await byVersion.get(step.version)![step.direction]!.load?.();
       countsBefore = await driver.rowCounts();
       if (options.backup !== false) {
         options.onEvent?.(`backing up ${driver.location}`);

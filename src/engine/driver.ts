@@ -25,6 +25,8 @@ export interface DriverBody<Ctx> {
   note?: string;
   /** Tables whose rows it means to delete (`-- dbshift:deletes-rows`); any other table that loses rows refuses the commit. */
   deletesRows?: string[];
+  /** Code migrations: import the module (discovery only parsed it); the runner loads what it is about to apply. */
+  load?(): Promise<void>;
   run(ctx: Ctx): void | Promise<void>;
   verify?(ctx: Ctx): Check[] | { checks: Check[]; summary?: unknown } | void | Promise<Check[] | { checks: Check[]; summary?: unknown } | void>;
 }

@@ -17,14 +17,14 @@ import type { MigrationBody, MigrationContext, MigrationDefinition } from './typ
 // `history` and every --dry-run change nothing; the module is imported only by `load()`,
 // which the runner calls for the migrations it is about to apply.
 
-type CodeModule = {
+export type CodeModule = {
   up?: (ctx: MigrationContext) => unknown;
   down?: (ctx: MigrationContext) => unknown;
   verify?: (ctx: MigrationContext, direction: 'up' | 'down') => unknown;
 };
 
 /** What a code migration declares, read from its syntax tree. */
-interface CodeShape {
+export interface CodeShape {
   exports: Set<string>;
   /** `export const transaction = false` is the code form of `-- dbshift:no-transaction`. */
   transactional: boolean;
@@ -159,7 +159,16 @@ function mustBeSync(file: string, what: string, result: unknown): void {
   }
 }
 
-export async function loadCodeMigration(file: string, checksum: string): Promise<Pick<MigrationDefinition, 'up' | 'down'>> {
+/** A code migration read but not run: what it declares, and its module once `load()` imported it. */
+export interface CodeMigration {
+  shape: CodeShape;
+  load(): Promise<void>;
+  /** The imported module; only after `load()`. */
+  module(): CodeModule;
+}
+
+/** Read (transpile and parse, never evaluate) a code migration; the PostgreSQL driver wraps the same reading in async bodies. */
+export async function readCodeMigration(file: string, checksum: string): Promise<CodeMigration> {
   const { javascript, shape } = await readCode(file);
   if (!shape.exports.has('up')) throw new InputError('bad-migration', `${file} exports no up(ctx) function.`);
   let loaded: CodeModule | undefined;
@@ -176,10 +185,15 @@ export async function loadCodeMigration(file: string, checksum: string): Promise
     }
     loaded = mod;
   };
-  const loadedModule = (): CodeModule => {
+  const module = (): CodeModule => {
     if (!loaded) throw new InternalError('migration-not-loaded', `${file} runs before it was loaded.`);
     return loaded;
   };
+  return { shape, load, module };
+}
+
+export async function loadCodeMigration(file: string, checksum: string): Promise<Pick<MigrationDefinition, 'up' | 'down'>> {
+  const { shape, load, module: loadedModule } = await readCodeMigration(file, checksum);
   const body = (direction: 'up' | 'down'): MigrationBody | undefined =>
     shape.exports.has(direction)
       ? {

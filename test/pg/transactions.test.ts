@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runVersionsWithDriver } from '../../src/engine/drive.js';
 import { loadParser, noTransactionReasons, splitPgStatements } from '../../src/engine/drivers/postgres/statements.js';
@@ -106,6 +108,20 @@ export async function down(ctx: any) { await ctx.query('ALTER TABLE users DROP C
     expect(result.error).toBeUndefined();
     expect(result.steps[1]?.checks).toEqual([{ name: 'every user has a name', ok: true, detail: '0 without' }]);
     expect(await query(db.url, `SELECT name FROM users ORDER BY id`)).toEqual([{ name: 'a' }, { name: 'b' }, { name: 'a' }]);
+  });
+
+  it('is parsed, not imported, until it runs: a dry run and the status evaluate none of it', async () => {
+    const db = await freshDatabase();
+    const marker = path.join(tempDir(), 'imported');
+    const files = { ...BASE, '000002_marker.ts': `import fs from 'node:fs';\nfs.writeFileSync(${JSON.stringify(marker)}, 'x');\nexport async function up(ctx: any) { await ctx.query('SELECT 1'); }\n` };
+    const driver = await openDriver(db.url);
+    const dir = writeMigrations(tempDir(), files);
+    const dry = await runVersionsWithDriver(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir(), backup: false, dryRun: true });
+    expect(dry.steps.map((s) => s.status)).toEqual(['planned', 'planned']);
+    expect(fs.existsSync(marker)).toBe(false);
+    const real = await runVersionsWithDriver(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir(), backup: false });
+    expect(real.error).toBeUndefined();
+    expect(fs.existsSync(marker)).toBe(true);
   });
 
   it('a COMMIT from code is refused, and a caught error cannot commit an aborted transaction', async () => {

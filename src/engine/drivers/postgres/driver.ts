@@ -5,7 +5,7 @@ import type { BackupRef, Driver, DriverMigrationSet, DriverSession, FailureRepor
 import type { LintFinding } from '../../lint.js';
 import type { HistoryEntry, VersionState } from '../../types.js';
 import { dumpDatabase } from './backup.js';
-import { connectError, LOCK_NOT_AVAILABLE, serverStateError, sqlState } from './errors.js';
+import { connectError, IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, serverStateError, sqlState } from './errors.js';
 import type { PgTarget } from './connection.js';
 import { lintPgRules } from './lint.js';
 import { endsTransaction, isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
@@ -376,6 +376,9 @@ export class PostgresDriver implements Driver<PgContext> {
         return result;
       } catch (error) {
         await this.client.query('ROLLBACK').catch(() => undefined);
+        // The status check may run before the failed statement's ReadyForQuery arrives; then the
+        // next statement fails with in_failed_sql_transaction: the same story.
+        if (sqlState(error) === IN_FAILED_TRANSACTION) throw abortedTransaction(label);
         if (sqlState(error) === LOCK_NOT_AVAILABLE) {
           if (attempt < this.options.lockRetries) {
             await sleep(this.options.retryDelayMs * 2 ** attempt);
@@ -394,9 +397,7 @@ export class PostgresDriver implements Driver<PgContext> {
    */
   private assertTransactionAlive(label: string): void {
     if (this.client.getTransactionStatus() === 'T') return;
-    throw new DataError('migration-ended-transaction', `${label}: a statement failed inside the migration's transaction (the error was caught), so PostgreSQL aborted it.`, {
-      hint: 'Let errors in the migration propagate, or use SAVEPOINT / ROLLBACK TO SAVEPOINT around a statement that may fail.',
-    });
+    throw abortedTransaction(label);
   }
 
   async autocommit<T>(fn: (session: DriverSession<PgContext>) => Promise<T>, label: string): Promise<T> {
@@ -518,4 +519,10 @@ export class PostgresDriver implements Driver<PgContext> {
     }
     await this.client.end().catch(() => undefined);
   }
+}
+
+function abortedTransaction(label: string): DataError {
+  return new DataError('migration-ended-transaction', `${label}: a statement failed inside the migration's transaction (the error was caught), so PostgreSQL aborted it.`, {
+    hint: 'Let errors in the migration propagate, or use SAVEPOINT / ROLLBACK TO SAVEPOINT around a statement that may fail.',
+  });
 }

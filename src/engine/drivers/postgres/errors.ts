@@ -10,6 +10,7 @@ interface PgLikeError {
 
 export const LOCK_NOT_AVAILABLE = '55P03';
 export const QUERY_CANCELED = '57014';
+export const IN_FAILED_TRANSACTION = '25P02';
 
 export function sqlState(error: unknown): string | undefined {
   const code = (error as PgLikeError | undefined)?.code;

@@ -1,10 +1,9 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { InputError } from '../../../errors.js';
 import type { Check } from '../../../plans/unit.js';
 import { NO_TRANSACTION_DIRECTIVE } from '../../discover.js';
 import type { DriverBody, DriverMigration, DriverMigrationSet } from '../../driver.js';
+import { readCodeMigration, type CodeMigration } from '../../load-code.js';
 import type { MigrationDefinition, MigrationSet } from '../../types.js';
 import type { PgContext } from './driver.js';
 import { loadParser, noTransactionReasons, pgTransactionControl, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
@@ -12,14 +11,6 @@ import { loadParser, noTransactionReasons, pgTransactionControl, splitPgStatemen
 // The same migrations directory (discover.ts reads it), as PostgreSQL runs it: SQL files with
 // their no-transaction statements detected by the parser, and code migrations whose
 // up/down/verify may be async, with ctx.query inside the migration's transaction.
-
-type CodeModule = {
-  up?: (ctx: PgContext) => unknown;
-  down?: (ctx: PgContext) => unknown;
-  verify?: (ctx: PgContext, direction: 'up' | 'down') => unknown;
-  transaction?: boolean;
-  deletesRows?: unknown;
-};
 
 function sqlBody(sql: string, file: string, serverVersionNum: number, deletesRows: string[] | undefined): DriverBody<PgContext> {
   const base = { sql, run: (ctx: PgContext) => ctx.exec(sql), ...(deletesRows?.length ? { deletesRows } : {}) };
@@ -45,34 +36,23 @@ function sqlBody(sql: string, file: string, serverVersionNum: number, deletesRow
   return { ...base, transactional: true, ...note };
 }
 
-/** The module as Node imports it: .js as is, .ts with its types stripped in memory (as load-code.ts does for SQLite). */
-async function importCode(file: string, checksum: string): Promise<CodeModule> {
-  if (file.endsWith('.js')) return (await import(`${pathToFileURL(file).href}?sha256=${checksum}`)) as CodeModule;
-  const ts = (await import('typescript')).default;
-  const output = ts.transpileModule(fs.readFileSync(file, 'utf8'), {
-    fileName: file,
-    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, inlineSourceMap: true },
-  });
-  return (await import(`data:text/javascript;base64,${Buffer.from(output.outputText).toString('base64')}`)) as CodeModule;
-}
-
-function codeBody(file: string, mod: CodeModule, direction: 'up' | 'down'): DriverBody<PgContext> | undefined {
-  const fn = mod[direction];
-  if (fn === undefined) return undefined;
-  if (typeof fn !== 'function') throw new InputError('bad-migration', `${file}: export ${direction} must be a function.`);
-  const verify = mod.verify;
-  const deletesRows = Array.isArray(mod.deletesRows) ? mod.deletesRows.map(String) : [];
+/** Async bodies over the same parse-not-import reading SQLite's code migrations get (load-code.ts). */
+function codeBody(code: CodeMigration, direction: 'up' | 'down'): DriverBody<PgContext> | undefined {
+  if (!code.shape.exports.has(direction)) return undefined;
+  // The module's functions take SQLite's context in their declared type; on PostgreSQL they get PgContext.
+  const fn = (name: 'up' | 'down' | 'verify') => code.module()[name] as unknown as (ctx: PgContext, direction?: 'up' | 'down') => unknown;
   return {
-    transactional: mod.transaction !== false,
-    ...(deletesRows.length > 0 ? { deletesRows } : {}),
-    ...(mod.transaction === false ? { noTransactionReasons: ['export const transaction = false'] } : {}),
+    transactional: code.shape.transactional,
+    ...(code.shape.transactional ? {} : { noTransactionReasons: ['export const transaction = false'] }),
+    ...(code.shape.deletesRows.length > 0 ? { deletesRows: code.shape.deletesRows } : {}),
+    load: code.load,
     run: async (ctx) => {
-      await fn(ctx);
+      await fn(direction)(ctx);
     },
-    ...(typeof verify === 'function'
+    ...(code.shape.exports.has('verify')
       ? {
           verify: async (ctx: PgContext) => {
-            const result = await verify(ctx, direction);
+            const result = await fn('verify')(ctx, direction);
             return Array.isArray(result) ? (result as Check[]) : undefined;
           },
         }
@@ -90,15 +70,9 @@ async function pgMigration(dir: string, m: MigrationDefinition, serverVersionNum
     };
   }
   if (m.kind === 'code') {
-    const file = path.join(dir, m.files[0]!);
-    let mod: CodeModule;
-    try {
-      mod = await importCode(file, m.checksum);
-    } catch (error) {
-      throw new InputError('bad-migration', `${file} could not be loaded: ${(error as Error).message}`, { cause: error });
-    }
-    const up = codeBody(file, mod, 'up');
-    const down = codeBody(file, mod, 'down');
+    const code = await readCodeMigration(path.join(dir, m.files[0]!), m.checksum);
+    const up = codeBody(code, 'up');
+    const down = codeBody(code, 'down');
     return { ...rest, ...(up ? { up } : {}), ...(down ? { down } : {}) };
   }
   throw new InputError('not-for-postgres', `${m.name} is a built-in SQLite migration set; it cannot run on PostgreSQL.`);
