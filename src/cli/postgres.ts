@@ -6,7 +6,7 @@ import type { DriverMigrationSet } from '../engine/driver.js';
 import { restoreDatabase } from '../engine/drivers/postgres/backup.js';
 import { isPostgresUrl, resolvePgTarget } from '../engine/drivers/postgres/connection.js';
 import { PostgresDriver, type PgContext } from '../engine/drivers/postgres/driver.js';
-import { lintPgRules, replayOnScratch } from '../engine/drivers/postgres/lint.js';
+import { lintPgRules, replayEmbedded, replayOnScratch } from '../engine/drivers/postgres/lint.js';
 import { pgMigrationSet } from '../engine/drivers/postgres/load.js';
 import type { LintFinding } from '../engine/lint.js';
 import type { Target } from '../engine/plan.js';
@@ -130,11 +130,17 @@ export async function runPostgresStatus(io: CliIo, command: 'version' | 'history
   report(io, flags.json, result, (r) => renderStatus(r, command === 'history'));
 }
 
-/** lint --database postgres://…: the parser's rules, then a replay on a scratch database on that server. */
+/**
+ * lint for PostgreSQL: the parser's rules, then a replay on a scratch database on the server
+ * (--database postgres://…) or, without one (--dialect postgres), on PostgreSQL embedded in
+ * this process (PGlite).
+ */
 export async function postgresLintFindings(io: CliIo, flags: PostgresFlags): Promise<{ migrations: string; findings: LintFinding[] }> {
   const { migrationsDir } = settings(io, flags);
   const set = await pgMigrationSet(await loadMigrationDir(migrationsDir), Number.MAX_SAFE_INTEGER);
-  return { migrations: set.source, findings: [...(await lintPgRules(set)), ...(await replayOnScratch(set, resolvePgTarget(postgresUrl(io, flags), io.env)))] };
+  const url = postgresUrl(io, flags);
+  const replayed = url ? await replayOnScratch(set, resolvePgTarget(url, io.env)) : await replayEmbedded(set);
+  return { migrations: set.source, findings: [...(await lintPgRules(set)), ...replayed] };
 }
 
 /** restore BACKUP --to postgres://… [--clean]. */

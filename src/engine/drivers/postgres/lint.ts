@@ -310,6 +310,11 @@ function lintOne(dir: string, migration: Up, model: Model): LintFinding[] {
   return [...findings, ...linter.findings.sort((a, b) => a.line - b.line)];
 }
 
+/** Where the replay runs: one session, statements one at a time. */
+interface Scratch {
+  query(sql: string): Promise<unknown>;
+}
+
 /**
  * Replay every up migration in order on a scratch database created on the server (and dropped
  * afterwards), the way `up` runs them: findings for the statements PostgreSQL rejects.
@@ -323,7 +328,6 @@ export async function replayOnScratch(set: DriverMigrationSet<PgContext>, server
   } catch (error) {
     throw connectError(error, server.display);
   }
-  const findings: LintFinding[] = [];
   try {
     await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
     const url = new URL(server.clientUrl);
@@ -331,17 +335,7 @@ export async function replayOnScratch(set: DriverMigrationSet<PgContext>, server
     const scratch = new pg.Client({ connectionString: url.toString() });
     await scratch.connect();
     try {
-      // Lint runs no user code: after a code migration the scratch schema is no longer the
-      // real one, and the server's rejections stop counting (as in the SQLite lint).
-      let schemaKnown = true;
-      for (const migration of [...set.migrations].sort((a, b) => a.version - b.version)) {
-        if (migration.kind !== 'sql') {
-          schemaKnown = false;
-          continue;
-        }
-        const found = await replayOne(scratch, migration);
-        if (found && schemaKnown && (!only || only.has(migration.version))) findings.push(found);
-      }
+      return await replay(set, scratch, only);
     } finally {
       await scratch.end().catch(() => undefined);
     }
@@ -349,10 +343,37 @@ export async function replayOnScratch(set: DriverMigrationSet<PgContext>, server
     await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(() => undefined);
     await admin.end().catch(() => undefined);
   }
+}
+
+/** The same replay without a server: PGlite, PostgreSQL compiled to WASM, in this process (a few seconds to start). */
+export async function replayEmbedded(set: DriverMigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
+  await loadParser();
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = await PGlite.create();
+  try {
+    return await replay(set, db, only);
+  } finally {
+    await db.close();
+  }
+}
+
+async function replay(set: DriverMigrationSet<PgContext>, scratch: Scratch, only?: ReadonlySet<number>): Promise<LintFinding[]> {
+  const findings: LintFinding[] = [];
+  // Lint runs no user code: after a code migration the scratch schema is no longer the
+  // real one, and the server's rejections stop counting (as in the SQLite lint).
+  let schemaKnown = true;
+  for (const migration of [...set.migrations].sort((a, b) => a.version - b.version)) {
+    if (migration.kind !== 'sql') {
+      schemaKnown = false;
+      continue;
+    }
+    const found = await replayOne(scratch, migration);
+    if (found && schemaKnown && (!only || only.has(migration.version))) findings.push(found);
+  }
   return findings;
 }
 
-async function replayOne(client: pg.Client, migration: Up): Promise<LintFinding | undefined> {
+async function replayOne(client: Scratch, migration: Up): Promise<LintFinding | undefined> {
   const body = migration.up;
   if (!body) return undefined;
   const file = migration.files[0] ?? migrationLabel(migration);
