@@ -52,6 +52,19 @@ describe('golang-migrate compatibility', () => {
     expect(await query(db.url, 'SELECT version, dirty FROM "public"."schema_migrations"')).toEqual([{ version: '3', dirty: false }]);
   });
 
+  it('creates schema_migrations exactly as golang-migrate does, so golang-migrate can continue it', async () => {
+    const ours = await freshDatabase();
+    const theirs = await freshDatabase();
+    await query(theirs.url, 'CREATE TABLE IF NOT EXISTS "public"."schema_migrations" (version bigint not null primary key, dirty boolean not null)');
+    const driver = await openDriver(ours.url);
+    const result = await runVersionsWithDriver(driver, await migrationsFor(driver, writeMigrations(tempDir(), THREE)), { kind: 'up', count: 2 }, 'up', { backupDir: tempDir(), backup: false });
+    expect(result.error).toBeUndefined();
+    expect(await definition(ours.url, 'schema_migrations')).toEqual(await definition(theirs.url, 'schema_migrations'));
+    // What golang-migrate's Version() reads: one row.
+    expect(await query(ours.url, 'SELECT version, dirty FROM "public"."schema_migrations" LIMIT 1')).toEqual([{ version: '2', dirty: false }]);
+    expect(await query<{ n: number }>(ours.url, 'SELECT count(*)::int AS n FROM schema_migrations')).toEqual([{ n: 1 }]);
+  });
+
   it('holds the advisory lock golang-migrate would take, at session level', async () => {
     const db = await freshDatabase();
     const driver = await openDriver(db.url);
