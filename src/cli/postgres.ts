@@ -59,6 +59,7 @@ async function withDriver<T>(io: CliIo, flags: PostgresFlags, fn: (driver: Postg
     ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
     ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
     ...(flags.migrationsTable ? { migrationsTable: flags.migrationsTable } : {}),
+    signal: io.signal,
   });
   try {
     return await fn(driver);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from '../support/cli.js';
+import { CLI, ROOT } from '../support/cli.js';
 import { forceWithDriver } from '../../src/engine/drive.js';
 import { freshDatabase, migrationsFor, openDriver, query, urlFor, writeMigrations } from '../support/pg.js';
 import { collect } from '../support/process.js';
@@ -71,5 +71,25 @@ describe('SIGKILL mid-migration', () => {
     const rerun = await collect(start(db.url, dir));
     expect(rerun.code).toBe(0);
     expect(JSON.parse(rerun.stdout)).toMatchObject({ ok: true, after: { version: 2, dirty: false } });
+  });
+
+  it('Ctrl-C during a long statement: cancelled on the server, exit 130, rolled back, not dirty', async () => {
+    const db = await freshDatabase();
+    const dir = writeMigrations(tempDir(), {
+      '000001_a.up.sql': 'CREATE TABLE a (id int);',
+      '000002_long.up.sql': 'CREATE TABLE b (id int);\nSELECT pg_sleep(60);\n',
+    });
+    const child = spawn(process.execPath, [CLI, 'up', '--database', db.url, '--dir', dir, '--no-backup'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const finished = collect(child);
+    await waitForSleep(db.url, 'dbshift');
+    const started = Date.now();
+    child.kill('SIGINT');
+    const done = await finished;
+    expect(done.code).toBe(130);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(done.stdout).toMatch(/Interrupted: the running statement was cancelled on the server/);
+    expect(done.stdout).toMatch(/rolled back: no changes were applied, the version stays 1/);
+    expect(await query(db.url, 'SELECT version, dirty FROM schema_migrations')).toEqual([{ version: '1', dirty: false }]);
+    expect(await query(db.url, `SELECT to_regclass('b') IS NULL AS gone`)).toEqual([{ gone: true }]);
   });
 });

@@ -1,11 +1,11 @@
 import pg from 'pg';
 import zlib from 'node:zlib';
-import { BusyError, DataError, InputError } from '../../../errors.js';
+import { BusyError, DataError, InputError, InterruptedError } from '../../../errors.js';
 import type { BackupRef, Driver, DriverMigrationSet, DriverSession, FailureReport, LockOptions } from '../../driver.js';
 import type { LintFinding } from '../../lint.js';
 import type { HistoryEntry, VersionState } from '../../types.js';
 import { dumpDatabase } from './backup.js';
-import { connectError, IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, serverStateError, sqlState } from './errors.js';
+import { connectError, IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import type { PgTarget } from './connection.js';
 import { lintPgRules } from './lint.js';
 import { endsTransaction, isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
@@ -33,6 +33,8 @@ export interface PgOptions {
   statementTimeoutMs?: number;
   /** The version table: "table" or "schema.table" (default schema_migrations in the current schema; the URL's x-migrations-table also sets it). */
   migrationsTable?: string;
+  /** Ctrl-C: the running statement is cancelled on the server (pg_cancel_backend), so a long one does not hold the operator. */
+  signal?: AbortSignal;
 }
 
 const ADVISORY_LOCK_SALT = 1486364155n;
@@ -93,9 +95,29 @@ export class PostgresDriver implements Driver<PgContext> {
     readonly table: string,
     readonly serverVersionNum: number,
     readonly pid: number,
-    private readonly options: Required<Omit<PgOptions, 'statementTimeoutMs' | 'migrationsTable'>> & Pick<PgOptions, 'statementTimeoutMs'>,
+    private readonly options: Required<Omit<PgOptions, 'statementTimeoutMs' | 'migrationsTable' | 'signal'>> & Pick<PgOptions, 'statementTimeoutMs' | 'signal'>,
   ) {
     this.location = target.display;
+    options.signal?.addEventListener('abort', () => void this.cancelRunning(), { once: true });
+  }
+
+  /** Cancel what this session runs now, from a second connection (the protocol's own cancel needs no password, but pg has no API for it). */
+  private async cancelRunning(): Promise<void> {
+    const other = new pg.Client({ connectionString: this.target.clientUrl });
+    try {
+      await other.connect();
+      await other.query('SELECT pg_cancel_backend($1)', [this.pid]);
+    } catch {
+      // The statement then runs to its end; the runner still stops before the next commit.
+    } finally {
+      await other.end().catch(() => undefined);
+    }
+  }
+
+  /** A statement cancelled because the operator pressed Ctrl-C is an interruption, not the migration's failure. */
+  private interrupted(error: unknown): unknown {
+    if (sqlState(error) !== QUERY_CANCELED || !this.options.signal?.aborted) return error;
+    return new InterruptedError('interrupted', 'Interrupted: the running statement was cancelled on the server.', { hint: 'Run the same command again when ready.', cause: error });
   }
 
   static async open(target: PgTarget, options: PgOptions = {}): Promise<PostgresDriver> {
@@ -134,6 +156,7 @@ export class PostgresDriver implements Driver<PgContext> {
         lockRetries: options.lockRetries ?? 3,
         retryDelayMs: options.retryDelayMs ?? 1000,
         ...(options.statementTimeoutMs !== undefined ? { statementTimeoutMs: options.statementTimeoutMs } : {}),
+        ...(options.signal ? { signal: options.signal } : {}),
       });
     } catch (error) {
       await client.end().catch(() => undefined);
@@ -167,6 +190,7 @@ export class PostgresDriver implements Driver<PgContext> {
       if (Date.now() >= deadline || options.signal?.aborted) break;
       await sleep(Math.min(250, Math.max(1, deadline - Date.now())), options.signal);
     }
+    if (options.signal?.aborted) throw new InterruptedError('interrupted', 'Interrupted while waiting for the migration lock.', { dataState: 'Nothing was changed.' });
     const holder = await this.lockHolder();
     const who = holder ? `pid ${holder.pid}${holder.application_name ? ` (${holder.application_name})` : ''}, connected since ${holder.backend_start.toISOString()}` : 'a session that has just ended';
     throw new BusyError('locked', `Another migration run holds the migration lock of ${this.location} (advisory lock ${this.lockId}): ${who}.`, {
@@ -386,6 +410,8 @@ export class PostgresDriver implements Driver<PgContext> {
           }
           throw await this.lockTimeoutError(error, 'It was rolled back each time: nothing was changed, the version is as before, not dirty.');
         }
+        const interrupted = this.interrupted(error);
+        if (interrupted !== error) throw interrupted;
         throw serverStateError(error) ?? error;
       }
     }
@@ -413,6 +439,8 @@ export class PostgresDriver implements Driver<PgContext> {
     } catch (error) {
       // A file's own BEGIN … COMMIT that failed half-way leaves its transaction open: end it.
       if (this.client.getTransactionStatus() !== 'I') await this.client.query('ROLLBACK').catch(() => undefined);
+      const interrupted = this.interrupted(error);
+      if (interrupted !== error) throw interrupted;
       throw serverStateError(error) ?? error;
     } finally {
       await this.client.query('RESET lock_timeout').catch(() => undefined);
