@@ -109,6 +109,9 @@ export async function executeWithDriver<Ctx>(driver: Driver<Ctx>, migration: Dri
     try {
       const verified = await driver.transaction(async (session) => {
         await assertVersionUnmoved(session, run.versionBefore);
+        // Dirty first, in the same transaction: should the migration commit on its own (a COMMIT
+        // a driver could not stop), the mark is committed with it and the database tells the truth.
+        await session.writeVersion({ version: step.versionAfter, dirty: true });
         const result = await runBody(session, body, label);
         // The last moment to stop: a Ctrl-C pressed during the migration is seen here, before COMMIT.
         await yieldToEventLoop();
@@ -120,7 +123,14 @@ export async function executeWithDriver<Ctx>(driver: Driver<Ctx>, migration: Dri
       return { status: 'applied', durationMs: performance.now() - started, ...verified };
     } catch (error) {
       if (error instanceof BusyError && error.code === 'version-moved') throw error;
-      throw asMigrationError(error, label, `It was rolled back: no changes were applied, the version stays ${run.versionBefore}.`);
+      const state = await driver.readVersion().catch(() => undefined);
+      if (!state?.dirty || state.version !== step.versionAfter) {
+        throw asMigrationError(error, label, `It was rolled back: no changes were applied, the version stays ${state?.version ?? run.versionBefore}.`);
+      }
+      const tool = asMigrationError(error, label, '');
+      tool.dataState = `Some of its statements were committed before it failed (it ended the transaction itself): the database is marked dirty at version ${step.versionAfter}.`;
+      tool.hint = dirtyHint(step.versionAfter);
+      throw tool;
     }
   }
 

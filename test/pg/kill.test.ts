@@ -87,8 +87,8 @@ describe('SIGKILL mid-migration', () => {
     const done = await finished;
     expect(done.code).toBe(130);
     expect(Date.now() - started).toBeLessThan(20_000);
-    expect(done.stdout).toMatch(/Interrupted: the running statement was cancelled on the server/);
-    expect(done.stdout).toMatch(/rolled back: no changes were applied, the version stays 1/);
+    expect(done.stderr).toMatch(/Interrupted: the running statement was cancelled on the server/);
+    expect(done.stderr).toMatch(/rolled back: no changes were applied, the version stays 1/);
     expect(await query(db.url, 'SELECT version, dirty FROM schema_migrations')).toEqual([{ version: '1', dirty: false }]);
     expect(await query(db.url, `SELECT to_regclass('b') IS NULL AS gone`)).toEqual([{ gone: true }]);
   });
