@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { loadMigrationDir } from '../engine/discover.js';
-import { forceWithDriver, runVersionsWithDriver, statusWithDriver } from '../engine/drive.js';
+import { forceWithDriver, runVersionsWithDriver, statusWithDriver, validateWithDriver } from '../engine/drive.js';
 import type { DriverMigrationSet } from '../engine/driver.js';
 import { restoreDatabase } from '../engine/drivers/postgres/backup.js';
 import { isPostgresUrl, resolvePgTarget } from '../engine/drivers/postgres/connection.js';
@@ -11,9 +11,10 @@ import { pgMigrationSet } from '../engine/drivers/postgres/load.js';
 import type { LintFinding } from '../engine/lint.js';
 import type { Target } from '../engine/plan.js';
 import { errorReport } from '../engine/session.js';
+import { milliseconds, waitMsFrom } from './driver-options.js';
 import { errorLines, report, type EngineFlags } from './engine-io.js';
 import { configFrom, type CliIo } from './io.js';
-import { renderForce, renderStatus, renderVersions } from './render-engine.js';
+import { renderForce, renderStatus, renderValidate, renderVersions } from './render-engine.js';
 
 // The versioned commands on PostgreSQL: when the database (--database, DATABASE,
 // DATABASE_URL) is a postgres:// URL, they run through the PostgreSQL driver. Everything else
@@ -36,20 +37,6 @@ function nonEmpty(value: string | undefined): string | undefined {
 export function postgresUrl(io: CliIo, flags: { database?: string }): string | undefined {
   const value = flags.database ?? nonEmpty(io.env.DATABASE) ?? nonEmpty(io.env.DATABASE_URL);
   return value !== undefined && isPostgresUrl(value) ? value : undefined;
-}
-
-function milliseconds(value: string | undefined, flag: string): number | undefined {
-  if (value === undefined) return undefined;
-  const match = /^(\d+)(ms|s)?$/.exec(value.trim());
-  if (!match) throw new UsageError('bad-number', `${flag} takes milliseconds (5000) or seconds (5s), got "${value}".`);
-  return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
-}
-
-/** --wait alone waits 300 s; --wait N waits N seconds (or Nms). */
-function waitMs(flags: PostgresFlags): number | undefined {
-  if (flags.wait === undefined || flags.wait === false) return undefined;
-  if (flags.wait === true) return 300_000;
-  return milliseconds(/^\d+$/.test(flags.wait.trim()) ? `${flags.wait.trim()}s` : flags.wait, '--wait');
 }
 
 async function withDriver<T>(io: CliIo, flags: PostgresFlags, fn: (driver: PostgresDriver) => Promise<T>): Promise<T> {
@@ -81,7 +68,7 @@ async function loadSet(driver: PostgresDriver, dir: string): Promise<DriverMigra
 /** up, down, goto, upgrade, downgrade. */
 export async function runPostgresVersions(io: CliIo, command: string, target: Target, flags: PostgresFlags): Promise<void> {
   const { migrationsDir, backupDir } = settings(io, flags);
-  const wait = waitMs(flags);
+  const wait = waitMsFrom(flags);
   const result = await withDriver(io, flags, async (driver) =>
     runVersionsWithDriver(driver, await loadSet(driver, migrationsDir), target, command, {
       now: () => new Date(),
@@ -108,7 +95,7 @@ export async function runPostgresVersions(io: CliIo, command: string, target: Ta
 /** force V: `version` resolves V (a number, a file stem, a name, head, base) against the migrations. */
 export async function runPostgresForce(io: CliIo, version: (set: DriverMigrationSet<PgContext>) => number, flags: PostgresFlags): Promise<void> {
   const { migrationsDir } = settings(io, flags);
-  const wait = waitMs(flags);
+  const wait = waitMsFrom(flags);
   const result = await withDriver(io, flags, async (driver) => {
     const set = await loadSet(driver, migrationsDir);
     return forceWithDriver(driver, set, version(set), { signal: io.signal, ...(wait !== undefined ? { wait: true, waitMs: wait } : {}) });
@@ -129,6 +116,12 @@ export async function runPostgresStatus(io: CliIo, command: 'version' | 'history
     return statusWithDriver(driver, set, command);
   });
   report(io, flags.json, result, (r) => renderStatus(r, command === 'history'));
+}
+
+export async function runPostgresValidate(io: CliIo, flags: PostgresFlags & { strict?: boolean }): Promise<void> {
+  const { migrationsDir } = settings(io, flags);
+  const result = await withDriver(io, flags, async (driver) => validateWithDriver(driver, await loadSet(driver, migrationsDir), { strict: !!flags.strict }));
+  report(io, flags.json, result, renderValidate);
 }
 
 /**

@@ -165,7 +165,7 @@ export async function loadMigrationDir(dir: string): Promise<MigrationSet> {
 }
 
 /** Documents without a migration, for `validate`. */
-export function orphanDocuments(dir: string, set: MigrationSet): string[] {
+export function orphanDocuments(dir: string, set: { migrations: ReadonlyArray<{ doc?: string }> }): string[] {
   const known = new Set(set.migrations.map((m) => m.doc).filter(Boolean));
   return findMigrationFiles(dir)
     .map((f) => f.byKind.get('md'))

@@ -5,6 +5,7 @@ import type { BackupRef, Driver, DriverMigrationSet } from './driver.js';
 import { assertClean, assertConsistent, assertRunnable, consistencyProblems, planSteps, type Target } from './plan.js';
 import { errorReport, type ErrorReport } from './session.js';
 import { describeStatus, type StatusResult } from './status.js';
+import { judgeValidation, type ValidateOptions, type ValidateResult } from './validate.js';
 import type { VersionsResult } from './versions.js';
 import type { HistoryEntry, MigrationStep, VersionState } from './types.js';
 
@@ -185,6 +186,18 @@ export async function statusWithDriver<Ctx>(driver: Driver<Ctx>, set: DriverMigr
   try {
     describeStatus(result, set, await driver.readVersion(), await driver.readHistory());
     result.ok = true;
+  } catch (error) {
+    result.error = errorReport(error);
+  }
+  return result;
+}
+
+/** `validate` on any driver: its version and history, the driver's lint, the same judgement as on SQLite. */
+export async function validateWithDriver<Ctx>(driver: Driver<Ctx>, set: DriverMigrationSet<Ctx>, options: ValidateOptions = {}): Promise<ValidateResult> {
+  const result: ValidateResult = { ok: false, command: 'validate', database: driver.location, migrations: set.source, count: set.migrations.length, errors: [], warnings: [] };
+  try {
+    const found = { state: await driver.readVersion(), history: await driver.readHistory() };
+    judgeValidation(result, set, found, (await driver.lint?.(set)) ?? [], options);
   } catch (error) {
     result.error = errorReport(error);
   }

@@ -3,7 +3,7 @@ import { lintMigrations, type LintFinding } from './lint.js';
 import { assertClean, assertConsistent, consistencyProblems, type ConsistencyProblem } from './plan.js';
 import { errorReport, withReadonlyDatabase, type EngineConfig, type ErrorReport } from './session.js';
 import { readHistory, readVersion } from './state.js';
-import type { MigrationSet, VersionState } from './types.js';
+import type { HistoryEntry, MigrationSet, PlannableMigration, VersionState } from './types.js';
 
 // `dbshift validate`: everything that can be known before a run. Errors (an applied file
 // changed or missing, a migration out of order, a dirty database) refuse, exit 65/66; the rest
@@ -20,46 +20,64 @@ export interface ValidateResult {
   error?: ErrorReport;
 }
 
-export function validateMigrations(config: EngineConfig, set: MigrationSet, options: { strict?: boolean; docs?: boolean } = {}): ValidateResult {
+export function validateMigrations(config: EngineConfig, set: MigrationSet, options: ValidateOptions = {}): ValidateResult {
   const result: ValidateResult = { ok: false, command: 'validate', database: config.database, migrations: set.source, count: set.migrations.length, errors: [], warnings: [] };
-  let state: VersionState = { version: 0, dirty: false };
-  let problems: ConsistencyProblem[] = [];
   try {
+    let found: { state: VersionState; history: HistoryEntry[] } | undefined;
     withReadonlyDatabase(config, (db) => {
-      if (!db) return;
-      state = readVersion(db);
-      if (state.dirty) result.errors.push({ code: 'database-dirty', version: state.version, message: `the database is dirty at version ${state.version}` });
-      problems = consistencyProblems(set.migrations, state, readHistory(db));
-      result.errors.push(...problems);
+      if (db) found = { state: readVersion(db), history: readHistory(db) };
     });
-    const sorted = [...set.migrations].sort((a, b) => a.version - b.version);
-    for (const [i, m] of sorted.entries()) {
-      const previous = i === 0 ? 0 : sorted[i - 1]!.version;
-      if (m.version !== previous + 1) {
-        result.warnings.push({ file: m.files[0]!, line: 1, rule: 'version-gap', message: `${migrationLabel(m)} follows version ${previous}: versions ${previous + 1}–${m.version - 1} are missing.`, fix: 'Renumber, or restore the missing migration from version control.' });
-      }
-    }
-    if (options.docs !== false) {
-      for (const doc of orphanDocuments(set.source, set)) {
-        result.warnings.push({ file: doc, line: 1, rule: 'orphan-doc', message: `${doc} documents no migration.`, fix: 'Rename it to match its migration, or remove it.' });
-      }
-    }
-    result.warnings.push(...lintMigrations(set));
-    if (result.errors.length > 0) {
-      // The same refusal (message, hint, exit code) `up` would give.
-      try {
-        assertClean(state);
-        assertConsistent(problems);
-      } catch (error) {
-        result.error = errorReport(error);
-      }
-    } else if (options.strict && result.warnings.length > 0) {
-      result.error = { code: 'validation-warnings', message: `${result.warnings.length} warnings (--strict).`, exitCode: 65 };
-    } else {
-      result.ok = true;
-    }
+    judgeValidation(result, set, found, lintMigrations(set), options);
   } catch (error) {
     result.error = errorReport(error);
   }
   return result;
+}
+
+export interface ValidateOptions {
+  strict?: boolean;
+  docs?: boolean;
+}
+
+/** Everything but reading the database and linting: any driver's validate fills `result` with this. */
+export function judgeValidation(
+  result: ValidateResult,
+  set: { source: string; migrations: ReadonlyArray<PlannableMigration & { doc?: string }> },
+  found: { state: VersionState; history: HistoryEntry[] } | undefined,
+  lint: LintFinding[],
+  options: ValidateOptions,
+): void {
+  const state: VersionState = found?.state ?? { version: 0, dirty: false };
+  let problems: ConsistencyProblem[] = [];
+  if (found) {
+    if (state.dirty) result.errors.push({ code: 'database-dirty', version: state.version, message: `the database is dirty at version ${state.version}` });
+    problems = consistencyProblems(set.migrations, state, found.history);
+    result.errors.push(...problems);
+  }
+  const sorted = [...set.migrations].sort((a, b) => a.version - b.version);
+  for (const [i, m] of sorted.entries()) {
+    const previous = i === 0 ? 0 : sorted[i - 1]!.version;
+    if (m.version !== previous + 1) {
+      result.warnings.push({ file: m.files[0]!, line: 1, rule: 'version-gap', message: `${migrationLabel(m)} follows version ${previous}: versions ${previous + 1}–${m.version - 1} are missing.`, fix: 'Renumber, or restore the missing migration from version control.' });
+    }
+  }
+  if (options.docs !== false) {
+    for (const doc of orphanDocuments(set.source, set)) {
+      result.warnings.push({ file: doc, line: 1, rule: 'orphan-doc', message: `${doc} documents no migration.`, fix: 'Rename it to match its migration, or remove it.' });
+    }
+  }
+  result.warnings.push(...lint);
+  if (result.errors.length > 0) {
+    // The same refusal (message, hint, exit code) `up` would give.
+    try {
+      assertClean(state);
+      assertConsistent(problems);
+    } catch (error) {
+      result.error = errorReport(error);
+    }
+  } else if (options.strict && result.warnings.length > 0) {
+    result.error = { code: 'validation-warnings', message: `${result.warnings.length} warnings (--strict).`, exitCode: 65 };
+  } else {
+    result.ok = true;
+  }
 }

@@ -70,10 +70,20 @@ describe('dbshift on PostgreSQL', () => {
     expect(finished.stdout).toMatch(/Version {3}5 -> 6/);
     const backupAt5 = /Backup {4}(\S+)/.exec(finished.stdout)![1]!;
 
+    const valid = run(['validate', '--database', db.url, '--dir', dir]);
+    expect(valid.code).toBe(0);
+    expect(valid.stdout).toMatch(/dbshift validate: OK \(6 migrations/);
+
     const history = run(['history', '--database', db.url, '--dir', dir]);
     expect(history.code).toBe(0);
     expect(history.stdout).toMatch(/\[x\] 000006_unique_project_names/);
     expect(history.stdout).toMatch(/force 000005_create_projects_table/);
+
+    // An applied file edited afterwards: validate refuses as up would.
+    fs.appendFileSync(path.join(dir, '000003_create_coderuns_table.up.sql'), '-- edited\n');
+    const changed = run(['validate', '--database', db.url, '--dir', dir]);
+    expect(changed.code).toBe(65);
+    expect(changed.stderr).toMatch(/000003_create_coderuns_table was changed after it was applied/);
 
     const target = await freshDatabase('restored');
     const restored = run(['restore', backupAt5, '--to', target.url]);

@@ -3,6 +3,7 @@ import { validate } from '../../api/validate.js';
 import { engineOptions, report, withEngineOptions, type EngineFlags } from '../engine-io.js';
 import type { CliIo } from '../io.js';
 import { renderValidate } from '../render-engine.js';
+import { postgresUrl, runPostgresValidate } from '../postgres.js';
 
 export function registerValidate(program: Command, io: CliIo): void {
   withEngineOptions(program.command('validate'))

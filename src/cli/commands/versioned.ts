@@ -4,9 +4,11 @@ import { runTarget } from '../../api/versioned.js';
 import type { Target } from '../../engine/plan.js';
 import { engineOptions, report, type EngineFlags } from '../engine-io.js';
 import { renderVersions } from '../render-engine.js';
+import { waitMsFrom } from '../driver-options.js';
 import { postgresUrl, runPostgresVersions } from '../postgres.js';
 
 export interface VersionsFlags extends EngineFlags {
+  wait?: boolean | string;
   dryRun?: boolean;
   backup?: boolean;
   create?: boolean;

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { UsageError } from '../errors.js';
+
+// Options about waiting and timeouts, on every versioned command: --wait for both databases,
+// the rest for PostgreSQL (SQLite ignores them).
+
+export function withDriverOptions(command: Command): Command {
+  return command
+    .option('--wait [seconds]', 'wait for another run\'s lock (default 300 s) instead of exiting 75')
+    .option('--lock-timeout <ms>', 'PostgreSQL: lock_timeout for every migration statement (default 5000; 0 waits forever), retried 3 times')
+    .option('--statement-timeout <ms>', 'PostgreSQL: statement_timeout for every migration statement (default: the server\'s)')
+    .option('--migrations-table <name>', 'PostgreSQL: the version table, "table" or "schema.table" (default schema_migrations; golang-migrate\'s x-migrations-table works too)');
+}
+
+/** 5000 (milliseconds) or 5s. */
+export function milliseconds(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const match = /^(\d+)(ms|s)?$/.exec(value.trim());
+  if (!match) throw new UsageError('bad-number', `${flag} takes milliseconds (5000) or seconds (5s), got "${value}".`);
+  return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
+}
+
+/** --wait alone waits 300 s; --wait N waits N seconds (or Nms). Undefined: do not wait. */
+export function waitMsFrom(flags: { wait?: boolean | string }): number | undefined {
+  if (flags.wait === undefined || flags.wait === false) return undefined;
+  if (flags.wait === true) return 300_000;
+  return milliseconds(/^\d+$/.test(flags.wait.trim()) ? `${flags.wait.trim()}s` : flags.wait, '--wait');
+}
