@@ -1,13 +1,12 @@
 import path from 'node:path';
 import { UsageError } from '../errors.js';
-import { loadMigrationDir } from '../engine/discover.js';
 import { forceWithDriver, runVersionsWithDriver, statusWithDriver, validateWithDriver } from '../engine/drive.js';
 import type { DriverMigrationSet } from '../engine/driver.js';
 import { restoreDatabase } from '../engine/drivers/postgres/backup.js';
 import { isPostgresUrl, resolvePgTarget } from '../engine/drivers/postgres/connection.js';
 import { PostgresDriver, type PgContext } from '../engine/drivers/postgres/driver.js';
 import { lintPgRules, replayEmbedded, replayOnScratch } from '../engine/drivers/postgres/lint.js';
-import { pgMigrationSet } from '../engine/drivers/postgres/load.js';
+import { loadPgMigrationDir } from '../engine/drivers/postgres/load.js';
 import type { LintFinding } from '../engine/lint.js';
 import type { Target } from '../engine/plan.js';
 import { errorReport } from '../engine/session.js';
@@ -62,7 +61,7 @@ function settings(io: CliIo, flags: PostgresFlags): { migrationsDir: string; bac
 }
 
 async function loadSet(driver: PostgresDriver, dir: string): Promise<DriverMigrationSet<PgContext>> {
-  return pgMigrationSet(await loadMigrationDir(dir), driver.serverVersionNum);
+  return loadPgMigrationDir(dir, driver.serverVersionNum);
 }
 
 /** up, down, goto, upgrade, downgrade. */
@@ -131,7 +130,7 @@ export async function runPostgresValidate(io: CliIo, flags: PostgresFlags & { st
  */
 export async function postgresLintFindings(io: CliIo, flags: PostgresFlags): Promise<{ migrations: string; findings: LintFinding[] }> {
   const { migrationsDir } = settings(io, flags);
-  const set = await pgMigrationSet(await loadMigrationDir(migrationsDir), Number.MAX_SAFE_INTEGER);
+  const set = await loadPgMigrationDir(migrationsDir, Number.MAX_SAFE_INTEGER);
   const url = postgresUrl(io, flags);
   const replayed = url ? await replayOnScratch(set, resolvePgTarget(url, io.env)) : await replayEmbedded(set);
   return { migrations: set.source, findings: [...(await lintPgRules(set)), ...replayed] };

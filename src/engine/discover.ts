@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
-import { loadCodeMigration } from './load-code.js';
+import { loadCodeMigration, type CodeOptions } from './load-code.js';
 import { transactionControl } from './sql-text.js';
 import type { MigrationBody, MigrationDefinition, MigrationSet } from './types.js';
 
@@ -116,7 +116,7 @@ function sqlBody(sql: string, file: string): MigrationBody {
 }
 
 /** Read a migrations directory: SQL migrations as text, code migrations imported (TypeScript transpiled in memory). */
-export async function loadMigrationDir(dir: string): Promise<MigrationSet> {
+export async function loadMigrationDir(dir: string, options: CodeOptions = {}): Promise<MigrationSet> {
   const migrations: MigrationDefinition[] = [];
   const foundFiles = findMigrationFiles(dir);
   const ignored = unrecognizedFiles(dir, fs.readdirSync(dir));
@@ -152,7 +152,7 @@ export async function loadMigrationDir(dir: string): Promise<MigrationSet> {
       ...(doc ? { doc } : {}),
     };
     if (code) {
-      Object.assign(definition, await loadCodeMigration(path.join(dir, code), definition.checksum));
+      Object.assign(definition, await loadCodeMigration(path.join(dir, code), definition.checksum, options));
     } else {
       const up = byKind.get('up.sql')!;
       definition.up = sqlBody(readMigrationFile(dir, up), up);

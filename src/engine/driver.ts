@@ -110,4 +110,6 @@ export type DriverMigration<Ctx> = Omit<MigrationDefinition, 'up' | 'down'> & { 
 export interface DriverMigrationSet<Ctx> {
   source: string;
   migrations: DriverMigration<Ctx>[];
+  /** Files that look like migrations but never run (lint reports them). */
+  ignored?: string[];
 }

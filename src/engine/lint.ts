@@ -60,11 +60,7 @@ function finding(rule: LintRule, file: string, line: number, message: string, fi
 
 /** Lint every migration of the set (or only those listed), in version order. */
 export function lintMigrations(set: MigrationSet, only?: ReadonlySet<number>): LintFinding[] {
-  const findings: LintFinding[] = (set.ignored ?? []).map((file) =>
-    file.endsWith('.py')
-      ? finding('unrecognized-file', file, 1, `${file} is a Python file (an Alembic revision?): dbshift never runs it.`, 'Port it to `dbshift revision -m NAME` files, or move it out of the migrations directory.')
-      : finding('unrecognized-file', file, 1, `${file} looks like a migration but does not match NNNNNN_name.up.sql / .down.sql / .ts / .js: it never runs.`),
-  );
+  const findings: LintFinding[] = unrecognizedFindings(set.ignored ?? []);
   const db = new Database(':memory:');
   try {
     db.pragma('foreign_keys = OFF');
@@ -80,6 +76,15 @@ export function lintMigrations(set: MigrationSet, only?: ReadonlySet<number>): L
     db.close();
   }
   return findings;
+}
+
+/** Files that look like migrations but never run (the PostgreSQL lint reports them too). */
+export function unrecognizedFindings(ignored: string[]): LintFinding[] {
+  return ignored.map((file) =>
+    file.endsWith('.py')
+      ? finding('unrecognized-file', file, 1, `${file} is a Python file (an Alembic revision?): dbshift never runs it.`, 'Port it to `dbshift revision -m NAME` files, or move it out of the migrations directory.')
+      : finding('unrecognized-file', file, 1, `${file} looks like a migration but does not match NNNNNN_name.up.sql / .down.sql / .ts / .js: it never runs.`),
+  );
 }
 
 function lintOne(db: Db, dir: string, migration: MigrationDefinition): LintFinding[] {
@@ -196,7 +201,7 @@ function primaryKeyFindings(db: Db, file: string, line: number, table: string): 
 }
 
 /** A missing, empty or untouched-template document: the risk and rollback plan nobody wrote. */
-function documentFindings(dir: string, migration: MigrationDefinition, upFile: string): LintFinding[] {
+export function documentFindings(dir: string, migration: Pick<MigrationDefinition, 'doc' | 'version' | 'name'>, upFile: string): LintFinding[] {
   const label = migrationLabel(migration);
   if (!migration.doc) return [finding('doc-missing', upFile, 1, `${label} has no document (${path.basename(upFile).replace(/(\.up\.sql|\.ts|\.js)$/, '')}.md).`)];
   let text = '';

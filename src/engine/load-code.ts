@@ -51,7 +51,7 @@ function refuseAsync(file: string, name: string): never {
   });
 }
 
-function shapeOf(file: string, source: ts.SourceFile, tsApi: typeof ts): CodeShape {
+function shapeOf(file: string, source: ts.SourceFile, tsApi: typeof ts, allowAsync: boolean): CodeShape {
   const shape: CodeShape = { exports: new Set(), transactional: true, deletesRows: [] };
   // `const transaction = false; export { up, transaction }`: what the exported names are bound to.
   const locals = new Map<string, ts.Expression | ts.FunctionDeclaration | undefined>();
@@ -93,7 +93,7 @@ function shapeOf(file: string, source: ts.SourceFile, tsApi: typeof ts): CodeSha
           if ((tsApi.isPropertyAssignment(property) || tsApi.isMethodDeclaration(property)) && (tsApi.isIdentifier(property.name) || tsApi.isStringLiteral(property.name))) {
             locals.set(`exports.${property.name.text}`, tsApi.isPropertyAssignment(property) ? property.initializer : undefined);
             exported.set(property.name.text, `exports.${property.name.text}`);
-            if (tsApi.isMethodDeclaration(property) && property.modifiers?.some((m) => m.kind === tsApi.SyntaxKind.AsyncKeyword)) refuseAsync(file, property.name.text);
+            if (!allowAsync && tsApi.isMethodDeclaration(property) && property.modifiers?.some((m) => m.kind === tsApi.SyntaxKind.AsyncKeyword)) refuseAsync(file, property.name.text);
           } else if (tsApi.isShorthandPropertyAssignment(property)) {
             exported.set(property.name.text, property.name.text);
           }
@@ -105,7 +105,7 @@ function shapeOf(file: string, source: ts.SourceFile, tsApi: typeof ts): CodeSha
     shape.exports.add(name);
     const bound = locals.get(local);
     const value = bound && tsApi.isIdentifier(bound as ts.Node) ? locals.get((bound as ts.Identifier).text) : bound;
-    if (RUNS.has(name) && isAsync(value as ts.Node | undefined, tsApi)) refuseAsync(file, name);
+    if (!allowAsync && RUNS.has(name) && isAsync(value as ts.Node | undefined, tsApi)) refuseAsync(file, name);
     if (name === 'transaction') {
       if (value?.kind !== tsApi.SyntaxKind.FalseKeyword && value?.kind !== tsApi.SyntaxKind.TrueKeyword) {
         throw new InputError('bad-migration', `${file}: export const transaction must be the literal true or false.`);
@@ -123,7 +123,7 @@ function shapeOf(file: string, source: ts.SourceFile, tsApi: typeof ts): CodeSha
 }
 
 /** Transpile (TypeScript) and parse, reporting syntax errors with their line; evaluates nothing. */
-async function readCode(file: string): Promise<{ javascript: string; shape: CodeShape }> {
+async function readCode(file: string, allowAsync: boolean): Promise<{ javascript: string; shape: CodeShape }> {
   const tsApi = (await import('typescript')).default;
   const source = fs.readFileSync(file, 'utf8');
   const output = tsApi.transpileModule(source, {
@@ -138,7 +138,7 @@ async function readCode(file: string): Promise<{ javascript: string; shape: Code
     throw new InputError('bad-migration', `${file}${line ? `:${line}` : ''}: ${tsApi.flattenDiagnosticMessageText(first.messageText, '\n')}`);
   }
   const parsed = tsApi.createSourceFile(file, source, tsApi.ScriptTarget.ES2022, true, file.endsWith('.js') ? tsApi.ScriptKind.JS : tsApi.ScriptKind.TS);
-  return { javascript: file.endsWith('.js') ? source : output.outputText, shape: shapeOf(file, parsed, tsApi) };
+  return { javascript: file.endsWith('.js') ? source : output.outputText, shape: shapeOf(file, parsed, tsApi, allowAsync) };
 }
 
 async function importModule(file: string, javascript: string, checksum: string): Promise<CodeModule> {
@@ -159,6 +159,11 @@ function mustBeSync(file: string, what: string, result: unknown): void {
   }
 }
 
+export interface CodeOptions {
+  /** PostgreSQL's migrations may be async (its driver awaits them inside the transaction); SQLite's may not. */
+  allowAsync?: boolean;
+}
+
 /** A code migration read but not run: what it declares, and its module once `load()` imported it. */
 export interface CodeMigration {
   shape: CodeShape;
@@ -168,8 +173,8 @@ export interface CodeMigration {
 }
 
 /** Read (transpile and parse, never evaluate) a code migration; the PostgreSQL driver wraps the same reading in async bodies. */
-export async function readCodeMigration(file: string, checksum: string): Promise<CodeMigration> {
-  const { javascript, shape } = await readCode(file);
+export async function readCodeMigration(file: string, checksum: string, options: CodeOptions = {}): Promise<CodeMigration> {
+  const { javascript, shape } = await readCode(file, !!options.allowAsync);
   if (!shape.exports.has('up')) throw new InputError('bad-migration', `${file} exports no up(ctx) function.`);
   let loaded: CodeModule | undefined;
   const load = async () => {
@@ -192,8 +197,8 @@ export async function readCodeMigration(file: string, checksum: string): Promise
   return { shape, load, module };
 }
 
-export async function loadCodeMigration(file: string, checksum: string): Promise<Pick<MigrationDefinition, 'up' | 'down'>> {
-  const { shape, load, module: loadedModule } = await readCodeMigration(file, checksum);
+export async function loadCodeMigration(file: string, checksum: string, options: CodeOptions = {}): Promise<Pick<MigrationDefinition, 'up' | 'down'>> {
+  const { shape, load, module: loadedModule } = await readCodeMigration(file, checksum, options);
   const body = (direction: 'up' | 'down'): MigrationBody | undefined =>
     shape.exports.has(direction)
       ? {

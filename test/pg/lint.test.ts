@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { loadMigrationDir } from '../../src/engine/discover.js';
 import { resolvePgTarget } from '../../src/engine/drivers/postgres/connection.js';
 import { lintPgRules, replayOnScratch } from '../../src/engine/drivers/postgres/lint.js';
-import { pgMigrationSet } from '../../src/engine/drivers/postgres/load.js';
+import { loadPgMigrationDir } from '../../src/engine/drivers/postgres/load.js';
 import { query, SERVER_URL, writeMigrations } from '../support/pg.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -20,11 +19,13 @@ const BASE = {
   '000001_base.down.sql': 'DROP TABLE posts;\nDROP TABLE teams;\nDROP TABLE users;',
 };
 
+/** A document that says what the migration does and loses (the doc-* rules are the SQLite lint's, shared). */
+const DOC = '# Overview\nThe change.\n\n## Data-loss risk\nNone.\n';
+
 async function lint(change: string, doc?: string) {
-  const files: Record<string, string> = { ...BASE, '000002_change.up.sql': `-- the change\n${change}\n`, '000002_change.down.sql': '' };
-  if (doc) files['000002_change.md'] = doc;
+  const files: Record<string, string> = { ...BASE, '000001_base.md': DOC, '000002_change.up.sql': `-- the change\n${change}\n`, '000002_change.down.sql': '', '000002_change.md': doc ?? DOC };
   const dir = writeMigrations(tempDir(), files);
-  const set = await pgMigrationSet(await loadMigrationDir(dir), 150000);
+  const set = await loadPgMigrationDir(dir, 150000);
   return lintPgRules(set);
 }
 
@@ -78,7 +79,7 @@ describe('replay on a scratch database', () => {
       '000003_ok.down.sql': 'ALTER TABLE teams DROP COLUMN slug;',
     });
     const before = await query<{ n: number }>(SERVER_URL, `SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'dbshift_lint_%'`);
-    const findings = await replayOnScratch(await pgMigrationSet(await loadMigrationDir(dir), 150000), resolvePgTarget(SERVER_URL, {}));
+    const findings = await replayOnScratch(await loadPgMigrationDir(dir, 150000), resolvePgTarget(SERVER_URL, {}));
     expect(findings.map((f) => `${f.file}:${f.line} ${f.rule}`)).toEqual(['000002_bad.up.sql:3 sql-error']);
     expect(findings[0]!.message).toMatch(/column "nick_name" does not exist/);
     expect(await query(SERVER_URL, `SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'dbshift_lint_%'`)).toEqual(before);

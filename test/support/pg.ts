@@ -4,10 +4,9 @@ import { afterAll, inject } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadMigrationDir } from '../../src/engine/discover.js';
 import { resolvePgTarget } from '../../src/engine/drivers/postgres/connection.js';
 import { PostgresDriver, type PgOptions } from '../../src/engine/drivers/postgres/driver.js';
-import { pgMigrationSet } from '../../src/engine/drivers/postgres/load.js';
+import { loadPgMigrationDir } from '../../src/engine/drivers/postgres/load.js';
 
 // Each test gets its own database on the run's server (see pg-cluster.ts); they are dropped when
 // the file's tests are done, so a server of your own (DBSHIFT_TEST_PG_URL) is left as it was.
@@ -62,7 +61,7 @@ export async function openDriver(url: string, options: PgOptions = {}): Promise<
 }
 
 export async function migrationsFor(driver: PostgresDriver, dir: string) {
-  return pgMigrationSet(await loadMigrationDir(dir), driver.serverVersionNum);
+  return loadPgMigrationDir(dir, driver.serverVersionNum);
 }
 
 /** Write a migrations directory from { file: content }. */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { migrationLabel } from '../../discover.js';
 import type { DriverMigration, DriverMigrationSet } from '../../driver.js';
-import { docName, mentions, readDataLossSection, type LintFinding } from '../../lint.js';
+import { docName, documentFindings, mentions, readDataLossSection, unrecognizedFindings, type LintFinding } from '../../lint.js';
 import type { PgTarget } from './connection.js';
 import type { PgContext } from './driver.js';
 import { connectError } from './errors.js';
@@ -275,7 +275,7 @@ function notNullColumn(expr: unknown): string | undefined {
 export async function lintPgRules(set: DriverMigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
   await loadParser();
   const model: Model = { createdIn: new Map(), indexes: new Map(), notNullChecks: new Set(), pendingChecks: new Map() };
-  const findings: LintFinding[] = [];
+  const findings: LintFinding[] = unrecognizedFindings(set.ignored ?? []);
   for (const migration of [...set.migrations].sort((a, b) => a.version - b.version)) {
     const own = lintOne(set.source, migration, model);
     if (!only || only.has(migration.version)) findings.push(...own);
@@ -289,6 +289,7 @@ function lintOne(dir: string, migration: Up, model: Model): LintFinding[] {
   if (!migration.down) {
     findings.push({ file, line: 1, rule: 'missing-down', message: `${migrationLabel(migration)} cannot be reverted: it has no down migration.`, fix: migration.kind === 'sql' ? `Add ${migrationLabel(migration)}.down.sql that undoes the up file.` : 'Export a down(ctx) function that undoes up().' });
   }
+  if (migration.kind !== 'builtin') findings.push(...documentFindings(dir, migration, file));
   const sql = migration.up?.sql;
   if (sql === undefined) return findings;
   let statements: PgStatement[];

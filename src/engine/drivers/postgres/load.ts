@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { InputError } from '../../../errors.js';
 import type { Check } from '../../../plans/unit.js';
-import { NO_TRANSACTION_DIRECTIVE } from '../../discover.js';
+import { loadMigrationDir, NO_TRANSACTION_DIRECTIVE } from '../../discover.js';
 import type { DriverBody, DriverMigration, DriverMigrationSet } from '../../driver.js';
 import { readCodeMigration, type CodeMigration } from '../../load-code.js';
 import type { MigrationDefinition, MigrationSet } from '../../types.js';
@@ -70,7 +70,7 @@ async function pgMigration(dir: string, m: MigrationDefinition, serverVersionNum
     };
   }
   if (m.kind === 'code') {
-    const code = await readCodeMigration(path.join(dir, m.files[0]!), m.checksum);
+    const code = await readCodeMigration(path.join(dir, m.files[0]!), m.checksum, { allowAsync: true });
     const up = codeBody(code, 'up');
     const down = codeBody(code, 'down');
     return { ...rest, ...(up ? { up } : {}), ...(down ? { down } : {}) };
@@ -83,5 +83,10 @@ export async function pgMigrationSet(set: MigrationSet, serverVersionNum: number
   await loadParser();
   const migrations: DriverMigration<PgContext>[] = [];
   for (const m of set.migrations) migrations.push(await pgMigration(set.source, m, serverVersionNum));
-  return { source: set.source, migrations };
+  return { source: set.source, migrations, ...(set.ignored?.length ? { ignored: set.ignored } : {}) };
+}
+
+/** Read a migrations directory for PostgreSQL (code migrations may be async). */
+export async function loadPgMigrationDir(dir: string, serverVersionNum: number): Promise<DriverMigrationSet<PgContext>> {
+  return pgMigrationSet(await loadMigrationDir(dir, { allowAsync: true }), serverVersionNum);
 }
