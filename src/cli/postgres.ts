@@ -11,7 +11,7 @@ import type { LintFinding } from '../engine/lint.js';
 import type { Target } from '../engine/plan.js';
 import { errorReport } from '../engine/session.js';
 import { milliseconds, waitMsFrom } from './driver-options.js';
-import { errorLines, report, type EngineFlags } from './engine-io.js';
+import { errorLines, migrationsDirOf, report, type EngineFlags } from './engine-io.js';
 import { configFrom, type CliIo } from './io.js';
 import { renderForce, renderStatus, renderValidate, renderVersions } from './render-engine.js';
 
@@ -56,8 +56,7 @@ async function withDriver<T>(io: CliIo, flags: PostgresFlags, fn: (driver: Postg
 
 function settings(io: CliIo, flags: PostgresFlags): { migrationsDir: string; backupDir: string } {
   if (flags.set) throw new UsageError('set-not-for-postgres', `--set ${flags.set} is a SQLite migration set; it does not run on PostgreSQL.`, { hint: 'Pass --dir with the migrations for this database.' });
-  const config = configFrom(io, flags.dir ? { dir: flags.dir } : {});
-  return { migrationsDir: config.migrationsDir, backupDir: config.backupDir };
+  return { migrationsDir: migrationsDirOf(io, flags), backupDir: configFrom(io).backupDir };
 }
 
 async function loadSet(driver: PostgresDriver, dir: string): Promise<DriverMigrationSet<PgContext>> {

@@ -7,6 +7,7 @@ import { project, THREE } from '../support/project.js';
 
 // Issue 10.2 and issue 9 item 8: the database argument is parsed in one place. URLs never
 // become paths, DATABASE_URL is honoured after DATABASE, and an empty value is a usage error.
+// postgres:// URLs go to the PostgreSQL driver (issue 12).
 
 interface ResultJson {
   ok: boolean;
@@ -15,18 +16,19 @@ interface ResultJson {
 }
 
 describe('database URLs', () => {
-  it('postgres:// exits 64 "not supported yet", creates nothing and never prints the password', () => {
+  it('postgres:// goes to the PostgreSQL driver: a server that is not there is 66, nothing created, the password never printed', () => {
     const p = project(THREE);
     const before = listDir(p.dir);
-    for (const url of ['postgres://localhost:5432/codeactions?sslmode=disable', 'postgresql://app:s3cr3t-pw@db.internal/app']) {
+    // Port 1 on loopback: nothing listens there (the driver itself is tested against a real server in test/pg/).
+    for (const url of ['postgres://127.0.0.1:1/codeactions?sslmode=disable', 'postgresql://app:s3cr3t-pw@127.0.0.1:1/app']) {
       const run = p.run('up', '--create', '--database', url, '--json');
-      expect(run.code, run.stderr).toBe(64);
-      expect(json<ResultJson>(run).error).toMatchObject({ code: 'postgres-not-supported', message: expect.stringMatching(/not supported yet/) });
+      expect(run.code, run.stderr).toBe(66);
+      expect(json<ResultJson>(run).error).toMatchObject({ code: 'cannot-connect', message: expect.stringMatching(/^Cannot connect to postgres(ql)?:\/\//) });
       expect(run.stdout + run.stderr).not.toContain('s3cr3t-pw');
     }
-    const viaEnv = dbshift(['up', '--create'], { cwd: p.dir, env: { ...p.env, DATABASE: '', DATABASE_URL: 'postgres://localhost/app' } });
-    expect(viaEnv.code).toBe(64);
-    expect(viaEnv.stderr).toMatch(/PostgreSQL is not supported yet/);
+    const viaEnv = dbshift(['up', '--create'], { cwd: p.dir, env: { ...p.env, DATABASE: '', DATABASE_URL: 'postgres://app:s3cr3t-pw@127.0.0.1:1/app' } });
+    expect(viaEnv.code).toBe(66);
+    expect(viaEnv.stderr).toMatch(/Cannot connect to postgres:\/\/app:\*\*\*\*@127\.0\.0\.1:1\/app/);
     expect(listDir(p.dir)).toEqual(before);
   });
 

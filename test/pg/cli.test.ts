@@ -38,6 +38,12 @@ describe('dbshift on PostgreSQL', () => {
     expect(down.after).toEqual({ version: 4, dirty: false });
     expect(down.counts.projects).toEqual({ before: 0, after: null });
 
+    // A project that keeps DATABASE_URL=postgres://… in its environment: create needs no database.
+    const created = run(['create', 'add_notes', '--ext', 'sql'], { DATABASE_URL: db.url, MIGRATIONS_DIR: dir });
+    expect(created.code, created.stderr).toBe(0);
+    expect(fs.existsSync(path.join(dir, '000006_add_notes.up.sql'))).toBe(true);
+    for (const f of fs.readdirSync(dir).filter((n) => n.startsWith('000006_add_notes'))) fs.rmSync(path.join(dir, f));
+
     const version = run(['version'], { DATABASE_URL: db.url, MIGRATIONS_DIR: dir });
     expect(version.code).toBe(0);
     expect(version.stdout).toBe('4 (create_user_permissions_table)\n');

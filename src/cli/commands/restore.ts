@@ -3,7 +3,7 @@ import { restore } from '../../api/restore.js';
 import { databaseArgument, pathArgument, sqlitePath } from '../arguments.js';
 import { configFrom, runAndReport, type CliIo } from '../io.js';
 import { isPostgresUrl } from '../../engine/drivers/postgres/connection.js';
-import { runPostgresRestore } from '../postgres.js';
+import { postgresUrl, runPostgresRestore } from '../postgres.js';
 
 export function registerRestore(program: Command, io: CliIo): void {
   program
@@ -14,7 +14,9 @@ export function registerRestore(program: Command, io: CliIo): void {
     .option('--clean', 'PostgreSQL: restore into a database that is not empty (pg_restore --clean --if-exists)')
     .option('--json', 'print exactly one JSON object on stdout')
     .action(async (backup: string | undefined, flags: { to?: string; json?: boolean; clean?: boolean }) => {
-      if (flags.to && isPostgresUrl(flags.to)) return runPostgresRestore(io, backup, flags.to, flags);
+      // --to, else DATABASE / DATABASE_URL: a pg_dump backup goes back into PostgreSQL.
+      const postgresTo = flags.to !== undefined ? (isPostgresUrl(flags.to) ? flags.to : undefined) : postgresUrl(io, {});
+      if (postgresTo) return runPostgresRestore(io, backup, postgresTo, flags);
       const config = configFrom(io);
       const targets = {
         ...(backup !== undefined ? { backup: pathArgument(io, backup, 'the backup argument') } : {}),
