@@ -35,7 +35,7 @@ export function parseDatabaseLocation(value: string, cwd: string, what: string):
   if (!isUrl) return { kind: 'sqlite', path: path.resolve(cwd, value) };
   if (POSTGRES_SCHEMES.has(scheme)) return { kind: 'postgres', url: value, display: withoutPassword(value) };
   if (!SQLITE_SCHEMES.has(scheme) && scheme !== 'file') {
-    throw new UsageError('unsupported-database-url', `${what}: ${scheme}:// databases are not supported (only SQLite files; PostgreSQL is coming).`, {
+    throw new UsageError('unsupported-database-url', `${what}: ${scheme}:// databases are not supported (SQLite files and postgres:// URLs are).`, {
       hint: 'Pass a SQLite path, sqlite://path or file:path.',
       dataState: 'Nothing was changed.',
     });
