@@ -81,11 +81,15 @@ function withoutPassword(url: string): string {
   }
 }
 
-/** dbshift runs on SQLite files; a PostgreSQL URL is recognised (never turned into a path) and refused until its driver lands. */
+/**
+ * Where a SQLite file is needed (migrate, plan, verify, backup, a SQLite restore, the library's
+ * versioned functions for now): a PostgreSQL URL is recognised (never turned into a path) and
+ * refused. The CLI's versioned commands send postgres:// to its driver first (cli/postgres.ts).
+ */
 export function sqlitePath(location: DatabaseLocation): string {
   if (location.kind === 'sqlite') return location.path;
-  throw new UsageError('postgres-not-supported', `PostgreSQL is not supported yet (${location.display}): dbshift runs on SQLite files for now.`, {
-    hint: 'Pass a SQLite path or sqlite://path with --database (or DATABASE / DATABASE_URL).',
+  throw new UsageError('postgres-not-supported', `${location.display} is PostgreSQL; this command works on SQLite files.`, {
+    hint: 'Pass a SQLite path or sqlite://path; the versioned commands (dbshift up, down, version, …) take the postgres:// URL.',
     dataState: 'Nothing was changed.',
   });
 }

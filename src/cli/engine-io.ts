@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import type { ResultError } from '../results.js';
 import { red } from './render.js';
 import { configFrom, printResult, type CliIo } from './io.js';
+import { withDriverOptions } from './driver-options.js';
 
 // What the versioned-migration commands share: options, where the database and migrations
 // are, and printing one result as text or exactly one JSON object.
@@ -32,6 +33,11 @@ export function engineOptions(io: CliIo, flags: EngineFlags): Required<Pick<Call
   // Passed through even when empty: an empty --database or --dir is refused, never the default.
   const config = configFrom(io, { ...(flags.database !== undefined ? { database: flags.database } : {}), ...(flags.dir !== undefined ? { dir: flags.dir } : {}) });
   return { config, cwd: io.cwd, signal: io.signal, ...(flags.set ? { set: flags.set } : {}) };
+}
+
+/** The migrations directory alone, whatever DATABASE_URL names (a postgres:// one included). */
+export function migrationsDirOf(io: CliIo, flags: EngineFlags): string {
+  return configFrom(io, flags.dir !== undefined ? { dir: flags.dir } : {}).migrationsDir;
 }
 
 /** Print the result (the common --json core, failures on stderr) and set the exit code from its error. */

@@ -8,7 +8,8 @@ import { PostgresDriver, type PgContext } from '../engine/drivers/postgres/drive
 import { lintPgRules, replayEmbedded, replayOnScratch } from '../engine/drivers/postgres/lint.js';
 import { loadPgMigrationDir } from '../engine/drivers/postgres/load.js';
 import type { LintFinding } from '../engine/lint.js';
-import type { Target } from '../engine/plan.js';
+import { resolveRevision, type Target } from '../engine/plan.js';
+import type { ResultError } from '../results.js';
 import { errorReport } from '../engine/session.js';
 import { milliseconds, waitMsFrom } from './driver-options.js';
 import { errorLines, migrationsDirOf, report, type EngineFlags } from './engine-io.js';
@@ -90,19 +91,21 @@ export async function runPostgresVersions(io: CliIo, command: string, target: Ta
   });
 }
 
-/** force V: `version` resolves V (a number, a file stem, a name, head, base) against the migrations. */
-export async function runPostgresForce(io: CliIo, version: (set: DriverMigrationSet<PgContext>) => number, flags: PostgresFlags): Promise<void> {
+/** force V: V is a number, a file stem, a name, `head` or `base`, resolved against the migrations. */
+export async function runPostgresForce(io: CliIo, revision: number | string, flags: PostgresFlags): Promise<void> {
   const { migrationsDir } = settings(io, flags);
   const wait = waitMsFrom(flags);
   const result = await withDriver(io, flags, async (driver) => {
     const set = await loadSet(driver, migrationsDir);
-    return forceWithDriver(driver, set, version(set), { signal: io.signal, ...(wait !== undefined ? { wait: true, waitMs: wait } : {}) });
+    const version =
+      revision === 'base' ? 0 : revision === 'head' ? Math.max(0, ...set.migrations.map((m) => m.version)) : typeof revision === 'number' ? revision : resolveRevision(set.migrations, revision);
+    return forceWithDriver(driver, set, version, { signal: io.signal, ...(wait !== undefined ? { wait: true, waitMs: wait } : {}) });
   });
   report(io, flags.json, { ...result, notices: [] }, renderForce);
 }
 
 /** version (files optional) and history. */
-export async function runPostgresStatus(io: CliIo, command: 'version' | 'history', flags: PostgresFlags): Promise<void> {
+export async function runPostgresStatus(io: CliIo, command: 'version' | 'history', flags: PostgresFlags, verbose = false): Promise<void> {
   const { migrationsDir } = settings(io, flags);
   const result = await withDriver(io, flags, async (driver) => {
     let set: DriverMigrationSet<PgContext> | undefined;
@@ -113,7 +116,7 @@ export async function runPostgresStatus(io: CliIo, command: 'version' | 'history
     }
     return statusWithDriver(driver, set, command);
   });
-  report(io, flags.json, result, (r) => renderStatus(r, command === 'history'));
+  report(io, flags.json, result, (r) => renderStatus(r, command === 'history', verbose));
 }
 
 export async function runPostgresValidate(io: CliIo, flags: PostgresFlags & { strict?: boolean }): Promise<void> {
@@ -125,14 +128,21 @@ export async function runPostgresValidate(io: CliIo, flags: PostgresFlags & { st
 /**
  * lint for PostgreSQL: the parser's rules, then a replay on a scratch database on the server
  * (--database postgres://…) or, without one (--dialect postgres), on PostgreSQL embedded in
- * this process (PGlite).
+ * this process (PGlite). The same result as the SQLite lint's.
  */
-export async function postgresLintFindings(io: CliIo, flags: PostgresFlags): Promise<{ migrations: string; findings: LintFinding[] }> {
+export async function postgresLint(io: CliIo, flags: PostgresFlags): Promise<{ ok: boolean; command: 'lint'; migrations: string; findings: LintFinding[]; error?: ResultError }> {
   const { migrationsDir } = settings(io, flags);
   const set = await loadPgMigrationDir(migrationsDir, Number.MAX_SAFE_INTEGER);
   const url = postgresUrl(io, flags);
   const replayed = url ? await replayOnScratch(set, resolvePgTarget(url, io.env)) : await replayEmbedded(set);
-  return { migrations: set.source, findings: [...(await lintPgRules(set)), ...replayed] };
+  const findings = [...(await lintPgRules(set)), ...replayed];
+  return {
+    ok: findings.length === 0,
+    command: 'lint',
+    migrations: set.source,
+    findings,
+    ...(findings.length > 0 ? { error: { code: 'lint-findings', message: `${findings.length} lint findings.`, exitCode: 65 } } : {}),
+  };
 }
 
 /** restore BACKUP --to postgres://… [--clean]. */

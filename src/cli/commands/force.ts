@@ -11,6 +11,7 @@ export function registerForce(program: Command, io: CliIo): void {
     .action(async (version: string, flags: EngineFlags) => {
       // A version, a file stem or a name; Alembic's stamp also says `head` and `base`.
       const revision = version === 'head' || version === 'base' ? version : revisionArgument(version, 'V');
+      if (postgresUrl(io, flags)) return runPostgresForce(io, revision, flags);
       report(io, flags.json, await force({ ...engineOptions(io, flags), version: revision }), renderForce);
     });
 }

@@ -10,6 +10,7 @@ export function registerHistory(program: Command, io: CliIo): void {
     .description('List every migration, applied and pending, with applied times, durations and checksums, then the log.')
     .option('-v, --verbose', 'also each migration\'s files, document, kind, transaction mode and reversibility, and the checksum of every logged run')
     .action(async (flags: EngineFlags & { verbose?: boolean }) => {
+      if (postgresUrl(io, flags)) return runPostgresStatus(io, 'history', flags, !!flags.verbose);
       report(io, flags.json, await history(engineOptions(io, flags)), (r) => renderStatus(r, true, !!flags.verbose));
     });
 }

@@ -10,6 +10,7 @@ export function registerValidate(program: Command, io: CliIo): void {
     .description('Check the migrations against the database: applied files unchanged and present, order, gaps, documents, down files, lint.')
     .option('--strict', 'fail on warnings too')
     .action(async (flags: EngineFlags & { strict?: boolean }) => {
+      if (postgresUrl(io, flags)) return runPostgresValidate(io, flags);
       report(io, flags.json, await validate({ ...engineOptions(io, flags), strict: !!flags.strict }), renderValidate);
     });
 }

@@ -9,6 +9,7 @@ export function registerVersion(program: Command, io: CliIo): void {
   withEngineOptions(program.command('version').alias('current'))
     .description('Print the database\'s migration version and name, and DIRTY if a migration failed half-way. Alembic: current.')
     .action(async (flags: EngineFlags) => {
+      if (postgresUrl(io, flags)) return runPostgresStatus(io, 'version', flags);
       report(io, flags.json, await status(engineOptions(io, flags)), (r) => renderStatus(r, false));
     });
 }

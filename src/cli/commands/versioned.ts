@@ -16,8 +16,11 @@ export interface VersionsFlags extends EngineFlags {
 
 /** up, down, goto, upgrade and downgrade differ only in how they name the target. */
 export async function runVersionsCommand(io: CliIo, command: string, target: Target, flags: VersionsFlags): Promise<void> {
+  if (postgresUrl(io, flags)) return runPostgresVersions(io, command, target, flags);
+  const wait = waitMsFrom(flags);
   const result = await runTarget(command, target, {
     ...engineOptions(io, flags),
+    ...(wait !== undefined ? { wait } : {}),
     dryRun: !!flags.dryRun,
     backup: flags.backup !== false,
     create: !!flags.create,
