@@ -1,4 +1,4 @@
-import { InternalError, toToolError, type ToolError } from '../errors.js';
+import { InternalError, InterruptedError, toToolError, type ToolError } from '../errors.js';
 import type { RunContext } from './context.js';
 import type { StepName, StepResult } from './types.js';
 
@@ -68,7 +68,16 @@ export async function runSteps<S extends object>(pipeline: Pipeline<S> | Step[],
     } catch (error) {
       result.status = 'failed';
       result.ms = Math.round(performance.now() - started);
-      const toolError = toToolError(error);
+      let toolError = toToolError(error);
+      // After Ctrl-C, what fails next is the stop itself (a worker or a file closed under a
+      // step's feet), not a finding about the data: the operator gets the interruption, 130.
+      if (ctx.options.signal?.aborted && !(toolError instanceof InterruptedError)) {
+        toolError = new InterruptedError('interrupted', 'Interrupted.', {
+          hint: 'Run the same command again when ready.',
+          ...(toolError.dataState ? { dataState: toolError.dataState } : {}),
+          cause: error,
+        });
+      }
       if (toolError instanceof InternalError && error instanceof Error && error.stack) {
         toolError.message += `\n${error.stack}`;
       }
