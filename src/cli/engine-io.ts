@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CallOptions } from '../api/options.js';
+import type { ProgressListener } from '../progress.js';
 import { UsageError } from '../errors.js';
 import type { ResultError } from '../results.js';
 import { red } from './render.js';
@@ -38,6 +39,13 @@ export function engineOptions(io: CliIo, flags: EngineFlags): Required<Pick<Call
 /** The migrations directory alone, whatever DATABASE_URL names (a postgres:// one included). */
 export function migrationsDirOf(io: CliIo, flags: EngineFlags): string {
   return configFrom(io, flags.dir !== undefined ? { dir: flags.dir } : {}).migrationsDir;
+}
+
+/** The engine's progress for a person: one `dbshift: …` line on stderr as each step starts (the lock wait, the backup, each migration). */
+export function engineProgressLines(io: CliIo): ProgressListener {
+  return (event) => {
+    if (event.phase === 'start' && event.message) io.stderr.write(`dbshift: ${event.message}\n`);
+  };
 }
 
 /** Print the result (the common --json core, failures on stderr) and set the exit code from its error. */

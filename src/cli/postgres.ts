@@ -12,7 +12,7 @@ import { resolveRevision, type Target } from '../engine/plan.js';
 import type { ResultError } from '../results.js';
 import { errorReport } from '../engine/session.js';
 import { milliseconds, waitMsFrom } from './driver-options.js';
-import { errorLines, migrationsDirOf, report, type EngineFlags } from './engine-io.js';
+import { engineProgressLines, errorLines, migrationsDirOf, report, type EngineFlags } from './engine-io.js';
 import { configFrom, type CliIo } from './io.js';
 import { renderForce, renderStatus, renderValidate, renderVersions } from './render-engine.js';
 
@@ -76,7 +76,7 @@ export async function runPostgresVersions(io: CliIo, command: string, target: Ta
       dryRun: !!flags.dryRun,
       backup: flags.backup !== false,
       ...(wait !== undefined ? { wait: true, waitMs: wait } : {}),
-      ...(flags.json ? {} : { onEvent: (message: string) => io.stderr.write(`dbshift: ${message}\n`) }),
+      ...(flags.json ? {} : { onProgress: engineProgressLines(io) }),
     }),
   );
   report(io, flags.json, result, (r) => {

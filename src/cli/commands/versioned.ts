@@ -1,8 +1,7 @@
 import type { CliIo } from '../io.js';
-import type { ProgressEvent } from '../../progress.js';
 import { runTarget } from '../../api/versioned.js';
 import type { Target } from '../../engine/plan.js';
-import { engineOptions, report, type EngineFlags } from '../engine-io.js';
+import { engineOptions, engineProgressLines, report, type EngineFlags } from '../engine-io.js';
 import { renderVersions } from '../render-engine.js';
 import { waitMsFrom } from '../driver-options.js';
 import { postgresUrl, runPostgresVersions } from '../postgres.js';
@@ -24,7 +23,7 @@ export async function runVersionsCommand(io: CliIo, command: string, target: Tar
     dryRun: !!flags.dryRun,
     backup: flags.backup !== false,
     create: !!flags.create,
-    ...(flags.json ? {} : { onProgress: (event: ProgressEvent) => event.phase === 'start' && event.message && io.stderr.write(`dbshift: ${event.message}\n`) }),
+    ...(flags.json ? {} : { onProgress: engineProgressLines(io) }),
   });
   report(io, flags.json, result, renderVersions);
 }
