@@ -3,8 +3,6 @@ import { runTarget } from '../../api/versioned.js';
 import type { Target } from '../../engine/plan.js';
 import { engineOptions, engineProgressLines, report, type EngineFlags } from '../engine-io.js';
 import { renderVersions } from '../render-engine.js';
-import { waitMsFrom } from '../driver-options.js';
-import { postgresUrl, runPostgresVersions } from '../postgres.js';
 
 export interface VersionsFlags extends EngineFlags {
   wait?: boolean | string;
@@ -15,11 +13,8 @@ export interface VersionsFlags extends EngineFlags {
 
 /** up, down, goto, upgrade and downgrade differ only in how they name the target. */
 export async function runVersionsCommand(io: CliIo, command: string, target: Target, flags: VersionsFlags): Promise<void> {
-  if (postgresUrl(io, flags)) return runPostgresVersions(io, command, target, flags);
-  const wait = waitMsFrom(flags);
   const result = await runTarget(command, target, {
     ...engineOptions(io, flags),
-    ...(wait !== undefined ? { wait } : {}),
     dryRun: !!flags.dryRun,
     backup: flags.backup !== false,
     create: !!flags.create,
