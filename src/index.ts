@@ -25,7 +25,7 @@ export { backups, type BackupsOptions, type BackupsResult } from './api/backups.
 export type { RunResult } from './pipeline/types.js';
 
 // Shared vocabulary.
-export type { CallOptions, MigrationsOptions, PipelineOptions, Settled, WaitOptions } from './api/options.js';
+export type { CallOptions, MigrationsOptions, PipelineOptions, PostgresOptions, Settled, WaitOptions } from './api/options.js';
 export type { CommandResult, ResultError } from './results.js';
 export type { ProgressEvent, ProgressListener, ProgressResult } from './progress.js';
 export { ExitCode } from './errors.js';

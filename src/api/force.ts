@@ -1,8 +1,10 @@
+import { forceWithDriver } from '../engine/drive.js';
 import { forceVersion, type ForceResult as EngineForceResult } from '../engine/force.js';
 import { resolveRevision } from '../engine/plan.js';
-import type { MigrationSet } from '../engine/types.js';
+import type { PlannableMigration } from '../engine/types.js';
 import type { CommandResult } from '../results.js';
 import { configOf, engineConfigOf, migrationSetOf, milliseconds, placesOf, settle, type MigrationsOptions, type Settled, type WaitOptions } from './options.js';
+import { postgresUrlOf, withPostgres } from './postgres.js';
 
 export interface ForceOptions extends MigrationsOptions, WaitOptions {
   /** The version the database really is at: a number (0: nothing applied), a file stem, a name, `head` (the newest) or `base` (0). */
@@ -10,13 +12,13 @@ export interface ForceOptions extends MigrationsOptions, WaitOptions {
 }
 
 /** Alembic's stamp also says `head` and `base`. */
-function stampedVersion(set: MigrationSet, revision: number | string): number {
+function stampedVersion(set: { migrations: readonly PlannableMigration[] }, revision: number | string): number {
   if (revision === 'base') return 0;
   if (revision === 'head') return Math.max(0, ...set.migrations.map((m) => m.version));
   return typeof revision === 'number' ? revision : resolveRevision(set.migrations, revision);
 }
 
-export type ForceResult = EngineForceResult & CommandResult & { status: 'forced' | 'failed' };
+export type ForceResult = Omit<EngineForceResult, 'notices'> & CommandResult & { status: 'forced' | 'failed' };
 
 /** `dbshift force V`: mark the database clean at V after a failed no-transaction migration was finished or undone by hand. Runs nothing. */
 export function force(options: ForceOptions): Promise<Settled<ForceResult>> {
@@ -25,6 +27,17 @@ export function force(options: ForceOptions): Promise<Settled<ForceResult>> {
     async () => {
       const config = configOf(options);
       const waitMs = milliseconds(options.wait, 'wait');
+      const url = postgresUrlOf(config);
+      if (url) {
+        const result = await withPostgres(url, config, options, async (driver, loadSet) => {
+          const set = await loadSet();
+          return forceWithDriver(driver, set, stampedVersion(set, options.version), {
+            ...(options.signal ? { signal: options.signal } : {}),
+            ...(waitMs !== undefined ? { wait: true, waitMs } : {}),
+          });
+        });
+        return { ...result, notices: [], status: result.ok ? ('forced' as const) : ('failed' as const) };
+      }
       const set = await migrationSetOf(config, options.set);
       const result = await forceVersion(engineConfigOf(config), set, stampedVersion(set, options.version), {
         ...(options.signal ? { signal: options.signal } : {}),

@@ -39,6 +39,20 @@ export interface MigrationsOptions extends CallOptions {
   backupDir?: string;
   /** How long SQLite waits for another connection's write lock, in ms (default 5000). */
   busyTimeoutMs?: number;
+  /** When `database` is a postgres:// URL: the driver's settings. */
+  postgres?: PostgresOptions;
+}
+
+/** The PostgreSQL driver's settings (README: "PostgreSQL"). */
+export interface PostgresOptions {
+  /** lock_timeout for every migration statement, in ms (default 5000; 0 waits forever), retried 3 times. */
+  lockTimeoutMs?: number;
+  /** statement_timeout for every migration statement, in ms (default: the server's). */
+  statementTimeoutMs?: number;
+  /** The version table, `table` or `schema.table` (default `schema_migrations`). */
+  migrationsTable?: string;
+  /** libpq's variables (PGHOST, PGUSER, PGPASSWORD…) that complete the URL; the library reads none itself (the CLI passes its environment). */
+  env?: Record<string, string | undefined>;
 }
 
 /** For commands that take dbshift's lock: how long to wait for another run. */

@@ -1,7 +1,8 @@
 import { readStatus, type StatusResult as EngineStatusResult } from '../engine/status.js';
-import type { MigrationSet } from '../engine/types.js';
+import { statusWithDriver } from '../engine/drive.js';
 import type { CommandResult } from '../results.js';
 import { configOf, engineConfigOf, migrationSetOf, settle, type MigrationsOptions, placesOf, type Settled } from './options.js';
+import { postgresUrlOf, withPostgres } from './postgres.js';
 
 // `status` (the CLI's `version`/`current`) and `history`: read-only, no lock, nothing written.
 
@@ -15,14 +16,19 @@ async function read(command: 'version' | 'history', options: MigrationsOptions):
     command,
     async () => {
       const config = configOf(options);
-      let set: MigrationSet | undefined;
-      try {
-        set = await migrationSetOf(config, options.set);
-      } catch (error) {
-        // The version lives in the database alone; the files only add names, so `version` goes on without them.
-        if (command === 'history') throw error;
-      }
-      const result = readStatus(engineConfigOf(config), set, command);
+      // The version lives in the database alone; the files only add names, so `version` goes on without them.
+      const optional = async <S>(load: () => Promise<S>): Promise<S | undefined> => {
+        try {
+          return await load();
+        } catch (error) {
+          if (command === 'history') throw error;
+          return undefined;
+        }
+      };
+      const url = postgresUrlOf(config);
+      const result = url
+        ? await withPostgres(url, config, options, async (driver, loadSet) => statusWithDriver(driver, await optional(loadSet), command))
+        : readStatus(engineConfigOf(config), await optional(() => migrationSetOf(config, options.set)), command);
       const status: StatusStatus = !result.ok ? 'failed' : command === 'history' ? 'listed' : result.current?.dirty ? 'dirty' : 'clean';
       return { ...result, status };
     },

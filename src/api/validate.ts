@@ -1,6 +1,8 @@
+import { validateWithDriver } from '../engine/drive.js';
 import { validateMigrations, type ValidateResult as EngineValidateResult } from '../engine/validate.js';
 import type { CommandResult } from '../results.js';
 import { configOf, engineConfigOf, migrationSetOf, settle, type MigrationsOptions, placesOf, type Settled } from './options.js';
+import { postgresUrlOf, withPostgres } from './postgres.js';
 
 export interface ValidateOptions extends MigrationsOptions {
   /** Fail on warnings too (gaps, missing documents or down files, lint findings). */
@@ -15,6 +17,11 @@ export function validate(options: ValidateOptions = {}): Promise<Settled<Validat
     'validate',
     async () => {
       const config = configOf(options);
+      const url = postgresUrlOf(config);
+      if (url) {
+        const result = await withPostgres(url, config, options, async (driver, loadSet) => validateWithDriver(driver, await loadSet(), { strict: !!options.strict }));
+        return { ...result, status: result.ok ? ('valid' as const) : ('failed' as const) };
+      }
       // A built-in set has no documents of its own to check.
       const result = validateMigrations(engineConfigOf(config), await migrationSetOf(config, options.set), { strict: !!options.strict, docs: options.set === undefined });
       return { ...result, status: result.ok ? ('valid' as const) : ('failed' as const) };

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
-import type { CallOptions } from '../api/options.js';
+import type { CallOptions, MigrationsOptions, PostgresOptions, WaitOptions } from '../api/options.js';
+import type { ProgressListener } from '../progress.js';
 import { UsageError } from '../errors.js';
 import type { ResultError } from '../results.js';
 import { red } from './render.js';
 import { configFrom, printResult, type CliIo } from './io.js';
-import { withDriverOptions } from './driver-options.js';
+import { milliseconds, waitMsFrom, withDriverOptions } from './driver-options.js';
 
 // What the versioned-migration commands share: options, where the database and migrations
 // are, and printing one result as text or exactly one JSON object.
@@ -14,6 +15,10 @@ export interface EngineFlags {
   dir?: string;
   set?: string;
   json?: boolean;
+  wait?: boolean | string;
+  lockTimeout?: string;
+  statementTimeout?: string;
+  migrationsTable?: string;
 }
 
 /** --database, --dir, --set and --json, on every versioned command. */
@@ -27,17 +32,29 @@ export function withEngineOptions(command: Command): Command {
 
 /**
  * What every versioned command hands the library (src/api): the Config resolved from the
- * flags and the environment, the built-in set if named, the cwd and Ctrl-C's signal.
+ * flags and the environment, the built-in set if named, --wait, the PostgreSQL driver's
+ * settings (with the environment for libpq's PG* variables), the cwd and Ctrl-C's signal.
  */
-export function engineOptions(io: CliIo, flags: EngineFlags): Required<Pick<CallOptions, 'config' | 'cwd' | 'signal'>> & { set?: string } {
+export function engineOptions(io: CliIo, flags: EngineFlags): Required<Pick<CallOptions, 'config' | 'cwd' | 'signal'>> & Pick<MigrationsOptions, 'set' | 'postgres'> & WaitOptions {
   // Passed through even when empty: an empty --database or --dir is refused, never the default.
   const config = configFrom(io, { ...(flags.database !== undefined ? { database: flags.database } : {}), ...(flags.dir !== undefined ? { dir: flags.dir } : {}) });
-  return { config, cwd: io.cwd, signal: io.signal, ...(flags.set ? { set: flags.set } : {}) };
+  const wait = waitMsFrom(flags);
+  const lockTimeoutMs = milliseconds(flags.lockTimeout, '--lock-timeout');
+  const statementTimeoutMs = milliseconds(flags.statementTimeout, '--statement-timeout');
+  const postgres: PostgresOptions = {
+    env: io.env,
+    ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
+    ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
+    ...(flags.migrationsTable ? { migrationsTable: flags.migrationsTable } : {}),
+  };
+  return { config, cwd: io.cwd, signal: io.signal, postgres, ...(flags.set ? { set: flags.set } : {}), ...(wait !== undefined ? { wait } : {}) };
 }
 
-/** The migrations directory alone, whatever DATABASE_URL names (a postgres:// one included). */
-export function migrationsDirOf(io: CliIo, flags: EngineFlags): string {
-  return configFrom(io, flags.dir !== undefined ? { dir: flags.dir } : {}).migrationsDir;
+/** The engine's progress for a person: one `dbshift: …` line on stderr as each step starts (the lock wait, the backup, each migration). */
+export function engineProgressLines(io: CliIo): ProgressListener {
+  return (event) => {
+    if (event.phase === 'start' && event.message) io.stderr.write(`dbshift: ${event.message}\n`);
+  };
 }
 
 /** Print the result (the common --json core, failures on stderr) and set the exit code from its error. */

@@ -3,6 +3,8 @@ import type { LintFinding } from '../engine/lint.js';
 import type { StatusResult } from '../engine/status.js';
 import type { ValidateResult } from '../engine/validate.js';
 import type { VersionsResult } from '../engine/versions.js';
+import type { TableCounts } from '../engine/drive.js';
+import type { BackupRef } from '../engine/driver.js';
 import type { VersionState } from '../engine/types.js';
 import { errorLines } from './engine-io.js';
 
@@ -14,7 +16,7 @@ export function renderFindings(findings: LintFinding[]): string[] {
   return findings.flatMap((f) => [`  ${f.file}:${f.line}  [${f.rule}] ${f.message}`, `      fix: ${f.fix}`]);
 }
 
-export function renderVersions(result: VersionsResult): string[] {
+export function renderVersions(result: Omit<VersionsResult, 'backup'> & { backup: BackupRef | null; counts?: TableCounts }): string[] {
   const verdict = result.ok ? (result.dryRun ? 'DRY RUN (nothing changed)' : 'OK') : `FAILED (exit ${result.error?.exitCode ?? 1})`;
   const lines = [`dbshift ${result.command}: ${verdict}`, ...errorLines(result.error), ''];
   lines.push(`  Database  ${result.database}`, `  Version   ${versionText(result.before)} -> ${versionText(result.after)}`);
@@ -32,6 +34,13 @@ export function renderVersions(result: VersionsResult): string[] {
   if (result.warnings.length > 0) lines.push('', `  Lint warnings (${result.warnings.length})`, ...renderFindings(result.warnings));
   if (result.notices.length > 0) lines.push('', ...result.notices.map((n) => `  ${n}`));
   if (result.backup && result.ok && !result.dryRun) lines.push('', `  To undo: dbshift restore ${result.backup.path} --to ${result.database}`);
+  // The driver runner (PostgreSQL) also counts every table's rows and says how to restore by hand.
+  const counts = Object.entries(result.counts ?? {});
+  if (counts.length > 0) {
+    lines.push('', '  Rows (before -> after)');
+    for (const [table, { before, after }] of counts) lines.push(`    ${table.padEnd(32)} ${before ?? '-'} -> ${after ?? '-'}`);
+  }
+  if (result.backup?.restoreCommand && result.ok) lines.push(`  By hand: ${result.backup.restoreCommand}`);
   return lines;
 }
 

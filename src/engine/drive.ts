@@ -1,6 +1,8 @@
 import { InputError, InterruptedError, toToolError, type ToolError } from '../errors.js';
 import { migrationLabel } from './discover.js';
 import { executeWithDriver } from './drive-step.js';
+import type { ProgressListener } from '../progress.js';
+import { backupProgress, migrationProgress } from './progress.js';
 import type { BackupRef, Driver, DriverMigrationSet } from './driver.js';
 import { assertClean, assertConsistent, assertRunnable, consistencyProblems, planSteps, type Target } from './plan.js';
 import { errorReport, type ErrorReport } from './session.js';
@@ -17,7 +19,8 @@ import type { HistoryEntry, MigrationStep, VersionState } from './types.js';
 export interface DriverRunOptions {
   now?: () => Date;
   signal?: AbortSignal;
-  onEvent?: (message: string) => void;
+  /** The backup and each migration, as they start and end (src/progress.ts). */
+  onProgress?: ProgressListener;
   dryRun?: boolean;
   /** Take a backup into backupDir before changing anything (default true). */
   backup?: boolean;
@@ -105,8 +108,9 @@ export async function runVersionsWithDriver<Ctx>(driver: Driver<Ctx>, set: Drive
       for (const step of steps) await byVersion.get(step.version)![step.direction]!.load?.();
       countsBefore = await driver.rowCounts();
       if (options.backup !== false) {
-        options.onEvent?.(`backing up ${driver.location}`);
+        const backedUp = backupProgress(options.onProgress, driver.location);
         result.backup = await driver.backup(options.backupDir, now(), options.signal);
+        backedUp(result.backup.path);
       }
       let version = result.before!.version;
       for (const [i, step] of steps.entries()) {
@@ -114,7 +118,7 @@ export async function runVersionsWithDriver<Ctx>(driver: Driver<Ctx>, set: Drive
         if (options.signal?.aborted) {
           throw new InterruptedError('interrupted', `Interrupted before ${migrationLabel(step)}.`, { dataState: `Migrations before it are applied; the database is at version ${version}.` });
         }
-        options.onEvent?.(`${step.direction} ${migrationLabel(step)}${report.transactional ? '' : ' (no transaction)'}`);
+        const progress = migrationProgress(options.onProgress, step, i, steps.length, report.transactional);
         try {
           const outcome = await executeWithDriver(driver, byVersion.get(step.version)!, step, { versionBefore: version, now, ...(options.signal ? { signal: options.signal } : {}) });
           report.status = 'applied';
@@ -123,8 +127,10 @@ export async function runVersionsWithDriver<Ctx>(driver: Driver<Ctx>, set: Drive
           if (Object.keys(outcome.rowCounts).length > 0) report.rowCounts = outcome.rowCounts;
           if (outcome.summary !== undefined) report.summary = outcome.summary;
           version = step.versionAfter;
+          progress.ok(report.durationMs);
         } catch (error) {
           report.status = 'failed';
+          progress.failed(error);
           throw error;
         } finally {
           for (const later of result.steps.slice(i + 1)) if (later.status === 'planned') later.status = 'not-run';

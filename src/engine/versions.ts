@@ -2,6 +2,7 @@ import { InterruptedError, toToolError, type ToolError } from '../errors.js';
 import type { Check } from '../plans/unit.js';
 import { migrationLabel } from './discover.js';
 import { executeStep } from './execute.js';
+import { backupProgress, migrationProgress } from './progress.js';
 import { lintMigrations, type LintFinding } from './lint.js';
 import { assertClean, assertConsistent, assertRunnable, consistencyProblems, planSteps, type Target } from './plan.js';
 import { backupDatabase, errorReport, missingDatabase, withLockedDatabase, withReadonlyDatabase, type EngineConfig, type EngineOptions, type ErrorReport } from './session.js';
@@ -105,10 +106,9 @@ export async function runVersions(config: EngineConfig, set: MigrationSet, targe
       for (const step of steps) await byVersion.get(step.version)![step.direction]!.load?.();
       // A file this run created empty holds nothing to keep: no backup of it (apps starting on a new database).
       if (options.backup !== false && !created) {
-        const started = performance.now();
-        options.onProgress?.({ step: 'backup', phase: 'start', label: config.database, message: `backing up ${config.database}` });
+        const backedUp = backupProgress(options.onProgress, config.database);
         result.backup = await backupDatabase(db, config, now(), options.signal);
-        options.onProgress?.({ step: 'backup', phase: 'end', result: { name: 'backup', status: 'ok', ms: Math.round(performance.now() - started), detail: result.backup.path } });
+        backedUp(result.backup.path);
       }
       let version = result.before!.version;
       for (const [i, step] of steps.entries()) {
@@ -116,10 +116,7 @@ export async function runVersions(config: EngineConfig, set: MigrationSet, targe
         if (options.signal?.aborted) {
           throw new InterruptedError('interrupted', `Interrupted before ${migrationLabel(step)}.`, { dataState: `Migrations before it are applied; the database is at version ${version}.` });
         }
-        const name = `${step.direction} ${migrationLabel(step)}`;
-        const started = performance.now();
-        const progress = { step: 'migration', label: migrationLabel(step), done: i, total: steps.length, unit: 'migrations' } as const;
-        options.onProgress?.({ ...progress, phase: 'start', message: `${name}${report.transactional ? '' : ' (no transaction)'}` });
+        const progress = migrationProgress(options.onProgress, step, i, steps.length, report.transactional);
         try {
           const outcome = await executeStep(byVersion.get(step.version)!, step, { open, versionBefore: version, now, ...(options.signal ? { signal: options.signal } : {}) });
           report.status = 'applied';
@@ -128,10 +125,10 @@ export async function runVersions(config: EngineConfig, set: MigrationSet, targe
           if (Object.keys(outcome.rowCounts).length > 0) report.rowCounts = outcome.rowCounts;
           if (outcome.summary !== undefined) report.summary = outcome.summary;
           version = step.versionAfter;
-          options.onProgress?.({ ...progress, phase: 'end', done: i + 1, result: { name, status: 'ok', ms: report.durationMs } });
+          progress.ok(report.durationMs);
         } catch (error) {
           report.status = 'failed';
-          options.onProgress?.({ ...progress, phase: 'end', result: { name, status: 'failed', ms: Math.round(performance.now() - started), detail: toToolError(error).message } });
+          progress.failed(error);
           throw error;
         } finally {
           for (const later of result.steps.slice(i + 1)) if (later.status === 'planned') later.status = 'not-run';

@@ -3,14 +3,12 @@ import { validate } from '../../api/validate.js';
 import { engineOptions, report, withEngineOptions, type EngineFlags } from '../engine-io.js';
 import type { CliIo } from '../io.js';
 import { renderValidate } from '../render-engine.js';
-import { postgresUrl, runPostgresValidate } from '../postgres.js';
 
 export function registerValidate(program: Command, io: CliIo): void {
   withEngineOptions(program.command('validate'))
     .description('Check the migrations against the database: applied files unchanged and present, order, gaps, documents, down files, lint.')
     .option('--strict', 'fail on warnings too')
     .action(async (flags: EngineFlags & { strict?: boolean }) => {
-      if (postgresUrl(io, flags)) return runPostgresValidate(io, flags);
       report(io, flags.json, await validate({ ...engineOptions(io, flags), strict: !!flags.strict }), renderValidate);
     });
 }

@@ -3,13 +3,11 @@ import { status } from '../../api/status.js';
 import { engineOptions, report, withEngineOptions, type EngineFlags } from '../engine-io.js';
 import type { CliIo } from '../io.js';
 import { renderStatus } from '../render-engine.js';
-import { postgresUrl, runPostgresStatus } from '../postgres.js';
 
 export function registerVersion(program: Command, io: CliIo): void {
   withEngineOptions(program.command('version').alias('current'))
     .description('Print the database\'s migration version and name, and DIRTY if a migration failed half-way. Alembic: current.')
     .action(async (flags: EngineFlags) => {
-      if (postgresUrl(io, flags)) return runPostgresStatus(io, 'version', flags);
       report(io, flags.json, await status(engineOptions(io, flags)), (r) => renderStatus(r, false));
     });
 }

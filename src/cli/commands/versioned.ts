@@ -1,11 +1,8 @@
 import type { CliIo } from '../io.js';
-import type { ProgressEvent } from '../../progress.js';
 import { runTarget } from '../../api/versioned.js';
 import type { Target } from '../../engine/plan.js';
-import { engineOptions, report, type EngineFlags } from '../engine-io.js';
+import { engineOptions, engineProgressLines, report, type EngineFlags } from '../engine-io.js';
 import { renderVersions } from '../render-engine.js';
-import { waitMsFrom } from '../driver-options.js';
-import { postgresUrl, runPostgresVersions } from '../postgres.js';
 
 export interface VersionsFlags extends EngineFlags {
   wait?: boolean | string;
@@ -16,15 +13,12 @@ export interface VersionsFlags extends EngineFlags {
 
 /** up, down, goto, upgrade and downgrade differ only in how they name the target. */
 export async function runVersionsCommand(io: CliIo, command: string, target: Target, flags: VersionsFlags): Promise<void> {
-  if (postgresUrl(io, flags)) return runPostgresVersions(io, command, target, flags);
-  const wait = waitMsFrom(flags);
   const result = await runTarget(command, target, {
     ...engineOptions(io, flags),
-    ...(wait !== undefined ? { wait } : {}),
     dryRun: !!flags.dryRun,
     backup: flags.backup !== false,
     create: !!flags.create,
-    ...(flags.json ? {} : { onProgress: (event: ProgressEvent) => event.phase === 'start' && event.message && io.stderr.write(`dbshift: ${event.message}\n`) }),
+    ...(flags.json ? {} : { onProgress: engineProgressLines(io) }),
   });
   report(io, flags.json, result, renderVersions);
 }
