@@ -119,6 +119,7 @@ function parseWalkthrough(readme: string): Part[] {
     if (annotated?.[2] !== undefined) last.stdout = annotated[2].trim();
     parts.push({ kind: 'command', command: last });
   }
+  if (heredoc !== undefined) throw new Error(`README.md walkthrough: the here-document ending in ${heredoc} is never closed`);
   return parts;
 }
 
@@ -197,7 +198,8 @@ describe('README walkthrough', () => {
       env: { PATH: `${bin}:${process.env.PATH}`, HOME: dir, NODE_ENV: 'test' },
       encoding: 'utf8',
     });
-    expect(run.status, `${run.stdout}\n${run.stderr}`).toBe(0);
+    const stopped = run.stderr.split('\n').filter((l) => l.startsWith('README.md line'));
+    expect(run.status, `${stopped.join('\n')}\n\n${run.stdout}\n${run.stderr}`).toBe(0);
     expect(disagreements(parts, outDir)).toEqual([]);
 
     // The tutorial checks exit codes; each of its expected failures is really there.
