@@ -202,9 +202,12 @@ describe('README walkthrough', () => {
     expect(run.status, `${stopped.join('\n')}\n\n${run.stdout}\n${run.stderr}`).toBe(0);
     expect(disagreements(parts, outDir)).toEqual([]);
 
-    // The tutorial checks exit codes; each of its expected failures is really there.
+    // A guard on the parser itself: the annotations the tutorial has today were all recognised (a
+    // misread convention would otherwise check nothing and pass).
     const commands = parts.flatMap((p) => (p.kind === 'command' ? [p.command] : []));
     expect(commands.filter((c) => c.exit !== 0).length).toBeGreaterThanOrEqual(4);
+    expect(commands.filter((c) => c.stdout !== undefined).length).toBeGreaterThanOrEqual(5);
+    expect(commands.flatMap((c) => c.shows).length).toBeGreaterThanOrEqual(6);
 
     const db = path.join(work, 'app.db');
     expect(query(db, 'SELECT version, dirty FROM schema_migrations')).toEqual([{ version: 4, dirty: 0 }]);
