@@ -1,11 +1,8 @@
-import { resolvePgTarget } from '../engine/drivers/postgres/connection.js';
-import { lintPgRules, replayEmbedded, replayOnScratch } from '../engine/drivers/postgres/lint.js';
-import { loadPgMigrationDir } from '../engine/drivers/postgres/load.js';
 import { lintMigrations, type LintFinding } from '../engine/lint.js';
 import { ExitCode, UsageError } from '../errors.js';
 import type { CommandResult } from '../results.js';
 import { configOf, migrationSetOf, placesOf, settle, type MigrationsOptions, type Settled } from './options.js';
-import { postgresUrlOf } from './postgres.js';
+import { postgresUrlOf } from './database.js';
 
 /** Lint reads the migrations (and, for PostgreSQL, replays them on a scratch database): no backups. */
 export interface LintOptions extends Omit<MigrationsOptions, 'backupDir' | 'busyTimeoutMs'> {
@@ -38,6 +35,12 @@ export function lint(options: LintOptions = {}): Promise<Settled<LintResult>> {
       let migrations: string;
       let findings: LintFinding[];
       if (options.dialect === 'postgres' || (options.dialect === undefined && url !== undefined)) {
+        // PostgreSQL's parser and PGlite load only when a lint needs them.
+        const [{ resolvePgTarget }, { lintPgRules, replayEmbedded, replayOnScratch }, { loadPgMigrationDir }] = await Promise.all([
+          import('../engine/drivers/postgres/connection.js'),
+          import('../engine/drivers/postgres/lint.js'),
+          import('../engine/drivers/postgres/load.js'),
+        ]);
         const set = await loadPgMigrationDir(config.migrationsDir, Number.MAX_SAFE_INTEGER);
         const replayed = url ? await replayOnScratch(set, resolvePgTarget(url, options.postgres?.env ?? {})) : await replayEmbedded(set);
         migrations = set.source;

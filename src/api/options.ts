@@ -1,7 +1,5 @@
 import { loadConfig, type Config } from '../config.js';
-import { sqlitePath } from '../database-url.js';
 import { loadMigrationDir } from '../engine/discover.js';
-import type { EngineConfig } from '../engine/session.js';
 import type { MigrationSet } from '../engine/types.js';
 import { InternalError, toToolError, UsageError } from '../errors.js';
 import { builtinSet } from '../plans/health-records-v5/migration-set.js';
@@ -108,10 +106,6 @@ export function configOf(options: AnyOptions): Config {
   const config = loadConfig(settings, flags, options.cwd ?? process.cwd());
   const busyTimeoutMs = milliseconds(options.busyTimeoutMs, 'busyTimeoutMs');
   return busyTimeoutMs === undefined ? config : { ...config, busyTimeoutMs };
-}
-
-export function engineConfigOf(config: Config): EngineConfig {
-  return { database: sqlitePath(config.database), backupDir: config.backupDir, busyTimeoutMs: config.busyTimeoutMs, ...(config.fault ? { fault: config.fault } : {}) };
 }
 
 /** Where a failed call was pointed, for its result: as given, or as the CLI resolved it. */

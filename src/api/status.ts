@@ -1,8 +1,7 @@
 import { readStatus, type StatusResult as EngineStatusResult } from '../engine/status.js';
-import { statusWithDriver } from '../engine/drive.js';
 import type { CommandResult } from '../results.js';
-import { configOf, engineConfigOf, migrationSetOf, settle, type MigrationsOptions, placesOf, type Settled } from './options.js';
-import { postgresUrlOf, withPostgres } from './postgres.js';
+import { withDatabase } from './database.js';
+import { settle, type MigrationsOptions, placesOf, type Settled } from './options.js';
 
 // `status` (the CLI's `version`/`current`) and `history`: read-only, no lock, nothing written.
 
@@ -15,7 +14,6 @@ async function read(command: 'version' | 'history', options: MigrationsOptions):
   return settle(
     command,
     async () => {
-      const config = configOf(options);
       // The version lives in the database alone; the files only add names, so `version` goes on without them.
       const optional = async <S>(load: () => Promise<S>): Promise<S | undefined> => {
         try {
@@ -25,10 +23,7 @@ async function read(command: 'version' | 'history', options: MigrationsOptions):
           return undefined;
         }
       };
-      const url = postgresUrlOf(config);
-      const result = url
-        ? await withPostgres(url, config, options, async (driver, loadSet) => statusWithDriver(driver, await optional(loadSet), command))
-        : readStatus(engineConfigOf(config), await optional(() => migrationSetOf(config, options.set)), command);
+      const result = await withDatabase(options, { command }, async (driver, loadSet) => readStatus(driver, await optional(loadSet), command));
       const status: StatusStatus = !result.ok ? 'failed' : command === 'history' ? 'listed' : result.current?.dirty ? 'dirty' : 'clean';
       return { ...result, status };
     },

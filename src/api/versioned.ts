@@ -1,10 +1,8 @@
 import type { Target } from '../engine/plan.js';
-import { runVersionsWithDriver, type TableCounts } from '../engine/drive.js';
-import type { BackupRef } from '../engine/driver.js';
 import { runVersions, type VersionsResult } from '../engine/versions.js';
 import type { CommandResult } from '../results.js';
-import { configOf, engineConfigOf, migrationSetOf, milliseconds, placesOf, settle, type MigrationsOptions, type Settled, type WaitOptions } from './options.js';
-import { postgresUrlOf, withPostgres } from './postgres.js';
+import { withDatabase } from './database.js';
+import { milliseconds, placesOf, settle, type MigrationsOptions, type Settled, type WaitOptions } from './options.js';
 
 // up, down and goto (and the CLI's upgrade/downgrade, migrateToLatest) differ only in how they
 // name the target: one way through for all of them.
@@ -20,12 +18,11 @@ export interface ChangeOptions extends MigrationsOptions, WaitOptions {
 export type MigrationsStatus = 'applied' | 'nothing-to-do' | 'dry-run' | 'failed';
 
 /**
- * What up, down, goto and migrateToLatest return: every planned migration, as it went. On
- * PostgreSQL also each table's rows before and after (`counts`) and how to restore the
- * backup by hand (`backup.restoreCommand`).
+ * What up, down, goto and migrateToLatest return: every planned migration, as it went, each
+ * table's rows before and after (`counts`) and, on PostgreSQL, how to restore the backup by
+ * hand (`backup.restoreCommand`).
  */
-export type MigrationsResult = Omit<VersionsResult, 'backup'> &
-  CommandResult & { status: MigrationsStatus; backup: BackupRef | null; counts?: TableCounts };
+export type MigrationsResult = VersionsResult & CommandResult & { status: MigrationsStatus };
 
 function statusOf(result: Pick<VersionsResult, 'ok' | 'dryRun' | 'steps'>): MigrationsStatus {
   if (!result.ok) return 'failed';
@@ -38,32 +35,18 @@ export function runTarget(command: string, target: Target, options: ChangeOption
   return settle(
     command,
     async () => {
-      const config = configOf(options);
       const waitMs = milliseconds(options.wait, 'wait');
-      const url = postgresUrlOf(config);
-      if (url) {
-        const result = await withPostgres(url, config, options, async (driver, loadSet) =>
-          runVersionsWithDriver(driver, await loadSet(), target, command, {
-            now,
-            backupDir: config.backupDir,
-            dryRun: !!options.dryRun,
-            backup: options.backup !== false,
-            ...(waitMs !== undefined ? { wait: true, waitMs } : {}),
-            ...(options.signal ? { signal: options.signal } : {}),
-            ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-          }),
-        );
-        return { ...result, status: statusOf(result) };
-      }
-      const result = await runVersions(engineConfigOf(config), await migrationSetOf(config, options.set, now), target, command, {
-        now,
-        dryRun: !!options.dryRun,
-        backup: options.backup !== false,
-        create: !!options.create,
-        ...(waitMs !== undefined ? { waitMs } : {}),
-        ...(options.signal ? { signal: options.signal } : {}),
-        ...(options.onProgress ? { onProgress: options.onProgress } : {}),
-      });
+      const result = await withDatabase(options, { command, create: !!options.create, now }, async (driver, loadSet, config) =>
+        runVersions(driver, await loadSet(), target, command, {
+          now,
+          backupDir: config.backupDir,
+          dryRun: !!options.dryRun,
+          backup: options.backup !== false,
+          ...(waitMs !== undefined ? { wait: true, waitMs } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+          ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+        }),
+      );
       return { ...result, status: statusOf(result) };
     },
     (error) => ({
@@ -74,6 +57,7 @@ export function runTarget(command: string, target: Target, options: ChangeOption
       dryRun: !!options.dryRun,
       steps: [],
       backup: null,
+      counts: {},
       warnings: [],
       notices: [],
       error,

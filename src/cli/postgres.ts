@@ -2,7 +2,7 @@ import path from 'node:path';
 import { UsageError } from '../errors.js';
 import { restoreDatabase } from '../engine/drivers/postgres/backup.js';
 import { isPostgresUrl, resolvePgTarget } from '../engine/drivers/postgres/connection.js';
-import { errorReport } from '../engine/session.js';
+import { resultError } from '../results.js';
 import { errorLines, report } from './engine-io.js';
 import type { CliIo } from './io.js';
 
@@ -28,7 +28,7 @@ export async function runPostgresRestore(io: CliIo, backup: string | undefined, 
     const restored = await restoreDatabase(path.resolve(io.cwd, backup), target, { clean: !!flags.clean, signal: io.signal });
     result = { ok: true, command: 'restore', backup: restored.backup, database: target.display, sha256: restored.sha256, pgRestore: restored.command };
   } catch (error) {
-    result = { ok: false, command: 'restore', backup, database: target.display, error: errorReport(error) };
+    result = { ok: false, command: 'restore', backup, database: target.display, error: resultError(error) };
   }
   report(io, flags.json, result, (r) => [
     `dbshift restore: ${r.ok ? 'OK' : `FAILED (exit ${r.error?.exitCode ?? 1})`}`,

@@ -3,8 +3,6 @@ import type { LintFinding } from '../engine/lint.js';
 import type { StatusResult } from '../engine/status.js';
 import type { ValidateResult } from '../engine/validate.js';
 import type { VersionsResult } from '../engine/versions.js';
-import type { TableCounts } from '../engine/drive.js';
-import type { BackupRef } from '../engine/driver.js';
 import type { VersionState } from '../engine/types.js';
 import { errorLines } from './engine-io.js';
 
@@ -16,7 +14,7 @@ export function renderFindings(findings: LintFinding[]): string[] {
   return findings.flatMap((f) => [`  ${f.file}:${f.line}  [${f.rule}] ${f.message}`, `      fix: ${f.fix}`]);
 }
 
-export function renderVersions(result: Omit<VersionsResult, 'backup'> & { backup: BackupRef | null; counts?: TableCounts }): string[] {
+export function renderVersions(result: VersionsResult): string[] {
   const verdict = result.ok ? (result.dryRun ? 'DRY RUN (nothing changed)' : 'OK') : `FAILED (exit ${result.error?.exitCode ?? 1})`;
   const lines = [`dbshift ${result.command}: ${verdict}`, ...errorLines(result.error), ''];
   lines.push(`  Database  ${result.database}`, `  Version   ${versionText(result.before)} -> ${versionText(result.after)}`);
@@ -34,7 +32,7 @@ export function renderVersions(result: Omit<VersionsResult, 'backup'> & { backup
   if (result.warnings.length > 0) lines.push('', `  Lint warnings (${result.warnings.length})`, ...renderFindings(result.warnings));
   if (result.notices.length > 0) lines.push('', ...result.notices.map((n) => `  ${n}`));
   if (result.backup && result.ok && !result.dryRun) lines.push('', `  To undo: dbshift restore ${result.backup.path} --to ${result.database}`);
-  // The driver runner (PostgreSQL) also counts every table's rows and says how to restore by hand.
+  // Every table's rows, before and after; on PostgreSQL also how to restore by hand.
   const counts = Object.entries(result.counts ?? {});
   if (counts.length > 0) {
     lines.push('', '  Rows (before -> after)');

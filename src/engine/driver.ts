@@ -1,6 +1,5 @@
-import type { Check } from '../plans/unit.js';
 import type { LintFinding } from './lint.js';
-import type { HistoryEntry, MigrationDefinition, VersionState } from './types.js';
+import type { HistoryEntry, MigrationSet, VersionState } from './types.js';
 
 // The boundary between the engine (discovery, planning, checksums, history logic, results:
 // written once) and a database (SQLite, PostgreSQL: what differs). Modelled on golang-migrate's
@@ -11,24 +10,15 @@ import type { HistoryEntry, MigrationDefinition, VersionState } from './types.js
 // `Ctx` is what a migration's up/down/verify receive: SQLite's synchronous MigrationContext,
 // PostgreSQL's async { query, exec }.
 
-/** One direction of a migration as a driver runs it. */
-export interface DriverBody<Ctx> {
-  /** SQL text (SQL migrations). */
-  sql?: string;
-  /** False: run with golang-migrate's dirty protocol instead of one transaction. */
-  transactional: boolean;
-  /** Why it cannot run as written; planning refuses it before anything runs. */
-  invalid?: string;
-  /** Why it cannot run in a transaction (detected statements or the marker), for the plan and the record. */
-  noTransactionReasons?: string[];
-  /** Why it runs the way it does, when the file itself decided (its own BEGIN/COMMIT). */
-  note?: string;
-  /** Tables whose rows it means to delete (`-- dbshift:deletes-rows`); any other table that loses rows refuses the commit. */
-  deletesRows?: string[];
-  /** Code migrations: import the module (discovery only parsed it); the runner loads what it is about to apply. */
-  load?(): Promise<void>;
-  run(ctx: Ctx): void | Promise<void>;
-  verify?(ctx: Ctx): Check[] | { checks: Check[]; summary?: unknown } | void | Promise<Check[] | { checks: Check[]; summary?: unknown } | void>;
+/** One user table's rows, as a session sees them. */
+export interface TableRows {
+  name: string;
+  rows: number;
+  /**
+   * What survives a rename (SQLite: the table's rootpage; PostgreSQL: its oid): a table renamed
+   * by the migration is still recognised, and still may not lose rows.
+   */
+  identity?: number | string;
 }
 
 /** What a migration's work sees inside `transaction` or `autocommit`. */
@@ -37,12 +27,21 @@ export interface DriverSession<Ctx> {
   ctx: Ctx;
   /** golang-migrate's Version and SetVersion on this session (inside the transaction when there is one). */
   readVersion(): Promise<VersionState>;
+  /**
+   * In a transaction, a clean mark is bookkeeping for the migration's own work: the driver
+   * refuses it if the migration ended the transaction it was given (its own COMMIT/ROLLBACK).
+   */
   writeVersion(state: VersionState): Promise<void>;
   /** Rows per user table (bookkeeping excluded), as this session sees them: the row-loss backstop. */
-  rowCounts(): Promise<Record<string, number>>;
+  rowCounts(): Promise<TableRows[]>;
   appendHistory(entry: HistoryEntry): Promise<void>;
   /** The driver's own checks before commit (SQLite: no new foreign_key_check violations); throws a DataError. */
   checkBeforeCommit?(): Promise<void>;
+  /**
+   * The migration's own code has returned: what it scheduled for later (a callback, a promise
+   * continuation) must not reach the connection after the checks ran.
+   */
+  revokeContext?(): void;
 }
 
 export interface LockOptions {
@@ -51,6 +50,8 @@ export interface LockOptions {
   /** How long to wait at most. */
   waitMs: number;
   signal?: AbortSignal;
+  /** Called once when the lock is held by another runner and this one starts waiting. */
+  onWait?(holder: string): void;
 }
 
 export interface BackupRef {
@@ -58,6 +59,23 @@ export interface BackupRef {
   sha256: string;
   /** How to bring it back by hand (e.g. the pg_restore command line, password-free). */
   restoreCommand?: string;
+}
+
+/**
+ * A transaction's work escaped it: the migration ended the transaction itself (its own COMMIT
+ * or ROLLBACK) and went on, so what it did may be committed. The driver marked the database
+ * dirty (or says in `marking` why it could not); the runner reports the cause, never a rollback.
+ */
+export class EscapedTransaction extends Error {
+  constructor(
+    override readonly cause: unknown,
+    /** Why the rollback failed too, if it did. */
+    readonly rollbackFailure?: string,
+    /** Why marking the database dirty failed, if it did (then the operator must force by hand). */
+    readonly markingFailure?: string,
+  ) {
+    super('the migration ended its transaction itself');
+  }
 }
 
 /** What a failed migration left behind, found by the driver (e.g. PostgreSQL's INVALID indexes). */
@@ -73,8 +91,8 @@ export interface Driver<Ctx> {
   /** Where the data is, safe to print: a path, or a URL with the password masked. */
   readonly location: string;
 
-  /** One runner at a time (SQLite: the instance lock file; PostgreSQL: a session-level advisory lock). */
-  lock(options: LockOptions): Promise<void>;
+  /** One runner at a time (SQLite: the instance lock file; PostgreSQL: a session-level advisory lock). Returns what the operator should know (a stale lock taken over). */
+  lock(options: LockOptions): Promise<string[]>;
   unlock(): Promise<void>;
 
   /** golang-migrate's Version: 0 and clean when nothing is applied or there is no table yet. */
@@ -94,22 +112,17 @@ export interface Driver<Ctx> {
   /** After a failed migration: what it left behind, with the fix. */
   inspectFailure?(error: unknown): Promise<FailureReport | undefined>;
 
-  /** A checksummed backup in `dir` (file 0600 + `.sha256`), named with `now`. */
-  backup(dir: string, now: Date, signal?: AbortSignal): Promise<BackupRef>;
+  /** A checksummed backup in `dir` (file 0600 + `.sha256`), named with `now`; null when there is nothing to keep (a database this run created empty). */
+  backup(dir: string, now: Date, signal?: AbortSignal): Promise<BackupRef | null>;
   /** Rows per user table, for the before/after summary. */
-  rowCounts(): Promise<Record<string, number>>;
+  rowCounts(): Promise<TableRows[]>;
+  /**
+   * An error the database itself raised (it keeps its meaning: a full disk is 74, a lock 75),
+   * as opposed to whatever a migration's code threw (65, the migration's failure).
+   */
+  raisedByDatabase(error: unknown): boolean;
   /** The driver's lint (rules that need its dialect, and a replay on a scratch database). */
-  lint?(set: DriverMigrationSet<Ctx>, only?: ReadonlySet<number>): Promise<LintFinding[]>;
+  lint?(set: MigrationSet<Ctx>, only?: ReadonlySet<number>): Promise<LintFinding[]>;
 
   close(): Promise<void>;
-}
-
-/** A migration whose bodies a driver runs (a SQLite MigrationDefinition is one with Ctx = MigrationContext). */
-export type DriverMigration<Ctx> = Omit<MigrationDefinition, 'up' | 'down'> & { up?: DriverBody<Ctx>; down?: DriverBody<Ctx> };
-
-export interface DriverMigrationSet<Ctx> {
-  source: string;
-  migrations: DriverMigration<Ctx>[];
-  /** Files that look like migrations but never run (lint reports them). */
-  ignored?: string[];
 }

@@ -1,203 +1,105 @@
-import Database from 'better-sqlite3';
 import { BusyError, DataError, InternalError, InterruptedError, ToolError, toToolError } from '../errors.js';
-import { foreignKeyViolations, newForeignKeyViolations, type ForeignKeyViolation } from '../sqlite/checks.js';
-import { countRows } from '../sqlite/introspect.js';
-import type { Db } from '../sqlite/open.js';
 import type { Check } from '../plans/unit.js';
 import { yieldToEventLoop } from '../yield.js';
 import { migrationLabel } from './discover.js';
-import { rebuildTable } from './rebuild.js';
-import { appendHistory, ensureStateTables, HISTORY_TABLE, readVersion, VERSION_TABLE, writeVersion } from './state.js';
-import type { MigrationBody, MigrationContext, MigrationDefinition, MigrationStep, VersionState } from './types.js';
+import { EscapedTransaction, type Driver, type DriverSession, type TableRows } from './driver.js';
+import type { MigrationBody, MigrationDefinition, MigrationStep } from './types.js';
 
-// One migration, one direction, on a connection of its own. In a transaction (the default) the
-// migration, its checks and its bookkeeping commit together: a failure leaves no trace. Outside
-// one (`-- dbshift:no-transaction`, or a file that runs its own COMMIT) golang-migrate's protocol
-// applies: dirty before, clean after, and a failure leaves the database dirty until `force`.
+// One migration, one direction, on any driver (SQLite, PostgreSQL). In a transaction (the
+// default) the migration, its checks and its bookkeeping commit together: a failure leaves no
+// trace. Outside one (statements that cannot run in a transaction, `-- dbshift:no-transaction`,
+// a file that runs its own COMMIT) golang-migrate's protocol applies: dirty before, clean after,
+// and a failure leaves the database dirty until `force`, with what the driver found left behind
+// (an INVALID index) named in the error.
 //
-// Every migration gets a new connection in the same, checked state: a pragma one migration sets
-// (people write `PRAGMA foreign_keys=ON` out of habit) must not reach the next one's table
-// rebuild, where DROP TABLE would cascade-delete every child row. Foreign keys are off (set
-// before any BEGIN: the pragma is a no-op inside a transaction); foreign_key_check runs before
-// every commit instead, and no table may lose rows the migration did not declare it deletes.
+// Either way the version is re-read under the lock first (another run may have moved it), the
+// driver's own checks run before commit (SQLite: no new foreign_key_check violation), and no
+// table may lose rows the migration did not declare it deletes: the backstop against a cascade
+// nobody asked for.
+
+export type RowCountChanges = Record<string, { before: number; after: number }>;
 
 export interface StepOutcome {
-  step: MigrationStep;
   status: 'applied';
   durationMs: number;
   checks: Check[];
   summary?: unknown;
   /** Tables whose row count changed: before and after. */
-  rowCounts: Record<string, { before: number; after: number }>;
+  rowCounts: RowCountChanges;
 }
 
 export interface StepRun {
-  /** Opens a new connection to the database, for this migration alone. */
-  open(): Db;
   /** The version the plan started this migration from; if the database is elsewhere now, another run moved it. */
   versionBefore: number;
   now: () => Date;
   signal?: AbortSignal;
 }
 
-/** What a fresh connection is; a migration starts only from exactly this. */
-const CONNECTION_BASELINE: Record<string, number> = {
-  foreign_keys: 0,
-  defer_foreign_keys: 0,
-  legacy_alter_table: 0,
-  recursive_triggers: 0,
-  ignore_check_constraints: 0,
-  writable_schema: 0,
-  query_only: 0,
-};
+type Verified = { checks: Check[]; summary?: unknown };
 
-function openChecked(run: StepRun): Db {
-  const db = run.open();
-  // better-sqlite3 turns foreign keys on for every connection; migrations run with them off.
-  db.pragma('foreign_keys = OFF');
-  const off = Object.entries(CONNECTION_BASELINE).filter(([pragma, value]) => Number(db.pragma(pragma, { simple: true })) !== value);
-  if (off.length > 0) {
-    db.close();
-    throw new InternalError('connection-state', `A new migration connection is not in its baseline state: ${off.map(([p]) => p).join(', ')}.`);
-  }
-  return db;
+/** Keyed by lower-case name: SQLite and unquoted PostgreSQL names compare that way. */
+const byName = (tables: TableRows[]) => new Map(tables.map((t) => [t.name.toLowerCase(), t]));
+
+/** The table `before` became: the same name, or (renamed) the same identity; undefined if it was dropped. */
+function successor(table: TableRows, after: Map<string, TableRows>): TableRows | undefined {
+  return after.get(table.name.toLowerCase()) ?? (table.identity === undefined ? undefined : [...after.values()].find((t) => t.identity === table.identity));
 }
 
-/** What a migration's up/down/verify receive; lint's in-memory replay uses the same. */
-export function contextFor(db: Db): MigrationContext {
-  return { db, exec: (sql) => db.exec(sql), rebuildTable: (table, change) => rebuildTable(db, table, change) };
-}
-
-interface TableRows {
-  name: string;
-  rows: number;
-  /** A RENAME keeps the table's b-tree: how a renamed table is recognised. */
-  rootpage: number;
-}
-
-/** Row counts of every user table but the bookkeeping, keyed by lower-case name (SQLite's own comparison). */
-function rowCounts(db: Db): Map<string, TableRows> {
-  const tables = db
-    .prepare(`SELECT name, rootpage FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN (?, ?)`)
-    .all(VERSION_TABLE, HISTORY_TABLE) as Array<{ name: string; rootpage: number }>;
-  const counts = new Map<string, TableRows>();
-  for (const { name, rootpage } of tables) {
-    try {
-      counts.set(name.toLowerCase(), { name, rows: countRows(db, name), rootpage });
-    } catch {
-      // A virtual table whose module is not loaded here cannot be counted; nothing to compare.
-    }
-  }
-  return counts;
-}
-
-/** The table `before` became: the same name, or (renamed) the same b-tree; undefined if it was dropped. */
-function successor(key: string, table: TableRows, after: Map<string, TableRows>): TableRows | undefined {
-  return after.get(key) ?? [...after.values()].find((t) => t.rootpage === table.rootpage && table.rootpage > 0);
-}
-
-function changedCounts(before: Map<string, TableRows>, after: Map<string, TableRows>): StepOutcome['rowCounts'] {
-  const changed: StepOutcome['rowCounts'] = {};
-  for (const [key, { name, rows }] of after) {
-    const old = before.get(key)?.rows ?? 0;
-    if (old !== rows) changed[name] = { before: old, after: rows };
+function changedCounts(before: TableRows[], after: TableRows[]): RowCountChanges {
+  const old = byName(before);
+  const changed: RowCountChanges = {};
+  for (const { name, rows } of after) {
+    const was = old.get(name.toLowerCase())?.rows ?? 0;
+    if (was !== rows) changed[name] = { before: was, after: rows };
   }
   return changed;
 }
 
-/** Tables that still exist (under their name or, renamed, by their b-tree) but lost rows the migration did not declare it deletes. */
-function assertNoRowsLost(label: string, body: MigrationBody, before: Map<string, TableRows>, after: Map<string, TableRows>): void {
+/** Tables that still exist (under their name or, renamed, by identity) but lost rows the migration did not declare it deletes. */
+function assertNoRowsLost<Ctx>(label: string, body: MigrationBody<Ctx>, before: TableRows[], after: TableRows[]): void {
   const allowed = new Set((body.deletesRows ?? []).map((t) => t.toLowerCase()));
-  const lost = [...before].flatMap(([key, table]) => {
-    const now = successor(key, table, after);
-    return now && now.rows < table.rows && !allowed.has(key) && !allowed.has(now.name.toLowerCase()) ? [{ table, now }] : [];
+  const now = byName(after);
+  const lost = before.flatMap((table) => {
+    const next = successor(table, now);
+    return next && next.rows < table.rows && !allowed.has(table.name.toLowerCase()) && !allowed.has(next.name.toLowerCase()) ? [{ table, next }] : [];
   });
   if (lost.length === 0) return;
-  const list = lost.map(({ table, now }) => `${table.name}${now.name === table.name ? '' : ` (now ${now.name})`} (${table.rows} -> ${now.rows})`).join(', ');
-  const first = lost[0]!.now.name;
+  const list = lost.map(({ table, next }) => `${table.name}${next.name === table.name ? '' : ` (now ${next.name})`} (${table.rows} -> ${next.rows})`).join(', ');
+  const first = lost[0]!.next.name;
   throw new DataError('rows-lost', `${label} deletes rows it does not declare: ${list}.`, {
-    hint: `If the deletion is meant, declare it in the migration (\`-- dbshift:deletes-rows ${first}\` in the SQL file, or \`export const deletesRows = ['${first}']\` in code) and run again. If not, look for a cascade: a \`PRAGMA foreign_keys=ON\` before a DROP TABLE deletes the children of every dropped parent row.`,
+    hint: `If the deletion is meant, declare it in the migration (\`-- dbshift:deletes-rows ${first}\` in the SQL file, or \`export const deletesRows = ['${first}']\` in code) and run again. If not, look for a cascade: ON DELETE CASCADE under a \`PRAGMA foreign_keys=ON\` before a DROP TABLE, or TRUNCATE … CASCADE.`,
   });
 }
 
-interface Before {
-  fk: ForeignKeyViolation[];
-  counts: Map<string, TableRows>;
-}
-
-type Verified = { checks: Check[]; summary?: unknown };
+const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise;
 
 /**
- * The context a migration's code receives, revoked when it returns: work it scheduled for
- * later (a callback, the rest of an async function) must not reach the connection after its
- * checks ran, or after dbshift rolled it back.
+ * The migration itself and its own verify(); then its code may no longer reach the connection.
+ * A synchronous migration is not awaited: a promise continuation it queued must find the
+ * context revoked, not run first and reach the connection.
  */
-function revocableContext(db: Db, label: string): { ctx: MigrationContext; revoke(): void } {
-  let live = true;
-  const guard = () => {
-    if (!live) throw new DataError('migration-outlived', `${label} used its connection after it returned (a callback or an await); a migration does all its work inside up() or down().`);
-  };
-  const proxy = new Proxy(db, {
-    get(target, property) {
-      guard();
-      const value = Reflect.get(target, property, target) as unknown;
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-  return {
-    ctx: { db: proxy, exec: (sql) => (guard(), db.exec(sql), undefined), rebuildTable: (table, change) => (guard(), rebuildTable(db, table, change)) },
-    revoke: () => {
-      live = false;
-    },
-  };
-}
-
-/** The migration itself and its own verify(); user code runs synchronously, with process.exit disarmed. */
-async function runMigration(db: Db, migration: MigrationDefinition, body: MigrationBody, label: string): Promise<Verified> {
-  const { ctx, revoke } = revocableContext(db, label);
+async function runMigration<Ctx>(session: DriverSession<Ctx>, body: MigrationBody<Ctx>): Promise<Verified> {
   try {
-    const userCode = migration.kind === 'code';
-    if (userCode) withoutProcessExit(label, () => body.run(ctx));
-    else await body.run(ctx);
-    const verified = userCode ? withoutProcessExit(label, () => body.verify?.(ctx)) : body.verify?.(ctx);
-    return Array.isArray(verified) ? { checks: verified } : (verified ?? { checks: [] });
+    const ran = body.run(session.ctx);
+    if (isPromise(ran)) await ran;
+    const returned = body.verify?.(session.ctx);
+    const verified = (isPromise(returned) ? await returned : returned) ?? [];
+    return Array.isArray(verified) ? { checks: verified } : verified;
   } finally {
-    revoke();
+    session.revokeContext?.();
   }
 }
 
-/** What must hold before COMMIT: its own checks, no new foreign-key violation, no undeclared row loss. */
-function assertSafeToCommit(db: Db, body: MigrationBody, label: string, before: Before, verified: Verified): StepOutcome['rowCounts'] {
+/** What must hold before COMMIT: the migration's own checks, the driver's, no undeclared row loss. */
+async function assertSafeToCommit<Ctx>(session: DriverSession<Ctx>, body: MigrationBody<Ctx>, label: string, before: TableRows[], verified: Verified): Promise<RowCountChanges> {
   const failed = verified.checks.filter((c) => !c.ok);
   if (failed.length > 0) {
     throw new DataError('migration-verify-failed', `${label}: verify failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}.`);
   }
-  const fresh = newForeignKeyViolations(before.fk, foreignKeyViolations(db));
-  if (fresh.length > 0) {
-    const sample = fresh.slice(0, 5).map((v) => `${v.table} rowid ${v.rowid} → ${v.parent}`).join(', ');
-    throw new DataError('foreign-key-violation', `${label} leaves ${fresh.length} rows pointing at missing parents (${sample}).`, {
-      hint: 'Foreign keys are off while migrations run so rebuilds cannot cascade; delete or fix child rows explicitly in the migration.',
-    });
-  }
-  const after = rowCounts(db);
-  assertNoRowsLost(label, body, before.counts, after);
-  return changedCounts(before.counts, after);
-}
-
-/**
- * A migration that calls process.exit would end dbshift mid-transaction with whatever exit
- * code it chose (`dbshift up && deploy` would deploy). Inside the migration the call throws.
- */
-function withoutProcessExit<T>(label: string, fn: () => T): T {
-  const exit = process.exit;
-  process.exit = ((code?: number | string | null) => {
-    throw new DataError('migration-called-exit', `${label} called process.exit(${code ?? ''}); a migration must not end the process.`);
-  }) as typeof process.exit;
-  try {
-    return fn();
-  } finally {
-    process.exit = exit;
-  }
+  await session.checkBeforeCommit?.();
+  const after = await session.rowCounts();
+  assertNoRowsLost(label, body, before, after);
+  return changedCounts(before, after);
 }
 
 /** Whatever a migration threw (an Error, a string, null, an object without a prototype), as words. */
@@ -212,12 +114,14 @@ function describeThrown(error: unknown): string {
 }
 
 /**
- * Blame the migration, not dbshift, for what its own SQL or code threw. SQLite's errors keep
- * their meaning (a full disk is 74, a lock 75); anything else a migration throws (an Error with
- * an errno-like code, an AbortError, a plain object) is the migration's failure, 65.
+ * Blame the migration, not dbshift, for what its own SQL or code threw. The database's errors
+ * keep their meaning (a full disk is 74, a lock 75); anything else a migration throws (an Error
+ * with an errno-like code, an AbortError, a plain object) is the migration's failure, 65. The
+ * data state is the runner's to tell (it knows whether the rollback is proven), except for a
+ * lock the driver gave up on, whose own account is the more exact one.
  */
-function asMigrationError(error: unknown, label: string, dataState: string): ToolError {
-  const ours = error instanceof ToolError || error instanceof Database.SqliteError;
+function asMigrationError<Ctx>(driver: Driver<Ctx>, error: unknown, label: string, dataState: string): ToolError {
+  const ours = error instanceof ToolError || driver.raisedByDatabase(error);
   const tool = ours ? toToolError(error) : new InternalError('migration-threw', describeThrown(error));
   const wrapped =
     tool instanceof InternalError
@@ -225,17 +129,17 @@ function asMigrationError(error: unknown, label: string, dataState: string): Too
       : tool instanceof DataError && !tool.message.startsWith(label)
         ? new DataError(tool.code, `${label}: ${tool.message}`, { ...(tool.hint ? { hint: tool.hint } : {}), cause: error })
         : tool;
-  wrapped.dataState = dataState;
+  wrapped.dataState = wrapped instanceof BusyError && wrapped.dataState ? wrapped.dataState : dataState;
   return wrapped;
 }
 
-/** Under the write lock: the plan was made from `expected`; if another run moved the version since, stop. */
-function assertVersionUnmoved(db: Db, expected: number): void {
-  const now = readVersion(db);
+/** Under the lock: the plan was made from `expected`; if another run moved the version since, stop. */
+async function assertVersionUnmoved<Ctx>(session: DriverSession<Ctx>, expected: number): Promise<void> {
+  const now = await session.readVersion();
   if (now.version === expected && !now.dirty) return;
-  throw new BusyError('version-moved', `The database moved to version ${now.version}${now.dirty ? ' (dirty)' : ''} while this run expected version ${expected}: another run is migrating it.`, {
+  throw new BusyError('version-moved', `The database moved to version ${now.version}${now.dirty ? ' (dirty)' : ''} while this run planned from version ${expected}: another run is migrating it.`, {
     hint: 'Let the other run finish, then run the same command again; it plans from the new version.',
-    dataState: `This migration did not run; the database is at version ${now.version}.`,
+    dataState: `This run changed nothing; the database is at version ${now.version}.`,
   });
 }
 
@@ -243,148 +147,94 @@ function dirtyHint(version: number): string {
   return `Inspect the database, finish or undo the migration by hand, then run \`dbshift force ${version}\` (or the version below if you undid it), and \`dbshift up\` again.`;
 }
 
-export async function executeStep(migration: MigrationDefinition, step: MigrationStep, run: StepRun): Promise<StepOutcome> {
+const isVersionMoved = (error: unknown) => error instanceof BusyError && error.code === 'version-moved';
+
+export async function executeStep<Ctx>(driver: Driver<Ctx>, migration: MigrationDefinition<Ctx>, step: MigrationStep, run: StepRun): Promise<StepOutcome> {
   const body = migration[step.direction];
   if (!body) throw new InternalError('no-body', `${migrationLabel(step)} has no ${step.direction} migration.`);
   const label = `Migration ${migrationLabel(step)} (${step.direction})`;
   const started = performance.now();
-  const record = (db: Db) =>
-    appendHistory(db, {
-      version: step.version,
-      name: step.name,
-      direction: step.direction,
-      checksum: migration.checksum,
-      appliedAt: run.now().toISOString(),
-      durationMs: performance.now() - started,
-    });
-  const db = openChecked(run);
-  try {
-    return body.transactional ? await inTransaction(db) : await outsideTransaction(db);
-  } finally {
-    db.close();
-  }
+  const entry = () => ({
+    version: step.version,
+    name: step.name,
+    direction: step.direction,
+    checksum: migration.checksum,
+    appliedAt: run.now().toISOString(),
+    durationMs: performance.now() - started,
+  });
 
-  async function inTransaction(db: Db): Promise<StepOutcome> {
-    db.exec('BEGIN IMMEDIATE');
-    let marked = false;
-    // Still dbshift's own transaction, with its dirty mark? A migration can end it (COMMIT,
-    // ROLLBACK, INSERT OR ROLLBACK) and even begin another; only the mark tells.
-    const intact = () => {
-      try {
-        return db.inTransaction && (!marked || isMark(readVersion(db), step.versionAfter));
-      } catch {
-        return false;
-      }
-    };
+  if (body.transactional) {
     try {
-      assertVersionUnmoved(db, run.versionBefore);
-      ensureStateTables(db);
-      const before: Before = { fk: foreignKeyViolations(db), counts: rowCounts(db) };
-      // Dirty first, in the same transaction: should the migration commit on its own, the mark
-      // is committed with it and the database tells the truth.
-      writeVersion(db, { version: step.versionAfter, dirty: true });
-      marked = true;
-      const verified = await runMigration(db, migration, body!, label);
-      // Ctrl-C is seen here (twice: a signal is read in the loop's poll phase, and one turn may
-      // start after it). Whatever the migration scheduled has run by now too, so the checks
-      // below see it; from them to COMMIT nothing awaits.
-      await yieldToEventLoop();
-      await yieldToEventLoop();
-      if (run.signal?.aborted) throw new InterruptedError('interrupted', `Interrupted during ${migrationLabel(step)}.`);
-      const changed = assertSafeToCommit(db, body!, label, before, verified);
-      if (!intact()) {
-        throw new DataError('migration-ended-transaction', `${label} ended dbshift's transaction itself (COMMIT, ROLLBACK or INSERT OR ROLLBACK).`, {
-          hint: 'Remove the COMMIT/ROLLBACK from the migration: dbshift commits it together with its bookkeeping.',
-        });
-      }
-      writeVersion(db, { version: step.versionAfter, dirty: false });
-      record(db);
-      db.exec('COMMIT');
-      return { step, status: 'applied', durationMs: performance.now() - started, ...verified, rowCounts: changed };
+      const outcome = await driver.transaction(async (session) => {
+        await assertVersionUnmoved(session, run.versionBefore);
+        const before = await session.rowCounts();
+        // Dirty first, in the same transaction: should the migration commit on its own (a COMMIT
+        // the driver could not stop), the mark is committed with it and the database tells the truth.
+        await session.writeVersion({ version: step.versionAfter, dirty: true });
+        const verified = await runMigration(session, body);
+        // Ctrl-C is seen here (twice: a signal is read in the loop's poll phase, and one turn may
+        // start after it). Whatever the migration scheduled has run by now too (against a revoked
+        // context), so the checks below see the database as it will commit.
+        await yieldToEventLoop();
+        await yieldToEventLoop();
+        if (run.signal?.aborted) throw new InterruptedError('interrupted', `Interrupted during ${migrationLabel(step)}.`);
+        const rowCounts = await assertSafeToCommit(session, body, label, before, verified);
+        await session.writeVersion({ version: step.versionAfter, dirty: false });
+        await session.appendHistory(entry());
+        return { ...verified, rowCounts };
+      }, label);
+      return { status: 'applied', durationMs: performance.now() - started, ...outcome };
     } catch (error) {
-      const markVisible = intact();
-      const rollback = rollBack(db);
-      if (error instanceof BusyError && error.code === 'version-moved') throw error;
-      // Rolled back for sure: the transaction dbshift began was still open with its mark, and
-      // after ROLLBACK the mark is gone. A mark that survives was committed by the migration.
-      const after = readVersionSafely(db);
-      if (rollback === undefined && after && (!marked || (markVisible && !isMark(after, step.versionAfter)))) {
-        throw asMigrationError(error, label, `It was rolled back: no changes were applied, the version stays ${after.version}.`);
+      const escaped = error instanceof EscapedTransaction ? error : undefined;
+      const cause = escaped ? escaped.cause : error;
+      if (isVersionMoved(cause)) throw cause;
+      const state = await driver.readVersion().catch(() => undefined);
+      const markSurvived = state?.dirty === true && state.version === step.versionAfter;
+      if (!escaped && !markSurvived) {
+        throw asMigrationError(driver, cause, label, `It was rolled back: no changes were applied, the version stays ${state?.version ?? run.versionBefore}.`);
       }
-      // What the migration did after ending dbshift's transaction is committed, or unknown:
-      // the database must say so, whether or not the mark survived.
-      const marking = markDirty(db, step.versionAfter);
-      const tool = asMigrationError(
-        error,
-        label,
-        `Some of its statements may have been committed (it ended dbshift's transaction itself${rollback ? `, and the rollback failed: ${rollback}` : ''}): ${marking ?? `the database is marked dirty at version ${step.versionAfter}`}.`,
-      );
+      // What the migration did after ending the transaction is committed, or unknown: the
+      // database says so (the driver marked it dirty), whether or not the mark survived.
+      const how = escaped ? `it ended dbshift's transaction itself${escaped.rollbackFailure ? `, and the rollback failed: ${escaped.rollbackFailure}` : ''}` : 'it ended the transaction itself';
+      const tool = asMigrationError(driver, cause, label, `Some of its statements may have been committed (${how}): ${escaped?.markingFailure ?? `the database is marked dirty at version ${step.versionAfter}`}.`);
       tool.hint = dirtyHint(step.versionAfter);
       throw tool;
     }
   }
 
-  async function outsideTransaction(db: Db): Promise<StepOutcome> {
-    // Check and mark in one transaction under the write lock: no other run can slip in between.
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      assertVersionUnmoved(db, run.versionBefore);
-      ensureStateTables(db);
-      writeVersion(db, { version: step.versionAfter, dirty: true });
-      db.exec('COMMIT');
-    } catch (error) {
-      rollBack(db);
-      if (error instanceof BusyError) throw error;
-      throw asMigrationError(error, label, 'Nothing was changed.');
-    }
-    try {
-      const before: Before = { fk: foreignKeyViolations(db), counts: rowCounts(db) };
-      const verified = await runMigration(db, migration, body!, label);
+  // Check and mark in one transaction under the lock: no other run can slip in between.
+  try {
+    await driver.transaction(async (session) => {
+      await assertVersionUnmoved(session, run.versionBefore);
+      await session.writeVersion({ version: step.versionAfter, dirty: true });
+    }, label);
+  } catch (error) {
+    if (error instanceof BusyError) throw error;
+    throw asMigrationError(driver, error, label, 'Nothing was changed.');
+  }
+  let outcome: Verified & { rowCounts: RowCountChanges };
+  try {
+    outcome = await driver.autocommit(async (session) => {
+      const before = await session.rowCounts();
+      const verified = await runMigration(session, body);
       await yieldToEventLoop();
-      const changed = assertSafeToCommit(db, body!, label, before, verified);
-      if (db.inTransaction) {
-        throw new DataError('migration-left-transaction-open', `${label} began a transaction and did not end it.`, { hint: 'End every BEGIN in the migration with COMMIT.' });
-      }
-      db.transaction(() => {
-        writeVersion(db, { version: step.versionAfter, dirty: false });
-        record(db);
-      })();
-      return { step, status: 'applied', durationMs: performance.now() - started, ...verified, rowCounts: changed };
-    } catch (error) {
-      rollBack(db);
-      const tool = asMigrationError(error, label, `It ran outside a transaction, so some of its statements may have taken effect: the database is marked dirty at version ${step.versionAfter}.`);
-      tool.hint = dirtyHint(step.versionAfter);
+      return { ...verified, rowCounts: await assertSafeToCommit(session, body, label, before, verified) };
+    }, label);
+  } catch (error) {
+    const why = body.noTransactionReasons?.length ? ` (${body.noTransactionReasons.join('; ')})` : '';
+    const tool = asMigrationError(driver, error, label, `It ran outside a transaction${why}, so some of its statements may have taken effect: the database is marked dirty at version ${step.versionAfter}.`);
+    const left = await driver.inspectFailure?.(error).catch(() => undefined);
+    if (left?.untouched) {
+      await driver.setVersion({ version: run.versionBefore, dirty: false });
+      tool.dataState = `Nothing was changed: the version stays ${run.versionBefore}, not dirty.`;
+      if (left.message) tool.message = `${tool.message} ${left.message}`;
+      if (left.hint) tool.hint = left.hint;
       throw tool;
     }
+    if (left) tool.message = `${tool.message} ${left.message}`;
+    tool.hint = `${left ? `${left.hint} ` : ''}${dirtyHint(step.versionAfter)}`;
+    throw tool;
   }
-}
-
-const isMark = (state: VersionState, version: number) => state.dirty && state.version === version;
-
-/** Mark the database dirty at `version` in a transaction of its own; returns why that failed, if it did. */
-function markDirty(db: Db, version: number): string | undefined {
-  try {
-    db.transaction(() => writeVersion(db, { version, dirty: true }))();
-    return undefined;
-  } catch (error) {
-    return `marking it dirty at version ${version} failed too (${describeThrown(error)}): run \`dbshift force ${version}\` after checking it by hand`;
-  }
-}
-
-/** Roll back whatever is open; returns why that failed, if it did. */
-function rollBack(db: Db): string | undefined {
-  try {
-    if (db.inTransaction) db.exec('ROLLBACK');
-    return undefined;
-  } catch (error) {
-    return describeThrown(error);
-  }
-}
-
-function readVersionSafely(db: Db) {
-  try {
-    return readVersion(db);
-  } catch {
-    return undefined;
-  }
+  await driver.setVersion({ version: step.versionAfter, dirty: false }, entry());
+  return { status: 'applied', durationMs: performance.now() - started, ...outcome };
 }

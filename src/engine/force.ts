@@ -1,24 +1,25 @@
 import { InputError } from '../errors.js';
-import { errorReport, withLockedDatabase, type EngineConfig, type EngineOptions, type ErrorReport } from './session.js';
-import { appendHistory, ensureStateTables, readVersion, writeVersion } from './state.js';
-import type { MigrationSet, VersionState } from './types.js';
+import { resultError, type ResultError } from '../results.js';
+import type { Driver } from './driver.js';
+import type { HistoryEntry, MigrationSet, VersionState } from './types.js';
+import { locked, type LockedOptions } from './versions.js';
 
 // golang-migrate's `force V`: after a failed no-transaction migration left the database dirty
 // and a human finished or undid its work, record version V as clean. Nothing else runs.
 
 export interface ForceResult {
   ok: boolean;
-  command: string;
+  command: 'force';
   database: string;
   before?: VersionState;
   after?: VersionState;
   notices: string[];
-  error?: ErrorReport;
+  error?: ResultError;
 }
 
-export async function forceVersion(config: EngineConfig, set: MigrationSet, version: number, options: EngineOptions = {}): Promise<ForceResult> {
+export async function forceVersion<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ctx>, version: number, options: LockedOptions & { now?: () => Date } = {}): Promise<ForceResult> {
   const now = options.now ?? (() => new Date());
-  const result: ForceResult = { ok: false, command: 'force', database: config.database, notices: [] };
+  const result: ForceResult = { ok: false, command: 'force', database: driver.location, notices: [] };
   try {
     const migration = set.migrations.find((m) => m.version === version);
     if (!Number.isInteger(version) || version < 0 || (version !== 0 && !migration)) {
@@ -27,19 +28,16 @@ export async function forceVersion(config: EngineConfig, set: MigrationSet, vers
         dataState: 'Nothing was changed.',
       });
     }
-    await withLockedDatabase(config, 'force', options, async ({ db, notices }) => {
+    await locked(driver, options, async (notices) => {
       result.notices.push(...notices);
-      result.before = readVersion(db);
-      db.transaction(() => {
-        ensureStateTables(db);
-        writeVersion(db, { version, dirty: false });
-        appendHistory(db, { version, name: migration?.name ?? 'base', direction: 'force', checksum: migration?.checksum ?? null, appliedAt: now().toISOString(), durationMs: 0 });
-      })();
-      result.after = readVersion(db);
+      result.before = await driver.readVersion();
+      const entry: HistoryEntry = { version, name: migration?.name ?? 'base', direction: 'force', checksum: migration?.checksum ?? null, appliedAt: now().toISOString(), durationMs: 0 };
+      await driver.setVersion({ version, dirty: false }, entry);
+      result.after = await driver.readVersion();
     });
     result.ok = true;
   } catch (error) {
-    result.error = errorReport(error);
+    result.error = resultError(error);
   }
   return result;
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Db } from '../sqlite/open.js';
 import { DOC_TEMPLATE_SECTIONS } from './create.js';
 import { migrationLabel } from './discover.js';
-import { contextFor } from './execute.js';
+import { contextFor } from './drivers/sqlite/connection.js';
 import { IDENT, identifier, splitStatements, withoutLiterals, type Statement } from './sql-text.js';
 import type { MigrationDefinition, MigrationSet } from './types.js';
 

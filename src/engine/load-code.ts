@@ -1,7 +1,8 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type ts from 'typescript';
-import { InputError, InternalError } from '../errors.js';
+import { DataError, InputError, InternalError } from '../errors.js';
 import type { Check } from '../plans/unit.js';
 import type { MigrationBody, MigrationContext, MigrationDefinition } from './types.js';
 
@@ -197,6 +198,23 @@ export async function readCodeMigration(file: string, checksum: string, options:
   return { shape, load, module };
 }
 
+/**
+ * A migration that calls process.exit would end dbshift mid-transaction with whatever exit
+ * code it chose (`dbshift up && deploy` would deploy). Inside the migration the call throws;
+ * what it schedules for later is caught by the exit guard (exit-guard.ts).
+ */
+function withoutProcessExit<T>(file: string, fn: () => T): T {
+  const exit = process.exit;
+  process.exit = ((code?: number | string | null) => {
+    throw new DataError('migration-called-exit', `${path.basename(file)} called process.exit(${code ?? ''}); a migration must not end the process.`);
+  }) as typeof process.exit;
+  try {
+    return fn();
+  } finally {
+    process.exit = exit;
+  }
+}
+
 export async function loadCodeMigration(file: string, checksum: string, options: CodeOptions = {}): Promise<Pick<MigrationDefinition, 'up' | 'down'>> {
   const { shape, load, module: loadedModule } = await readCodeMigration(file, checksum, options);
   const body = (direction: 'up' | 'down'): MigrationBody | undefined =>
@@ -205,14 +223,15 @@ export async function loadCodeMigration(file: string, checksum: string, options:
           transactional: shape.transactional,
           ...(shape.deletesRows.length > 0 ? { deletesRows: shape.deletesRows } : {}),
           load,
-          run: (ctx) => mustBeSync(file, direction, loadedModule()[direction]!(ctx)),
+          run: (ctx) => withoutProcessExit(file, () => mustBeSync(file, direction, loadedModule()[direction]!(ctx))),
           ...(shape.exports.has('verify')
             ? {
-                verify: (ctx: MigrationContext) => {
-                  const result = loadedModule().verify!(ctx, direction);
-                  mustBeSync(file, 'verify', result);
-                  return Array.isArray(result) ? (result as Check[]) : undefined;
-                },
+                verify: (ctx: MigrationContext) =>
+                  withoutProcessExit(file, () => {
+                    const result = loadedModule().verify!(ctx, direction);
+                    mustBeSync(file, 'verify', result);
+                    return Array.isArray(result) ? (result as Check[]) : undefined;
+                  }),
               }
             : {}),
         }

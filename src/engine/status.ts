@@ -1,7 +1,8 @@
 import { migrationLabel } from './discover.js';
 import { consistencyProblems, type ConsistencyProblem } from './plan.js';
-import { errorReport, missingDatabase, withReadonlyDatabase, type EngineConfig, type ErrorReport } from './session.js';
-import { appliedFromHistory, readHistory, readVersion } from './state.js';
+import { resultError, type ResultError } from '../results.js';
+import type { Driver } from './driver.js';
+import { appliedFromHistory } from './state.js';
 import type { HistoryEntry, MigrationSet, PlannableMigration, VersionState } from './types.js';
 
 // `version` / `current` and `history`: read-only, no lock, nothing written.
@@ -35,19 +36,17 @@ export interface StatusResult {
   migrationsStatus: MigrationStatus[];
   history: HistoryEntry[];
   problems: ConsistencyProblem[];
-  error?: ErrorReport;
+  error?: ResultError;
 }
 
-export function readStatus(config: EngineConfig, set: MigrationSet | undefined, command: string): StatusResult {
-  const result: StatusResult = { ok: false, command, database: config.database, migrations: set?.source ?? '', migrationsStatus: [], history: [], problems: [] };
+/** `version` / `history` on any driver: read-only, no lock. */
+export async function readStatus<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ctx> | undefined, command: string): Promise<StatusResult> {
+  const result: StatusResult = { ok: false, command, database: driver.location, migrations: set?.source ?? '', migrationsStatus: [], history: [], problems: [] };
   try {
-    withReadonlyDatabase(config, (db) => {
-      if (!db) throw missingDatabase(config.database);
-      describeStatus(result, set, readVersion(db), readHistory(db));
-    });
+    describeStatus(result, set, await driver.readVersion(), await driver.readHistory());
     result.ok = true;
   } catch (error) {
-    result.error = errorReport(error);
+    result.error = resultError(error);
   }
   return result;
 }

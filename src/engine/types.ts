@@ -14,8 +14,14 @@ export interface MigrationContext {
   rebuildTable(table: string, change: RebuildChange): void;
 }
 
-/** One direction of a migration, ready to run. */
-export interface MigrationBody {
+/** What a migration's verify() returns: its checks, and (built-in units) a summary. */
+export type Verification = Check[] | { checks: Check[]; summary?: unknown } | void;
+
+/**
+ * One direction of a migration, ready to run on a database whose migrations receive `Ctx`:
+ * SQLite's synchronous MigrationContext, or PostgreSQL's async { query, exec }.
+ */
+export interface MigrationBody<Ctx = MigrationContext> {
   /** SQL text (SQL migrations; printed by --dry-run), or undefined for code. */
   sql?: string;
   /**
@@ -23,12 +29,14 @@ export interface MigrationBody {
    * nothing never evaluate user code; the runner loads what it is about to apply.
    */
   load?(): Promise<void>;
-  /** Runs the migration on the connection; may be async only for built-in units (chunked backfills). */
-  run(ctx: MigrationContext): void | Promise<void>;
+  /** Runs the migration. On SQLite synchronous, except built-in units (chunked backfills); on PostgreSQL may be async. */
+  run(ctx: Ctx): void | Promise<void>;
   /** Runs before commit; a failing check (or a throw) rolls the migration back. Built-in units add a summary. */
-  verify?(ctx: MigrationContext): Check[] | { checks: Check[]; summary?: unknown } | void;
-  /** False for `-- dbshift:no-transaction`: golang-migrate's dirty protocol instead of one transaction. */
+  verify?(ctx: Ctx): Verification | Promise<Verification>;
+  /** False: golang-migrate's dirty protocol instead of one transaction (the marker, or statements that cannot run in one). */
   transactional: boolean;
+  /** Why it cannot run in a transaction (detected statements or the marker), for the plan and the record. */
+  noTransactionReasons?: string[];
   /** Why it runs the way it does, when the file itself decided (its own BEGIN/COMMIT); for --dry-run and the result. */
   note?: string;
   /** Why it cannot run as written (e.g. a COMMIT with no BEGIN before it); planning refuses it before anything runs. */
@@ -41,7 +49,7 @@ export interface MigrationBody {
 }
 
 /** A migration as found on disk (or built in): a version, a name and its files. */
-export interface MigrationDefinition {
+export interface MigrationDefinition<Ctx = MigrationContext> {
   version: number;
   name: string;
   kind: 'sql' | 'code' | 'builtin';
@@ -51,8 +59,8 @@ export interface MigrationDefinition {
   doc?: string;
   /** SHA-256 over the migration's files (not the document: fixing a typo in the docs is not a schema change). */
   checksum: string;
-  up?: MigrationBody;
-  down?: MigrationBody;
+  up?: MigrationBody<Ctx>;
+  down?: MigrationBody<Ctx>;
 }
 
 /** What planning needs of a migration, whatever database runs it. */
@@ -64,10 +72,10 @@ export interface PlannableBody {
   invalid?: string;
 }
 
-export interface MigrationSet {
+export interface MigrationSet<Ctx = MigrationContext> {
   /** Directory the migrations came from, or `builtin:<name>`. */
   source: string;
-  migrations: MigrationDefinition[];
+  migrations: MigrationDefinition<Ctx>[];
   /** Files in the directory that look like migrations but are not read (Alembic's .py, misnamed SQL); lint reports them. */
   ignored?: string[];
 }

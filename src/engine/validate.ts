@@ -1,8 +1,8 @@
 import { migrationLabel, orphanDocuments } from './discover.js';
-import { lintMigrations, type LintFinding } from './lint.js';
+import type { LintFinding } from './lint.js';
 import { assertClean, assertConsistent, consistencyProblems, type ConsistencyProblem } from './plan.js';
-import { errorReport, withReadonlyDatabase, type EngineConfig, type ErrorReport } from './session.js';
-import { readHistory, readVersion } from './state.js';
+import { resultError, type ResultError } from '../results.js';
+import type { Driver } from './driver.js';
 import type { HistoryEntry, MigrationSet, PlannableMigration, VersionState } from './types.js';
 
 // `dbshift validate`: everything that can be known before a run. Errors (an applied file
@@ -17,19 +17,17 @@ export interface ValidateResult {
   count: number;
   errors: Array<{ code: string; version: number; message: string }>;
   warnings: LintFinding[];
-  error?: ErrorReport;
+  error?: ResultError;
 }
 
-export function validateMigrations(config: EngineConfig, set: MigrationSet, options: ValidateOptions = {}): ValidateResult {
-  const result: ValidateResult = { ok: false, command: 'validate', database: config.database, migrations: set.source, count: set.migrations.length, errors: [], warnings: [] };
+/** `validate` on any driver: its version and history, the driver's lint, one judgement. */
+export async function validateMigrations<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ctx>, options: ValidateOptions = {}): Promise<ValidateResult> {
+  const result: ValidateResult = { ok: false, command: 'validate', database: driver.location, migrations: set.source, count: set.migrations.length, errors: [], warnings: [] };
   try {
-    let found: { state: VersionState; history: HistoryEntry[] } | undefined;
-    withReadonlyDatabase(config, (db) => {
-      if (db) found = { state: readVersion(db), history: readHistory(db) };
-    });
-    judgeValidation(result, set, found, lintMigrations(set), options);
+    const found = { state: await driver.readVersion(), history: await driver.readHistory() };
+    judgeValidation(result, set, found, (await driver.lint?.(set)) ?? [], options);
   } catch (error) {
-    result.error = errorReport(error);
+    result.error = resultError(error);
   }
   return result;
 }
@@ -73,7 +71,7 @@ export function judgeValidation(
       assertClean(state);
       assertConsistent(problems);
     } catch (error) {
-      result.error = errorReport(error);
+      result.error = resultError(error);
     }
   } else if (options.strict && result.warnings.length > 0) {
     result.error = { code: 'validation-warnings', message: `${result.warnings.length} warnings (--strict).`, exitCode: 65 };

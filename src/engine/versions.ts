@@ -1,17 +1,19 @@
 import { InterruptedError, toToolError, type ToolError } from '../errors.js';
 import type { Check } from '../plans/unit.js';
+import type { ProgressListener } from '../progress.js';
+import { resultError, type ResultError } from '../results.js';
 import { migrationLabel } from './discover.js';
+import type { BackupRef, Driver, TableRows } from './driver.js';
 import { executeStep } from './execute.js';
-import { backupProgress, migrationProgress } from './progress.js';
-import { lintMigrations, type LintFinding } from './lint.js';
+import type { LintFinding } from './lint.js';
 import { assertClean, assertConsistent, assertRunnable, consistencyProblems, planSteps, type Target } from './plan.js';
-import { backupDatabase, errorReport, missingDatabase, withLockedDatabase, withReadonlyDatabase, type EngineConfig, type EngineOptions, type ErrorReport } from './session.js';
-import { readHistory, readVersion } from './state.js';
-import type { MigrationSet, VersionState } from './types.js';
+import { backupProgress, migrationProgress } from './progress.js';
+import type { MigrationSet, MigrationStep, VersionState } from './types.js';
 
-// up, down, goto (and Alembic's upgrade/downgrade): plan purely, back up, then run the plan
-// one migration at a time. Like Kysely's MigrationResultSet, every planned migration is in the
-// result, as applied, failed or not-run (or planned, for --dry-run).
+// up, down, goto (and Alembic's upgrade/downgrade) on any driver: plan purely (plan.ts), lock,
+// back up, then run the plan one migration at a time (execute.ts). Like Kysely's
+// MigrationResultSet, every planned migration is in the result, as applied, failed or not-run
+// (or planned, for --dry-run), with each table's row count before and after.
 
 export interface StepReport {
   version: number;
@@ -31,48 +33,89 @@ export interface StepReport {
   rowCounts?: Record<string, { before: number; after: number }>;
 }
 
+export type TableCounts = Record<string, { before: number | null; after: number | null }>;
+
 export interface VersionsResult {
   ok: boolean;
   command: string;
+  /** Where the data is: a path, or a URL with the password masked. */
   database: string;
   migrations: string;
   dryRun: boolean;
   before?: VersionState;
   after?: VersionState;
   steps: StepReport[];
-  backup: { path: string; sha256: string } | null;
+  /** Null: no backup (--no-backup, a dry run, nothing to do, or a database this run created empty). */
+  backup: BackupRef | null;
+  /** Rows per table before the run and after it (null: the table did not exist). */
+  counts: TableCounts;
   warnings: LintFinding[];
   notices: string[];
-  error?: ErrorReport;
+  error?: ResultError;
 }
 
-export interface VersionsOptions extends EngineOptions {
+export interface LockedOptions {
+  /** Wait for another runner's lock (bounded by waitMs) instead of exiting 75. */
+  wait?: boolean;
+  waitMs?: number;
+  signal?: AbortSignal;
+  /** Waiting for the lock, the backup and each migration, as they start and end (src/progress.ts). */
+  onProgress?: ProgressListener;
+}
+
+export interface VersionsOptions extends LockedOptions {
+  now?: () => Date;
   dryRun?: boolean;
-  /** Take a backup before changing anything (default true). */
+  /** Take a backup into backupDir before changing anything (default true). */
   backup?: boolean;
-  /** Create the database file if it does not exist (a brand-new schema). */
-  create?: boolean;
+  backupDir: string;
 }
 
-export async function runVersions(config: EngineConfig, set: MigrationSet, target: Target, command: string, options: VersionsOptions = {}): Promise<VersionsResult> {
+function countsOf(before: TableRows[], after: TableRows[]): TableCounts {
+  const rows = (tables: TableRows[]) => new Map(tables.map((t) => [t.name, t.rows]));
+  const [was, now] = [rows(before), rows(after)];
+  const counts: TableCounts = {};
+  for (const table of [...new Set([...was.keys(), ...now.keys()])].sort()) counts[table] = { before: was.get(table) ?? null, after: now.get(table) ?? null };
+  return counts;
+}
+
+/** Take the driver's lock, run `fn` with what the lock had to say, always release it. */
+export async function locked<Ctx, T>(driver: Driver<Ctx>, options: LockedOptions, fn: (notices: string[]) => Promise<T>): Promise<T> {
+  const waitMs = options.waitMs ?? 60_000;
+  const notices = await driver.lock({
+    wait: !!options.wait,
+    waitMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+    onWait: (holder) => options.onProgress?.({ step: 'lock', phase: 'start', message: `waiting up to ${waitMs} ms for the lock: ${holder}` }),
+  });
+  try {
+    return await fn(notices);
+  } finally {
+    await driver.unlock();
+  }
+}
+
+export async function runVersions<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ctx>, target: Target, command: string, options: VersionsOptions): Promise<VersionsResult> {
   const now = options.now ?? (() => new Date());
   const result: VersionsResult = {
     ok: false,
     command,
-    database: config.database,
+    database: driver.location,
     migrations: set.source,
     dryRun: !!options.dryRun,
     steps: [],
     backup: null,
     warnings: [],
     notices: [],
+    counts: {},
   };
   const byVersion = new Map(set.migrations.map((m) => [m.version, m]));
 
-  const plan = (state: VersionState, history: ReturnType<typeof readHistory>) => {
+  const plan = async (): Promise<MigrationStep[]> => {
+    const state = await driver.readVersion();
     result.before = state;
     assertClean(state);
-    assertConsistent(consistencyProblems(set.migrations, state, history));
+    assertConsistent(consistencyProblems(set.migrations, state, await driver.readHistory()));
     const steps = planSteps(set.migrations, state, target);
     assertRunnable(set.migrations, steps);
     result.steps = steps.map((s) => {
@@ -80,23 +123,22 @@ export async function runVersions(config: EngineConfig, set: MigrationSet, targe
       return { ...s, status: 'planned' as const, durationMs: 0, transactional: body.transactional, ...(body.sql !== undefined ? { sql: body.sql } : {}), ...(body.note ? { note: body.note } : {}) };
     });
     const pendingUp = new Set(steps.filter((s) => s.direction === 'up').map((s) => s.version));
-    if (pendingUp.size > 0) result.warnings = lintMigrations(set, pendingUp);
+    if (pendingUp.size > 0 && driver.lint) result.warnings = await driver.lint(set, pendingUp);
     return steps;
   };
 
+  let countsBefore: TableRows[] | undefined;
   try {
     if (options.dryRun) {
-      withReadonlyDatabase(config, (db) => {
-        if (!db && !options.create) throw missingDatabase(config.database);
-        plan(db ? readVersion(db) : { version: 0, dirty: false }, db ? readHistory(db) : []);
-      });
+      await plan();
       result.after = result.before;
       result.ok = true;
       return result;
     }
-    await withLockedDatabase(config, command, options, async ({ db, open, notices, created }) => {
+    await locked(driver, options, async (notices) => {
       result.notices.push(...notices);
-      const steps = plan(readVersion(db), readHistory(db));
+      // Read under the lock: another runner may have moved the version while we waited.
+      const steps = await plan();
       if (steps.length === 0) {
         result.notices.push(`No change: the database is at version ${result.before!.version}.`);
         result.after = result.before;
@@ -104,11 +146,11 @@ export async function runVersions(config: EngineConfig, set: MigrationSet, targe
       }
       // A module that cannot be loaded is refused before the backup and before any change.
       for (const step of steps) await byVersion.get(step.version)![step.direction]!.load?.();
-      // A file this run created empty holds nothing to keep: no backup of it (apps starting on a new database).
-      if (options.backup !== false && !created) {
-        const backedUp = backupProgress(options.onProgress, config.database);
-        result.backup = await backupDatabase(db, config, now(), options.signal);
-        backedUp(result.backup.path);
+      countsBefore = await driver.rowCounts();
+      if (options.backup !== false) {
+        const backedUp = backupProgress(options.onProgress, driver.location);
+        result.backup = await driver.backup(options.backupDir, now(), options.signal);
+        if (result.backup) backedUp(result.backup.path);
       }
       let version = result.before!.version;
       for (const [i, step] of steps.entries()) {
@@ -118,7 +160,7 @@ export async function runVersions(config: EngineConfig, set: MigrationSet, targe
         }
         const progress = migrationProgress(options.onProgress, step, i, steps.length, report.transactional);
         try {
-          const outcome = await executeStep(byVersion.get(step.version)!, step, { open, versionBefore: version, now, ...(options.signal ? { signal: options.signal } : {}) });
+          const outcome = await executeStep(driver, byVersion.get(step.version)!, step, { versionBefore: version, now, ...(options.signal ? { signal: options.signal } : {}) });
           report.status = 'applied';
           report.durationMs = Math.round(outcome.durationMs);
           if (outcome.checks.length > 0) report.checks = outcome.checks;
@@ -139,14 +181,14 @@ export async function runVersions(config: EngineConfig, set: MigrationSet, targe
   } catch (error) {
     const tool: ToolError = toToolError(error);
     if (result.backup) tool.dataState = `${tool.dataState ?? ''} The backup ${result.backup.path} was taken before any change.`.trim();
-    result.error = errorReport(tool);
+    result.error = resultError(tool);
   }
-  if (!result.after) {
-    try {
-      result.after = withReadonlyDatabase(config, (db) => (db ? readVersion(db) : { version: 0, dirty: false }));
-    } catch {
-      // The result still says what failed; the version is unknown.
-    }
+  try {
+    if (!result.after) result.after = await driver.readVersion();
+    if (countsBefore) result.counts = countsOf(countsBefore, await driver.rowCounts());
+  } catch {
+    // The result still says what failed; the version or the counts are unknown.
   }
   return result;
 }
+

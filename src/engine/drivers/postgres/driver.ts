@@ -1,9 +1,9 @@
 import pg from 'pg';
 import zlib from 'node:zlib';
 import { BusyError, DataError, InputError, InterruptedError } from '../../../errors.js';
-import type { BackupRef, Driver, DriverMigrationSet, DriverSession, FailureReport, LockOptions } from '../../driver.js';
+import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions, TableRows } from '../../driver.js';
 import type { LintFinding } from '../../lint.js';
-import type { HistoryEntry, VersionState } from '../../types.js';
+import type { HistoryEntry, MigrationSet, VersionState } from '../../types.js';
 import { dumpDatabase } from './backup.js';
 import { connectError, IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import type { PgTarget } from './connection.js';
@@ -179,13 +179,17 @@ export class PostgresDriver implements Driver<PgContext> {
   // ---- lock -------------------------------------------------------------------------------
 
   /** Session-level (not transaction-level: that deadlocks CREATE INDEX CONCURRENTLY), polled so that waiting is bounded and cancellable. */
-  async lock(options: LockOptions): Promise<void> {
+  async lock(options: LockOptions): Promise<string[]> {
     const deadline = Date.now() + (options.wait ? options.waitMs : 0);
-    for (;;) {
+    for (let attempt = 0; ; attempt++) {
       const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [this.lockId]);
       if (rows[0]!.ok) {
         this.locked = true;
-        return;
+        return [];
+      }
+      if (attempt === 0 && options.wait) {
+        const holder = await this.lockHolder();
+        options.onWait?.(`advisory lock ${this.lockId} is held by ${holder ? `pid ${holder.pid}` : 'another session'}`);
       }
       if (Date.now() >= deadline || options.signal?.aborted) break;
       await sleep(Math.min(250, Math.max(1, deadline - Date.now())), options.signal);
@@ -512,7 +516,7 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   /** The parser's rules before `up` (the replay on a scratch database is `dbshift lint`'s). */
-  lint(set: DriverMigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
+  lint(set: MigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
     return lintPgRules(set, only);
   }
 
@@ -522,21 +526,26 @@ export class PostgresDriver implements Driver<PgContext> {
     return dumpDatabase(this.target, this.database, this.serverVersionNum, dir, now, signal);
   }
 
-  async rowCounts(): Promise<Record<string, number>> {
-    const { rows: tables } = await this.client.query<{ schema: string; name: string }>(
-      `SELECT n.nspname AS schema, c.relname AS name
+  /** The oid survives ALTER TABLE … RENAME: a renamed table is still recognised by the row-loss backstop. */
+  async rowCounts(): Promise<TableRows[]> {
+    const { rows: tables } = await this.client.query<{ schema: string; name: string; oid: number }>(
+      `SELECT n.nspname AS schema, c.relname AS name, c.oid::int8 AS oid
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
         ORDER BY 1, 2`,
     );
-    const counts: Record<string, number> = {};
+    const counts: TableRows[] = [];
     for (const t of tables) {
       if (t.schema === this.schema && (t.name === this.table || t.name === HISTORY_TABLE)) continue;
       const { rows } = await this.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
-      counts[t.schema === this.schema ? t.name : `${t.schema}.${t.name}`] = Number(rows[0]!.n);
+      counts.push({ name: t.schema === this.schema ? t.name : `${t.schema}.${t.name}`, rows: Number(rows[0]!.n), identity: String(t.oid) });
     }
     return counts;
+  }
+
+  raisedByDatabase(error: unknown): boolean {
+    return error instanceof pg.DatabaseError;
   }
 
   async close(): Promise<void> {

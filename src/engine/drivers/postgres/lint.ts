@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import pg from 'pg';
 import { migrationLabel } from '../../discover.js';
-import type { DriverMigration, DriverMigrationSet } from '../../driver.js';
+import type { MigrationDefinition, MigrationSet } from '../../types.js';
 import { docName, documentFindings, mentions, readDataLossSection, unrecognizedFindings, type LintFinding } from '../../lint.js';
 import type { PgTarget } from './connection.js';
 import type { PgContext } from './driver.js';
@@ -16,7 +16,7 @@ import { isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements, PgS
 // PostgreSQL rejects are found before production finds them.
 
 type Node = Record<string, unknown>;
-type Up = DriverMigration<PgContext>;
+type Up = MigrationDefinition<PgContext>;
 
 const VOLATILE = new Set(['random', 'gen_random_uuid', 'uuid_generate_v1', 'uuid_generate_v1mc', 'uuid_generate_v4', 'clock_timestamp', 'timeofday', 'nextval', 'txid_current']);
 const SERIAL = new Set(['serial', 'bigserial', 'smallserial', 'serial4', 'serial8', 'serial2']);
@@ -272,7 +272,7 @@ function notNullColumn(expr: unknown): string | undefined {
 }
 
 /** The static rules over the whole chain, in version order (findings only for `only`, when given). */
-export async function lintPgRules(set: DriverMigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
+export async function lintPgRules(set: MigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
   await loadParser();
   const model: Model = { createdIn: new Map(), indexes: new Map(), notNullChecks: new Set(), pendingChecks: new Map() };
   const findings: LintFinding[] = unrecognizedFindings(set.ignored ?? []);
@@ -320,7 +320,7 @@ interface Scratch {
  * Replay every up migration in order on a scratch database created on the server (and dropped
  * afterwards), the way `up` runs them: findings for the statements PostgreSQL rejects.
  */
-export async function replayOnScratch(set: DriverMigrationSet<PgContext>, server: PgTarget, only?: ReadonlySet<number>): Promise<LintFinding[]> {
+export async function replayOnScratch(set: MigrationSet<PgContext>, server: PgTarget, only?: ReadonlySet<number>): Promise<LintFinding[]> {
   await loadParser();
   const name = `dbshift_lint_${crypto.randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: server.clientUrl });
@@ -347,7 +347,7 @@ export async function replayOnScratch(set: DriverMigrationSet<PgContext>, server
 }
 
 /** The same replay without a server: PGlite, PostgreSQL compiled to WASM, in this process (a few seconds to start). */
-export async function replayEmbedded(set: DriverMigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
+export async function replayEmbedded(set: MigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
   await loadParser();
   const { PGlite } = await import('@electric-sql/pglite');
   const db = await PGlite.create();
@@ -358,7 +358,7 @@ export async function replayEmbedded(set: DriverMigrationSet<PgContext>, only?: 
   }
 }
 
-async function replay(set: DriverMigrationSet<PgContext>, scratch: Scratch, only?: ReadonlySet<number>): Promise<LintFinding[]> {
+async function replay(set: MigrationSet<PgContext>, scratch: Scratch, only?: ReadonlySet<number>): Promise<LintFinding[]> {
   const findings: LintFinding[] = [];
   // Lint runs no user code: after a code migration the scratch schema is no longer the
   // real one, and the server's rejections stop counting (as in the SQLite lint).

@@ -2,9 +2,8 @@ import path from 'node:path';
 import { InputError } from '../../../errors.js';
 import type { Check } from '../../../plans/unit.js';
 import { loadMigrationDir, NO_TRANSACTION_DIRECTIVE } from '../../discover.js';
-import type { DriverBody, DriverMigration, DriverMigrationSet } from '../../driver.js';
 import { readCodeMigration, type CodeMigration } from '../../load-code.js';
-import type { MigrationDefinition, MigrationSet } from '../../types.js';
+import type { MigrationBody, MigrationDefinition, MigrationSet } from '../../types.js';
 import type { PgContext } from './driver.js';
 import { loadParser, noTransactionReasons, pgTransactionControl, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
 
@@ -12,7 +11,7 @@ import { loadParser, noTransactionReasons, pgTransactionControl, splitPgStatemen
 // their no-transaction statements detected by the parser, and code migrations whose
 // up/down/verify may be async, with ctx.query inside the migration's transaction.
 
-function sqlBody(sql: string, file: string, serverVersionNum: number, deletesRows: string[] | undefined): DriverBody<PgContext> {
+function sqlBody(sql: string, file: string, serverVersionNum: number, deletesRows: string[] | undefined): MigrationBody<PgContext> {
   const base = { sql, run: (ctx: PgContext) => ctx.exec(sql), ...(deletesRows?.length ? { deletesRows } : {}) };
   let statements: PgStatement[];
   try {
@@ -37,7 +36,7 @@ function sqlBody(sql: string, file: string, serverVersionNum: number, deletesRow
 }
 
 /** Async bodies over the same parse-not-import reading SQLite's code migrations get (load-code.ts). */
-function codeBody(code: CodeMigration, direction: 'up' | 'down'): DriverBody<PgContext> | undefined {
+function codeBody(code: CodeMigration, direction: 'up' | 'down'): MigrationBody<PgContext> | undefined {
   if (!code.shape.exports.has(direction)) return undefined;
   // The module's functions take SQLite's context in their declared type; on PostgreSQL they get PgContext.
   const fn = (name: 'up' | 'down' | 'verify') => code.module()[name] as unknown as (ctx: PgContext, direction?: 'up' | 'down') => unknown;
@@ -60,7 +59,7 @@ function codeBody(code: CodeMigration, direction: 'up' | 'down'): DriverBody<PgC
   };
 }
 
-async function pgMigration(dir: string, m: MigrationDefinition, serverVersionNum: number): Promise<DriverMigration<PgContext>> {
+async function pgMigration(dir: string, m: MigrationDefinition, serverVersionNum: number): Promise<MigrationDefinition<PgContext>> {
   const { up: _up, down: _down, ...rest } = m;
   if (m.kind === 'sql') {
     return {
@@ -79,14 +78,14 @@ async function pgMigration(dir: string, m: MigrationDefinition, serverVersionNum
 }
 
 /** A directory's migrations (as loadMigrationDir found them) for PostgreSQL. */
-export async function pgMigrationSet(set: MigrationSet, serverVersionNum: number): Promise<DriverMigrationSet<PgContext>> {
+export async function pgMigrationSet(set: MigrationSet, serverVersionNum: number): Promise<MigrationSet<PgContext>> {
   await loadParser();
-  const migrations: DriverMigration<PgContext>[] = [];
+  const migrations: MigrationDefinition<PgContext>[] = [];
   for (const m of set.migrations) migrations.push(await pgMigration(set.source, m, serverVersionNum));
   return { source: set.source, migrations, ...(set.ignored?.length ? { ignored: set.ignored } : {}) };
 }
 
 /** Read a migrations directory for PostgreSQL (code migrations may be async). */
-export async function loadPgMigrationDir(dir: string, serverVersionNum: number): Promise<DriverMigrationSet<PgContext>> {
+export async function loadPgMigrationDir(dir: string, serverVersionNum: number): Promise<MigrationSet<PgContext>> {
   return pgMigrationSet(await loadMigrationDir(dir, { allowAsync: true }), serverVersionNum);
 }

@@ -1,0 +1,62 @@
+import type { Config } from '../config.js';
+import { sqlitePath } from '../database-url.js';
+import type { Driver } from '../engine/driver.js';
+import type { SqliteConfig } from '../engine/drivers/sqlite/database.js';
+import { SqliteDriver, type SqliteDriverOptions } from '../engine/drivers/sqlite/driver.js';
+import type { MigrationSet } from '../engine/types.js';
+import { UsageError } from '../errors.js';
+import { configOf, migrationSetOf, milliseconds, type MigrationsOptions } from './options.js';
+
+// Which database a versioned call is for, and its driver: SQLite for a path (or sqlite:// URL),
+// PostgreSQL for a postgres:// URL. Everything after this (planning, running, results) is one
+// path for both. PostgreSQL's modules (pg, its parser) load only when a call needs them.
+
+/** What a versioned command is handed: the driver, the migrations loaded for it, the resolved configuration. */
+export type DatabaseWork<T> = <Ctx>(driver: Driver<Ctx>, loadSet: () => Promise<MigrationSet<Ctx>>, config: Config) => Promise<T>;
+
+export function sqliteConfigOf(config: Config): SqliteConfig {
+  return { database: sqlitePath(config.database), backupDir: config.backupDir, busyTimeoutMs: config.busyTimeoutMs, ...(config.fault ? { fault: config.fault } : {}) };
+}
+
+/** The PostgreSQL URL a call is for, if it is for one. */
+export function postgresUrlOf(config: Config): string | undefined {
+  return config.database.kind === 'postgres' ? config.database.url : undefined;
+}
+
+/** Open the call's database, hand its driver and migrations to `work`, always close it. */
+export async function withDatabase<T>(options: MigrationsOptions, open: SqliteDriverOptions, work: DatabaseWork<T>): Promise<T> {
+  const config = configOf(options);
+  const url = postgresUrlOf(config);
+  if (url) return withPostgres(url, config, options, work);
+  const driver = new SqliteDriver(sqliteConfigOf(config), open);
+  try {
+    return await work(driver, () => migrationSetOf(config, options.set, open.now), config);
+  } finally {
+    await driver.close();
+  }
+}
+
+async function withPostgres<T>(url: string, config: Config, options: MigrationsOptions, work: DatabaseWork<T>): Promise<T> {
+  if (options.set !== undefined) {
+    throw new UsageError('set-not-for-postgres', `The migration set ${options.set} is for SQLite; it does not run on PostgreSQL.`, { hint: 'Give the migrations directory for this database instead.' });
+  }
+  const pg = options.postgres ?? {};
+  const lockTimeoutMs = milliseconds(pg.lockTimeoutMs, 'postgres.lockTimeoutMs');
+  const statementTimeoutMs = milliseconds(pg.statementTimeoutMs, 'postgres.statementTimeoutMs');
+  const [{ resolvePgTarget }, { PostgresDriver }, { loadPgMigrationDir }] = await Promise.all([
+    import('../engine/drivers/postgres/connection.js'),
+    import('../engine/drivers/postgres/driver.js'),
+    import('../engine/drivers/postgres/load.js'),
+  ]);
+  const driver = await PostgresDriver.open(resolvePgTarget(url, pg.env ?? {}), {
+    ...(lockTimeoutMs !== undefined ? { lockTimeoutMs } : {}),
+    ...(statementTimeoutMs !== undefined ? { statementTimeoutMs } : {}),
+    ...(pg.migrationsTable ? { migrationsTable: pg.migrationsTable } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  try {
+    return await work(driver, () => loadPgMigrationDir(config.migrationsDir, driver.serverVersionNum), config);
+  } finally {
+    await driver.close();
+  }
+}
