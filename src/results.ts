@@ -16,6 +16,24 @@ export interface ResultError {
   exitCode: number;
 }
 
+/** A condition that does not stop a run but that the operator should see (anomalous rows, by id only). */
+export interface Warning {
+  code: string;
+  table?: string;
+  count: number;
+  /** The first 20 row ids (never row content). */
+  ids: Array<number | string>;
+  message: string;
+}
+
+/** One thing proven (or not) about the data: a verification check, a migration's own verify(). */
+export interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  ids?: Array<number | string>;
+}
+
 /** The common core of every command's result (README: "The --json core"). */
 export interface CommandResult {
   ok: boolean;

@@ -1,4 +1,4 @@
-import type { Check, Warning } from '../plans/unit.js';
+import type { Check, Warning } from '../results.js';
 import type { V5Summary } from '../plans/health-records-v5/index.js';
 import type { RunResult } from '../pipeline/types.js';
 

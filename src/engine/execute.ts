@@ -1,5 +1,5 @@
 import { BusyError, DataError, InternalError, InterruptedError, ToolError, toToolError } from '../errors.js';
-import type { Check } from '../plans/unit.js';
+import type { Check } from '../results.js';
 import { yieldToEventLoop } from '../yield.js';
 import { migrationLabel } from './discover.js';
 import { EscapedTransaction, type Driver, type DriverSession, type TableRows } from './driver.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type ts from 'typescript';
 import { DataError, InputError, InternalError } from '../errors.js';
-import type { Check } from '../plans/unit.js';
+import type { Check } from '../results.js';
 import type { MigrationBody, MigrationContext, MigrationDefinition } from './types.js';
 
 // Code migrations export synchronous up(ctx), down(ctx) and optionally verify(ctx): a

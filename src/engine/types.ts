@@ -1,5 +1,5 @@
 import type { Db } from '../sqlite/open.js';
-import type { Check } from '../plans/unit.js';
+import type { Check } from '../results.js';
 import type { RebuildChange } from './rebuild.js';
 
 export type Direction = 'up' | 'down';

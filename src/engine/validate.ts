@@ -37,21 +37,18 @@ export interface ValidateOptions {
   docs?: boolean;
 }
 
-/** Everything but reading the database and linting: any driver's validate fills `result` with this. */
-export function judgeValidation(
+/** Everything but reading the database and linting (a missing SQLite file reads as version 0, no history). */
+function judgeValidation(
   result: ValidateResult,
   set: { source: string; migrations: ReadonlyArray<PlannableMigration & { doc?: string }> },
-  found: { state: VersionState; history: HistoryEntry[] } | undefined,
+  found: { state: VersionState; history: HistoryEntry[] },
   lint: LintFinding[],
   options: ValidateOptions,
 ): void {
-  const state: VersionState = found?.state ?? { version: 0, dirty: false };
-  let problems: ConsistencyProblem[] = [];
-  if (found) {
-    if (state.dirty) result.errors.push({ code: 'database-dirty', version: state.version, message: `the database is dirty at version ${state.version}` });
-    problems = consistencyProblems(set.migrations, state, found.history);
-    result.errors.push(...problems);
-  }
+  const { state } = found;
+  if (state.dirty) result.errors.push({ code: 'database-dirty', version: state.version, message: `the database is dirty at version ${state.version}` });
+  const problems: ConsistencyProblem[] = consistencyProblems(set.migrations, state, found.history);
+  result.errors.push(...problems);
   const sorted = [...set.migrations].sort((a, b) => a.version - b.version);
   for (const [i, m] of sorted.entries()) {
     const previous = i === 0 ? 0 : sorted[i - 1]!.version;

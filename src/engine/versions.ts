@@ -1,7 +1,6 @@
 import { InterruptedError, toToolError, type ToolError } from '../errors.js';
-import type { Check } from '../plans/unit.js';
 import type { ProgressListener } from '../progress.js';
-import { resultError, type ResultError } from '../results.js';
+import { resultError, type Check, type ResultError } from '../results.js';
 import { migrationLabel } from './discover.js';
 import type { BackupRef, Driver, TableRows } from './driver.js';
 import { executeStep } from './execute.js';

@@ -64,20 +64,24 @@ export function replacedPrefix(database: string): string {
   return `${backupKey(database)}_replaced`;
 }
 
-/** <key>_backup_<YYYYMMDD>_<HHMMSS>[_n].db, for any database. */
-export const BACKUP_NAME_PATTERN = /^(.+)_backup_(\d{8})_(\d{6})(?:_(\d+))?\.db$/;
+/** <key>_backup_<YYYYMMDD>_<HHMMSS>[_n].db (SQLite) or .dump (PostgreSQL's pg_dump -Fc), for any database. */
+export const BACKUP_NAME_PATTERN = /^(.+)_backup_(\d{8})_(\d{6})(?:_(\d+))?\.(db|dump)$/;
+
+/** What a backup file is: a SQLite database, or a pg_dump archive (restored with pg_restore). */
+export type BackupFormat = 'sqlite' | 'pg_dump';
 
 export interface BackupName {
   database: string;
   day: string;
   time: string;
   seq: number;
+  format: BackupFormat;
 }
 
 export function parseBackupName(name: string): BackupName | undefined {
   const match = BACKUP_NAME_PATTERN.exec(name);
   if (!match) return undefined;
-  return { database: match[1]!, day: match[2]!, time: match[3]!, seq: Number(match[4] ?? 1) };
+  return { database: match[1]!, day: match[2]!, time: match[3]!, seq: Number(match[4] ?? 1), format: match[5] === 'dump' ? 'pg_dump' : 'sqlite' };
 }
 
 /** Oldest first: by stamp, then by the _2, _3 suffix of backups taken in the same second. */

@@ -1,7 +1,7 @@
 import { consistencyProblems } from '../engine/plan.js';
 import { readHistory, readVersion } from '../engine/state.js';
 import type { MigrationSet } from '../engine/types.js';
-import type { Check } from '../plans/unit.js';
+import type { Check } from '../results.js';
 import { foreignKeyViolations, integrityCheck } from '../sqlite/checks.js';
 import { countRows, listTables } from '../sqlite/introspect.js';
 import type { Db } from '../sqlite/open.js';

@@ -23,9 +23,10 @@ export function pruneBackups(backupDir: string, entries: BackupEntry[], keep: nu
     throw new UsageError('bad-keep', `--keep must be a whole number from 1 up, got ${keep}: pruning never removes every backup.`, { dataState: 'Nothing was removed.' });
   }
   const result: PruneResult = { removed: [], kept: [] };
-  const databases = [...new Set(entries.map((e) => e.database))];
-  for (const database of databases) {
-    const own = entries.filter((e) => e.database === database); // newest first
+  // A SQLite app.db and a PostgreSQL database named app are two databases.
+  const databases = [...new Map(entries.map((e) => [`${e.format}:${e.database}`, { database: e.database, format: e.format }])).values()];
+  for (const { database, format } of databases) {
+    const own = entries.filter((e) => e.database === database && e.format === format); // newest first
     let verified = 0;
     let cut = own.length;
     for (const [i, entry] of own.entries()) {

@@ -9,7 +9,7 @@ import { linkNotice, publishTarget } from '../files/target-link.js';
 import { acquireInstanceLock } from '../files/lock.js';
 import { preserveIntoBackups } from '../files/move-aside.js';
 import { removeLeftovers } from '../files/leftovers.js';
-import { backupKey } from '../files/names.js';
+import { backupKey, parseBackupName } from '../files/names.js';
 import { healthRecordsV5 } from '../plans/health-records-v5/index.js';
 import { quickCheck } from '../sqlite/checks.js';
 import { assertNotWriteLocked, openReadonly } from '../sqlite/open.js';
@@ -124,7 +124,7 @@ export async function restore(config: Config, targets: RestoreTargets, options: 
 function newestBackup(backupDir: string, target: string): string {
   // Only backups with their checksum file count: one without is incomplete or unverifiable.
   const key = backupKey(target);
-  const all = backupNames(backupDir, key);
+  const all = backupNames(backupDir, { database: key, format: 'sqlite' });
   const newest = all.find((n) => fs.existsSync(path.join(backupDir, `${n}.sha256`)));
   if (!newest && all.length > 0) {
     throw new DataError('checksum-missing', `No backup of ${key} in ${backupDir} has its .sha256 file; none can be trusted.`, {
@@ -133,7 +133,7 @@ function newestBackup(backupDir: string, target: string): string {
     });
   }
   if (!newest) {
-    const others = [...new Set(backupNames(backupDir).map((n) => n.replace(/_backup_\d{8}_\d{6}(_\d+)?\.db$/, '')))];
+    const others = [...new Set(backupNames(backupDir, { format: 'sqlite' }).map((n) => parseBackupName(n)!.database))];
     throw new InputError('no-backups', `No backups of ${path.basename(target)} (${key}_backup_*.db) in ${backupDir}${others.length > 0 ? `; there are backups of ${others.join(', ')}` : ''}.`, {
       hint: `Name one explicitly: dbshift restore ${path.join(backupDir, `${key}_backup_YYYYMMDD_HHMMSS.db`)} --to ${target}`,
       dataState: TARGET_UNTOUCHED,

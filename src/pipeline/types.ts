@@ -1,6 +1,5 @@
 import type { ProgressEvent as SharedProgressEvent } from '../progress.js';
-import type { CommandResult, ResultError } from '../results.js';
-import type { Check, Warning } from '../plans/unit.js';
+import type { Check, CommandResult, ResultError, Warning } from '../results.js';
 
 export type StepName = 'preflight' | 'lock' | 'snapshot' | 'backup' | 'transform' | 'verify' | 'publish' | 'restore';
 export type StepStatus = 'ok' | 'failed' | 'skipped' | 'not-run';

@@ -42,21 +42,9 @@ export interface Guard {
   sql: string;
 }
 
-export interface Warning {
-  code: string;
-  table?: string;
-  count: number;
-  /** The first 20 row ids (never row content). */
-  ids: Array<number | string>;
-  message: string;
-}
-
-export interface Check {
-  name: string;
-  ok: boolean;
-  detail: string;
-  ids?: Array<number | string>;
-}
+// Checks and warnings are every command's vocabulary (src/results.ts); units produce them.
+import type { Check, Warning } from '../results.js';
+export type { Check, Warning };
 
 export interface UnitContext {
   /** The run's own moment, fixed once: used wherever the data has no date of its own. */

@@ -15,6 +15,7 @@ interface VersionsJson {
   after?: { version: number; dirty: boolean };
   steps: Array<{ version: number; direction: string; status: string; sql?: string; summary?: unknown; checks?: Array<{ ok: boolean }> }>;
   backup: { path: string; sha256: string } | null;
+  counts: Record<string, { before: number | null; after: number | null }>;
   warnings: Array<{ rule: string }>;
   error?: { code: string; exitCode: number; message: string };
 }
@@ -55,10 +56,14 @@ describe('versioned commands', () => {
     const up = p.run('up', '--json');
     expect(up.code, up.stdout).toBe(0);
     expect(json<VersionsJson>(up).steps.map((s) => `${s.direction} ${s.version} ${s.status}`)).toEqual(['up 2 applied']);
+    // Every table's rows before and after the run, as on PostgreSQL (bookkeeping excluded).
+    expect(json<VersionsJson>(up).counts).toEqual({ posts: { before: null, after: 0 }, users: { before: 0, after: 0 } });
     expect(query(p.db, 'SELECT version, dirty FROM schema_migrations')).toEqual([{ version: 2, dirty: 0 }]);
     expect(query(p.db, `SELECT sql FROM sqlite_master WHERE name = 'schema_migrations'`)).toEqual([{ sql: 'CREATE TABLE schema_migrations (version uint64,dirty bool)' }]);
     // And back down past what golang-migrate applied: the protocol is the same.
-    expect(p.run('down', '--all').code).toBe(0);
+    const down = p.run('down', '--all');
+    expect(down.code).toBe(0);
+    expect(down.stdout).toMatch(/Rows \(before -> after\)\n {4}posts +0 -> -\n {4}users +0 -> -/);
     expect(query(p.db, 'SELECT count(*) AS n FROM schema_migrations')).toEqual([{ n: 0 }]);
     expect(p.run('version').stdout.trim()).toBe('0 (nothing applied)');
   });

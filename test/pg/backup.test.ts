@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runVersionsWithDriver } from '../../src/engine/drive.js';
+import { runVersions } from '../../src/engine/versions.js';
 import { resolvePgTarget } from '../../src/engine/drivers/postgres/connection.js';
 import { restoreDatabase } from '../../src/engine/drivers/postgres/backup.js';
 import { freshDatabase, migrationsFor, openDriver, PG_FIXTURES, query, writeMigrations } from '../support/pg.js';
@@ -29,7 +29,7 @@ describe('backup and restore', () => {
     for (const f of fs.readdirSync(path.join(PG_FIXTURES, 'seed-004'))) fs.copyFileSync(path.join(PG_FIXTURES, 'seed-004', f), path.join(dir, f));
     const backups = path.join(tempDir(), 'backups');
     const driver = await openDriver(db.url);
-    const first = await runVersionsWithDriver(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: backups, backup: false });
+    const first = await runVersions(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: backups, backup: false });
     expect(first.error).toBeUndefined();
     await query(db.url, `INSERT INTO codes (name, type, source, language, project_uuid) SELECT 'c' || i, 'flow', 'print(' || i || ')', 'python', 'p' || (i % 7) FROM generate_series(1, 500) i`);
     await query(db.url, `INSERT INTO coderuns (code_id, status, extra, params) SELECT id, 'completed', jsonb_build_object('status_code', 200), '{"a": [1, 2]}' FROM codes`);
@@ -38,7 +38,7 @@ describe('backup and restore', () => {
 
     writeMigrations(dir, { '000006_drop_runs.up.sql': '-- dbshift:deletes-rows coderuns\nDELETE FROM coderuns;\nALTER TABLE codes DROP COLUMN url;\n', '000006_drop_runs.down.sql': 'ALTER TABLE codes ADD COLUMN url varchar(500);\n' });
     const now = new Date('2026-11-29T02:03:04Z');
-    const second = await runVersionsWithDriver(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: backups, now: () => now });
+    const second = await runVersions(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: backups, now: () => now });
     expect(second.error).toBeUndefined();
     expect(second.counts.coderuns).toEqual({ before: 500, after: 0 });
     expect(second.counts.codes).toEqual({ before: 500, after: 500 });
@@ -81,7 +81,7 @@ describe('backup and restore', () => {
     const saved = process.env.PATH;
     process.env.PATH = tempDir();
     try {
-      const result = await runVersionsWithDriver(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir() });
+      const result = await runVersions(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir() });
       expect(result.error?.exitCode).toBe(78);
       expect(result.error?.message).toMatch(/pg_dump is not on PATH/);
       expect(result.error?.hint).toMatch(/apt-get install postgresql-client-\d+.*--no-backup/);

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CLI, ROOT } from '../support/cli.js';
-import { forceWithDriver } from '../../src/engine/drive.js';
+import { forceVersion } from '../../src/engine/force.js';
 import { freshDatabase, migrationsFor, openDriver, query, urlFor, writeMigrations } from '../support/pg.js';
 import { collect } from '../support/process.js';
 import { tempDir } from '../support/tmp.js';
@@ -67,7 +67,7 @@ describe('SIGKILL mid-migration', () => {
 
     // The operator sees table b is there but the migration did not finish: force the version below, rerun.
     const driver = await openDriver(db.url);
-    expect((await forceWithDriver(driver, await migrationsFor(driver, dir), 1)).after).toEqual({ version: 1, dirty: false });
+    expect((await forceVersion(driver, await migrationsFor(driver, dir), 1)).after).toEqual({ version: 1, dirty: false });
     const rerun = await collect(start(db.url, dir));
     expect(rerun.code).toBe(0);
     expect(JSON.parse(rerun.stdout)).toMatchObject({ ok: true, after: { version: 2, dirty: false } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runVersionsWithDriver } from '../../src/engine/drive.js';
+import { runVersions } from '../../src/engine/versions.js';
 import { freshDatabase, migrationsFor, openDriver, query, writeMigrations } from '../support/pg.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -52,7 +52,7 @@ describe('seed 000 on PostgreSQL', () => {
       '000002_procedures.down.sql': PROCEDURES_DOWN,
     });
     const driver = await openDriver(db.url);
-    const run = async (target: Parameters<typeof runVersionsWithDriver>[2]) => runVersionsWithDriver(driver, await migrationsFor(driver, dir), target, target.kind, { backupDir: tempDir(), backup: false });
+    const run = async (target: Parameters<typeof runVersions>[2]) => runVersions(driver, await migrationsFor(driver, dir), target, target.kind, { backupDir: tempDir(), backup: false });
 
     expect((await run({ kind: 'up', count: 1 })).error).toBeUndefined();
     await query(db.url, `INSERT INTO projects (name) VALUES ('alpha'), ('beta'); INSERT INTO data_tables (name) VALUES ('t1')`);

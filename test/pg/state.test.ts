@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runVersionsWithDriver } from '../../src/engine/drive.js';
+import { runVersions } from '../../src/engine/versions.js';
 import { advisoryLockId } from '../../src/engine/drivers/postgres/driver.js';
 import { freshDatabase, migrationsFor, openDriver, query, urlFor, withClient, writeMigrations } from '../support/pg.js';
 import { tempDir } from '../support/tmp.js';
@@ -44,7 +44,7 @@ describe('golang-migrate compatibility', () => {
     const before = await definition(db.url, 'schema_migrations');
     const driver = await openDriver(db.url);
     expect(await driver.readVersion()).toEqual({ version: 2, dirty: false });
-    const result = await runVersionsWithDriver(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir(), backup: false });
+    const result = await runVersions(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir(), backup: false });
     expect(result.error).toBeUndefined();
     expect(result.steps.map((s) => s.version)).toEqual([3]);
     expect(await definition(db.url, 'schema_migrations')).toEqual(before);
@@ -57,7 +57,7 @@ describe('golang-migrate compatibility', () => {
     const theirs = await freshDatabase();
     await query(theirs.url, 'CREATE TABLE IF NOT EXISTS "public"."schema_migrations" (version bigint not null primary key, dirty boolean not null)');
     const driver = await openDriver(ours.url);
-    const result = await runVersionsWithDriver(driver, await migrationsFor(driver, writeMigrations(tempDir(), THREE)), { kind: 'up', count: 2 }, 'up', { backupDir: tempDir(), backup: false });
+    const result = await runVersions(driver, await migrationsFor(driver, writeMigrations(tempDir(), THREE)), { kind: 'up', count: 2 }, 'up', { backupDir: tempDir(), backup: false });
     expect(result.error).toBeUndefined();
     expect(await definition(ours.url, 'schema_migrations')).toEqual(await definition(theirs.url, 'schema_migrations'));
     // What golang-migrate's Version() reads: one row.
@@ -82,7 +82,7 @@ describe('golang-migrate compatibility', () => {
     await query(db.url, 'CREATE SCHEMA app');
     const dir = writeMigrations(tempDir(), { '000001_authors.up.sql': THREE['000001_authors.up.sql'] });
     const driver = await openDriver(urlFor(db.name, 'x-migrations-table=%22app%22.%22versions%22&x-migrations-table-quoted=1'));
-    const result = await runVersionsWithDriver(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir(), backup: false });
+    const result = await runVersions(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir(), backup: false });
     expect(result.error).toBeUndefined();
     expect(await query(db.url, 'SELECT version, dirty FROM app.versions')).toEqual([{ version: '1', dirty: false }]);
     expect(await query(db.url, `SELECT to_regclass('app.dbshift_history') IS NOT NULL AS ok, to_regclass('public.schema_migrations') IS NULL AS none`)).toEqual([{ ok: true, none: true }]);
@@ -94,7 +94,7 @@ describe('golang-migrate compatibility', () => {
     await query(db.url, 'CREATE SCHEMA tenant');
     const dir = writeMigrations(tempDir(), { '000001_authors.up.sql': THREE['000001_authors.up.sql'] });
     const driver = await openDriver(urlFor(db.name, 'options=-c%20search_path%3Dtenant&sslmode=disable'));
-    const result = await runVersionsWithDriver(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir(), backup: false });
+    const result = await runVersions(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir(), backup: false });
     expect(result.error).toBeUndefined();
     expect(await query(db.url, `SELECT schemaname, tablename FROM pg_tables WHERE schemaname = 'tenant' ORDER BY 2`)).toEqual([
       { schemaname: 'tenant', tablename: 'authors' },
@@ -110,11 +110,11 @@ describe('two runners at once', () => {
     const dir = writeMigrations(tempDir(), THREE);
     const [a, b, c] = [await openDriver(db.url), await openDriver(db.url), await openDriver(db.url)];
     const options = { backupDir: tempDir(), backup: false };
-    const first = runVersionsWithDriver(a, await migrationsFor(a, dir), { kind: 'up' }, 'up', options);
+    const first = runVersions(a, await migrationsFor(a, dir), { kind: 'up' }, 'up', options);
     await new Promise((r) => setTimeout(r, 300));
     const [busy, waited] = await Promise.all([
-      runVersionsWithDriver(b, await migrationsFor(b, dir), { kind: 'up' }, 'up', options),
-      runVersionsWithDriver(c, await migrationsFor(c, dir), { kind: 'up' }, 'up', { ...options, wait: true, waitMs: 30_000 }),
+      runVersions(b, await migrationsFor(b, dir), { kind: 'up' }, 'up', options),
+      runVersions(c, await migrationsFor(c, dir), { kind: 'up' }, 'up', { ...options, wait: true, waitMs: 30_000 }),
     ]);
     const done = await first;
     expect(done.error).toBeUndefined();

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runVersionsWithDriver } from '../../src/engine/drive.js';
+import { runVersions } from '../../src/engine/versions.js';
 import { loadParser, noTransactionReasons, splitPgStatements } from '../../src/engine/drivers/postgres/statements.js';
 import { freshDatabase, migrationsFor, openDriver, query, withClient, writeMigrations } from '../support/pg.js';
 import { tempDir } from '../support/tmp.js';
@@ -17,7 +17,7 @@ const BASE = {
 async function up(url: string, files: Record<string, string>, options: Parameters<typeof openDriver>[1] = {}) {
   const driver = await openDriver(url, options);
   const dir = writeMigrations(tempDir(), { ...BASE, ...files });
-  return { driver, result: await runVersionsWithDriver(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir(), backup: false }) };
+  return { driver, result: await runVersions(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir(), backup: false }) };
 }
 
 describe('no-transaction detection with the parser', () => {
@@ -116,10 +116,10 @@ export async function down(ctx: any) { await ctx.query('ALTER TABLE users DROP C
     const files = { ...BASE, '000002_marker.ts': `import fs from 'node:fs';\nfs.writeFileSync(${JSON.stringify(marker)}, 'x');\nexport async function up(ctx: any) { await ctx.query('SELECT 1'); }\n` };
     const driver = await openDriver(db.url);
     const dir = writeMigrations(tempDir(), files);
-    const dry = await runVersionsWithDriver(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir(), backup: false, dryRun: true });
+    const dry = await runVersions(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir(), backup: false, dryRun: true });
     expect(dry.steps.map((s) => s.status)).toEqual(['planned', 'planned']);
     expect(fs.existsSync(marker)).toBe(false);
-    const real = await runVersionsWithDriver(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir(), backup: false });
+    const real = await runVersions(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir(), backup: false });
     expect(real.error).toBeUndefined();
     expect(fs.existsSync(marker)).toBe(true);
   });

@@ -14,7 +14,7 @@ function renderGroups(backups: BackupEntry[]): string[] {
     lines.push(`  ${database} (newest first)`);
     for (const b of backups.filter((x) => x.database === database)) {
       const verdict = b.checksum === 'ok' ? 'checksum ok' : b.checksum === 'missing' ? 'NO CHECKSUM FILE' : 'CHECKSUM MISMATCH';
-      lines.push(`    ${b.takenAt}  ${mib(b.bytes)}  ${verdict.padEnd(17)}  ${b.path}`);
+      lines.push(`    ${b.takenAt}  ${mib(b.bytes)}  ${verdict.padEnd(17)}  ${b.path}${b.format === 'pg_dump' ? '  (pg_dump)' : ''}`);
     }
   }
   return lines;

@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { restore } from '../../api/restore.js';
-import { databaseArgument, pathArgument, sqlitePath } from '../arguments.js';
+import { parseDatabaseLocation } from '../../database-url.js';
+import { pathArgument } from '../arguments.js';
 import { configFrom, runAndReport, type CliIo } from '../io.js';
-import { isPostgresUrl } from '../../engine/drivers/postgres/connection.js';
-import { postgresUrl, runPostgresRestore } from '../postgres.js';
 
 export function registerRestore(program: Command, io: CliIo): void {
   program
@@ -14,15 +13,18 @@ export function registerRestore(program: Command, io: CliIo): void {
     .option('--clean', 'PostgreSQL: restore into a database that is not empty (pg_restore --clean --if-exists)')
     .option('--json', 'print exactly one JSON object on stdout')
     .action(async (backup: string | undefined, flags: { to?: string; json?: boolean; clean?: boolean }) => {
-      // --to, else DATABASE / DATABASE_URL: a pg_dump backup goes back into PostgreSQL.
-      const postgresTo = flags.to !== undefined ? (isPostgresUrl(flags.to) ? flags.to : undefined) : postgresUrl(io, {});
-      if (postgresTo) return runPostgresRestore(io, backup, postgresTo, flags);
       const config = configFrom(io);
-      const targets = {
-        ...(backup !== undefined ? { backup: pathArgument(io, backup, 'the backup argument') } : {}),
-        // --to, else the database the versioned commands use (DATABASE, DATABASE_URL), else instance/health_records.db.
-        to: flags.to !== undefined ? databaseArgument(io, flags.to, '--to') : sqlitePath(config.database),
-      };
-      await runAndReport(io, 'restore', !!flags.json, (options) => restore({ ...options, config, ...targets }));
+      // Resolved here so that a mistake names the flag the operator typed.
+      const to = flags.to !== undefined ? parseDatabaseLocation(flags.to, io.cwd, '--to') : undefined;
+      await runAndReport(io, 'restore', !!flags.json, (options) =>
+        restore({
+          ...options,
+          config,
+          ...(backup !== undefined ? { backup: pathArgument(io, backup, 'the backup argument') } : {}),
+          ...(to ? { to: to.kind === 'postgres' ? to.url : to.path } : {}),
+          clean: !!flags.clean,
+          postgres: { env: io.env },
+        }),
+      );
     });
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { InputError } from '../../../errors.js';
-import type { Check } from '../../../plans/unit.js';
+import type { Check } from '../../../results.js';
 import { loadMigrationDir, NO_TRANSACTION_DIRECTIVE } from '../../discover.js';
 import { readCodeMigration, type CodeMigration } from '../../load-code.js';
 import type { MigrationBody, MigrationDefinition, MigrationSet } from '../../types.js';
