@@ -5,7 +5,7 @@ import type { Db } from '../sqlite/open.js';
 import { DOC_TEMPLATE_SECTIONS } from './create.js';
 import { migrationLabel } from './discover.js';
 import { contextFor } from './drivers/sqlite/connection.js';
-import { IDENT, identifier, splitStatements, withoutLiterals, type Statement } from './sql-text.js';
+import { IDENT, identifier, splitStatements, withoutLiterals } from './sql-text.js';
 import type { MigrationDefinition, MigrationSet } from './types.js';
 
 // SQLite pitfalls, found before production does. The migrations are replayed in order on an
@@ -30,29 +30,187 @@ interface ColumnRef {
   column: string;
 }
 
+/** A finding's words; the rule adds its id, and its usual fix unless the finding has a more specific one. */
+interface Said {
+  message: string;
+  fix?: string;
+}
+
+/** A statement of an up or down file, about to be replayed on the schema the earlier statements built. */
+interface StatementSeen {
+  db: Db;
+  text: string;
+  /** The up file's "Data-loss risk" section, lower-cased; undefined for down files (reverting what up added is their job). */
+  doc: string | undefined;
+  migration: MigrationDefinition;
+}
+
+/** A foreign key of a table the up file created or extended, after the file ran. */
+interface ForeignKeySeen {
+  db: Db;
+  /** `child(columns) → parent`, for messages. */
+  label: string;
+  table: string;
+  columns: string[];
+  parent: string;
+  /** The parent table exists (after this migration). */
+  parentExists: boolean;
+  /** The key has no ON DELETE action, and the file did not say NO ACTION on purpose. */
+  noOnDelete: boolean;
+}
+
+interface LintRuleSpec {
+  /** What it checks: the README's rule table is this list. */
+  checks: string;
+  /** The usual fix. */
+  fix: string;
+  /** Each statement, before SQLite replays it. */
+  statement?(seen: StatementSeen): Said[];
+  /** A table a CREATE TABLE just made, after SQLite replayed it. */
+  created?(db: Db, table: string): Said[];
+  /** Each foreign key of a table the up file created or extended. */
+  foreignKey?(seen: ForeignKeySeen): Said[];
+  /** Each migration, whatever its kind. */
+  migration?(migration: MigrationDefinition, dir: string): Array<Said & { file?: string }>;
+}
+
+const said = (when: unknown, message: string, fix?: string): Said[] => (when ? [fix === undefined ? { message } : { message, fix }] : []);
+
+/** ALTER TABLE … ADD COLUMN: the column as `table.column` and its definition without literals. */
+function addedColumn(text: string): { column: string; definition: string } | undefined {
+  const added = ADD_COLUMN.exec(text);
+  return added ? { column: `${identifier(added[1]!)}.${identifier(added[2]!)}`, definition: withoutLiterals(added[3] ?? '') } : undefined;
+}
+
+function droppedColumn(text: string): ColumnRef | undefined {
+  const dropped = DROP_COLUMN.exec(text);
+  return dropped ? { table: identifier(dropped[1]!), column: identifier(dropped[2]!) } : undefined;
+}
+
 /**
- * Every rule, one entry each: what it checks and the usual fix. A finding may give a more
- * specific fix; the README's rule table is this list.
+ * Every rule, one entry each: what it checks, the usual fix, and the hook that finds it at the
+ * point of the replay where it can be known. `sql-error` and `unrecognized-file` are found by
+ * the replay and by discovery themselves.
  */
-export const LINT_RULES = {
-  'add-column-unique': { checks: 'ADD COLUMN with UNIQUE (SQLite refuses)', fix: 'Add the column without UNIQUE, then CREATE UNIQUE INDEX on it.' },
-  'add-column-primary-key': { checks: 'ADD COLUMN with PRIMARY KEY (SQLite refuses)', fix: 'Rebuild the table in a code migration with ctx.rebuildTable().' },
-  'add-column-non-constant-default': { checks: 'ADD COLUMN with DEFAULT (expr) or CURRENT_* (refused once the table has rows)', fix: 'Add the column without the default and UPDATE the rows, or rebuild the table with ctx.rebuildTable().' },
-  'add-column-not-null-without-default': { checks: 'ADD COLUMN … NOT NULL without DEFAULT', fix: 'Give the column a constant DEFAULT, or rebuild the table with ctx.rebuildTable().' },
-  'drop-column-constrained': { checks: 'DROP COLUMN of an indexed, UNIQUE, primary-key, foreign-key or referenced column', fix: 'Drop the index first, or rebuild the table with ctx.rebuildTable().' },
-  'data-loss-undocumented': { checks: 'DROP TABLE / DROP COLUMN in an up file whose .md does not name the table or column (as a whole word, in its own words, not the template\'s) under "Data-loss risk"', fix: 'Name what is lost in the .md, section "Data-loss risk".' },
-  'primary-key-not-rowid': { checks: 'an integer-looking PRIMARY KEY that is not INTEGER PRIMARY KEY (INT, BIGINT, SERIAL…): not a rowid alias in SQLite, so ids are not assigned and come out NULL', fix: 'Declare the column INTEGER PRIMARY KEY.' },
-  'foreign-key-missing-parent': { checks: 'a foreign key to a table that does not exist (after this migration)', fix: 'Create the parent table first (in this or an earlier migration), or correct its name.' },
-  'foreign-key-without-on-delete': { checks: 'a foreign key without an ON DELETE action', fix: 'Add ON DELETE CASCADE (children go with the parent) or ON DELETE SET NULL (children stay).' },
-  'foreign-key-without-index': { checks: 'a foreign-key column that no index leads with', fix: 'CREATE INDEX on the foreign-key columns.' },
-  'missing-down': { checks: 'no .down.sql (or no down export)', fix: 'Write the down migration that undoes the up.' },
-  'sql-error': { checks: 'a statement SQLite rejects on the schema the earlier migrations build, in up and down files (a down file runs on the schema its up built)', fix: 'Correct the statement (names, order of migrations) and run `dbshift lint` again.' },
-  'doc-missing': { checks: 'no NNNNNN_name.md beside the migration', fix: 'Write the document (`dbshift create` writes the skeleton): overview, data-loss risk, reversibility, testing, rollback plan.' },
-  'doc-empty': { checks: 'an empty .md', fix: 'Write the document: overview, data-loss risk, reversibility, testing, rollback plan.' },
-  'doc-template': { checks: 'a .md whose Overview or Data-loss risk still says only what the template says', fix: 'Replace the template text with what this migration does and loses.' },
-  'unrecognized-file': { checks: 'a file that looks like a migration but never runs (an Alembic .py, 1_init.sql, V1__init.sql)', fix: 'Rename it to NNNNNN_name.up.sql (and .down.sql), or move it out of the migrations directory.' },
-} as const;
-export type LintRule = keyof typeof LINT_RULES;
+const LINT_RULES = {
+  'add-column-unique': {
+    checks: 'ADD COLUMN with UNIQUE (SQLite refuses)',
+    fix: 'Add the column without UNIQUE, then CREATE UNIQUE INDEX on it.',
+    statement: ({ text }) => {
+      const added = addedColumn(text);
+      return said(added && /\bUNIQUE\b/i.test(added.definition), `ADD COLUMN ${added?.column} with UNIQUE: SQLite cannot add a UNIQUE column.`);
+    },
+  },
+  'add-column-primary-key': {
+    checks: 'ADD COLUMN with PRIMARY KEY (SQLite refuses)',
+    fix: 'Rebuild the table in a code migration with ctx.rebuildTable().',
+    statement: ({ text }) => {
+      const added = addedColumn(text);
+      return said(added && /\bPRIMARY\s+KEY\b/i.test(added.definition), `ADD COLUMN ${added?.column} with PRIMARY KEY: SQLite cannot add a primary key column.`);
+    },
+  },
+  'add-column-non-constant-default': {
+    checks: 'ADD COLUMN with DEFAULT (expr) or CURRENT_* (refused once the table has rows)',
+    fix: 'Add the column without the default and UPDATE the rows, or rebuild the table with ctx.rebuildTable().',
+    statement: ({ text }) => {
+      const added = addedColumn(text);
+      return said(added && /\bDEFAULT\s+(\(|CURRENT_(?:TIME|DATE|TIMESTAMP)\b)/i.test(added.definition), `ADD COLUMN ${added?.column} with a non-constant DEFAULT: SQLite refuses it on a table that has rows.`);
+    },
+  },
+  'add-column-not-null-without-default': {
+    checks: 'ADD COLUMN … NOT NULL without DEFAULT',
+    fix: 'Give the column a constant DEFAULT, or rebuild the table with ctx.rebuildTable().',
+    statement: ({ text }) => {
+      const added = addedColumn(text);
+      return said(added && /\bNOT\s+NULL\b/i.test(added.definition) && !/\bDEFAULT\b/i.test(added.definition), `ADD COLUMN ${added?.column} is NOT NULL without a DEFAULT: SQLite refuses it.`);
+    },
+  },
+  'drop-column-constrained': {
+    checks: 'DROP COLUMN of an indexed, UNIQUE, primary-key, foreign-key or referenced column',
+    fix: 'Drop the index first, or rebuild the table with ctx.rebuildTable().',
+    statement: ({ db, text }) => {
+      const ref = droppedColumn(text);
+      const why = ref ? dropBlockers(db, ref) : [];
+      return said(ref && why.length > 0, `DROP COLUMN ${ref?.table}.${ref?.column}: the column is ${why.join(' and ')}; SQLite refuses to drop it.`);
+    },
+  },
+  'data-loss-undocumented': {
+    checks: 'DROP TABLE / DROP COLUMN in an up file whose .md does not name the table or column (as a whole word, in its own words, not the template\'s) under "Data-loss risk"',
+    fix: 'Name what is lost in the .md, section "Data-loss risk".',
+    statement: ({ text, doc, migration }) => {
+      if (doc === undefined) return [];
+      const column = droppedColumn(text);
+      const table = DROP_TABLE.exec(text);
+      const lost = column ? { what: 'DROP COLUMN', name: `${column.table}.${column.column}`, word: column.column } : table ? { what: 'DROP TABLE', name: identifier(table[1]!), word: identifier(table[1]!) } : undefined;
+      return said(
+        lost && !mentions(doc, [lost.word]),
+        `${lost?.what} ${lost?.name} deletes data, and ${docName(migration)} does not name it under "Data-loss risk".`,
+        `State the risk for ${lost?.name} in ${docName(migration)} (section "Data-loss risk").`,
+      );
+    },
+  },
+  'primary-key-not-rowid': {
+    checks: 'an integer-looking PRIMARY KEY that is not INTEGER PRIMARY KEY (INT, BIGINT, SERIAL…): not a rowid alias in SQLite, so ids are not assigned and come out NULL',
+    fix: 'Declare the column INTEGER PRIMARY KEY.',
+    created: (db, table) => primaryKeyNotRowid(db, table),
+  },
+  'foreign-key-missing-parent': {
+    checks: 'a foreign key to a table that does not exist (after this migration)',
+    fix: 'Create the parent table first (in this or an earlier migration), or correct its name.',
+    // Foreign keys are off while migrations run, so SQLite accepts this; every insert fails once the app turns them on.
+    foreignKey: ({ label, parent, parentExists }) => said(!parentExists, `Foreign key ${label}: there is no table ${parent}.`),
+  },
+  'foreign-key-without-on-delete': {
+    checks: 'a foreign key without an ON DELETE action',
+    fix: 'Add ON DELETE CASCADE (children go with the parent) or ON DELETE SET NULL (children stay).',
+    foreignKey: ({ label, parentExists, noOnDelete }) => said(parentExists && noOnDelete, `Foreign key ${label} has no ON DELETE action: deleting a parent fails or leaves orphans.`),
+  },
+  'foreign-key-without-index': {
+    checks: 'a foreign-key column that no index leads with',
+    fix: 'CREATE INDEX on the foreign-key columns.',
+    foreignKey: ({ db, label, table, columns, parentExists }) =>
+      said(
+        parentExists && !hasLeadingIndex(db, table, columns),
+        `Foreign key ${label} has no index on ${columns.join(', ')}: every parent delete scans the whole child table.`,
+        `CREATE INDEX ix_${table}_${columns.join('_')} ON ${table} (${columns.join(', ')});`,
+      ),
+  },
+  'missing-down': {
+    checks: 'no .down.sql (or no down export)',
+    fix: 'Write the down migration that undoes the up.',
+    migration: (migration) =>
+      said(
+        !migration.down,
+        `${migrationLabel(migration)} cannot be reverted: it has no down migration.`,
+        migration.kind === 'sql' ? `Add ${migrationLabel(migration)}.down.sql that undoes the up file.` : 'Export a down(ctx) function that undoes up().',
+      ),
+  },
+  'sql-error': {
+    checks: 'a statement SQLite rejects on the schema the earlier migrations build, in up and down files (a down file runs on the schema its up built)',
+    fix: 'Correct the statement (names, order of migrations) and run `dbshift lint` again.',
+  },
+  'doc-missing': {
+    checks: 'no NNNNNN_name.md beside the migration',
+    fix: 'Write the document (`dbshift create` writes the skeleton): overview, data-loss risk, reversibility, testing, rollback plan.',
+    migration: (migration, dir) => (migration.kind === 'builtin' ? [] : documentProblems(dir, migration).filter((p) => p.rule === 'doc-missing')),
+  },
+  'doc-empty': {
+    checks: 'an empty .md',
+    fix: 'Write the document: overview, data-loss risk, reversibility, testing, rollback plan.',
+    migration: (migration, dir) => (migration.kind === 'builtin' ? [] : documentProblems(dir, migration).filter((p) => p.rule === 'doc-empty')),
+  },
+  'doc-template': {
+    checks: 'a .md whose Overview or Data-loss risk still says only what the template says',
+    fix: 'Replace the template text with what this migration does and loses.',
+    migration: (migration, dir) => (migration.kind === 'builtin' ? [] : documentProblems(dir, migration).filter((p) => p.rule === 'doc-template')),
+  },
+  'unrecognized-file': {
+    checks: 'a file that looks like a migration but never runs (an Alembic .py, 1_init.sql, V1__init.sql)',
+    fix: 'Rename it to NNNNNN_name.up.sql (and .down.sql), or move it out of the migrations directory.',
+  },
+} as const satisfies Record<string, LintRuleSpec>;
+type LintRule = keyof typeof LINT_RULES;
+const RULES = Object.entries(LINT_RULES) as Array<[LintRule, LintRuleSpec]>;
 
 function finding(rule: LintRule, file: string, line: number, message: string, fix: string = LINT_RULES[rule].fix): LintFinding {
   return { file, line, rule, message, fix };
@@ -88,20 +246,8 @@ export function unrecognizedFindings(ignored: string[]): LintFinding[] {
 }
 
 function lintOne(db: Db, dir: string, migration: MigrationDefinition): LintFinding[] {
-  const findings: LintFinding[] = [];
   const upFile = migration.files[0] ?? migrationLabel(migration);
-  if (!migration.down) {
-    findings.push(
-      finding(
-        'missing-down',
-        upFile,
-        1,
-        `${migrationLabel(migration)} cannot be reverted: it has no down migration.`,
-        migration.kind === 'sql' ? `Add ${migrationLabel(migration)}.down.sql that undoes the up file.` : 'Export a down(ctx) function that undoes up().',
-      ),
-    );
-  }
-  if (migration.kind !== 'builtin') findings.push(...documentFindings(dir, migration, upFile));
+  const findings: LintFinding[] = RULES.flatMap(([rule, spec]) => (spec.migration?.(migration, dir) ?? []).map((f) => finding(rule, f.file ?? upFile, 1, f.message, f.fix)));
   if (migration.kind !== 'sql' || !migration.up?.sql) {
     if (migration.kind === 'builtin') replayBuiltin(db, migration);
     return findings;
@@ -125,11 +271,12 @@ function lintOne(db: Db, dir: string, migration: MigrationDefinition): LintFindi
   return findings;
 }
 
-/** Run a file's statements on the in-memory schema, one at a time, with the rules of each. */
+/** Run a file's statements on the in-memory schema, one at a time, with every rule's statement hook first. */
 function replayFile(db: Db, file: string, sql: string, context: { doc?: string; migration: MigrationDefinition; touched?: Map<string, number> }): LintFinding[] {
   const findings: LintFinding[] = [];
   for (const statement of splitStatements(sql)) {
-    const own = statementFindings(db, file, statement, context.doc, context.migration);
+    const seen: StatementSeen = { db, text: statement.text, doc: context.doc, migration: context.migration };
+    const own = RULES.flatMap(([rule, spec]) => (spec.statement?.(seen) ?? []).map((f) => finding(rule, file, statement.line, f.message, f.fix)));
     findings.push(...own);
     const created = CREATE_TABLE.exec(statement.text);
     const added = ADD_COLUMN.exec(statement.text);
@@ -143,42 +290,9 @@ function replayFile(db: Db, file: string, sql: string, context: { doc?: string; 
       findings.push(finding('sql-error', file, statement.line, `SQLite rejects this statement on the schema the earlier migrations build: ${(error as Error).message}.`));
       continue;
     }
-    if (created) findings.push(...primaryKeyFindings(db, file, statement.line, identifier(created[1]!)));
-  }
-  return findings;
-}
-
-/** `doc` is the "Data-loss risk" section of the up file's document; undefined for down files (reverting what up added is their job). */
-function statementFindings(db: Db, file: string, { text, line }: Statement, doc: string | undefined, migration: MigrationDefinition): LintFinding[] {
-  const findings: LintFinding[] = [];
-  const add = (rule: LintRule, message: string, fix?: string) => findings.push(finding(rule, file, line, message, fix));
-  const added = ADD_COLUMN.exec(text);
-  if (added) {
-    const column = `${identifier(added[1]!)}.${identifier(added[2]!)}`;
-    const definition = withoutLiterals(added[3] ?? '');
-    if (/\bUNIQUE\b/i.test(definition)) add('add-column-unique', `ADD COLUMN ${column} with UNIQUE: SQLite cannot add a UNIQUE column.`);
-    if (/\bPRIMARY\s+KEY\b/i.test(definition)) add('add-column-primary-key', `ADD COLUMN ${column} with PRIMARY KEY: SQLite cannot add a primary key column.`);
-    if (/\bDEFAULT\s+(\(|CURRENT_(?:TIME|DATE|TIMESTAMP)\b)/i.test(definition)) {
-      add('add-column-non-constant-default', `ADD COLUMN ${column} with a non-constant DEFAULT: SQLite refuses it on a table that has rows.`);
-    }
-    if (/\bNOT\s+NULL\b/i.test(definition) && !/\bDEFAULT\b/i.test(definition)) {
-      add('add-column-not-null-without-default', `ADD COLUMN ${column} is NOT NULL without a DEFAULT: SQLite refuses it.`);
-    }
-  }
-  const dropped = DROP_COLUMN.exec(text);
-  if (dropped) {
-    const ref = { table: identifier(dropped[1]!), column: identifier(dropped[2]!) };
-    const why = dropBlockers(db, ref);
-    if (why.length > 0) add('drop-column-constrained', `DROP COLUMN ${ref.table}.${ref.column}: the column is ${why.join(' and ')}; SQLite refuses to drop it.`);
-    if (doc !== undefined && !mentions(doc, [ref.column])) {
-      add('data-loss-undocumented', `DROP COLUMN ${ref.table}.${ref.column} deletes data, and ${docName(migration)} does not name it under "Data-loss risk".`, `State the risk for ${ref.table}.${ref.column} in ${docName(migration)} (section "Data-loss risk").`);
-    }
-  }
-  const droppedTable = DROP_TABLE.exec(text);
-  if (droppedTable && doc !== undefined) {
-    const table = identifier(droppedTable[1]!);
-    if (!mentions(doc, [table])) {
-      add('data-loss-undocumented', `DROP TABLE ${table} deletes data, and ${docName(migration)} does not name it under "Data-loss risk".`, `State the risk for ${table} in ${docName(migration)} (section "Data-loss risk").`);
+    if (created) {
+      const table = identifier(created[1]!);
+      findings.push(...RULES.flatMap(([rule, spec]) => (spec.created?.(db, table) ?? []).map((f) => finding(rule, file, statement.line, f.message, f.fix))));
     }
   }
   return findings;
@@ -189,7 +303,7 @@ function statementFindings(db: Db, file: string, { text, line }: Statement, doc:
  * (https://sqlite.org/lang_createtable.html#rowid). `id INT PRIMARY KEY` or `id SERIAL PRIMARY
  * KEY`, habits from other databases, get no automatic values and accept NULL.
  */
-function primaryKeyFindings(db: Db, file: string, line: number, table: string): LintFinding[] {
+function primaryKeyNotRowid(db: Db, table: string): Said[] {
   const info = db.prepare(`SELECT name, wr FROM pragma_table_list WHERE schema = 'main' AND lower(name) = lower(?)`).get(table) as { name: string; wr: number } | undefined;
   if (!info || info.wr === 1) return [];
   const pk = db.prepare(`SELECT name, type FROM pragma_table_info(?) WHERE pk > 0`).all(info.name) as Array<{ name: string; type: string }>;
@@ -197,25 +311,33 @@ function primaryKeyFindings(db: Db, file: string, line: number, table: string): 
   const { name, type } = pk[0]!;
   const declared = type.trim().toUpperCase();
   if (declared === 'INTEGER' || !/INT|SERIAL/.test(declared)) return [];
-  return [finding('primary-key-not-rowid', file, line, `${info.name}.${name} is ${type} PRIMARY KEY: only INTEGER PRIMARY KEY is a rowid alias in SQLite, so ids are not assigned and come out NULL.`, `Declare it \`${name} INTEGER PRIMARY KEY\`.`)];
+  return said(true, `${info.name}.${name} is ${type} PRIMARY KEY: only INTEGER PRIMARY KEY is a rowid alias in SQLite, so ids are not assigned and come out NULL.`, `Declare it \`${name} INTEGER PRIMARY KEY\`.`);
 }
 
-/** A missing, empty or untouched-template document: the risk and rollback plan nobody wrote. */
-export function documentFindings(dir: string, migration: Pick<MigrationDefinition, 'doc' | 'version' | 'name'>, upFile: string): LintFinding[] {
+type DocumentRule = 'doc-missing' | 'doc-empty' | 'doc-template';
+
+/** What is wrong with a migration's document, if anything: missing, empty, or the template untouched (the risk and rollback plan nobody wrote). */
+function documentProblems(dir: string, migration: Pick<MigrationDefinition, 'doc' | 'version' | 'name' | 'files'>): Array<Said & { rule: DocumentRule; file?: string }> {
   const label = migrationLabel(migration);
-  if (!migration.doc) return [finding('doc-missing', upFile, 1, `${label} has no document (${path.basename(upFile).replace(/(\.up\.sql|\.ts|\.js)$/, '')}.md).`)];
+  const upFile = migration.files[0] ?? label;
+  if (!migration.doc) return [{ rule: 'doc-missing', message: `${label} has no document (${path.basename(upFile).replace(/(\.up\.sql|\.ts|\.js)$/, '')}.md).` }];
   let text = '';
   try {
     text = fs.readFileSync(path.join(dir, migration.doc), 'utf8');
   } catch {
     // An unreadable document reads as empty.
   }
-  if (text.trim() === '') return [finding('doc-empty', migration.doc, 1, `${migration.doc} is empty.`)];
+  if (text.trim() === '') return [{ rule: 'doc-empty', file: migration.doc, message: `${migration.doc} is empty.` }];
   const untouched = Object.entries(DOC_TEMPLATE_SECTIONS)
     .filter(([heading, template]) => sectionBody(text, heading)?.trim() === template)
     .map(([heading]) => heading);
   if (untouched.length === 0) return [];
-  return [finding('doc-template', migration.doc, 1, `${migration.doc} still has the template's text under ${untouched.map((h) => `"${h}"`).join(' and ')}.`)];
+  return [{ rule: 'doc-template', file: migration.doc, message: `${migration.doc} still has the template's text under ${untouched.map((h) => `"${h}"`).join(' and ')}.` }];
+}
+
+/** The document rules for another driver's lint (PostgreSQL's), with the same words. */
+export function documentFindings(dir: string, migration: Pick<MigrationDefinition, 'doc' | 'version' | 'name' | 'files'>, upFile: string): LintFinding[] {
+  return documentProblems(dir, migration).map((p) => finding(p.rule, p.file ?? upFile, 1, p.message, p.fix));
 }
 
 function sectionBody(text: string, heading: string): string | undefined {
@@ -250,7 +372,7 @@ function dropBlockers(db: Db, ref: ColumnRef): string[] {
   return reasons;
 }
 
-/** Foreign keys of a table this migration created or extended: an ON DELETE action, and an index to find children. */
+/** Foreign keys of a table this migration created or extended, through every rule's foreign-key hook. */
 function foreignKeyFindings(db: Db, file: string, line: number, table: string, sql: string): LintFinding[] {
   const exists = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND lower(name) = ?`).get(table) as { name: string } | undefined;
   if (!exists) return [];
@@ -263,26 +385,21 @@ function foreignKeyFindings(db: Db, file: string, line: number, table: string, s
   }>;
   const byId = new Map<number, typeof keys>();
   for (const key of keys) byId.set(key.id, [...(byId.get(key.id) ?? []), key]);
-  const findings: LintFinding[] = [];
   const explicitNoAction = /\bON\s+DELETE\s+NO\s+ACTION\b/i.test(sql);
-  for (const parts of byId.values()) {
+  return [...byId.values()].flatMap((parts) => {
     const columns = parts.map((p) => p.col);
-    const label = `${exists.name}(${columns.join(', ')}) → ${parts[0]!.parent}`;
-    const parent = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND lower(name) = lower(?)`).get(parts[0]!.parent);
-    if (!parent) {
-      // Foreign keys are off while migrations run, so SQLite accepts this; every insert fails once the app turns them on.
-      findings.push(finding('foreign-key-missing-parent', file, line, `Foreign key ${label}: there is no table ${parts[0]!.parent}.`));
-      continue;
-    }
-    if (parts[0]!.on_delete === 'NO ACTION' && !explicitNoAction) {
-      findings.push(finding('foreign-key-without-on-delete', file, line, `Foreign key ${label} has no ON DELETE action: deleting a parent fails or leaves orphans.`));
-    }
-    if (!hasLeadingIndex(db, exists.name, columns)) {
-      const fix = `CREATE INDEX ix_${exists.name}_${columns.join('_')} ON ${exists.name} (${columns.join(', ')});`;
-      findings.push(finding('foreign-key-without-index', file, line, `Foreign key ${label} has no index on ${columns.join(', ')}: every parent delete scans the whole child table.`, fix));
-    }
-  }
-  return findings;
+    const parent = parts[0]!.parent;
+    const seen: ForeignKeySeen = {
+      db,
+      label: `${exists.name}(${columns.join(', ')}) → ${parent}`,
+      table: exists.name,
+      columns,
+      parent,
+      parentExists: db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND lower(name) = lower(?)`).get(parent) !== undefined,
+      noOnDelete: parts[0]!.on_delete === 'NO ACTION' && !explicitNoAction,
+    };
+    return RULES.flatMap(([rule, spec]) => (spec.foreignKey?.(seen) ?? []).map((f) => finding(rule, file, line, f.message, f.fix)));
+  });
 }
 
 function hasLeadingIndex(db: Db, table: string, columns: string[]): boolean {
