@@ -112,8 +112,12 @@ export interface Driver<Ctx> {
   /** After a failed migration: what it left behind, with the fix. */
   inspectFailure?(error: unknown): Promise<FailureReport | undefined>;
 
-  /** A checksummed backup in `dir` (file 0600 + `.sha256`), named with `now`; null when there is nothing to keep (a database this run created empty). */
-  backup(dir: string, now: Date, signal?: AbortSignal): Promise<BackupRef | null>;
+  /**
+   * A checksummed backup in `dir` (file 0600 + `.sha256`), named with `now`; null when there is
+   * nothing to keep (a database this run created empty). `onStart` is called when a backup
+   * really begins, so that progress never announces one that is not taken.
+   */
+  backup(dir: string, now: Date, options?: { signal?: AbortSignal; onStart?(): void }): Promise<BackupRef | null>;
   /** Rows per user table, for the before/after summary. */
   rowCounts(): Promise<TableRows[]>;
   /**

@@ -7,6 +7,7 @@ import { executeStep } from './execute.js';
 import type { LintFinding } from './lint.js';
 import { assertClean, assertConsistent, assertRunnable, consistencyProblems, planSteps, type Target } from './plan.js';
 import { backupProgress, migrationProgress } from './progress.js';
+import { yieldToEventLoop } from '../yield.js';
 import type { MigrationSet, MigrationStep, VersionState } from './types.js';
 
 // up, down, goto (and Alembic's upgrade/downgrade) on any driver: plan purely (plan.ts), lock,
@@ -147,13 +148,21 @@ export async function runVersions<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ct
       for (const step of steps) await byVersion.get(step.version)![step.direction]!.load?.();
       countsBefore = await driver.rowCounts();
       if (options.backup !== false) {
-        const backedUp = backupProgress(options.onProgress, driver.location);
-        result.backup = await driver.backup(options.backupDir, now(), options.signal);
-        if (result.backup) backedUp(result.backup.path);
+        let backedUp: ((path: string) => void) | undefined;
+        result.backup = await driver.backup(options.backupDir, now(), {
+          ...(options.signal ? { signal: options.signal } : {}),
+          onStart: () => (backedUp = backupProgress(options.onProgress, driver.location)),
+        });
+        if (result.backup) backedUp?.(result.backup.path);
       }
       let version = result.before!.version;
       for (const [i, step] of steps.entries()) {
         const report = result.steps[i]!;
+        // A Ctrl-C pressed while planning, linting or backing up is read in the event loop's
+        // poll phase: let the loop turn (twice: the first turn may start past its poll phase),
+        // so that it stops the run before a migration starts.
+        await yieldToEventLoop();
+        await yieldToEventLoop();
         if (options.signal?.aborted) {
           throw new InterruptedError('interrupted', `Interrupted before ${migrationLabel(step)}.`, { dataState: `Migrations before it are applied; the database is at version ${version}.` });
         }

@@ -435,4 +435,21 @@ describe('every failure gets its documented exit code', () => {
     expect(fs.readdirSync(path.join(p.dir, 'backups')), finished.stdout).toEqual([]);
     expect(version(p)).toBe('1 (authors)');
   });
+
+  it('Ctrl-C while the run is still planning (lint replays a slow statement) stops it before the first migration starts; a database it created gets no backup line', async () => {
+    const p = project({
+      '000001_big.up.sql': `CREATE TABLE big AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000000) SELECT i, hex(randomblob(16)) AS x FROM n;`,
+      '000001_big.down.sql': 'DROP TABLE big;',
+    });
+    const child = dbshiftAsync(['up', '--create'], { cwd: p.dir, env: p.env });
+    const done = collect(child);
+    // The lock is taken before planning; the replay of the big statement then keeps the event loop busy.
+    while (!fs.existsSync(path.join(p.dir, '.dbshift.lock'))) await new Promise((r) => setTimeout(r, 10));
+    child.kill('SIGINT');
+    const finished = await done;
+    expect(finished.code, finished.stderr).toBe(130);
+    expect(finished.stderr).toContain('Interrupted before 000001_big');
+    expect(finished.stderr).not.toMatch(/dbshift: up 000001_big|backing up/);
+    expect(version(p)).toBe('0 (nothing applied)');
+  });
 });

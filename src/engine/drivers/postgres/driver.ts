@@ -522,8 +522,9 @@ export class PostgresDriver implements Driver<PgContext> {
 
   // ---- backup and counts ----------------------------------------------------------------
 
-  async backup(dir: string, now: Date, signal?: AbortSignal): Promise<BackupRef> {
-    return dumpDatabase(this.target, this.database, this.serverVersionNum, dir, now, signal);
+  async backup(dir: string, now: Date, options: { signal?: AbortSignal; onStart?(): void } = {}): Promise<BackupRef> {
+    options.onStart?.();
+    return dumpDatabase(this.target, this.database, this.serverVersionNum, dir, now, options.signal);
   }
 
   /** The oid survives ALTER TABLE … RENAME: a renamed table is still recognised by the row-loss backstop. */

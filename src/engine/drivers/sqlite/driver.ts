@@ -288,10 +288,11 @@ export class SqliteDriver implements Driver<MigrationContext> {
   }
 
   /** A database this run created empty holds nothing to keep: no backup of it (apps starting on a new database). */
-  async backup(dir: string, now: Date, signal?: AbortSignal): Promise<BackupRef | null> {
+  async backup(dir: string, now: Date, options: { signal?: AbortSignal; onStart?(): void } = {}): Promise<BackupRef | null> {
     const held = this.locked();
     if (held.created) return null;
-    return backupDatabase(held.db, { ...this.config, backupDir: dir }, now, signal);
+    options.onStart?.();
+    return backupDatabase(held.db, { ...this.config, backupDir: dir }, now, options.signal);
   }
 
   async rowCounts(): Promise<TableRows[]> {
