@@ -26,6 +26,8 @@ export interface StepOutcome {
   summary?: unknown;
   /** Tables whose row count changed: before and after. */
   rowCounts: RowCountChanges;
+  /** Every table's rows as the migration committed them: the run's after-picture, without counting again. */
+  tablesAfter: TableRows[];
 }
 
 export interface StepRun {
@@ -91,7 +93,7 @@ async function runMigration<Ctx>(session: DriverSession<Ctx>, body: MigrationBod
 }
 
 /** What must hold before COMMIT: the migration's own checks, the driver's, no undeclared row loss. */
-async function assertSafeToCommit<Ctx>(session: DriverSession<Ctx>, body: MigrationBody<Ctx>, label: string, before: TableRows[], verified: Verified): Promise<RowCountChanges> {
+async function assertSafeToCommit<Ctx>(session: DriverSession<Ctx>, body: MigrationBody<Ctx>, label: string, before: TableRows[], verified: Verified): Promise<Pick<StepOutcome, 'rowCounts' | 'tablesAfter'>> {
   const failed = verified.checks.filter((c) => !c.ok);
   if (failed.length > 0) {
     throw new DataError('migration-verify-failed', `${label}: verify failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}.`);
@@ -99,7 +101,7 @@ async function assertSafeToCommit<Ctx>(session: DriverSession<Ctx>, body: Migrat
   await session.checkBeforeCommit?.();
   const after = await session.rowCounts();
   assertNoRowsLost(label, body, before, after);
-  return changedCounts(before, after);
+  return { rowCounts: changedCounts(before, after), tablesAfter: after };
 }
 
 /** Whatever a migration threw (an Error, a string, null, an object without a prototype), as words. */
@@ -178,10 +180,10 @@ export async function executeStep<Ctx>(driver: Driver<Ctx>, migration: Migration
         await yieldToEventLoop();
         await yieldToEventLoop();
         if (run.signal?.aborted) throw new InterruptedError('interrupted', `Interrupted during ${migrationLabel(step)}.`);
-        const rowCounts = await assertSafeToCommit(session, body, label, before, verified);
+        const counted = await assertSafeToCommit(session, body, label, before, verified);
         await session.writeVersion({ version: step.versionAfter, dirty: false });
         await session.appendHistory(entry());
-        return { ...verified, rowCounts };
+        return { ...verified, ...counted };
       }, label);
       return { status: 'applied', durationMs: performance.now() - started, ...outcome };
     } catch (error) {
@@ -212,13 +214,13 @@ export async function executeStep<Ctx>(driver: Driver<Ctx>, migration: Migration
     if (error instanceof BusyError) throw error;
     throw asMigrationError(driver, error, label, 'Nothing was changed.');
   }
-  let outcome: Verified & { rowCounts: RowCountChanges };
+  let outcome: Verified & Pick<StepOutcome, 'rowCounts' | 'tablesAfter'>;
   try {
     outcome = await driver.autocommit(async (session) => {
       const before = await session.rowCounts();
       const verified = await runMigration(session, body);
       await yieldToEventLoop();
-      return { ...verified, rowCounts: await assertSafeToCommit(session, body, label, before, verified) };
+      return { ...verified, ...(await assertSafeToCommit(session, body, label, before, verified)) };
     }, label);
   } catch (error) {
     const why = body.noTransactionReasons?.length ? ` (${body.noTransactionReasons.join('; ')})` : '';

@@ -128,6 +128,8 @@ export async function runVersions<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ct
   };
 
   let countsBefore: TableRows[] | undefined;
+  // What the last migration committed: after a run that applied them all, the after-picture.
+  let countsAfter: TableRows[] | undefined;
   try {
     if (options.dryRun) {
       await plan();
@@ -175,6 +177,7 @@ export async function runVersions<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ct
           if (Object.keys(outcome.rowCounts).length > 0) report.rowCounts = outcome.rowCounts;
           if (outcome.summary !== undefined) report.summary = outcome.summary;
           version = step.versionAfter;
+          countsAfter = outcome.tablesAfter;
           progress.ok(report.durationMs);
         } catch (error) {
           report.status = 'failed';
@@ -187,13 +190,14 @@ export async function runVersions<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ct
     });
     result.ok = true;
   } catch (error) {
+    countsAfter = undefined;
     const tool: ToolError = toToolError(error);
     if (result.backup) tool.dataState = `${tool.dataState ?? ''} The backup ${result.backup.path} was taken before any change.`.trim();
     result.error = resultError(tool);
   }
   try {
     if (!result.after) result.after = await driver.readVersion();
-    if (countsBefore) result.counts = countsOf(countsBefore, await driver.rowCounts());
+    if (countsBefore) result.counts = countsOf(countsBefore, countsAfter ?? (await driver.rowCounts()));
   } catch {
     // The result still says what failed; the version or the counts are unknown.
   }
