@@ -288,6 +288,27 @@ describe('user code cannot make dbshift lie', () => {
     expect([count(p.db, 'books'), count(p.db, 'authors')]).toEqual([3, 2]);
   });
 
+  it('what the connection handed out inside up() is revoked with it: a prepared statement, a chained one, a transaction function', () => {
+    const p = project({
+      ...PARENT_AND_CHILDREN,
+      // An UPDATE loses no rows, so the row-count backstop would not see it: only the revocation stops it.
+      '000002_sneaky.ts': `export function up(ctx: any) {
+  ctx.exec('CREATE TABLE b (x)');
+  const rename = ctx.db.prepare("UPDATE authors SET name = 'changed'");
+  const chained = ctx.db.prepare("UPDATE books SET title = 'changed'").bind();
+  const later = ctx.db.transaction(() => ctx.exec("UPDATE authors SET name = 'changed too'"));
+  setImmediate(() => { for (const f of [() => rename.run(), () => chained.run(), () => later(), () => later.immediate()]) { try { f(); } catch {} } });
+}
+export function down() {}`,
+    });
+    expect(p.up('--create', '1').code).toBe(0);
+    const { code, out } = p.up();
+    expect(code, JSON.stringify(out.error)).toBe(0);
+    expect(query(p.db, `SELECT count(*) AS n FROM authors WHERE name LIKE 'changed%'`)).toEqual([{ n: 0 }]);
+    expect(query(p.db, `SELECT count(*) AS n FROM books WHERE title = 'changed'`)).toEqual([{ n: 0 }]);
+    expect(version(p)).toBe('2 (sneaky)');
+  });
+
   it('a migration that ends dbshift\'s transaction (INSERT OR ROLLBACK, ROLLBACK; BEGIN) is reported dirty, never as applied or rolled back', () => {
     for (const [name, up] of [
       ['or_rollback', `try { ctx.exec('INSERT OR ROLLBACK INTO authors (id, name) VALUES (1, 1)'); } catch {} ctx.exec('CREATE TABLE c (x)');`],

@@ -50,13 +50,30 @@ export function revocableContext(db: Db, label: string): { ctx: MigrationContext
   const guard = () => {
     if (!live) throw new DataError('migration-outlived', `${label} used its connection after it returned (a callback or an await); a migration does all its work inside up() or down().`);
   };
-  const proxy = new Proxy(db, {
-    get(target, property) {
-      guard();
-      const value = Reflect.get(target, property, target) as unknown;
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  // What the connection hands out keeps working on it: a prepared statement, a transaction
+  // function. They are revoked with the context, or a statement prepared inside up() and run
+  // from a callback would still reach the connection.
+  const revocable = <T extends object>(target: T): T =>
+    new Proxy(target, {
+      get(object, property, self) {
+        guard();
+        const value = Reflect.get(object, property, object) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          guard();
+          const result = (value as (...a: unknown[]) => unknown).apply(object, args);
+          // Chained calls (stmt.pluck(), db.unsafeMode()) return the object itself: hand back the guarded one.
+          return result === object ? self : handsOut(result) ? revocable(result) : result;
+        };
+      },
+      apply(fn, self, args) {
+        guard();
+        return Reflect.apply(fn as (...a: unknown[]) => unknown, self, args);
+      },
+    });
+  // better-sqlite3 does not export its Statement class; its instances are known by name.
+  const handsOut = (value: unknown): value is object => typeof value === 'function' || (typeof value === 'object' && value !== null && value.constructor?.name === 'Statement');
+  const proxy = revocable(db);
   return {
     ctx: { db: proxy, exec: (sql) => (guard(), db.exec(sql), undefined), rebuildTable: (table, change) => (guard(), rebuildTable(db, table, change)) },
     revoke: () => {
