@@ -1,6 +1,6 @@
 import { DataError } from '../errors.js';
 import { foreignKeyViolations, integrityCheck, newForeignKeyViolations, type ForeignKeyViolation } from '../sqlite/checks.js';
-import { compareWithBaseline } from '../sqlite/compare.js';
+import { compareWithBaseline, type ComparisonHelper } from '../sqlite/compare.js';
 import { countRows, listTables } from '../sqlite/introspect.js';
 import type { Db } from '../sqlite/open.js';
 import type { Check, Inspection, MigrationUnit, Warning } from '../plans/unit.js';
@@ -17,6 +17,8 @@ export interface VerificationOptions {
   queryOnly?: boolean;
   /** integrity_check and foreign_key_check of `main`, already running in a worker; otherwise run here. */
   background?: { integrity: Promise<string[]>; foreignKeys: Promise<ForeignKeyViolation[]> };
+  /** A second thread for the full comparison (the worker above, once its checks are done). */
+  helper?: ComparisonHelper;
 }
 
 export interface Verification {
@@ -58,7 +60,7 @@ export async function verifyMigrated(db: Db, unit: MigrationUnit, options: Verif
     const counts = unit.rowCounts?.();
     for (const sql of counts?.setup ?? []) db.exec(sql);
     if (options.queryOnly) db.pragma('query_only = ON');
-    const comparison = await compareWithBaseline(db, options.baseline, new Set(unit.fillableColumns(options.before)), options.onRows, counts?.perTable);
+    const comparison = await compareWithBaseline(db, options.baseline, new Set(unit.fillableColumns(options.before)), options.onRows, counts?.perTable, options.helper);
     for (const t of comparison.tables) if (t.counted) counted[t.table] = t.counted;
     const countMismatch = comparison.tables.filter((t) => t.before !== t.after);
     const changed = comparison.tables.filter((t) => t.differing > 0);

@@ -71,6 +71,8 @@ export interface MigrationUnit<I extends Inspection = Inspection, S = unknown> {
    * the connection may still write its temp schema; its results reach `verify` as `counted`.
    */
   rowCounts?(): { setup: string[]; perTable: Record<string, { join: string; aggregates: string[] }> };
+  /** Where a worker thread finds `prepare` (a function cannot be posted to one): a module's URL and its export's name. */
+  prepareIn?: { module: string; name: string };
   /** Columns that existed before and that the unit may fill where they were NULL. */
   fillableColumns(before: I): string[];
   /** The unit's place in its versioned migration set: `dbshift migrate` records it in schema_migrations. */

@@ -1,6 +1,6 @@
-import { listColumns, listSchemaObjects, listTables, primaryKeyColumns, quoteIdent, userVersion } from './introspect.js';
+import { listColumns, listSchemaObjects, listTables, primaryKeyColumns, quoteIdent, userVersion, type TableInfo } from './introspect.js';
 import type { Db } from './open.js';
-import { rowidRanges } from './chunks.js';
+import { rowidRanges, type RowidRange } from './chunks.js';
 import { yieldToEventLoop } from '../yield.js';
 
 export interface TableComparison {
@@ -25,30 +25,73 @@ export type RowProgress = (doneRows: number, totalRows: number) => Promise<void>
 /** Counts to take on the comparison's pass over a table: `expression AS name` over the migrated rows, aliased `m`. */
 export type RowCounts = Record<string, { join: string; aggregates: string[] }>;
 
-const ROWS_PER_CHUNK = 100_000;
+// Small enough that two threads share a large table evenly (and Ctrl-C is seen often).
+const ROWS_PER_JOB = 10_000;
 const SAMPLE_IDS = 20;
+
+/** The statements that compare one table: ids of differing rows, and (with counts) one aggregate row. */
+export interface TableStatements {
+  /** `SELECT … AS id` of the differing rows, with `:lo`/`:hi` unless the table has no rowid. */
+  differing: string;
+  /** `count(*) FILTER (WHERE <differs>) AS dbshift_differing, <aggregates>` over the same rows. */
+  counting?: string;
+}
+
+/** One unit of the comparison's work: the rows of table `table` in one rowid range, or all of them. */
+export interface ComparisonJob {
+  table: number;
+  range?: RowidRange;
+  rows: number;
+}
+
+export interface JobResult {
+  differing: number;
+  sampleIds: Array<number | string>;
+  counted?: Record<string, number>;
+}
+
+/** What another thread needs to take jobs off the same queue, on its own connection. */
+export interface SharedComparison {
+  statements: TableStatements[];
+  jobs: ComparisonJob[];
+  /** An Int32Array's buffer: the index of the next job nobody has taken yet. */
+  next: SharedArrayBuffer;
+}
+
+/**
+ * Another thread that takes jobs from the same queue, on its own connection to the same files
+ * (a worker that has finished its integrity_check). Resolves once it takes no more; `onResult`
+ * sees every job it ran before that.
+ */
+export type ComparisonHelper = (work: SharedComparison, onResult: (index: number, result: JobResult) => void) => Promise<void>;
 
 /**
  * Prove that every row and every pre-existing column of `baseline` (an attached schema, e.g.
- * the pristine backup) is byte-identical in `main`: compared in full, in SQL, a chunk of
+ * the pristine backup) is byte-identical in `main`: compared in full, in SQL, a range of
  * rowids at a time. Values must have the same storage class too (1 and 1.0 compare equal in
  * SQL), and text is compared with BINARY whatever the column's collation says.
  * `fillable` lists `table.column`s that may go from NULL to a value (a partial migration's).
+ * With a `helper`, two threads take the ranges from one queue; the result is the same.
  */
-export async function compareWithBaseline(db: Db, baseline: string, fillable: ReadonlySet<string>, onProgress?: RowProgress, rowCounts: RowCounts = {}): Promise<BaselineComparison> {
+export async function compareWithBaseline(
+  db: Db,
+  baseline: string,
+  fillable: ReadonlySet<string>,
+  onProgress?: RowProgress,
+  rowCounts: RowCounts = {},
+  helper?: ComparisonHelper,
+): Promise<BaselineComparison> {
   const tables = listTables(db, baseline);
-  const counts = tables.map((t) => ({
-    table: t.name,
-    before: count(db, baseline, t.name),
-    after: tableExists(db, t.name) ? count(db, 'main', t.name) : 0,
-  }));
-  const totalRows = counts.reduce((sum, c) => sum + c.before, 0);
-  let doneRows = 0;
   const results: TableComparison[] = [];
   const schemaProblems: string[] = [];
+  const statements: TableStatements[] = [];
+  /** For each entry of `statements`, its table's entry in `results`. */
+  const resultOf: TableComparison[] = [];
+  const jobs: ComparisonJob[] = [];
 
-  for (const [i, table] of tables.entries()) {
-    const { before, after } = counts[i] as { before: number; after: number };
+  for (const table of tables) {
+    const before = count(db, baseline, table.name);
+    const after = tableExists(db, table.name) ? count(db, 'main', table.name) : 0;
     const result: TableComparison = { table: table.name, before, after, differing: 0, sampleIds: [] };
     results.push(result);
     if (!tableExists(db, table.name)) {
@@ -63,48 +106,50 @@ export async function compareWithBaseline(db: Db, baseline: string, fillable: Re
       result.differing = before;
       continue;
     }
-    const key = table.withoutRowid ? primaryKeyColumns(db, table.name, baseline) : ['rowid'];
-    const differs = table.columns.map((c) => {
-      const b = `b.${quoteIdent(c)}`;
-      const m = `m.${quoteIdent(c)}`;
-      const changed = `(${b} IS NOT ${m} COLLATE BINARY OR typeof(${b}) <> typeof(${m}))`;
-      return fillable.has(`${table.name}.${c}`) ? `(${b} IS NOT NULL AND ${changed})` : changed;
-    });
-    const join = key.map((k) => `m.${quoteIdent(k)} IS b.${quoteIdent(k)}`).join(' AND ');
-    const missing = `m.${quoteIdent(key[0] as string)} IS NULL`;
-    const idExpr = key.length === 1 ? `b.${quoteIdent(key[0] as string)}` : key.map((k) => `b.${quoteIdent(k)}`).join(` || ',' || `);
-    const from = `${quoteIdent(baseline)}.${quoteIdent(table.name)} AS b LEFT JOIN main.${quoteIdent(table.name)} AS m ON ${join}`;
-    const where = `${missing}${differs.length ? ' OR ' + differs.join(' OR ') : ''}`;
-
+    const sql = tableStatements(db, baseline, table, fillable, rowCounts[table.name]);
+    if (sql.counting) result.counted = {};
+    const index = statements.push(sql) - 1;
+    resultOf.push(result);
     if (table.withoutRowid) {
-      // No rowid to range over: one statement for the whole table.
-      collect(db.prepare(`SELECT ${idExpr} AS id FROM ${from} WHERE ${where}`), {}, result);
-      doneRows += before;
-      await onProgress?.(doneRows, totalRows);
+      // No rowid to range over: one job for the whole table.
+      jobs.push({ table: index, rows: before });
       continue;
     }
-    const statement = db.prepare(`SELECT b.rowid AS id FROM ${from} WHERE (b.rowid BETWEEN :lo AND :hi) AND (${where})`);
-    // With counts to take, one aggregate query per chunk reads the rows once for both; the ids
-    // of differing rows are then looked up only in a chunk that has any.
-    const extra = rowCounts[table.name];
-    const counting = extra
-      ? db.prepare(`SELECT count(*) FILTER (WHERE ${where}) AS dbshift_differing, ${extra.aggregates.join(', ')} FROM ${from} ${extra.join} WHERE b.rowid BETWEEN :lo AND :hi`)
-      : undefined;
-    if (extra) result.counted = {};
-    let compared = 0;
-    for (const range of rowidRanges(db, table.name, ROWS_PER_CHUNK, baseline)) {
-      if (counting && result.counted) {
-        const { dbshift_differing: differing, ...counts } = counting.get(range) as Record<string, number>;
-        for (const [name, n] of Object.entries(counts)) result.counted[name] = (result.counted[name] ?? 0) + n;
-        if (differing) collect(statement, range, result);
-      } else {
-        collect(statement, range, result);
-      }
-      compared = Math.min(compared + ROWS_PER_CHUNK, before);
-      await onProgress?.(doneRows + compared, totalRows);
-      await yieldToEventLoop();
+    let left = before;
+    for (const range of rowidRanges(db, table.name, ROWS_PER_JOB, baseline)) {
+      jobs.push({ table: index, range, rows: Math.min(left, ROWS_PER_JOB) });
+      left -= ROWS_PER_JOB;
     }
-    doneRows += before;
+  }
+
+  const totalRows = results.reduce((sum, t) => sum + t.before, 0);
+  const done: Array<JobResult | undefined> = new Array(jobs.length);
+  let doneRows = 0;
+  const next = new SharedArrayBuffer(4);
+  const queue = new Int32Array(next);
+  const helped = helper?.({ statements, jobs, next }, (i, result) => {
+    done[i] = result;
+    doneRows += (jobs[i] as ComparisonJob).rows;
+  });
+  const runner = comparisonRunner(db);
+  for (let i = Atomics.add(queue, 0, 1); i < jobs.length; i = Atomics.add(queue, 0, 1)) {
+    const job = jobs[i] as ComparisonJob;
+    done[i] = runner(statements[job.table] as TableStatements, job.range);
+    doneRows += job.rows;
+    await onProgress?.(doneRows, totalRows);
+    await yieldToEventLoop();
+  }
+  await helped;
+  await onProgress?.(doneRows, totalRows);
+
+  // Merged in job order, so the sample ids are the same whichever thread found them.
+  for (const [i, job] of jobs.entries()) {
+    const part = done[i];
+    if (!part) throw new Error(`comparison job ${i} of ${jobs.length} never ran`);
+    const result = resultOf[job.table] as TableComparison;
+    result.differing += part.differing;
+    for (const id of part.sampleIds) if (result.sampleIds.length < SAMPLE_IDS) result.sampleIds.push(id);
+    if (part.counted && result.counted) for (const [name, n] of Object.entries(part.counted)) result.counted[name] = (result.counted[name] ?? 0) + n;
   }
   schemaProblems.push(...compareSchemaObjects(db, baseline));
   if (userVersion(db, baseline) !== userVersion(db)) {
@@ -113,11 +158,48 @@ export async function compareWithBaseline(db: Db, baseline: string, fillable: Re
   return { tables: results, schemaProblems };
 }
 
-function collect(statement: ReturnType<Db['prepare']>, params: object, result: TableComparison): void {
-  for (const row of statement.iterate(params) as Iterable<{ id: number | string }>) {
-    result.differing++;
-    if (result.sampleIds.length < SAMPLE_IDS) result.sampleIds.push(row.id);
-  }
+function tableStatements(db: Db, baseline: string, table: TableInfo, fillable: ReadonlySet<string>, extra?: RowCounts[string]): TableStatements {
+  const key = table.withoutRowid ? primaryKeyColumns(db, table.name, baseline) : ['rowid'];
+  const differs = table.columns.map((c) => {
+    const b = `b.${quoteIdent(c)}`;
+    const m = `m.${quoteIdent(c)}`;
+    const changed = `(${b} IS NOT ${m} COLLATE BINARY OR typeof(${b}) <> typeof(${m}))`;
+    return fillable.has(`${table.name}.${c}`) ? `(${b} IS NOT NULL AND ${changed})` : changed;
+  });
+  const join = key.map((k) => `m.${quoteIdent(k)} IS b.${quoteIdent(k)}`).join(' AND ');
+  const missing = `m.${quoteIdent(key[0] as string)} IS NULL`;
+  const idExpr = key.length === 1 ? `b.${quoteIdent(key[0] as string)}` : key.map((k) => `b.${quoteIdent(k)}`).join(` || ',' || `);
+  const from = `${quoteIdent(baseline)}.${quoteIdent(table.name)} AS b LEFT JOIN main.${quoteIdent(table.name)} AS m ON ${join}`;
+  const where = `${missing}${differs.length ? ' OR ' + differs.join(' OR ') : ''}`;
+  if (table.withoutRowid) return { differing: `SELECT ${idExpr} AS id FROM ${from} WHERE ${where}` };
+  // With counts to take, one aggregate query per range reads the rows once for both; the ids
+  // of differing rows are then looked up only in a range that has any.
+  return {
+    differing: `SELECT b.rowid AS id FROM ${from} WHERE (b.rowid BETWEEN :lo AND :hi) AND (${where})`,
+    ...(extra
+      ? { counting: `SELECT count(*) FILTER (WHERE ${where}) AS dbshift_differing, ${extra.aggregates.join(', ')} FROM ${from} ${extra.join} WHERE b.rowid BETWEEN :lo AND :hi` }
+      : {}),
+  };
+}
+
+/** Runs comparison jobs on `db` (which has the baseline attached under the name the statements use). */
+export function comparisonRunner(db: Db): (sql: TableStatements, range?: RowidRange) => JobResult {
+  const prepared = new Map<string, ReturnType<Db['prepare']>>();
+  const statement = (sql: string) => prepared.get(sql) ?? prepared.set(sql, db.prepare(sql)).get(sql)!;
+  return (sql, range) => {
+    const params = range ?? {};
+    const result: JobResult = { differing: 0, sampleIds: [] };
+    if (sql.counting) {
+      const { dbshift_differing: differing, ...counts } = statement(sql.counting).get(params) as Record<string, number>;
+      result.counted = counts;
+      if (!differing) return result;
+    }
+    for (const row of statement(sql.differing).iterate(params) as Iterable<{ id: number | string }>) {
+      result.differing++;
+      if (result.sampleIds.length < SAMPLE_IDS) result.sampleIds.push(row.id);
+    }
+    return result;
+  };
 }
 
 function count(db: Db, schema: string, table: string): number {

@@ -5,20 +5,50 @@ import type { Step } from '../run.js';
 import type { PreflightOut } from './preflight.js';
 import type { TransformOut } from './transform.js';
 import type { BackupOut } from './backup.js';
+import type { ComparisonHelper, JobResult } from '../../sqlite/compare.js';
+
+type ComparisonJobDone = (index: number, result: JobResult) => void;
 
 const NOT_PUBLISHED = 'Nothing was published; the production database was not touched.';
 
 /**
  * Prove the work file against the pristine backup before it can go live. The comparison of
  * every value runs here while a worker thread runs integrity_check and foreign_key_check of
- * the same file on the other core.
+ * the same file on the other core; once done with those, the worker takes its share of the
+ * comparison's row ranges off the same queue, on its own read-only connection.
  */
 export const verifyStep: Step<PreflightOut & TransformOut & BackupOut> = {
   name: 'verify',
   async run(ctx, { workDb: db, workFile, backup, inspection, foreignKeysBefore }) {
     ctx.emit({ step: 'verify', phase: 'progress', done: 0, total: 1, unit: 'steps', label: 'integrity_check (worker) and comparison' });
-    const structural = inBackground<unknown[][]>({ kind: 'pragma', file: workFile, pragmas: ['integrity_check', 'foreign_key_check'] });
-    ctx.cleanups.push(() => structural.cancel());
+    const counts = ctx.unit.rowCounts?.();
+    let checked: (rows: unknown[][]) => void = () => {};
+    const checkedRows = new Promise<unknown[][]>((resolve) => (checked = resolve));
+    let jobDone: ComparisonJobDone = () => {};
+    const worker = inBackground<unknown[][]>(
+      {
+        kind: 'pragma',
+        file: workFile,
+        pragmas: ['integrity_check', 'foreign_key_check'],
+        compare: { baseline: backup.path, setup: counts?.setup ?? [], ...(ctx.unit.prepareIn ? { functions: ctx.unit.prepareIn } : {}) },
+      },
+      undefined,
+      (data) => {
+        const message = data as { pragmas?: unknown[][]; job?: number; result?: JobResult };
+        if (message.pragmas) return checked(message.pragmas);
+        jobDone(message.job as number, message.result as JobResult);
+        ctx.checkpoint('verify-rows');
+      },
+    );
+    ctx.cleanups.push(() => worker.cancel());
+    // The worker posts its checks' rows before it takes comparison jobs; if it fails first, its error ends the wait.
+    const structural = Promise.race([checkedRows, worker.result]);
+    structural.catch(() => {});
+    const helper: ComparisonHelper = (work, onResult) => {
+      jobDone = onResult;
+      worker.post(work);
+      return worker.result.then(() => undefined);
+    };
     db.prepare('ATTACH DATABASE ? AS baseline').run(backup.path);
     db.pragma('baseline.cache_size = -2000');
     try {
@@ -32,7 +62,8 @@ export const verifyStep: Step<PreflightOut & TransformOut & BackupOut> = {
           ctx.emit({ step: 'verify', phase: 'progress', done, total, unit: 'rows', label: 'comparison' });
           ctx.checkpoint('verify-rows');
         },
-        background: { integrity: structural.result.then(([rows = []]) => checkComplaints(rows)), foreignKeys: structural.result.then(([, rows = []]) => asViolations(rows)) },
+        background: { integrity: structural.then(([rows = []]) => checkComplaints(rows)), foreignKeys: structural.then(([, rows = []]) => asViolations(rows)) },
+        helper,
       });
       ctx.report.checks = result.checks;
       ctx.report.countsAfter = result.countsAfter;

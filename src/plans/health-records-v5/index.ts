@@ -25,6 +25,7 @@ function inspect(db: Parameters<typeof inspectV5>[0]): V5UnitInspection {
 export const healthRecordsV5: MigrationUnit<V5UnitInspection, V5Summary | undefined> = {
   name: 'health-records-v5',
   prepare: registerV5Functions,
+  prepareIn: { module: new URL('./functions.js', import.meta.url).href, name: 'registerV5Functions' },
   inspect,
   plan: planV5,
   warnings: collectV5Warnings,
