@@ -43,13 +43,13 @@ export function planV5Build(baseline: BaselineSchema, inspection: V5Inspection, 
   const fill = (tableName: string, alias: string, column: string, value: string) =>
     present.has(`${tableName}.${column}`) ? `coalesce(${alias}.${column}, ${value})` : value;
 
-  const recordTimestamp = `coalesce(${UTC_FUNCTION}(h.timestamp), CASE WHEN h.timestamp IS NOT NULL THEN ${note('unparseable-timestamp', 'health_record', 'h.id')} END)`;
+  const recordTimestamp = `coalesce(${utc('h.timestamp')}, CASE WHEN h.timestamp IS NOT NULL THEN ${note('unparseable-timestamp', 'health_record', 'h.id')} END)`;
   const records = rewrite(table('health_record'), 'h', added('health_record'), {
     processing_status: fill('health_record', 'h', 'processing_status', `'completed'`),
     processing_completed_at: fill('health_record', 'h', 'processing_completed_at', recordTimestamp),
   }, `FROM baseline.health_record AS h`);
 
-  const created = `${UTC_FUNCTION}(r.created_at)`;
+  const created = utc('r.created_at');
   const completed = `coalesce(${created}, CASE WHEN r.created_at IS NOT NULL THEN ${note('unparseable-timestamp', 'report', 'r.id')} END)`;
   // user_id comes from the report's health record; an orphaned report finds none and keeps NULL.
   const date = `coalesce(replace(substr(coalesce(${created}, ${note('identifier-date-from-record', 'report', 'r.id', `${UTC_FUNCTION}(hr.timestamp)`)}), 1, 10), '-', ''),
@@ -73,6 +73,20 @@ export function planV5Build(baseline: BaselineSchema, inspection: V5Inspection, 
     guards: [DUPLICATE_GUARD],
     params: { run_date: runDateStamp(context.runDate) },
   });
+}
+
+// The canonical form, `YYYY-MM-DD HH:MM:SS.ffffff`, which most stored values already have.
+const CANONICAL_GLOB = '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] [0-9][0-9]:[0-5][0-9]:[0-5][0-9].[0-9][0-9][0-9][0-9][0-9][0-9]';
+
+/**
+ * normalizeTimestamp(value) in SQL: a text value already in the canonical form, with a real
+ * date (SQLite's date() gives it back unchanged), year 0001 or later and hour 00–23, is its own
+ * result; anything else goes to the JavaScript function. Calling into JavaScript for every row
+ * cost about a tenth of the build (issue 13).
+ */
+export function utc(value: string): string {
+  return `CASE WHEN typeof(${value}) = 'text' AND ${value} GLOB '${CANONICAL_GLOB}' AND substr(${value}, 12, 2) < '24' AND substr(${value}, 1, 4) <> '0000'
+    AND date(substr(${value}, 1, 10)) = substr(${value}, 1, 10) THEN ${value} ELSE ${UTC_FUNCTION}(${value}) END`;
 }
 
 /**
