@@ -45,7 +45,8 @@ export const transformStep: Step<PreflightOut & SnapshotOut, TransformOut> = {
     db.pragma('journal_mode = OFF');
     db.unsafeMode(false);
     db.pragma('synchronous = OFF');
-    db.pragma('cache_size = -16384');
+    // Rows are appended; the cache serves the index builds' sorter. 8 MiB: no slower than 16 at 100k, 8 MiB less RSS.
+    db.pragma('cache_size = -8192');
     // The app runs with SQLite's default (no enforcement), and sources may hold violations that
     // are reported, not repaired; better-sqlite3 would otherwise enforce them during the copy.
     db.pragma('foreign_keys = OFF');

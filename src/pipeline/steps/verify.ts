@@ -49,6 +49,9 @@ export const verifyStep: Step<PreflightOut & TransformOut & BackupOut> = {
       worker.post(work);
       return worker.result.then(() => undefined);
     };
+    // The comparison reads in order: the build's cache goes back to the allocator for its pages.
+    db.pragma('cache_size = -2000');
+    db.pragma('shrink_memory');
     db.prepare('ATTACH DATABASE ? AS baseline').run(backup.path);
     db.pragma('baseline.cache_size = -2000');
     try {
