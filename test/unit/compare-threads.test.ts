@@ -86,3 +86,11 @@ describe('compareWithBaseline in two threads', () => {
     expect(two.result).toEqual(one.result);
   });
 });
+
+describe('a unit names its SQL functions for worker threads', () => {
+  it('health-records v5: prepareIn leads to the very function prepare is', async () => {
+    const { healthRecordsV5: unit } = await import(path.join(ROOT, 'dist/plans/health-records-v5/index.js'));
+    const module = await import(unit.prepareIn.module);
+    expect(module[unit.prepareIn.name]).toBe(unit.prepare);
+  });
+});
