@@ -131,6 +131,8 @@ export async function compareWithBaseline(
     done[i] = result;
     doneRows += (jobs[i] as ComparisonJob).rows;
   });
+  // Awaited once this thread runs out of jobs; a failure before that must not go unhandled.
+  helped?.catch(() => {});
   const runner = comparisonRunner(db);
   for (let i = Atomics.add(queue, 0, 1); i < jobs.length; i = Atomics.add(queue, 0, 1)) {
     const job = jobs[i] as ComparisonJob;

@@ -87,6 +87,28 @@ describe('compareWithBaseline in two threads', () => {
   });
 });
 
+describe('compareWithBaseline when the other thread fails', () => {
+  it('fails with its error once this thread has run out of ranges, never as an unhandled rejection', async () => {
+    const { compareWithBaseline } = await built();
+    const { baselineFile, mainFile } = files();
+    const work = new Database(mainFile, { readonly: true });
+    work.prepare('ATTACH DATABASE ? AS baseline').run(baselineFile);
+    const unhandled: unknown[] = [];
+    const note = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', note);
+    try {
+      // The helper fails at once; this thread still dawdles through its ranges meanwhile.
+      const helper: ComparisonHelper = () => Promise.reject(new Error('worker for pragma exited with code 1 before it finished'));
+      const dawdle = () => new Promise<void>((resolve) => setTimeout(resolve, 5));
+      await expect(compareWithBaseline(work, 'baseline', new Set(), dawdle, {}, helper)).rejects.toThrow('exited with code 1');
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', note);
+      work.close();
+    }
+  });
+});
+
 describe('a unit names its SQL functions for worker threads', () => {
   it('health-records v5: prepareIn leads to the very function prepare is', async () => {
     const { healthRecordsV5: unit } = await import(path.join(ROOT, 'dist/plans/health-records-v5/index.js'));
