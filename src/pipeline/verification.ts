@@ -52,10 +52,10 @@ export async function verifyMigrated(db: Db, unit: MigrationUnit, options: Verif
   // Without a worker, the structural checks come first, as they always did.
   const early = options.background ? undefined : await structural();
 
-  const countsAfter: Record<string, number> = {};
-  for (const table of listTables(db)) countsAfter[table.name] = countRows(db, table.name);
   const countsBefore: Record<string, number> = {};
   const counted: Record<string, Record<string, number>> = {};
+  // The comparison counts both sides of every table it compares; only the others are counted here.
+  const comparedAfter = new Map<string, number>();
   if (options.baseline) {
     const counts = unit.rowCounts?.();
     for (const sql of counts?.setup ?? []) db.exec(sql);
@@ -65,6 +65,7 @@ export async function verifyMigrated(db: Db, unit: MigrationUnit, options: Verif
     const countMismatch = comparison.tables.filter((t) => t.before !== t.after);
     const changed = comparison.tables.filter((t) => t.differing > 0);
     for (const t of comparison.tables) countsBefore[t.table] = t.before;
+    for (const t of comparison.tables) comparedAfter.set(t.table, t.after);
     checks.push({
       name: 'row counts unchanged',
       ok: countMismatch.length === 0,
@@ -85,6 +86,8 @@ export async function verifyMigrated(db: Db, unit: MigrationUnit, options: Verif
       detail: comparison.schemaProblems.length === 0 ? 'ok' : comparison.schemaProblems.join('; '),
     });
   }
+  const countsAfter: Record<string, number> = {};
+  for (const table of listTables(db)) countsAfter[table.name] = comparedAfter.get(table.name) ?? countRows(db, table.name);
   const own = unit.verify(db, options.before, Object.keys(counted).length > 0 ? counted : undefined);
   checks.push(...own.checks);
   const { found, violations } = early ?? (await structural());
