@@ -33,4 +33,4 @@ export { ExitCode } from './errors.js';
 // What code migrations receive (`import type { MigrationContext } from 'dbshift'`).
 export type { MigrationContext } from './engine/types.js';
 export type { RebuildChange } from './engine/rebuild.js';
-export type { Check } from './plans/unit.js';
+export type { Check } from './results.js';

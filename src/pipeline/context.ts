@@ -1,7 +1,8 @@
 import type { Config } from '../config.js';
 import { InterruptedError } from '../errors.js';
 import type { InstanceLock } from '../files/lock.js';
-import type { Check, Inspection, MigrationUnit, Warning } from '../plans/unit.js';
+import type { Inspection, MigrationUnit } from '../plans/unit.js';
+import type { Check, Warning } from '../results.js';
 import type { ProgressEvent, ProgressListener, SpaceNeed, StepName, TableCount } from './types.js';
 import { hitFaultPoint } from '../faults.js';
 

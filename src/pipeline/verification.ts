@@ -3,7 +3,8 @@ import { foreignKeyViolations, integrityCheck, newForeignKeyViolations, type For
 import { compareWithBaseline, type ComparisonHelper } from '../sqlite/compare.js';
 import { countRows, listTables } from '../sqlite/introspect.js';
 import type { Db } from '../sqlite/open.js';
-import type { Check, Inspection, MigrationUnit, Warning } from '../plans/unit.js';
+import type { Inspection, MigrationUnit } from '../plans/unit.js';
+import type { Check, Warning } from '../results.js';
 
 export interface VerificationOptions {
   /** The inspection of the database before migration (for partially migrated inputs). */

@@ -44,7 +44,6 @@ export interface Guard {
 
 // Checks and warnings are every command's vocabulary (src/results.ts); units produce them.
 import type { Check, Warning } from '../results.js';
-export type { Check, Warning };
 
 export interface UnitContext {
   /** The run's own moment, fixed once: used wherever the data has no date of its own. */

@@ -10,7 +10,7 @@ import { yieldToEventLoop } from '../../yield.js';
 import type { Step } from '../run.js';
 import type { RunContext } from '../context.js';
 import type { Db } from '../../sqlite/open.js';
-import type { Warning } from '../../plans/unit.js';
+import type { Warning } from '../../results.js';
 import { appendHistory, ensureStateTables, readVersion, writeVersion } from '../../engine/state.js';
 import type { PreflightOut } from './preflight.js';
 import type { SnapshotOut } from './snapshot.js';

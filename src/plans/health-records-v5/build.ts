@@ -1,7 +1,8 @@
 import type { BaselineSchema, BaselineTable } from '../../sqlite/introspect.js';
 import type { Db } from '../../sqlite/open.js';
 import { planBuild, quote, type BuildPlan, type TableRewrite } from '../build.js';
-import type { UnitContext, Warning } from '../unit.js';
+import type { Warning } from '../../results.js';
+import type { UnitContext } from '../unit.js';
 import { UTC_FUNCTION } from './functions.js';
 import type { V5Inspection } from './inspect.js';
 import { runDateStamp } from './plan.js';

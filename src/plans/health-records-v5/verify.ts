@@ -1,5 +1,6 @@
 import type { Db } from '../../sqlite/open.js';
-import type { Check, UnitVerification } from '../unit.js';
+import type { Check } from '../../results.js';
+import type { UnitVerification } from '../unit.js';
 import { inspectV5 } from './inspect.js';
 import { NEW_COLUMNS } from './schema.js';
 import { summarizeV5, type V5Summary } from './summary.js';

@@ -1,5 +1,6 @@
 import type { Db } from '../../sqlite/open.js';
-import type { UnitContext, Warning } from '../unit.js';
+import type { Warning } from '../../results.js';
+import type { UnitContext } from '../unit.js';
 import { UTC_FUNCTION } from './functions.js';
 import type { V5Inspection } from './inspect.js';
 
