@@ -1,4 +1,4 @@
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CannotCreateError } from '../errors.js';
