@@ -2,15 +2,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import pg from 'pg';
 import { CannotCreateError, ConfigError, DataError, InterruptedError, IoError, toToolError } from '../../../errors.js';
 import { verifyChecksum, writeChecksumFile } from '../../../files/checksum.js';
 import { ensureDirectory, openExclusive, tempPathBeside } from '../../../files/create.js';
 import { publishFile } from '../../../files/durable.js';
 import { freeStampedPath } from '../../../files/names.js';
 import type { BackupRef } from '../../driver.js';
-import { connectError } from './errors.js';
-import type { PgTarget } from './connection.js';
+import { connectClient, type PgTarget } from './connection.js';
 
 // pg_dump -Fc before up/down: one read of the dump stream hashes it and writes the private
 // file, which gets its name and its .sha256 only once complete. Restore checks the checksum,
@@ -122,12 +120,7 @@ export interface RestoreResult {
 
 /** Relations in the database outside the system schemas, and the server's version. */
 async function inspectTarget(target: PgTarget): Promise<{ tables: string[]; serverVersionNum: number }> {
-  const client = new pg.Client({ connectionString: target.clientUrl });
-  try {
-    await client.connect();
-  } catch (error) {
-    throw connectError(error, target.display);
-  }
+  const client = await connectClient(target.clientUrl, target.display);
   try {
     const { rows } = await client.query<{ name: string }>(
       `SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

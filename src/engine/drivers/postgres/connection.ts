@@ -1,4 +1,6 @@
+import pg from 'pg';
 import { InputError, UsageError } from '../../../errors.js';
+import { connectError } from './errors.js';
 
 // Where the PostgreSQL database is: a postgres:// or postgresql:// URL (libpq's parameters such
 // as sslmode, options=-c search_path=…, application_name, host=/socket/dir), completed from the
@@ -105,4 +107,20 @@ export function resolvePgTarget(value: string | undefined, env: Record<string, s
     display: shown.toString(),
     ...(migrationsTable ? { migrationsTable } : {}),
   };
+}
+
+/**
+ * A connected client, named `dbshift` on the server unless the URL names it; a server that is
+ * not there is a clear error (66), not a stack trace. A connection that dies while idle must not
+ * crash the process: the next query reports it.
+ */
+export async function connectClient(connectionString: string, display: string): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString, fallback_application_name: 'dbshift' } as pg.ClientConfig);
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    throw connectError(error, display);
+  }
+  return client;
 }

@@ -5,8 +5,8 @@ import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions, Tabl
 import type { LintFinding } from '../../lint.js';
 import type { HistoryEntry, MigrationSet, VersionState } from '../../types.js';
 import { dumpDatabase } from './backup.js';
-import { connectError, IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
-import type { PgTarget } from './connection.js';
+import { IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
+import { connectClient, type PgTarget } from './connection.js';
 import { lintPgRules } from './lint.js';
 import { endsTransaction, isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
 
@@ -122,14 +122,7 @@ export class PostgresDriver implements Driver<PgContext> {
 
   static async open(target: PgTarget, options: PgOptions = {}): Promise<PostgresDriver> {
     await loadParser();
-    const client = new pg.Client({ connectionString: target.clientUrl, fallback_application_name: 'dbshift' } as pg.ClientConfig);
-    // A connection that dies while idle must not crash the process: the next query reports it.
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-    } catch (error) {
-      throw connectError(error, target.display);
-    }
+    const client = await connectClient(target.clientUrl, target.display);
     try {
       const { rows } = await client.query<{ db: string; schema: string | null; v: number; pid: number }>(
         `SELECT current_database() AS db, current_schema() AS schema, current_setting('server_version_num')::int AS v, pg_backend_pid() AS pid`,

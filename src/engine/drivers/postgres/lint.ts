@@ -1,12 +1,10 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
-import pg from 'pg';
 import { migrationLabel } from '../../discover.js';
 import type { MigrationDefinition, MigrationSet } from '../../types.js';
 import { docName, documentFindings, mentions, readDataLossSection, unrecognizedFindings, type LintFinding } from '../../lint.js';
-import type { PgTarget } from './connection.js';
+import { connectClient, type PgTarget } from './connection.js';
 import type { PgContext } from './driver.js';
-import { connectError } from './errors.js';
 import { isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
 
 // PostgreSQL's pitfalls, found with its own parser: seed 002's team conventions (foreign keys
@@ -323,18 +321,12 @@ interface Scratch {
 export async function replayOnScratch(set: MigrationSet<PgContext>, server: PgTarget, only?: ReadonlySet<number>): Promise<LintFinding[]> {
   await loadParser();
   const name = `dbshift_lint_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: server.clientUrl });
-  try {
-    await admin.connect();
-  } catch (error) {
-    throw connectError(error, server.display);
-  }
+  const admin = await connectClient(server.clientUrl, server.display);
   try {
     await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
     const url = new URL(server.clientUrl);
     url.pathname = `/${name}`;
-    const scratch = new pg.Client({ connectionString: url.toString() });
-    await scratch.connect();
+    const scratch = await connectClient(url.toString(), server.display);
     try {
       return await replay(set, scratch, only);
     } finally {
