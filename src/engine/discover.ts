@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../errors.js';
 import { loadCodeMigration, type CodeOptions } from './load-code.js';
+import { utf8Text } from '../files/text.js';
 import { transactionControl } from './sql-text.js';
 import type { MigrationBody, MigrationDefinition, MigrationSet } from './types.js';
 
@@ -76,8 +77,10 @@ function readMigrationFile(dir: string, file: string): string;
 function readMigrationFile(dir: string, file: string, raw: true): Buffer;
 function readMigrationFile(dir: string, file: string, raw?: true): string | Buffer {
   try {
-    return raw ? fs.readFileSync(path.join(dir, file)) : fs.readFileSync(path.join(dir, file), 'utf8');
+    const bytes = fs.readFileSync(path.join(dir, file));
+    return raw ? bytes : utf8Text(bytes, path.join(dir, file));
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw new InputError('unreadable-migration', `Cannot read ${path.join(dir, file)}: ${(error as Error).message}`, {
       hint: 'Check the file\'s permissions (the user running dbshift must be able to read every migration).',
       dataState: 'Nothing was changed.',

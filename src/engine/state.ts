@@ -76,9 +76,28 @@ export function readHistory(db: Db): HistoryEntry[] {
   ).map((r) => ({ version: r.version, name: r.name, direction: r.direction, checksum: r.checksum, appliedAt: r.applied_at, durationMs: r.duration_ms }));
 }
 
-/** For each version whose latest up/down entry is `up`: that entry (what is applied, and with which checksum). */
+/**
+ * For each version the history says is applied: its entry (and with which checksum). A
+ * `force` (Alembic's `stamp`) to V declares what is applied, as Alembic's stamp does: every
+ * version above V is not, every version at or below V that was reverted is again, with no
+ * checksum to compare (its files did not run), until a later up/down says otherwise.
+ */
 export function appliedFromHistory(history: HistoryEntry[]): Map<number, HistoryEntry> {
   const latest = new Map<number, HistoryEntry>();
-  for (const entry of history) if (entry.direction !== 'force') latest.set(entry.version, entry);
+  for (const entry of history) {
+    if (entry.direction !== 'force') {
+      latest.set(entry.version, entry);
+      continue;
+    }
+    for (const [version, last] of latest) {
+      if (version > entry.version) latest.delete(version);
+      else if (last.direction === 'down') latest.set(version, { ...last, direction: 'up', checksum: null });
+    }
+  }
   return new Map([...latest].filter(([, entry]) => entry.direction === 'up'));
+}
+
+/** The version the last `force`/`stamp` declared (0 without one): nothing at or below it is pending by the history's account. */
+export function stampedVersion(history: HistoryEntry[]): number {
+  return [...history].reverse().find((entry) => entry.direction === 'force')?.version ?? 0;
 }

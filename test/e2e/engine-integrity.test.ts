@@ -1,0 +1,71 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { json } from '../support/cli.js';
+import { query } from '../support/fixtures.js';
+import { project, THREE } from '../support/project.js';
+
+// Issue 19: what the engine reads from migration files and its history must be what is there.
+
+interface Failed {
+  ok: boolean;
+  error?: { code: string; exitCode: number; message: string };
+}
+
+const LATIN1_ZURICH = Buffer.concat([Buffer.from("CREATE TABLE cities (name TEXT);\nINSERT INTO cities VALUES ('Z"), Buffer.from([0xfc]), Buffer.from("rich');\n")]);
+
+describe('a migration file that is not valid UTF-8 is refused (66), never changed on its way to the database', () => {
+  it.each([
+    ['a Latin-1 SQL file', '000002_cities.up.sql', LATIN1_ZURICH, 'byte offset 62 (line 2)'],
+    ['a code migration with a lone continuation byte', '000002_cities.ts', Buffer.concat([Buffer.from("export function up(ctx) { ctx.exec(\"CREATE TABLE cities (name TEXT); INSERT INTO cities VALUES ('"), Buffer.from([0x80]), Buffer.from("')\"); }\n")]), 'byte offset 97 (line 1)'],
+    ['an overlong encoding of "/"', '000002_cities.up.sql', Buffer.from([0x53, 0x45, 0x4c, 0x45, 0x43, 0x54, 0x20, 0xc0, 0xaf, 0x3b]), 'byte offset 7 (line 1)'],
+    ['a UTF-16 surrogate encoded as UTF-8', '000002_cities.up.sql', Buffer.concat([Buffer.from("SELECT '"), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from("';")]), 'byte offset 8 (line 1)'],
+  ])('%s: up, validate and lint exit 66 naming the file and the byte offset; nothing is applied', (_label, file, bytes, where) => {
+    const p = project({ '000001_users.up.sql': THREE['000001_users.up.sql'] });
+    fs.writeFileSync(path.join(p.migrations, file), bytes);
+    for (const args of [['up', '--create', '--no-backup'], ['validate'], ['lint']]) {
+      const run = p.run(...args, '--json');
+      expect(run.code, `${args[0]}: ${run.stdout}`).toBe(66);
+      const error = json<Failed>(run).error!;
+      expect(error.code).toBe('not-utf8');
+      expect(error.message).toContain(path.join(p.migrations, file));
+      expect(error.message).toContain(where);
+    }
+    expect(fs.existsSync(p.db)).toBe(false);
+  });
+
+  it('valid UTF-8 (with a byte-order mark, and four-byte characters) runs and is stored as written', () => {
+    const p = project({ '000001_cities.up.sql': "\uFEFFCREATE TABLE cities (name TEXT);\nINSERT INTO cities VALUES ('Zürich'), ('🏥');\n" });
+    expect(p.run('up', '--create', '--no-backup').code).toBe(0);
+    expect(query<{ name: string }>(p.db, 'SELECT name FROM cities ORDER BY rowid').map((r) => r.name)).toEqual(['Zürich', '🏥']);
+  });
+});
+
+describe('stamp (force) declares what is applied, as Alembic\'s stamp does', () => {
+  it('stamp head after reverting two migrations: up does nothing, validate passes, history lists all as applied', () => {
+    const p = project(THREE);
+    expect(p.run('up', '--create', '--no-backup').code).toBe(0);
+    expect(p.run('down', '2', '--no-backup').code).toBe(0);
+    expect(p.run('stamp', 'head').code).toBe(0);
+    const up = p.run('up', '--no-backup', '--json');
+    expect(up.code, up.stdout).toBe(0);
+    expect(json<{ steps: unknown[] }>(up).steps).toEqual([]);
+    expect(p.run('validate').code).toBe(0);
+    const history = json<{ migrationsStatus: Array<{ state: string }> }>(p.run('history', '--json'));
+    expect(history.migrationsStatus.map((m) => m.state)).toEqual(['applied', 'applied', 'applied']);
+    // What the stamp declared can still be reverted one by one, down to a real state.
+    expect(p.run('force', '1').code).toBe(0);
+    expect(p.run('up', '--no-backup').code).toBe(0);
+    expect(query<{ n: number }>(p.db, `SELECT count(*) AS n FROM sqlite_master WHERE name IN ('tasks', 'notes')`)[0]!.n).toBe(2);
+  });
+
+  it('stamp over a migration that never ran (added below the version, then stamped): up and validate pass', () => {
+    const p = project({ '000001_users.up.sql': THREE['000001_users.up.sql'], '000003_notes.up.sql': THREE['000003_notes.up.sql'] });
+    expect(p.run('up', '--create', '--no-backup').code).toBe(0);
+    p.write('000002_add_tasks.up.sql', THREE['000002_add_tasks.up.sql']);
+    expect(p.run('up', '--no-backup').code).toBe(65);
+    expect(p.run('stamp', '3').code).toBe(0);
+    expect(p.run('up', '--no-backup').code).toBe(0);
+    expect(p.run('validate').code).toBe(0);
+  });
+});
