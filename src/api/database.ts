@@ -28,6 +28,14 @@ export async function withDatabase<T>(options: MigrationsOptions, open: SqliteDr
   const config = configOf(options);
   const url = postgresUrlOf(config);
   if (url) return withPostgres(url, config, options, work);
+  const table = options.postgres?.migrationsTable;
+  if (table !== undefined && table !== 'schema_migrations') {
+    // Ignoring it would run this service's migrations against another's version row.
+    throw new UsageError('migrations-table-not-for-sqlite', `A SQLite database has one version table, schema_migrations; --migrations-table ${table} is for PostgreSQL.`, {
+      hint: 'Give each service its own SQLite database file, or leave --migrations-table out.',
+      dataState: 'Nothing was changed.',
+    });
+  }
   const driver = new SqliteDriver(sqliteConfigOf(config), open);
   try {
     return await work(driver, () => migrationSetOf(config, options.set, open.now), config);
