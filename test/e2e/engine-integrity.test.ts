@@ -69,3 +69,14 @@ describe('stamp (force) declares what is applied, as Alembic\'s stamp does', () 
     expect(p.run('validate').code).toBe(0);
   });
 });
+
+describe('one version table per SQLite database', () => {
+  it('--migrations-table other than schema_migrations is refused (64), not ignored: it would run against another service\'s version row', () => {
+    const p = project(THREE);
+    const run = p.run('up', '--create', '--no-backup', '--migrations-table', 'billing_migrations', '--json');
+    expect(run.code, run.stdout).toBe(64);
+    expect(json<Failed>(run).error!.code).toBe('migrations-table-not-for-sqlite');
+    expect(fs.existsSync(p.db)).toBe(false);
+    expect(p.run('up', '--create', '--no-backup', '--migrations-table', 'schema_migrations').code).toBe(0);
+  });
+});
