@@ -4,7 +4,8 @@ import path from 'node:path';
 import { InputError } from '../errors.js';
 import { loadCodeMigration, type CodeOptions } from './load-code.js';
 import { utf8Text } from '../files/text.js';
-import { transactionControl } from './sql-text.js';
+import { reachesOutsideDatabase } from './outside-database.js';
+import { splitStatements, transactionControl } from './sql-text.js';
 import type { MigrationBody, MigrationDefinition, MigrationSet } from './types.js';
 
 // golang-migrate's layout: NNNNNN_name.up.sql + NNNNNN_name.down.sql, read exactly as it reads
@@ -101,6 +102,8 @@ function sqlBody(sql: string, file: string): MigrationBody {
   const firstLine = sql.split('\n', 1)[0] ?? '';
   const deletesRows = [...sql.matchAll(DELETES_ROWS_DIRECTIVE)].flatMap((m) => m[1]!.split(/[\s,]+/).filter(Boolean));
   const body: MigrationBody = { sql, transactional: !NO_TRANSACTION_DIRECTIVE.test(firstLine), run: (ctx) => ctx.exec(sql), ...(deletesRows.length > 0 ? { deletesRows } : {}) };
+  const outside = splitStatements(sql).find((s) => reachesOutsideDatabase(s.text));
+  if (outside) return { ...body, invalid: `${file}:${outside.line}: ${reachesOutsideDatabase(outside.text)}` };
   if (!body.transactional) return body;
   const control = transactionControl(sql);
   if (control.unwrapped !== undefined) {

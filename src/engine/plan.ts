@@ -177,7 +177,9 @@ export function assertRunnable(migrations: readonly PlannableMigration[], steps:
   const invalid = steps.map((s) => byVersion.get(s.version)?.[s.direction]?.invalid).find(Boolean);
   if (invalid) {
     throw new InputError('migration-not-runnable', `${invalid}.`, {
-      hint: 'Remove the stray COMMIT/ROLLBACK (dbshift runs each migration in one transaction), or wrap the whole file in BEGIN; … COMMIT;.',
+      hint: /COMMIT|ROLLBACK|BEGIN/.test(invalid)
+        ? 'Remove the stray COMMIT/ROLLBACK (dbshift runs each migration in one transaction), or wrap the whole file in BEGIN; … COMMIT;.'
+        : 'Change only this database in its migrations; move data between database files with a separate, separately backed-up step.',
       dataState: 'Nothing was changed.',
     });
   }

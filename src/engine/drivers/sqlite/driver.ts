@@ -112,6 +112,13 @@ class SqliteSession implements DriverSession<MigrationContext> {
 
   /** Foreign keys are off while migrations run (a rebuild must not cascade): no commit may leave a new dangling reference. */
   async checkBeforeCommit(): Promise<void> {
+    // A code migration's ATTACH is seen only here; what it wrote there is rolled back with the rest.
+    const attached = (this.db.pragma('database_list') as Array<{ name: string; file: string }>).filter((d) => d.name !== 'main' && d.name !== 'temp');
+    if (attached.length > 0) {
+      throw new DataError('outside-database', `${this.label} attached ${attached.map((d) => `${d.name} (${d.file || 'in memory'})`).join(', ')}: a migration changes only its own database, which is what the backup, the row-count check and restore cover.`, {
+        hint: 'Change only this database in its migrations; move data between database files with a separate, separately backed-up step.',
+      });
+    }
     const fresh = newForeignKeyViolations(this.fkBefore ?? [], foreignKeyViolations(this.db));
     if (fresh.length === 0) return;
     const sample = fresh.slice(0, 5).map((v) => `${v.table} rowid ${v.rowid} → ${v.parent}`).join(', ');
