@@ -80,3 +80,64 @@ describe('one version table per SQLite database', () => {
     expect(p.run('up', '--create', '--no-backup', '--migrations-table', 'schema_migrations').code).toBe(0);
   });
 });
+
+describe('a SQLite migration changes its own database and nothing else', () => {
+  const USERS = { '000001_users.up.sql': "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);\nINSERT INTO users (email) VALUES ('a@example.org');\n" };
+
+  it.each([
+    ['ATTACH', "ATTACH DATABASE 'other.db' AS o;\nCREATE TABLE o.copy AS SELECT * FROM users;\nDETACH DATABASE o;\n"],
+    ['VACUUM INTO', "VACUUM INTO 'other.db';\n"],
+  ])('%s in a SQL file: lint and validate never create the file it names; up refuses (66) before running anything', (_label, sql) => {
+    const p = project(USERS);
+    p.write('000002_copy.up.sql', sql);
+    const other = path.join(p.dir, 'other.db');
+    const lint = p.run('lint', '--json');
+    expect(lint.stdout).toContain('outside-database');
+    p.run('validate');
+    expect(fs.existsSync(other)).toBe(false);
+    const up = p.run('up', '--create', '--no-backup', '--json');
+    expect(up.code, up.stdout).toBe(66);
+    expect(json<Failed>(up).error).toMatchObject({ code: 'migration-not-runnable', message: expect.stringContaining('000002_copy.up.sql:') });
+    expect(fs.existsSync(other)).toBe(false);
+    expect(fs.existsSync(p.db) ? query(p.db, `SELECT name FROM sqlite_master WHERE name = 'users'`) : []).toEqual([]);
+  });
+
+  it('ATTACH by a code migration: 65, rolled back, nothing written to the other file', () => {
+    const p = project(USERS);
+    expect(p.run('up', '--create', '--no-backup').code).toBe(0);
+    // An existing file (migrations open their database with fileMustExist, which ATTACH inherits).
+    const other = path.join(p.dir, 'other.db');
+    fs.writeFileSync(other, '');
+    p.write('000002_copy.ts', `export function up(ctx) { ctx.exec("ATTACH DATABASE '${other}' AS o; CREATE TABLE o.copy AS SELECT * FROM users; DELETE FROM users;"); }\n`);
+    const up = p.run('up', '--no-backup', '--json');
+    expect(up.code, up.stdout).toBe(65);
+    expect(json<Failed>(up).error!.code).toBe('outside-database');
+    expect(query<{ n: number }>(p.db, 'SELECT count(*) AS n FROM users')[0]!.n).toBe(1);
+    expect(query(other, `SELECT name FROM sqlite_master`)).toEqual([]);
+    expect(query(p.db, 'SELECT version, dirty FROM schema_migrations')).toEqual([{ version: 1, dirty: 0 }]);
+  });
+
+  it.each([
+    ['SQL: PRAGMA writable_schema', '000002_hide.up.sql', "PRAGMA writable_schema = ON;\nUPDATE sqlite_master SET sql = 'CREATE TABLE users (id INTEGER PRIMARY KEY)' WHERE name = 'users';\n"],
+    ['code: db.unsafeMode() then writable_schema', '000002_hide.ts', `export function up(ctx) { ctx.db.unsafeMode(true); ctx.exec("PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = 'CREATE TABLE users (id INTEGER PRIMARY KEY)' WHERE name = 'users'; PRAGMA writable_schema = OFF;"); }\n`],
+  ])('%s cannot rewrite sqlite_master (a column and its data would vanish uncounted): 65, rolled back', (_label, file, body) => {
+    const p = project(USERS);
+    expect(p.run('up', '--create', '--no-backup').code).toBe(0);
+    p.write(file, body);
+    const up = p.run('up', '--no-backup');
+    expect(up.code, up.stdout).toBe(65);
+    expect(query<{ sql: string }>(p.db, `SELECT sql FROM sqlite_master WHERE name = 'users'`)[0]!.sql).toContain('email TEXT');
+    expect(query<{ email: string }>(p.db, 'SELECT email FROM users')).toEqual([{ email: 'a@example.org' }]);
+  });
+
+  it('VACUUM runs in a no-transaction migration (and says why it cannot run inside one)', () => {
+    const p = project(USERS);
+    p.write('000002_vacuum.up.sql', 'VACUUM;\n');
+    const inside = p.run('up', '--create', '--no-backup');
+    expect(inside.code).toBe(65);
+    expect(inside.stdout + inside.stderr).toMatch(/cannot VACUUM from within a transaction/);
+    p.write('000002_vacuum.up.sql', '-- dbshift:no-transaction\nVACUUM;\n');
+    expect(p.run('up', '--no-backup').code).toBe(0);
+    expect(query<{ n: number }>(p.db, 'SELECT count(*) AS n FROM users')[0]!.n).toBe(1);
+  });
+});
