@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { json } from '../support/cli.js';
+import { CLI, json } from '../support/cli.js';
 import { query } from '../support/fixtures.js';
 import { project, THREE } from '../support/project.js';
 
@@ -139,5 +140,32 @@ describe('a SQLite migration changes its own database and nothing else', () => {
     p.write('000002_vacuum.up.sql', '-- dbshift:no-transaction\nVACUUM;\n');
     expect(p.run('up', '--no-backup').code).toBe(0);
     expect(query<{ n: number }>(p.db, 'SELECT count(*) AS n FROM users')[0]!.n).toBe(1);
+  });
+});
+
+describe('a database this user cannot write', () => {
+  /** The CLI as an unprivileged user: as root (where file modes do not bind) through setpriv, as the PG test cluster runs its server. */
+  function runUnprivileged(p: ReturnType<typeof project>, ...args: string[]) {
+    const asRoot = process.getuid?.() === 0;
+    const argv = asRoot ? ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, CLI, ...args] : [CLI, ...args];
+    const run = spawnSync(asRoot ? 'setpriv' : process.execPath, argv, { cwd: p.dir, env: { PATH: process.env.PATH ?? '', HOME: '/tmp', NODE_ENV: 'test', ...p.env }, encoding: 'utf8' });
+    return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+  }
+
+  it('a read-only database file (mode 0444, another owner): up and force refuse with 73 before any backup; status still reads it', () => {
+    const p = project(THREE);
+    expect(p.run('up', '--create', '--no-backup', '1').code).toBe(0);
+    fs.chmodSync(p.dir, 0o777);
+    fs.chmodSync(p.migrations, 0o755);
+    for (const f of fs.readdirSync(p.migrations)) fs.chmodSync(path.join(p.migrations, f), 0o644);
+    fs.chmodSync(p.db, 0o444);
+    const up = runUnprivileged(p, 'up', '--json');
+    expect(up.code, up.stdout + up.stderr).toBe(73);
+    expect(json<Failed>({ ...up, code: up.code ?? -1 }).error).toMatchObject({ code: 'database-read-only', message: expect.stringContaining(p.db) });
+    expect(fs.existsSync(path.join(p.dir, 'backups')) ? fs.readdirSync(path.join(p.dir, 'backups')) : []).toEqual([]);
+    expect(runUnprivileged(p, 'force', '2').code).toBe(73);
+    const version = runUnprivileged(p, 'version');
+    expect(version.code, version.stderr).toBe(0);
+    expect(version.stdout).toMatch(/^1 /);
   });
 });

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { DataError, InternalError } from '../../../errors.js';
+import { CannotCreateError, DataError, InternalError } from '../../../errors.js';
 import { createEmptyExclusive, ensureDirectory, TEMP_MARKER } from '../../../files/create.js';
 import { removeLeftovers } from '../../../files/leftovers.js';
 import { acquireInstanceLockWaiting, type InstanceLock } from '../../../files/lock.js';
@@ -198,6 +198,7 @@ export class SqliteDriver implements Driver<MigrationContext> {
         notices.push(`Created a new, empty database at ${database}.`);
       }
       const file = realPath(database);
+      assertWritable(file);
       if (fs.existsSync(this.config.backupDir)) {
         // Under the lock no other run of this database is active: its partial backups are leftovers.
         const own = partialPurpose(file);
@@ -316,5 +317,21 @@ export class SqliteDriver implements Driver<MigrationContext> {
 
   async close(): Promise<void> {
     await this.unlock();
+  }
+}
+
+/**
+ * A file this user cannot write (mode, owner, a read-only mount, chattr +i): refused before the
+ * backup (73), not after it as SQLite's "attempt to write a readonly database" (which read as 66).
+ */
+function assertWritable(file: string): void {
+  try {
+    fs.accessSync(file, fs.constants.W_OK);
+  } catch (error) {
+    throw new CannotCreateError('database-read-only', `${file} is not writable by this user (${(error as NodeJS.ErrnoException).code}): no migration can change it.`, {
+      hint: 'Run as the user that owns the database (the app\'s user), or make the file and its directory writable (a read-only mount must be remounted read-write).',
+      dataState: 'Nothing was changed.',
+      cause: error,
+    });
   }
 }
