@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dbshift, dbshiftAsync, json, ROOT } from '../support/cli.js';
 import { listDir, makeSample, query, sha256, workspace } from '../support/fixtures.js';
+import { project } from '../support/project.js';
 
 const running: ChildProcess[] = [];
 afterEach(() => {
@@ -98,6 +99,22 @@ describe('every command that replaces a database file refuses one another proces
     expect(json<Failed>(run).error).toMatchObject({ code: 'target-live', message: expect.stringContaining('open in another process') });
     expect(sha256(ws.target)).toBe(before);
     expect(fs.existsSync(ws.backups) ? listDir(ws.backups) : []).toEqual([]);
+  });
+});
+
+describe('up on a WAL database the app holds open', () => {
+  it('un-checkpointed rows in the -wal are in up\'s backup and are migrated in place; the file stays the one the app has open', async () => {
+    const p = project({ '000001_user.up.sql': 'CREATE TABLE user (id INTEGER PRIMARY KEY, vorname TEXT, nachname TEXT, username TEXT, email TEXT, is_active INTEGER, level INTEGER);\n' });
+    expect(p.run('up', '--create', '--no-backup').code).toBe(0);
+    await hold(p.db, 'wal-rows', 5);
+    const inode = fs.statSync(p.db).ino;
+    p.write('000002_note.up.sql', 'ALTER TABLE user ADD COLUMN note TEXT;\n');
+    const up = p.run('up', '--json');
+    expect(up.code, up.stdout).toBe(0);
+    const backup = json<{ backup: { path: string } }>(up).backup.path;
+    expect(query<{ n: number }>(backup, 'SELECT count(*) AS n FROM user')[0]!.n).toBe(5);
+    expect(query<{ n: number }>(p.db, `SELECT count(*) AS n FROM user WHERE note IS NULL`)[0]!.n).toBe(5);
+    expect(fs.statSync(p.db).ino).toBe(inode);
   });
 });
 
