@@ -29,14 +29,13 @@ export async function withDatabase<T>(options: MigrationsOptions, open: SqliteDr
   const url = postgresUrlOf(config);
   if (url) return withPostgres(url, config, options, work);
   const table = options.postgres?.migrationsTable;
-  if (table !== undefined && table !== 'schema_migrations') {
-    // Ignoring it would run this service's migrations against another's version row.
-    throw new UsageError('migrations-table-not-for-sqlite', `A SQLite database has one version table, schema_migrations; --migrations-table ${table} is for PostgreSQL.`, {
-      hint: 'Give each service its own SQLite database file, or leave --migrations-table out.',
+  if (table !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) {
+    throw new UsageError('bad-migrations-table', `--migrations-table for a SQLite database is one table name (letters, digits, _), got ${table}.`, {
+      hint: 'SQLite has no schemas: name the table alone, e.g. --migrations-table billing_migrations.',
       dataState: 'Nothing was changed.',
     });
   }
-  const driver = new SqliteDriver(sqliteConfigOf(config), open);
+  const driver = new SqliteDriver({ ...sqliteConfigOf(config), ...(table ? { versionTable: table } : {}) }, open);
   try {
     return await work(driver, () => migrationSetOf(config, options.set, open.now), config);
   } finally {

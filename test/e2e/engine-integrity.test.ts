@@ -71,14 +71,27 @@ describe('stamp (force) declares what is applied, as Alembic\'s stamp does', () 
   });
 });
 
-describe('one version table per SQLite database', () => {
-  it('--migrations-table other than schema_migrations is refused (64), not ignored: it would run against another service\'s version row', () => {
-    const p = project(THREE);
-    const run = p.run('up', '--create', '--no-backup', '--migrations-table', 'billing_migrations', '--json');
-    expect(run.code, run.stdout).toBe(64);
-    expect(json<Failed>(run).error!.code).toBe('migrations-table-not-for-sqlite');
-    expect(fs.existsSync(p.db)).toBe(false);
-    expect(p.run('up', '--create', '--no-backup', '--migrations-table', 'schema_migrations').code).toBe(0);
+describe('one history per version table (SQLite)', () => {
+  it('two services with their own --migrations-table in one file: neither sees the other\'s 000001_init; validate, up and history stay each its own', () => {
+    const a = project({ '000001_init.up.sql': 'CREATE TABLE a_items (id INTEGER PRIMARY KEY);\n' });
+    fs.mkdirSync(path.join(a.dir, 'b'));
+    fs.writeFileSync(path.join(a.dir, 'b', '000001_init.up.sql'), 'CREATE TABLE b_items (id INTEGER PRIMARY KEY, note TEXT);\n');
+    fs.writeFileSync(path.join(a.dir, 'b', '000002_more.up.sql'), 'CREATE TABLE b_more (id INTEGER PRIMARY KEY);\n');
+    // Service A keeps golang-migrate's default table and a history written before version tables were told apart.
+    expect(a.run('up', '--create', '--no-backup').code).toBe(0);
+    const b = (...args: string[]) => a.run(...args, '--dir', 'b', '--migrations-table', 'b_migrations');
+    expect(b('up', '--no-backup').code).toBe(0);
+    expect(a.run('validate').code).toBe(0);
+    expect(a.run('up', '--no-backup').code).toBe(0);
+    expect(b('validate').code).toBe(0);
+    const names = (run: ReturnType<typeof a.run>) => json<{ history: Array<{ version: number; name: string }> }>(run).history.map((h) => `${h.version} ${h.name}`);
+    expect(names(a.run('history', '--json'))).toEqual(['1 init']);
+    expect(names(b('history', '--json'))).toEqual(['1 init', '2 more']);
+    expect(query(a.db, 'SELECT version FROM schema_migrations')).toEqual([{ version: 1 }]);
+    expect(query(a.db, 'SELECT version FROM b_migrations')).toEqual([{ version: 2 }]);
+    // Its own unique index: index names are per database, and golang-migrate's fixed version_unique belongs to schema_migrations.
+    expect(query(a.db, `SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'b_migrations'`)).toEqual([{ name: 'b_migrations_version_unique' }]);
+    expect(a.run('up', '--no-backup', '--migrations-table', 'main.x').code).toBe(64);
   });
 });
 

@@ -90,10 +90,10 @@ export function revocableContext(db: Db, label: string): { ctx: MigrationContext
 }
 
 /** Rows of every user table but the bookkeeping; a RENAME keeps the table's b-tree, so its rootpage recognises a renamed table. */
-export function tableRows(db: Db): TableRows[] {
+export function tableRows(db: Db, versionTable = VERSION_TABLE): TableRows[] {
   const tables = db
     .prepare(`SELECT name, rootpage FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN (?, ?)`)
-    .all(VERSION_TABLE, HISTORY_TABLE) as Array<{ name: string; rootpage: number }>;
+    .all(versionTable, HISTORY_TABLE) as Array<{ name: string; rootpage: number }>;
   return tables.flatMap(({ name, rootpage }) => {
     try {
       return [{ name, rows: countRows(db, name), ...(rootpage > 0 ? { identity: rootpage } : {}) }];

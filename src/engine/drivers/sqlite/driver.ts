@@ -11,7 +11,7 @@ import { EscapedTransaction, type BackupRef, type Driver, type DriverSession, ty
 import { guardProcessExit } from '../../exit-guard.js';
 import { lintMigrations, type LintFinding } from '../../lint.js';
 import { backupDatabase, missingDatabase, partialPurpose, realPath, withReadonlyDatabase, type SqliteConfig } from './database.js';
-import { appendHistory, ensureStateTables, readHistory, readVersion, writeVersion } from '../../state.js';
+import { appendHistory, ensureStateTables, readHistory, readVersion, VERSION_TABLE, writeVersion } from '../../state.js';
 import type { HistoryEntry, MigrationContext, MigrationSet, VersionState } from '../../types.js';
 import { openChecked, revocableContext, tableRows } from './connection.js';
 
@@ -55,11 +55,11 @@ function rollBack(db: Db): string | undefined {
 }
 
 /** Mark the database dirty at `version` in a transaction of its own; returns why that failed, if it did. */
-function markDirty(db: Db, version: number): string | undefined {
+function markDirty(db: Db, version: number, table: string): string | undefined {
   try {
     db.transaction(() => {
-      ensureStateTables(db);
-      writeVersion(db, { version, dirty: true });
+      ensureStateTables(db, table);
+      writeVersion(db, { version, dirty: true }, table);
     })();
     return undefined;
   } catch (error) {
@@ -81,18 +81,19 @@ class SqliteSession implements DriverSession<MigrationContext> {
     private readonly db: Db,
     private readonly label: string,
     private readonly inTransaction: boolean,
+    private readonly table: string,
   ) {
     ({ ctx: this.ctx, revoke: this.revokeContext } = revocableContext(db, label));
   }
 
   async readVersion(): Promise<VersionState> {
-    return readVersion(this.db);
+    return readVersion(this.db, this.table);
   }
 
   async writeVersion(state: VersionState): Promise<void> {
     if (this.inTransaction && !state.dirty) this.assertIntact();
-    ensureStateTables(this.db);
-    writeVersion(this.db, state);
+    ensureStateTables(this.db, this.table);
+    writeVersion(this.db, state, this.table);
     if (!this.inTransaction) return;
     this.expected = state;
     if (state.dirty) this.dirtyAt = state.version;
@@ -100,14 +101,14 @@ class SqliteSession implements DriverSession<MigrationContext> {
 
   async appendHistory(entry: HistoryEntry): Promise<void> {
     if (this.inTransaction) this.assertIntact();
-    ensureStateTables(this.db);
-    appendHistory(this.db, entry);
+    ensureStateTables(this.db, this.table);
+    appendHistory(this.db, entry, this.table);
   }
 
   /** The first count is the before-picture: the foreign-key violations that already exist are taken with it. */
   async rowCounts(): Promise<TableRows[]> {
     this.fkBefore ??= foreignKeyViolations(this.db);
-    return tableRows(this.db);
+    return tableRows(this.db, this.table);
   }
 
   /** Foreign keys are off while migrations run (a rebuild must not cascade): no commit may leave a new dangling reference. */
@@ -130,7 +131,7 @@ class SqliteSession implements DriverSession<MigrationContext> {
   /** Still dbshift's own transaction? A migration can end it (COMMIT, ROLLBACK, INSERT OR ROLLBACK) and even begin another; only the mark tells. */
   intact(): boolean {
     try {
-      return this.db.inTransaction && (this.expected === undefined || sameState(readVersion(this.db), this.expected));
+      return this.db.inTransaction && (this.expected === undefined || sameState(readVersion(this.db, this.table), this.expected));
     } catch {
       return false;
     }
@@ -155,12 +156,12 @@ class SqliteSession implements DriverSession<MigrationContext> {
     if (this.dirtyAt === undefined) return error;
     let after: VersionState | undefined;
     try {
-      after = readVersion(this.db);
+      after = readVersion(this.db, this.table);
     } catch {
       after = undefined;
     }
     if (rollbackFailure === undefined && after && wasIntact && !sameState(after, this.expected!)) return error;
-    return new EscapedTransaction(error, rollbackFailure, markDirty(this.db, this.dirtyAt));
+    return new EscapedTransaction(error, rollbackFailure, markDirty(this.db, this.dirtyAt, this.table));
   }
 }
 
@@ -168,12 +169,15 @@ export class SqliteDriver implements Driver<MigrationContext> {
   readonly dialect = 'sqlite';
   readonly location: string;
   private held: Held | undefined;
+  /** golang-migrate's x-migrations-table: one version table (and its own history) per service. */
+  private readonly table: string;
 
   constructor(
     private readonly config: SqliteConfig,
     private readonly options: SqliteDriverOptions,
   ) {
     this.location = config.database;
+    this.table = config.versionTable ?? VERSION_TABLE;
   }
 
   /**
@@ -242,25 +246,25 @@ export class SqliteDriver implements Driver<MigrationContext> {
   }
 
   async readVersion(): Promise<VersionState> {
-    return this.read(readVersion, { version: 0, dirty: false });
+    return this.read((db) => readVersion(db, this.table), { version: 0, dirty: false });
   }
 
   async readHistory(): Promise<HistoryEntry[]> {
-    return this.read(readHistory, []);
+    return this.read((db) => readHistory(db, this.table), []);
   }
 
   async setVersion(state: VersionState, entry?: HistoryEntry): Promise<void> {
     const { db } = this.locked();
     db.transaction(() => {
-      ensureStateTables(db);
-      writeVersion(db, state);
-      if (entry) appendHistory(db, entry);
+      ensureStateTables(db, this.table);
+      writeVersion(db, state, this.table);
+      if (entry) appendHistory(db, entry, this.table);
     })();
   }
 
   async transaction<T>(fn: (session: DriverSession<MigrationContext>) => Promise<T>, label: string): Promise<T> {
     const db = openChecked(this.locked().file, this.config.busyTimeoutMs);
-    const session = new SqliteSession(db, label, true);
+    const session = new SqliteSession(db, label, true, this.table);
     try {
       db.exec('BEGIN IMMEDIATE');
       try {
@@ -279,7 +283,7 @@ export class SqliteDriver implements Driver<MigrationContext> {
 
   async autocommit<T>(fn: (session: DriverSession<MigrationContext>) => Promise<T>, label: string): Promise<T> {
     const db = openChecked(this.locked().file, this.config.busyTimeoutMs);
-    const session = new SqliteSession(db, label, false);
+    const session = new SqliteSession(db, label, false, this.table);
     try {
       const result = await fn(session);
       if (db.inTransaction) {
@@ -304,7 +308,7 @@ export class SqliteDriver implements Driver<MigrationContext> {
   }
 
   async rowCounts(): Promise<TableRows[]> {
-    return this.read(tableRows, []);
+    return this.read((db) => tableRows(db, this.table), []);
   }
 
   raisedByDatabase(error: unknown): boolean {
