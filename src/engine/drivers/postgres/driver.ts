@@ -1,13 +1,14 @@
 import pg from 'pg';
 import zlib from 'node:zlib';
 import { BusyError, DataError, InputError, InterruptedError } from '../../../errors.js';
-import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions, TableRows } from '../../driver.js';
+import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions } from '../../driver.js';
 import type { LintFinding } from '../../lint.js';
 import type { HistoryEntry, MigrationSet, VersionState } from '../../types.js';
 import { dumpDatabase } from './backup.js';
 import { IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import { connectClient, type PgTarget } from './connection.js';
 import { lintPgRules } from './lint.js';
+import { PgRowWatch, RecountNeeded } from './row-changes.js';
 import { endsTransaction, isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
 
 // golang-migrate's postgres driver, made safe: its own schema_migrations table and advisory
@@ -86,6 +87,8 @@ export class PostgresDriver implements Driver<PgContext> {
   /** Statements that took effect in the current autocommit run. */
   private doneOutside = 0;
   private invalidBefore = new Set<string>();
+  /** The row-loss backstop's second run of a migration: the tables to count first (row-changes.ts). */
+  private countFirst: ReadonlySet<string> | undefined;
 
   private constructor(
     private readonly client: pg.Client,
@@ -292,7 +295,9 @@ export class PostgresDriver implements Driver<PgContext> {
   // ---- running migrations ---------------------------------------------------------------
 
   private session(inTransaction: boolean, label: string): DriverSession<PgContext> {
+    let watch: PgRowWatch | undefined;
     const run = async (statement: PgStatement, params?: unknown[]) => {
+      await watch?.beforeStatement(statement);
       this.current = statement;
       const result = await this.client.query(params ? { text: statement.text, values: params } : statement.text);
       if (!inTransaction) this.doneOutside++;
@@ -344,7 +349,12 @@ export class PostgresDriver implements Driver<PgContext> {
       readVersion: () => this.readVersion(),
       writeVersion: (state) => this.writeVersion(state),
       appendHistory: (entry) => this.appendHistory(entry),
-      rowCounts: () => this.rowCounts(),
+      watchRows: async (deletesRows) => {
+        const bookkeeping = [this.table, HISTORY_TABLE].map((name) => ({ schema: this.schema, name }));
+        watch = new PgRowWatch(this.client, this.schema, bookkeeping, this.countFirst ?? new Set(), this.countFirst !== undefined, !inTransaction, deletesRows);
+        await watch.begin();
+      },
+      rowChanges: async (deletesRows) => (watch ? watch.changes(deletesRows) : { changed: [], lost: [] }),
       ...(inTransaction ? { checkBeforeCommit: async () => this.assertTransactionAlive(label) } : {}),
     };
   }
@@ -386,6 +396,7 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   async transaction<T>(fn: (session: DriverSession<PgContext>) => Promise<T>, label: string): Promise<T> {
+    this.countFirst = undefined;
     for (let attempt = 0; ; attempt++) {
       await this.client.query('BEGIN');
       try {
@@ -397,6 +408,13 @@ export class PostgresDriver implements Driver<PgContext> {
         return result;
       } catch (error) {
         await this.client.query('ROLLBACK').catch(() => undefined);
+        // The backstop could not prove from PostgreSQL's counters that no rows were lost: once
+        // more, rolled back, with those tables counted before the migration starts.
+        if (error instanceof RecountNeeded && this.countFirst === undefined) {
+          this.countFirst = error.oids;
+          attempt--;
+          continue;
+        }
         // The status check may run before the failed statement's ReadyForQuery arrives; then the
         // next statement fails with in_failed_sql_transaction: the same story.
         if (sqlState(error) === IN_FAILED_TRANSACTION) throw abortedTransaction(label);
@@ -513,29 +531,11 @@ export class PostgresDriver implements Driver<PgContext> {
     return lintPgRules(set, only);
   }
 
-  // ---- backup and counts ----------------------------------------------------------------
+  // ---- backup ----------------------------------------------------------------
 
   async backup(dir: string, now: Date, options: { signal?: AbortSignal; onStart?(): void } = {}): Promise<BackupRef> {
     options.onStart?.();
     return dumpDatabase(this.target, this.database, this.serverVersionNum, dir, now, options.signal);
-  }
-
-  /** The oid survives ALTER TABLE … RENAME: a renamed table is still recognised by the row-loss backstop. */
-  async rowCounts(): Promise<TableRows[]> {
-    const { rows: tables } = await this.client.query<{ schema: string; name: string; oid: number }>(
-      `SELECT n.nspname AS schema, c.relname AS name, c.oid::int8 AS oid
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-        ORDER BY 1, 2`,
-    );
-    const counts: TableRows[] = [];
-    for (const t of tables) {
-      if (t.schema === this.schema && (t.name === this.table || t.name === HISTORY_TABLE)) continue;
-      const { rows } = await this.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
-      counts.push({ name: t.schema === this.schema ? t.name : `${t.schema}.${t.name}`, rows: Number(rows[0]!.n), identity: String(t.oid) });
-    }
-    return counts;
   }
 
   raisedByDatabase(error: unknown): boolean {
