@@ -42,6 +42,14 @@ interface Held {
   created: boolean;
 }
 
+/** The live schema's CREATE statements, tables first (indexes, triggers and views need them); SQLite's own and dbshift's bookkeeping left out. */
+function liveSchema(db: Db): string[] {
+  return db
+    .prepare(`SELECT sql FROM main.sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, rowid`)
+    .pluck()
+    .all() as string[];
+}
+
 const sameState = (a: VersionState, b: VersionState) => a.version === b.version && a.dirty === b.dirty;
 
 /** Roll back whatever is open; returns why that failed, if it did. */
@@ -302,8 +310,10 @@ export class SqliteDriver implements Driver<MigrationContext> {
     return error instanceof Database.SqliteError;
   }
 
+  /** `up` lints what it is about to run on the schema the database has (no replay of the applied chain); `lint` replays it all. */
   async lint(set: MigrationSet<MigrationContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
-    return lintMigrations(set, only);
+    if (!only) return lintMigrations(set);
+    return lintMigrations(set, only, this.read(liveSchema, []));
   }
 
   async close(): Promise<void> {
