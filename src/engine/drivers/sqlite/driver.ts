@@ -98,9 +98,18 @@ class SqliteSession implements DriverSession<MigrationContext> {
     return readVersion(this.db);
   }
 
+  /** The bookkeeping tables exist on this connection (created once per migration, not per write). */
+  private stateTables = false;
+
+  private ensureStateTables(): void {
+    if (this.stateTables && this.inTransaction) return;
+    ensureStateTables(this.db);
+    this.stateTables = true;
+  }
+
   async writeVersion(state: VersionState): Promise<void> {
     if (this.inTransaction && !state.dirty) this.assertIntact();
-    ensureStateTables(this.db);
+    this.ensureStateTables();
     writeVersion(this.db, state);
     if (!this.inTransaction) return;
     this.expected = state;
@@ -109,7 +118,7 @@ class SqliteSession implements DriverSession<MigrationContext> {
 
   async appendHistory(entry: HistoryEntry): Promise<void> {
     if (this.inTransaction) this.assertIntact();
-    ensureStateTables(this.db);
+    this.ensureStateTables();
     appendHistory(this.db, entry);
   }
 

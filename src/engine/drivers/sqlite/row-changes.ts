@@ -114,7 +114,18 @@ export class SqliteRowWatch implements StatementWatch {
     }
   }
 
+  private cachedSchema: { version: number; rows: SchemaRow[] } | undefined;
+
+  /** sqlite_schema's tables and indexes, read again only when the schema changed (one read per DDL statement, not per question). */
   private schema(): SchemaRow[] {
+    const version = this.schemaVersion.get() as number;
+    if (this.cachedSchema?.version === version) return this.cachedSchema.rows;
+    const rows = this.readSchema();
+    this.cachedSchema = { version, rows };
+    return rows;
+  }
+
+  private readSchema(): SchemaRow[] {
     return this.db.prepare(`SELECT type, name, tbl_name, rootpage FROM main.sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`).all() as SchemaRow[];
   }
 
