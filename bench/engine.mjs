@@ -241,7 +241,8 @@ function benchPg() {
     record('pg', `${chainLength} small migrations`, '<= 1.5x dbmate', { dbshiftS: a / 1000, dbmateS: b / 1000, ratio: a / b });
 
     const before = upTo(chainLength - 1);
-    psql('postgres', 'CREATE DATABASE t999; CREATE DATABASE t999m');
+    psql('postgres', 'CREATE DATABASE t999');
+    psql('postgres', 'CREATE DATABASE t999m');
     dbshift(['up', '--database', cluster.url('t999'), '--dir', before.dbshift, '--no-backup'], { cwd: work });
     run(dbmate, ['--url', cluster.url('t999m'), '--migrations-dir', before.dbmate, '--no-dump-schema', 'up']);
     const copy = (template) => {

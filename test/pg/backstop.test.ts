@@ -86,6 +86,16 @@ TRUNCATE parents;`);
     expect(result.counts).toEqual({ audit: { before: 2, after: 3 }, children: { before: 3, after: null }, parents: { before: 2, after: 0 } });
   });
 
+  it('counts are per migration: one run of several migrations on one session does not carry a deletion or an insert into the next', async () => {
+    const db = await freshDatabase();
+    const result = await up(db.url, {
+      '000002_purge.up.sql': '-- dbshift:deletes-rows audit\nDELETE FROM audit WHERE id = 1;\nINSERT INTO orders VALUES (11), (12);',
+      '000003_more.up.sql': 'INSERT INTO audit VALUES (7);\nINSERT INTO orders VALUES (13);',
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.steps.map((s) => s.rowCounts)).toEqual([expect.anything(), { audit: { before: 2, after: 1 }, orders: { before: 10, after: 12 } }, { audit: { before: 1, after: 2 }, orders: { before: 12, after: 13 } }]);
+  });
+
   it('never reads a table the migration does not touch: a table the migration role may not SELECT does not stop it', async () => {
     const db = await freshDatabase();
     await up(db.url, {});

@@ -103,17 +103,31 @@ export class PgRowWatch {
     return Number(rows[0]!.n);
   }
 
+  /**
+   * This migration's counters: what the view shows now, less what it showed when the migration
+   * began. The view also shows earlier transactions of this session until the session reports
+   * them (at most once a second, and only between transactions), so those are taken away.
+   */
   private async counters(oids?: string[]): Promise<Map<string, Counters>> {
     const { rows } = await this.client.query<{ oid: string; ins: string; del: string }>(
       `SELECT relid::text AS oid, n_tup_ins AS ins, n_tup_del AS del FROM pg_stat_xact_user_tables WHERE (n_tup_ins > 0 OR n_tup_del > 0)${oids ? ' AND relid = ANY($1::oid[])' : ''}`,
       oids ? [oids] : [],
     );
-    return new Map(rows.map((r) => [r.oid, { ins: Number(r.ins), del: Number(r.del) }]));
+    const own = new Map<string, Counters>();
+    for (const r of rows) {
+      const earlier = this.baseline.get(r.oid) ?? { ins: 0, del: 0 };
+      const counters = { ins: Number(r.ins) - earlier.ins, del: Number(r.del) - earlier.del };
+      if (counters.ins !== 0 || counters.del !== 0) own.set(r.oid, counters);
+    }
+    return own;
   }
+
+  private baseline = new Map<string, Counters>();
 
   /** Before the migration's first statement: the catalog (one read), and the counts an earlier run asked for. */
   async begin(): Promise<void> {
     for (const [oid, relation] of await this.relations()) this.atStart.set(oid, relation);
+    this.baseline = await this.counters();
     for (const oid of this.exhaustive ? this.atStart.keys() : this.countFirst) {
       const relation = this.atStart.get(oid);
       if (relation && relation.filenode !== '0') this.before.set(oid, await this.count(relation));
