@@ -87,6 +87,8 @@ export class PostgresDriver implements Driver<PgContext> {
   /** Statements that took effect in the current autocommit run. */
   private doneOutside = 0;
   private invalidBefore = new Set<string>();
+  /** The version and history tables exist: a transaction that ensured them has committed in this session. */
+  private stateTablesCommitted = false;
   /** The row-loss backstop's second run of a migration: the tables to count first (row-changes.ts). */
   private countFirst: ReadonlySet<string> | undefined;
 
@@ -235,6 +237,8 @@ export class PostgresDriver implements Driver<PgContext> {
 
   /** golang-migrate's table exactly as it creates it (an existing one is never altered), and the history beside it. */
   private async ensureStateTables(): Promise<void> {
+    // Once a transaction that ensured them committed, they exist for the rest of the run: no catalog read per migration.
+    if (this.stateTablesCommitted) return;
     const present = await this.existing(this.schema, [this.table, HISTORY_TABLE]);
     if (!present.has(this.table)) {
       await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.versionTable} (version bigint not null primary key, dirty boolean not null)`);
@@ -253,7 +257,7 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   async readVersion(): Promise<VersionState> {
-    if (!(await this.tableExists(this.schema, this.table))) return { version: 0, dirty: false };
+    if (!this.stateTablesCommitted && !(await this.tableExists(this.schema, this.table))) return { version: 0, dirty: false };
     const { rows } = await this.client.query<{ version: string; dirty: boolean }>(`SELECT version, dirty FROM ${this.versionTable} LIMIT 1`);
     const row = rows[0];
     if (!row) return { version: 0, dirty: false };
@@ -271,10 +275,9 @@ export class PostgresDriver implements Driver<PgContext> {
 
   /** golang-migrate's SetVersion: TRUNCATE + one row (none for version 0 clean, -1 for 0 dirty). */
   private async writeVersion(state: VersionState): Promise<void> {
-    await this.client.query(`TRUNCATE ${this.versionTable}`);
-    if (state.version > 0 || state.dirty) {
-      await this.client.query(`INSERT INTO ${this.versionTable} (version, dirty) VALUES ($1, $2)`, [state.version > 0 ? state.version : -1, state.dirty]);
-    }
+    // One round trip (numbers and a boolean, written as literals): a round trip is what a migration's bookkeeping costs.
+    const row = state.version > 0 || state.dirty ? `; INSERT INTO ${this.versionTable} (version, dirty) VALUES (${Math.trunc(state.version > 0 ? state.version : -1)}, ${state.dirty ? 'true' : 'false'})` : '';
+    await this.client.query(`TRUNCATE ${this.versionTable}${row}`);
   }
 
   private async appendHistory(entry: HistoryEntry): Promise<void> {
@@ -398,22 +401,26 @@ export class PostgresDriver implements Driver<PgContext> {
     throw await this.lockTimeoutError(last, 'Nothing of this migration took effect.');
   }
 
-  private async setTimeouts(local: boolean): Promise<void> {
+  private timeoutSettings(local: boolean): string {
     const scope = local ? 'LOCAL ' : '';
-    await this.client.query(`SET ${scope}lock_timeout = ${Math.max(0, Math.round(this.options.lockTimeoutMs))}`);
-    if (this.options.statementTimeoutMs !== undefined) await this.client.query(`SET ${scope}statement_timeout = ${Math.max(0, Math.round(this.options.statementTimeoutMs))}`);
+    const lock = `SET ${scope}lock_timeout = ${Math.max(0, Math.round(this.options.lockTimeoutMs))}`;
+    return this.options.statementTimeoutMs === undefined ? lock : `${lock}; SET ${scope}statement_timeout = ${Math.max(0, Math.round(this.options.statementTimeoutMs))}`;
+  }
+
+  private async setTimeouts(local: boolean): Promise<void> {
+    await this.client.query(this.timeoutSettings(local));
   }
 
   async transaction<T>(fn: (session: DriverSession<PgContext>) => Promise<T>, label: string): Promise<T> {
     this.countFirst = undefined;
     for (let attempt = 0; ; attempt++) {
-      await this.client.query('BEGIN');
+      await this.client.query(`BEGIN; ${this.timeoutSettings(true)}`);
       try {
-        await this.setTimeouts(true);
         await this.ensureStateTables();
         const result = await fn(this.session(true, label));
         this.assertTransactionAlive(label);
         await this.client.query('COMMIT');
+        this.stateTablesCommitted = true;
         return result;
       } catch (error) {
         await this.client.query('ROLLBACK').catch(() => undefined);

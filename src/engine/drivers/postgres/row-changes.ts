@@ -44,6 +44,8 @@ export class RecountNeeded extends Error {
 /** A table dropped is counted for the record only up to this size (a DROP of a big table costs nothing; its count would scan it). */
 const SMALL_TABLE_BYTES = 16 * 1024 * 1024;
 
+const COUNTERS = `SELECT relid::text AS oid, n_tup_ins AS ins, n_tup_del AS del FROM pg_stat_xact_user_tables WHERE (n_tup_ins > 0 OR n_tup_del > 0)`;
+
 const RELATIONS = `SELECT c.oid::text AS oid, c.relfilenode::text AS filenode, n.nspname AS schema, c.relname AS name,
        CASE WHEN c.relispartition THEN pg_partition_root(c.oid)::text END AS root
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -93,9 +95,10 @@ export class PgRowWatch {
     return this.bookkeeping.some((b) => b.schema === relation.schema && b.name === relation.name);
   }
 
-  private async relations(): Promise<Map<string, Relation>> {
-    const { rows } = await this.client.query<Relation>(RELATIONS);
-    return new Map(rows.filter((r) => !this.isBookkeeping(r)).map((r) => [r.oid, r]));
+  /** The catalog and the raw counters in one round trip (a migration's overhead is its round trips). */
+  private async catalogAndCounters(): Promise<[Map<string, Relation>, Map<string, Counters>]> {
+    const [relations, counters] = (await this.client.query(`${RELATIONS}; ${COUNTERS}`)) as unknown as [pg.QueryResult<Relation>, pg.QueryResult<{ oid: string; ins: string; del: string }>];
+    return [new Map(relations.rows.filter((r) => !this.isBookkeeping(r)).map((r) => [r.oid, r])), this.own(counters.rows)];
   }
 
   private async count(relation: Pick<Relation, 'schema' | 'name'>): Promise<number> {
@@ -108,11 +111,12 @@ export class PgRowWatch {
    * began. The view also shows earlier transactions of this session until the session reports
    * them (at most once a second, and only between transactions), so those are taken away.
    */
-  private async counters(oids?: string[]): Promise<Map<string, Counters>> {
-    const { rows } = await this.client.query<{ oid: string; ins: string; del: string }>(
-      `SELECT relid::text AS oid, n_tup_ins AS ins, n_tup_del AS del FROM pg_stat_xact_user_tables WHERE (n_tup_ins > 0 OR n_tup_del > 0)${oids ? ' AND relid = ANY($1::oid[])' : ''}`,
-      oids ? [oids] : [],
-    );
+  private async counters(oids: string[]): Promise<Map<string, Counters>> {
+    const { rows } = await this.client.query<{ oid: string; ins: string; del: string }>(`${COUNTERS} AND relid = ANY($1::oid[])`, [oids]);
+    return this.own(rows);
+  }
+
+  private own(rows: Array<{ oid: string; ins: string; del: string }>): Map<string, Counters> {
     const own = new Map<string, Counters>();
     for (const r of rows) {
       const earlier = this.baseline.get(r.oid) ?? { ins: 0, del: 0 };
@@ -126,8 +130,9 @@ export class PgRowWatch {
 
   /** Before the migration's first statement: the catalog (one read), and the counts an earlier run asked for. */
   async begin(): Promise<void> {
-    for (const [oid, relation] of await this.relations()) this.atStart.set(oid, relation);
-    this.baseline = await this.counters();
+    const [relations, counters] = await this.catalogAndCounters();
+    for (const [oid, relation] of relations) this.atStart.set(oid, relation);
+    this.baseline = counters;
     for (const oid of this.exhaustive ? this.atStart.keys() : this.countFirst) {
       const relation = this.atStart.get(oid);
       if (relation && relation.filenode !== '0') this.before.set(oid, await this.count(relation));
@@ -164,8 +169,7 @@ export class PgRowWatch {
 
   /** After the migration: the tables whose rows changed, and those that lost rows it did not declare. */
   async changes(deletesRows: readonly string[]): Promise<RowChanges> {
-    const now = await this.relations();
-    const counters = await this.counters();
+    const [now, counters] = await this.catalogAndCounters();
     const byName = new Map([...now.values()].map((r) => [JSON.stringify([r.schema, r.name]), r]));
     const declared = deletesRows.map(parseDeclared);
     const names = new Map([...this.atStart, ...now]);
