@@ -1,13 +1,14 @@
 import pg from 'pg';
 import zlib from 'node:zlib';
 import { BusyError, DataError, InputError, InterruptedError } from '../../../errors.js';
-import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions, TableRows } from '../../driver.js';
+import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions } from '../../driver.js';
 import type { LintFinding } from '../../lint.js';
 import type { HistoryEntry, MigrationSet, VersionState } from '../../types.js';
 import { dumpDatabase } from './backup.js';
 import { IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import { connectClient, type PgTarget } from './connection.js';
 import { lintPgRules } from './lint.js';
+import { PgRowWatch, RecountNeeded } from './row-changes.js';
 import { endsTransaction, isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
 
 // golang-migrate's postgres driver, made safe: its own schema_migrations table and advisory
@@ -86,6 +87,10 @@ export class PostgresDriver implements Driver<PgContext> {
   /** Statements that took effect in the current autocommit run. */
   private doneOutside = 0;
   private invalidBefore = new Set<string>();
+  /** The version and history tables exist: a transaction that ensured them has committed in this session. */
+  private stateTablesCommitted = false;
+  /** The row-loss backstop's second run of a migration: the tables to count first (row-changes.ts). */
+  private countFirst: ReadonlySet<string> | undefined;
 
   private constructor(
     private readonly client: pg.Client,
@@ -217,17 +222,28 @@ export class PostgresDriver implements Driver<PgContext> {
 
   // ---- version and history --------------------------------------------------------------
 
+  /** Which of these tables of `schema` exist: the catalog itself (information_schema's views cost a planner run each). */
+  private async existing(schema: string, tables: string[]): Promise<Set<string>> {
+    const { rows } = await this.client.query<{ relname: string }>(
+      `SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`,
+      [schema, tables],
+    );
+    return new Set(rows.map((r) => r.relname));
+  }
+
   private async tableExists(schema: string, table: string): Promise<boolean> {
-    const { rows } = await this.client.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [schema, table]);
-    return rows.length > 0;
+    return (await this.existing(schema, [table])).has(table);
   }
 
   /** golang-migrate's table exactly as it creates it (an existing one is never altered), and the history beside it. */
   private async ensureStateTables(): Promise<void> {
-    if (!(await this.tableExists(this.schema, this.table))) {
+    // Once a transaction that ensured them committed, they exist for the rest of the run: no catalog read per migration.
+    if (this.stateTablesCommitted) return;
+    const present = await this.existing(this.schema, [this.table, HISTORY_TABLE]);
+    if (!present.has(this.table)) {
       await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.versionTable} (version bigint not null primary key, dirty boolean not null)`);
     }
-    if (!(await this.tableExists(this.schema, HISTORY_TABLE))) {
+    if (!present.has(HISTORY_TABLE)) {
       await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.historyTable} (
   id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   version bigint NOT NULL,
@@ -241,7 +257,7 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   async readVersion(): Promise<VersionState> {
-    if (!(await this.tableExists(this.schema, this.table))) return { version: 0, dirty: false };
+    if (!this.stateTablesCommitted && !(await this.tableExists(this.schema, this.table))) return { version: 0, dirty: false };
     const { rows } = await this.client.query<{ version: string; dirty: boolean }>(`SELECT version, dirty FROM ${this.versionTable} LIMIT 1`);
     const row = rows[0];
     if (!row) return { version: 0, dirty: false };
@@ -259,10 +275,9 @@ export class PostgresDriver implements Driver<PgContext> {
 
   /** golang-migrate's SetVersion: TRUNCATE + one row (none for version 0 clean, -1 for 0 dirty). */
   private async writeVersion(state: VersionState): Promise<void> {
-    await this.client.query(`TRUNCATE ${this.versionTable}`);
-    if (state.version > 0 || state.dirty) {
-      await this.client.query(`INSERT INTO ${this.versionTable} (version, dirty) VALUES ($1, $2)`, [state.version > 0 ? state.version : -1, state.dirty]);
-    }
+    // One round trip (numbers and a boolean, written as literals): a round trip is what a migration's bookkeeping costs.
+    const row = state.version > 0 || state.dirty ? `; INSERT INTO ${this.versionTable} (version, dirty) VALUES (${Math.trunc(state.version > 0 ? state.version : -1)}, ${state.dirty ? 'true' : 'false'})` : '';
+    await this.client.query(`TRUNCATE ${this.versionTable}${row}`);
   }
 
   private async appendHistory(entry: HistoryEntry): Promise<void> {
@@ -292,7 +307,9 @@ export class PostgresDriver implements Driver<PgContext> {
   // ---- running migrations ---------------------------------------------------------------
 
   private session(inTransaction: boolean, label: string): DriverSession<PgContext> {
+    let watch: PgRowWatch | undefined;
     const run = async (statement: PgStatement, params?: unknown[]) => {
+      await watch?.beforeStatement(statement);
       this.current = statement;
       const result = await this.client.query(params ? { text: statement.text, values: params } : statement.text);
       if (!inTransaction) this.doneOutside++;
@@ -344,7 +361,12 @@ export class PostgresDriver implements Driver<PgContext> {
       readVersion: () => this.readVersion(),
       writeVersion: (state) => this.writeVersion(state),
       appendHistory: (entry) => this.appendHistory(entry),
-      rowCounts: () => this.rowCounts(),
+      watchRows: async (deletesRows) => {
+        const bookkeeping = [this.table, HISTORY_TABLE].map((name) => ({ schema: this.schema, name }));
+        watch = new PgRowWatch(this.client, this.schema, bookkeeping, this.countFirst ?? new Set(), this.countFirst !== undefined, !inTransaction, deletesRows);
+        await watch.begin();
+      },
+      rowChanges: async (deletesRows) => (watch ? watch.changes(deletesRows) : { changed: [], lost: [] }),
       ...(inTransaction ? { checkBeforeCommit: async () => this.assertTransactionAlive(label) } : {}),
     };
   }
@@ -379,24 +401,36 @@ export class PostgresDriver implements Driver<PgContext> {
     throw await this.lockTimeoutError(last, 'Nothing of this migration took effect.');
   }
 
-  private async setTimeouts(local: boolean): Promise<void> {
+  private timeoutSettings(local: boolean): string {
     const scope = local ? 'LOCAL ' : '';
-    await this.client.query(`SET ${scope}lock_timeout = ${Math.max(0, Math.round(this.options.lockTimeoutMs))}`);
-    if (this.options.statementTimeoutMs !== undefined) await this.client.query(`SET ${scope}statement_timeout = ${Math.max(0, Math.round(this.options.statementTimeoutMs))}`);
+    const lock = `SET ${scope}lock_timeout = ${Math.max(0, Math.round(this.options.lockTimeoutMs))}`;
+    return this.options.statementTimeoutMs === undefined ? lock : `${lock}; SET ${scope}statement_timeout = ${Math.max(0, Math.round(this.options.statementTimeoutMs))}`;
+  }
+
+  private async setTimeouts(local: boolean): Promise<void> {
+    await this.client.query(this.timeoutSettings(local));
   }
 
   async transaction<T>(fn: (session: DriverSession<PgContext>) => Promise<T>, label: string): Promise<T> {
+    this.countFirst = undefined;
     for (let attempt = 0; ; attempt++) {
-      await this.client.query('BEGIN');
+      await this.client.query(`BEGIN; ${this.timeoutSettings(true)}`);
       try {
-        await this.setTimeouts(true);
         await this.ensureStateTables();
         const result = await fn(this.session(true, label));
         this.assertTransactionAlive(label);
         await this.client.query('COMMIT');
+        this.stateTablesCommitted = true;
         return result;
       } catch (error) {
         await this.client.query('ROLLBACK').catch(() => undefined);
+        // The backstop could not prove from PostgreSQL's counters that no rows were lost: once
+        // more, rolled back, with those tables counted before the migration starts.
+        if (error instanceof RecountNeeded && this.countFirst === undefined) {
+          this.countFirst = error.oids;
+          attempt--;
+          continue;
+        }
         // The status check may run before the failed statement's ReadyForQuery arrives; then the
         // next statement fails with in_failed_sql_transaction: the same story.
         if (sqlState(error) === IN_FAILED_TRANSACTION) throw abortedTransaction(label);
@@ -513,29 +547,11 @@ export class PostgresDriver implements Driver<PgContext> {
     return lintPgRules(set, only);
   }
 
-  // ---- backup and counts ----------------------------------------------------------------
+  // ---- backup ----------------------------------------------------------------
 
   async backup(dir: string, now: Date, options: { signal?: AbortSignal; onStart?(): void } = {}): Promise<BackupRef> {
     options.onStart?.();
     return dumpDatabase(this.target, this.database, this.serverVersionNum, dir, now, options.signal);
-  }
-
-  /** The oid survives ALTER TABLE … RENAME: a renamed table is still recognised by the row-loss backstop. */
-  async rowCounts(): Promise<TableRows[]> {
-    const { rows: tables } = await this.client.query<{ schema: string; name: string; oid: number }>(
-      `SELECT n.nspname AS schema, c.relname AS name, c.oid::int8 AS oid
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-        ORDER BY 1, 2`,
-    );
-    const counts: TableRows[] = [];
-    for (const t of tables) {
-      if (t.schema === this.schema && (t.name === this.table || t.name === HISTORY_TABLE)) continue;
-      const { rows } = await this.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
-      counts.push({ name: t.schema === this.schema ? t.name : `${t.schema}.${t.name}`, rows: Number(rows[0]!.n), identity: String(t.oid) });
-    }
-    return counts;
   }
 
   raisedByDatabase(error: unknown): boolean {
