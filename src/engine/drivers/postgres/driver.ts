@@ -597,6 +597,8 @@ export class PostgresDriver implements Driver<PgContext> {
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
           AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
+          -- A schema or table the migration role may not read is not one its migrations can empty.
+          AND has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
         ORDER BY 1, 2`,
     );
     const counts: TableRows[] = [];
