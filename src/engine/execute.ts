@@ -75,6 +75,9 @@ function assertNoRowsLost<Ctx>(label: string, body: MigrationBody<Ctx>, before: 
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise;
 
+/** How long a cancelled migration's promise may take to settle before the run abandons it. */
+const ABANDON_GRACE_MS = 2000;
+
 /**
  * The migration's promise, unless the run is cancelled first: a migration that never settles
  * (an await on nothing, a statement that ignores the server's cancel) must not hold the run, its
@@ -88,11 +91,15 @@ function unlessAborted<T>(work: Promise<T>, label: string, signal?: AbortSignal)
   const interrupted = () => new InterruptedError('interrupted', `Interrupted during ${label}: its code had not finished, and was abandoned.`);
   if (signal.aborted) return Promise.reject(interrupted());
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(interrupted());
+    // The driver cancels a running statement on abort, and a migration that lets the error
+    // through settles within the grace, with the driver's own account of what was cancelled.
+    let abandon: NodeJS.Timeout | undefined;
+    const onAbort = () => (abandon = setTimeout(() => reject(interrupted()), ABANDON_GRACE_MS));
+    const settled = () => (signal.removeEventListener('abort', onAbort), clearTimeout(abandon));
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(
-      (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
-      (error: unknown) => (signal.removeEventListener('abort', onAbort), reject(error)),
+      (value) => (settled(), resolve(value)),
+      (error: unknown) => (settled(), reject(error)),
     );
   });
 }

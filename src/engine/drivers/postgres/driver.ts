@@ -252,6 +252,11 @@ export class PostgresDriver implements Driver<PgContext> {
     }
   }
 
+  /** The session that holds the migration lock while this driver holds it (the pid another run's "busy" error names). */
+  get lockPid(): number | undefined {
+    return this.locked ? this.lockSession?.pid : undefined;
+  }
+
   /** The lock's session was ended by the server (restart, pg_terminate_backend): another run may hold the lock now. */
   private assertLockHeld(label: string): void {
     if (!this.locked || !this.lockSession?.lost) return;
