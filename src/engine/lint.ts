@@ -5,6 +5,7 @@ import type { Db } from '../sqlite/open.js';
 import { DOC_TEMPLATE_SECTIONS } from './create.js';
 import { migrationLabel } from './discover.js';
 import { contextFor } from './drivers/sqlite/connection.js';
+import { reachesOutsideDatabase } from './outside-database.js';
 import { IDENT, identifier, splitStatements, withoutLiterals } from './sql-text.js';
 import type { MigrationDefinition, MigrationSet } from './types.js';
 
@@ -185,6 +186,14 @@ const LINT_RULES = {
         migration.kind === 'sql' ? `Add ${migrationLabel(migration)}.down.sql that undoes the up file.` : 'Export a down(ctx) function that undoes up().',
       ),
   },
+  'outside-database': {
+    checks: 'ATTACH, DETACH, VACUUM INTO: a migration that reaches another database file (refused by up)',
+    fix: 'Change only this database in its migrations; copy data between files with a separate tool, backed up on its own.',
+    statement: ({ text }) => {
+      const why = reachesOutsideDatabase(text);
+      return said(why !== undefined, `${why}.`);
+    },
+  },
   'sql-error': {
     checks: 'a statement SQLite rejects on the schema the earlier migrations build, in up and down files (a down file runs on the schema its up built)',
     fix: 'Correct the statement (names, order of migrations) and run `dbshift lint` again.',
@@ -298,6 +307,8 @@ function replayFile(db: Db, file: string, sql: string, context: { doc?: string; 
     const added = ADD_COLUMN.exec(statement.text);
     if (created) context.touched?.set(identifier(created[1]!), statement.line);
     if (added && /\bREFERENCES\b/i.test(added[3] ?? '')) context.touched?.set(identifier(added[1]!), statement.line);
+    // Never replayed: it would create or write the file it names.
+    if (reachesOutsideDatabase(statement.text)) continue;
     try {
       db.exec(statement.text);
     } catch (error) {

@@ -8,6 +8,7 @@ import { dumpDatabase } from './backup.js';
 import { IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import { connectClient, type PgTarget } from './connection.js';
 import { openLockSession, resetSession, type LockSession } from './session.js';
+import { appendHistory, ensureHistory, HISTORY_TABLE, readHistory } from './history.js';
 import { lintPgRules } from './lint.js';
 import { PgRowWatch, RecountNeeded } from './row-changes.js';
 import { endsTransaction, isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
@@ -42,7 +43,6 @@ export interface PgOptions {
 const ADVISORY_LOCK_SALT = 1486364155n;
 /** How long an interrupted run waits for its ROLLBACK before ending the session on the server. */
 const ROLLBACK_GRACE_MS = 3000;
-const HISTORY_TABLE = 'dbshift_history';
 
 /** golang-migrate's GenerateAdvisoryLockId(database, schema, table): CRC-32 of "schema\0table\0database" times its salt, as uint32. */
 export function advisoryLockId(database: string, schema: string, table: string): string {
@@ -195,10 +195,6 @@ export class PostgresDriver implements Driver<PgContext> {
     return `${quoteIdent(this.schema)}.${quoteIdent(this.table)}`;
   }
 
-  private get historyTable(): string {
-    return `${quoteIdent(this.schema)}.${quoteIdent(HISTORY_TABLE)}`;
-  }
-
   get lockId(): string {
     return advisoryLockId(this.database, this.schema, this.table);
   }
@@ -293,17 +289,7 @@ export class PostgresDriver implements Driver<PgContext> {
     if (!present.has(this.table)) {
       await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.versionTable} (version bigint not null primary key, dirty boolean not null)`);
     }
-    if (!present.has(HISTORY_TABLE)) {
-      await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.historyTable} (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  version bigint NOT NULL,
-  name text NOT NULL,
-  direction text NOT NULL CHECK (direction IN ('up', 'down', 'force')),
-  checksum text,
-  applied_at timestamptz NOT NULL,
-  duration_ms integer NOT NULL
-)`);
-    }
+    await ensureHistory(this.client, this.schema);
   }
 
   async readVersion(): Promise<VersionState> {
@@ -316,11 +302,7 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   async readHistory(): Promise<HistoryEntry[]> {
-    if (!(await this.tableExists(this.schema, HISTORY_TABLE))) return [];
-    const { rows } = await this.client.query<{ version: string; name: string; direction: HistoryEntry['direction']; checksum: string | null; applied_at: Date; duration_ms: number }>(
-      `SELECT version, name, direction, checksum, applied_at, duration_ms FROM ${this.historyTable} ORDER BY id`,
-    );
-    return rows.map((r) => ({ version: Number(r.version), name: r.name, direction: r.direction, checksum: r.checksum, appliedAt: r.applied_at.toISOString(), durationMs: r.duration_ms }));
+    return readHistory(this.client, this.schema, this.table);
   }
 
   /**
@@ -336,15 +318,9 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   private async appendHistory(entry: HistoryEntry): Promise<void> {
-    await this.client.query(`INSERT INTO ${this.historyTable} (version, name, direction, checksum, applied_at, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      entry.version,
-      entry.name,
-      entry.direction,
-      entry.checksum,
-      entry.appliedAt,
-      Math.round(entry.durationMs),
-    ]);
+    await appendHistory(this.client, this.schema, this.table, entry);
   }
+
 
   async setVersion(state: VersionState, entry?: HistoryEntry): Promise<void> {
     await this.client.query('BEGIN');
