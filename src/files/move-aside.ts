@@ -88,11 +88,12 @@ function copyDurably(from: string, to: string): void {
 }
 
 /**
- * Remove `name` if it is only a second name of `database` (the same inode), with its .sha256
- * and the empty -wal and the -shm beside it: a publish that gave the old file the backup's
- * name but was stopped before the new file replaced it. The database keeps every byte under its
- * own name; the second name would otherwise pose as an independent backup of a file that the
- * app goes on writing. Returns whether it removed anything.
+ * Remove `name` if it is only a second name of `database` (the same inode), with its .sha256:
+ * a publish that gave the old file the backup's name but was stopped before the new file
+ * replaced it. The database keeps every byte under its own name; the second name would
+ * otherwise pose as an independent backup of a file that the app goes on writing. The -wal and
+ * -shm that were moved beside the second name go back beside the database (or, when the
+ * database has new ones, the -shm and an empty -wal are removed). Returns whether it removed it.
  */
 export function dropSecondName(name: string, database: string): boolean {
   let a: fs.Stats;
@@ -106,12 +107,13 @@ export function dropSecondName(name: string, database: string): boolean {
   if (!a.isFile() || a.dev !== b.dev || a.ino !== b.ino) return false;
   fs.rmSync(`${name}.sha256`, { force: true });
   fs.unlinkSync(name);
-  fs.rmSync(`${name}-shm`, { force: true });
-  try {
-    if (fs.statSync(`${name}-wal`).size === 0) fs.unlinkSync(`${name}-wal`);
-  } catch {
-    // no -wal
+  for (const suffix of ['-wal', '-shm']) {
+    const side = name + suffix;
+    if (!fs.existsSync(side)) continue;
+    if (!fs.existsSync(database + suffix)) moveFile(side, database + suffix);
+    else if (suffix === '-shm' || fs.statSync(side).size === 0) fs.unlinkSync(side);
   }
   fsyncDirectory(path.dirname(name));
+  fsyncDirectory(path.dirname(database));
   return true;
 }

@@ -13,11 +13,15 @@ export function refuseBlockingRows(blocking: BlockingRows[], dataState = 'Nothin
   });
 }
 
-/** A table's rows, estimated without reading them (its largest rowid: one b-tree descent), for progress and space. */
+/**
+ * A table's rows, estimated without reading them, for progress and space: its largest rowid (one
+ * b-tree descent), but no more than the file could hold at 32 bytes a row (sparse ids, 2^62).
+ */
 export function estimatedRows(db: Db, table: string): number {
   try {
-    const row = db.prepare(`SELECT max(rowid) AS n FROM ${quote(table)}`).get() as { n: number | null } | undefined;
-    return Number(row?.n ?? 0);
+    const row = db.prepare(`SELECT max(rowid) AS n FROM ${quote(table)}`).get() as { n: number | bigint | null } | undefined;
+    const bytes = Number(db.pragma('page_count', { simple: true })) * Number(db.pragma('page_size', { simple: true }));
+    return Math.min(Math.max(0, Number(row?.n ?? 0)), Math.ceil(bytes / 32));
   } catch {
     return 0; // WITHOUT ROWID or virtual: no rowid to ask
   }

@@ -53,3 +53,11 @@ export function requireSecretKey(secretKey: string | undefined): asserts secretK
     });
   }
 }
+
+/** The source was written while this run relied on it being as it read it: 75, with what moved. */
+export function sourceChanged(ctx: RunContext, what: string, dataState: string): BusyError {
+  return new BusyError('source-changed', `${ctx.source} changed since it was read (source changed since snapshot: ${what}): something still writes to it.`, {
+    hint: 'Stop every process that writes the database (app, workers, cron), then run again.',
+    dataState,
+  });
+}

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
-import { BusyError, InternalError, toToolError } from '../../errors.js';
+import { InternalError, toToolError } from '../../errors.js';
+import { sourceChanged } from '../source-access.js';
 import { writeChecksumFile } from '../../files/checksum.js';
 import { PRIVATE_FILE_MODE } from '../../files/create.js';
 import { fsyncDirectory, publishFile } from '../../files/durable.js';
@@ -43,12 +44,7 @@ export const publishStep: Step<PreflightOut & SnapshotOut & TransformOut & Backu
     // Held: no writer could change the file's bytes; a WAL commit or a writer waiting shows here.
     // Copy routes: any commit since preflight moved data_version.
     const changed = held ? held.changed() : Number(sourceDb.pragma('data_version', { simple: true })) !== sourceDataVersion ? 'data_version moved' : undefined;
-    if (changed) {
-      throw new BusyError('source-changed', `${ctx.source} changed since it was read (source changed since snapshot: ${changed}): something still writes to it.`, {
-        hint: 'Stop every process that writes the database (app, workers, cron), then run again.',
-        dataState: notPublished,
-      });
-    }
+    if (changed) throw sourceChanged(ctx, changed, notPublished);
     keepOwner(ctx.source, work, ctx.report.notices);
     ctx.checkpoint('publish-before-move-aside');
     const handCopy = ctx.source === ctx.config.handPreparedDb;
@@ -56,25 +52,26 @@ export const publishStep: Step<PreflightOut & SnapshotOut & TransformOut & Backu
       const replaced = preserveIntoBackups(target, ctx.backupDir, ctx.now());
       if (replaced) ctx.report.notices.push(`The previous ${target} was kept as ${replaced}.`);
     }
-    if (held) {
-      // The old file takes the backup's name (and with it its checksum) while still in place:
-      // a crash before the rename below leaves the source where it was, and the next run
-      // removes that second name (see removeStaleBackupNames).
-      keepBackupName(ctx, fs.realpathSync(ctx.source), backup.path, backup.sha256);
-      ctx.checkpoint('publish-backup-named');
-    }
-    // The last moment to stop: let a pending Ctrl-C be seen before the one step that publishes.
-    // Signals arrive in the event loop's poll phase; when this runs from a poll-phase callback
-    // (a worker's message), one setImmediate runs before the next poll, so yield twice.
-    await yieldToEventLoop();
-    await yieldToEventLoop();
-    ctx.checkpoint('publish-before-rename');
     try {
+      if (held) {
+        // The old file takes the backup's name (and with it its checksum) while still in place.
+        keepBackupName(ctx, fs.realpathSync(ctx.source), backup.path, backup.sha256);
+        ctx.checkpoint('publish-backup-named');
+      }
+      // The last moment to stop: let a pending Ctrl-C be seen before the one step that publishes.
+      // Signals arrive in the event loop's poll phase; when this runs from a poll-phase callback
+      // (a worker's message), one setImmediate runs before the next poll, so yield twice.
+      await yieldToEventLoop();
+      await yieldToEventLoop();
+      ctx.checkpoint('publish-before-rename');
       publishFile(work, target, 'replace');
     } catch (error) {
-      // The old file stays the live one: it must not also pose as its own backup.
-      if (held && !handCopy) dropSecondName(backup.path, target);
-      throw error;
+      // Not published: the old file keeps only its own name, so it cannot pose as its own
+      // backup while the app goes on writing it (a kill here is undone by the next run's lock step).
+      if (held) dropSecondName(backup.path, ctx.source);
+      const failure = toToolError(error, target);
+      failure.dataState ??= notPublished;
+      throw failure;
     }
     ctx.checkpoint('publish-after-rename');
 
@@ -102,11 +99,7 @@ function keepBackupName(ctx: RunContext, source: string, final: string, sha256: 
     writeChecksumFile(final, sha256);
     fsyncDirectory(ctx.backupDir);
   } catch (error) {
-    // Nothing is published yet: take the backup's name back (the source keeps its own).
-    fs.rmSync(`${final}.sha256`, { force: true });
-    if (fs.existsSync(final)) fs.unlinkSync(final);
-    const failure = toToolError(error, final);
-    failure.dataState = NOT_PUBLISHED_HELD;
-    throw failure;
+    // Nothing is published yet: the caller takes the backup's name back (the source keeps its own).
+    throw toToolError(error, final);
   }
 }

@@ -2,7 +2,8 @@ import { asViolations, checkComplaints } from '../../sqlite/checks.js';
 import { inBackground } from '../../sqlite/background.js';
 import { assertAllPassed, verifyMigrated } from '../verification.js';
 import type { Step } from '../run.js';
-import type { BackupOut, PreflightOut, TransformOut } from '../step-data.js';
+import type { BackupOut, PreflightOut, SnapshotOut, TransformOut } from '../step-data.js';
+import { sourceChanged } from '../source-access.js';
 import type { ComparisonHelper, JobResult } from '../../sqlite/compare.js';
 
 type ComparisonJobDone = (index: number, result: JobResult) => void;
@@ -16,9 +17,9 @@ const NOT_PUBLISHED = 'Nothing was published; the production database was not to
  * the same file on the other core; once done with those, the worker takes its share of the
  * comparison's row ranges off the same queue, on its own read-only connection.
  */
-export const verifyStep: Step<PreflightOut & TransformOut & BackupOut> = {
+export const verifyStep: Step<PreflightOut & SnapshotOut & TransformOut & BackupOut> = {
   name: 'verify',
-  async run(ctx, { workDb: db, workFile, baseline, inspection, foreignKeysBefore, rowsScanned }) {
+  async run(ctx, { workDb: db, workFile, baseline, inspection, foreignKeysBefore, rowsScanned, snapshot }) {
     ctx.emit({ step: 'verify', phase: 'progress', done: 0, total: 1, unit: 'steps', label: 'integrity_check (worker) and comparison' });
     const counts = ctx.unit.rowCounts?.();
     let checked: (rows: unknown[][]) => void = () => {};
@@ -72,6 +73,10 @@ export const verifyStep: Step<PreflightOut & TransformOut & BackupOut> = {
       // The comparison counted the baseline's rows as it read them: the counts preflight left to it.
       if (!rowsScanned) ctx.report.countsBefore = { ...result.countsBefore, ...ctx.report.countsBefore };
       ctx.report.summary = result.summary;
+      // On the old-file route the baseline is the live path: a WAL commit that landed meanwhile
+      // is what a difference would then be about, and is said as such (publish would refuse it too).
+      const changed = snapshot.hold?.changed();
+      if (changed) throw sourceChanged(ctx, changed, NOT_PUBLISHED);
       assertAllPassed(result.checks, NOT_PUBLISHED);
       return { status: 'ok', detail: `${result.checks.length} checks passed` };
     } finally {
