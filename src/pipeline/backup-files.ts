@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { tempPathBeside } from '../files/create.js';
 import { writeChecksumFile } from '../files/checksum.js';
 import { publishFile } from '../files/durable.js';
@@ -27,4 +28,26 @@ export function reserveBackup(ctx: RunContext, database = ctx.config.targetDb): 
   const partial = tempPathBeside(final, 'partial');
   ctx.cleanups.push(() => removeDatabaseFiles(partial));
   return { partial, final };
+}
+
+/**
+ * Whether publish replaces the source (`SOURCE_DB` is the target) or consumes it (the operator
+ * guide's hand copy), so that its old file could become the backup, and why (not). Quiescence
+ * and the filesystem are for the snapshot to prove.
+ */
+export function sourceReplacedAtPublish(ctx: RunContext): { ok: boolean; why: string } {
+  if (ctx.options.backup === 'copy') return { ok: false, why: '--backup copy asks for an independent copy' };
+  if (ctx.source === ctx.config.handPreparedDb) return { ok: true, why: 'it is the hand-made copy, consumed at publish' };
+  if (sameFile(ctx.source, ctx.config.targetDb)) return { ok: true, why: 'it is the file publish replaces' };
+  return { ok: false, why: 'the source stays where it is after publish (it is not the target), so its file cannot become the backup' };
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    const x = fs.statSync(a);
+    const y = fs.statSync(b);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }

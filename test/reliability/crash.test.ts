@@ -144,7 +144,9 @@ describe('a crash (SIGKILL) on the old-file route (the old file becomes the back
     expect(spawnSync('sha256sum', ['-c', `${path.basename(backups[0]!)}.sha256`], { cwd: ws.backups }).status).toBe(0);
     // The backup is never a second name of the live file.
     expect(fs.statSync(backups[0]!).ino).not.toBe(fs.statSync(ws.target).ino);
-    expect(tempFiles(ws)).toEqual([]);
+    // After a crash past the rename the rerun has nothing to do and stops before the lock step:
+    // the dead run's lock stays until the next run takes it over; no temp file stays.
+    expect(tempFiles(ws).filter((n) => n !== '.dbshift.lock')).toEqual([]);
   });
 
   it.each(['transform-backfill', 'verify-rows', 'publish-backup-named'])('Ctrl-C at %s: exit 130, the live file untouched, no backup needed and none left', async (point) => {

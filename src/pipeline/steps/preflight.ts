@@ -14,6 +14,7 @@ import { foreignKeyWarnings } from '../verification.js';
 import { assertTargetQuiet } from '../database-checks.js';
 import { NOTHING_CHANGED, openSourceForReading, requireSecretKey, sourceCorrupt } from '../source-access.js';
 import type { PreflightOut } from '../step-data.js';
+import { sourceReplacedAtPublish } from '../backup-files.js';
 import { estimatedRows, refuseBlockingRows } from '../blocking-rows.js';
 import type { SpaceNeed } from '../types.js';
 
@@ -209,7 +210,7 @@ function estimateSpace(ctx: RunContext, db: Db): SpaceNeed[] {
   const needs = [{ directory: ctx.workDir, bytes: sourceBytes + growth, what: 'work file' }];
   // The old file itself becomes the backup when the source is replaced at publish and quiescent
   // (decided at the snapshot, which checks the room for a copy if it has to make one).
-  if (!oldFileExpected(ctx)) needs.push({ directory: ctx.backupDir, bytes: sourceBytes, what: 'backup' });
+  if (!sourceReplacedAtPublish(ctx).ok || walBytes(ctx.source) > 0) needs.push({ directory: ctx.backupDir, bytes: sourceBytes, what: 'backup' });
   const byDevice = new Map<number, SpaceNeed>();
   for (const need of needs) {
     const dir = existingAncestor(need.directory);
@@ -220,18 +221,6 @@ function estimateSpace(ctx: RunContext, db: Db): SpaceNeed[] {
     byDevice.set(device, entry);
   }
   return [...byDevice.values()];
-}
-
-function oldFileExpected(ctx: RunContext): boolean {
-  if (ctx.options.backup === 'copy' || walBytes(ctx.source) > 0) return false;
-  if (ctx.source === ctx.config.handPreparedDb) return true;
-  try {
-    const a = fs.statSync(ctx.source);
-    const b = fs.statSync(ctx.config.targetDb);
-    return a.dev === b.dev && a.ino === b.ino;
-  } catch {
-    return false;
-  }
 }
 
 function existingAncestor(dir: string): string {

@@ -79,7 +79,11 @@ export const publishStep: Step<PreflightOut & SnapshotOut & TransformOut & Backu
       // The old file's name now is the backup's (and, in the hand-copy flow, still the copy's).
       held.release();
       ctx.report.backup = backup;
-      fs.chmodSync(backup.path, PRIVATE_FILE_MODE);
+      try {
+        fs.chmodSync(backup.path, PRIVATE_FILE_MODE);
+      } catch (error) {
+        ctx.report.notices.push(`Could not make ${backup.path} private (0600): ${(error as Error).message}.`);
+      }
     }
     if (handCopy) {
       // As in the operator guide, the hand-prepared input is consumed; its content is the backup.

@@ -11,7 +11,7 @@ import { holdIfQuiescent, type SourceHold } from '../../sqlite/quiescent.js';
 import { snapshotDatabase } from '../../sqlite/snapshot.js';
 import type { RunContext } from '../context.js';
 import type { Step } from '../run.js';
-import { backupName, reserveBackup } from '../backup-files.js';
+import { backupName, reserveBackup, sourceReplacedAtPublish } from '../backup-files.js';
 import type { BackupRouteChoice, PreflightOut, SnapshotOut } from '../step-data.js';
 
 const NOT_PUBLISHED = 'Nothing was published; the production database was not touched.';
@@ -96,13 +96,8 @@ export const snapshotStep: Step<PreflightOut, SnapshotOut> = {
  * The link is tried once, under a temp name removed at once (and by the next run if killed here).
  */
 function oldFileEligibility(ctx: RunContext, source: string): { ok: boolean; why: string } {
-  if (ctx.options.backup === 'copy') return { ok: false, why: '--backup copy asks for an independent copy' };
-  const handCopy = ctx.source === ctx.config.handPreparedDb;
-  if (!handCopy && !sameFile(source, ctx.config.targetDb)) {
-    return { ok: false, why: 'the source stays where it is after publish (it is not the target), so its file cannot become the backup' };
-  }
-  const why = handCopy ? 'it is the hand-made copy, consumed at publish' : 'it is the file publish replaces';
-  if (ctx.options.rehearse) return { ok: true, why };
+  const replaced = sourceReplacedAtPublish(ctx);
+  if (!replaced.ok || ctx.options.rehearse) return replaced;
   const probe = tempPathBeside(path.join(ctx.backupDir, path.basename(source)), 'link-probe');
   try {
     linkNew(source, probe);
@@ -112,17 +107,7 @@ function oldFileEligibility(ctx: RunContext, source: string): { ok: boolean; why
   } finally {
     fs.rmSync(probe, { force: true });
   }
-  return { ok: true, why };
-}
-
-function sameFile(a: string, b: string): boolean {
-  try {
-    const x = fs.statSync(a);
-    const y = fs.statSync(b);
-    return x.dev === y.dev && x.ino === y.ino;
-  } catch {
-    return false;
-  }
+  return replaced;
 }
 
 /** Preflight counts no backup space for a source whose old file is expected to become the backup: a copy needs it now. */
