@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { applyBuild } from '../../plans/apply-build.js';
-import { toToolError } from '../../errors.js';
+import { InputError, toToolError } from '../../errors.js';
 import { createEmptyExclusive, tempPathBeside } from '../../files/create.js';
 import { removeDatabaseFiles } from '../../files/move-aside.js';
 import { fsyncInBackground } from '../../files/durable.js';
@@ -27,7 +27,7 @@ import { estimatedRows, refuseBlockingRows } from '../blocking-rows.js';
  */
 export const transformStep: Step<PreflightOut & SnapshotOut, TransformOut> = {
   name: 'transform',
-  async run(ctx, { snapshot, inspection, sourceDb, rowsScanned }) {
+  async run(ctx, { snapshot, inspection, sourceDb, rowsScanned, sourceChecked }) {
     const workFile = tempPathBeside(path.join(ctx.workDir, path.basename(ctx.config.targetDb)), 'work');
     createEmptyExclusive(workFile);
     ctx.cleanups.push(() => removeDatabaseFiles(workFile));
@@ -56,8 +56,12 @@ export const transformStep: Step<PreflightOut & SnapshotOut, TransformOut> = {
       checkpoint: (point) => ctx.checkpoint(point),
       yieldNow: yieldToEventLoop,
       beforeCommit: (work) => recordVersion(work, ctx),
-    }).catch((error: unknown) => {
-      throw toToolError(error, workFile);
+    }).catch(async (error: unknown) => {
+      const failure = toToolError(error, workFile);
+      // Damage the build ran into sits in what it read, not in the file it wrote: the source's
+      // own quick_check (running in its worker) says so and names the source.
+      if (failure instanceof InputError) await sourceChecked;
+      throw failure;
     });
     // Rows preflight would have refused, had it read them (plan and --strict do, first).
     if (!rowsScanned) refuseBlockingRows(noted.blocking?.() ?? [], 'Nothing was published; the migrated copy was discarded.');
