@@ -39,7 +39,7 @@ const CASES: Array<[string, string, string, string?]> = [
   ['data-loss-undocumented', 'ALTER TABLE users DROP COLUMN name;', 'ALTER TABLE users DROP COLUMN name;', undefined],
   ['create-index-not-concurrently', 'CREATE INDEX ix_users_email ON users (email);', 'CREATE INDEX CONCURRENTLY ix_users_email ON users (email);'],
   ['add-column-volatile-default', 'ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();', 'ALTER TABLE users ADD COLUMN token uuid;\nALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true;\nALTER TABLE users ADD COLUMN seen_at timestamptz DEFAULT now();'],
-  ['alter-column-type', 'ALTER TABLE posts ALTER COLUMN body TYPE varchar(200);', 'ALTER TABLE posts ADD COLUMN body_short varchar(200);'],
+  ['alter-column-type', 'ALTER TABLE posts ALTER COLUMN body TYPE varchar(200);', 'ALTER TABLE posts ADD COLUMN body_short text;'],
   ['set-not-null-without-check', 'ALTER TABLE users ALTER COLUMN name SET NOT NULL;', 'ALTER TABLE users ADD CONSTRAINT users_name_not_null CHECK (name IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_name_not_null;\nALTER TABLE users ALTER COLUMN name SET NOT NULL;'],
   ['constraint-without-not-valid', 'ALTER TABLE posts ADD CONSTRAINT posts_body_short CHECK (length(body) < 10000);', 'ALTER TABLE posts ADD CONSTRAINT posts_body_short CHECK (length(body) < 10000) NOT VALID;'],
   ['unique-without-using-index', 'ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);', 'ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX ux_users_email;'],

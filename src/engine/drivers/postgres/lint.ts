@@ -2,22 +2,31 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { migrationLabel } from '../../discover.js';
 import type { MigrationDefinition, MigrationSet } from '../../types.js';
-import { docName, documentFindings, mentions, readDataLossSection, unrecognizedFindings, type LintFinding } from '../../lint.js';
+import { docName, documentFindings, LINT_RULE_IDS, mentions, readDataLossSection, SQLITE_RULES } from '../../lint.js';
+import { findingOf, unrecognizedFindings, type LintFinding, type LintRegistry } from '../../lint-registry.js';
+import { judgeFindings, type JudgedFindings } from '../../lint-settings.js';
 import { connectClient, type PgTarget } from './connection.js';
 import type { PgContext } from './driver.js';
+import { PG_RULES, type PgRule } from './lint-rules.js';
 import { isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
 
 // PostgreSQL's pitfalls, found with its own parser: seed 002's team conventions (foreign keys
 // with ON DELETE and an index, timestamptz, data loss documented) and the lock hazards squawk
-// and strong_migrations warn about, each with file, line and a one-line fix. Then, when a
-// server is given, the chain is replayed on a scratch database there, so that statements
-// PostgreSQL rejects are found before production finds them.
+// and strong_migrations warn about, each with file, line and a one-line fix (the rules are
+// listed in lint-rules.ts). The parse and a model of the schema the chain builds are enough for
+// all of them; only `sql-error` needs the statements run, on a scratch database on a server.
 
 type Node = Record<string, unknown>;
 type Up = MigrationDefinition<PgContext>;
 
+/** PostgreSQL's rules with the document rules and the shared ones: what judges a PostgreSQL lint's findings. */
+export const PG_LINT_REGISTRY: LintRegistry = { ...SQLITE_RULES, ...PG_RULES };
+
 const VOLATILE = new Set(['random', 'gen_random_uuid', 'uuid_generate_v1', 'uuid_generate_v1mc', 'uuid_generate_v4', 'clock_timestamp', 'timeofday', 'nextval', 'txid_current']);
 const SERIAL = new Set(['serial', 'bigserial', 'smallserial', 'serial4', 'serial8', 'serial2']);
+const SMALL_INT = new Set(['int4', 'int2', 'serial', 'serial4', 'smallserial', 'serial2']);
+/** PostgreSQL's NAMEDATALEN - 1: longer names are truncated without an error. */
+const MAX_IDENTIFIER_BYTES = 63;
 
 function strings(list: unknown): string[] {
   return ((list ?? []) as Array<{ String?: { sval?: string } }>).map((i) => i.String?.sval ?? '').filter(Boolean);
@@ -33,6 +42,10 @@ interface Model {
   createdIn: Map<string, number>;
   /** Table → the column lists its indexes (and primary keys, unique constraints) start with. */
   indexes: Map<string, string[][]>;
+  /** Index name → the migration version that created it. */
+  indexCreatedIn: Map<string, number>;
+  /** "table.column" declared NOT NULL (or primary key), or set so. */
+  notNull: Set<string>;
   /** "table.column" with a validated CHECK (column IS NOT NULL). */
   notNullChecks: Set<string>;
   /** Constraint name → "table.column" of a NOT VALID CHECK (column IS NOT NULL), until validated. */
@@ -50,6 +63,8 @@ class FileLinter {
   readonly findings: LintFinding[] = [];
   private readonly lineStarts: number[] = [0];
   readonly foreignKeys: ForeignKey[] = [];
+  /** Lines of the file's own open BEGINs (none, or one; more is nesting). */
+  private readonly openTransactions: number[] = [];
 
   constructor(
     readonly file: string,
@@ -76,8 +91,8 @@ class FileLinter {
     return lo + 1;
   }
 
-  add(line: number, rule: string, message: string, fix: string): void {
-    this.findings.push({ file: this.file, line, rule, message, fix });
+  add(rule: PgRule, line: number, message: string, fix?: string): void {
+    this.findings.push(findingOf(PG_RULES, rule, this.file, line, message, fix));
   }
 
   /** Created by an earlier migration (or before dbshift): a lock on it blocks the running app. */
@@ -90,24 +105,45 @@ class FileLinter {
     this.model.indexes.set(table, [...(this.model.indexes.get(table) ?? []), columns]);
   }
 
-  column(table: string, def: Node, statement: PgStatement, added: boolean): void {
-    const type = strings((def.typeName as Node | undefined)?.names);
-    const typeName = type.at(-1) ?? '';
-    const name = String(def.colname ?? '');
-    if (typeName === 'timestamp') {
-      this.add(this.lineOf(def.location, statement), 'timestamp-without-time-zone', `${table}.${name} is timestamp without time zone: its values lose the offset they were written with.`, `Use timestamptz (TIMESTAMP WITH TIME ZONE) for ${table}.${name}.`);
+  name(what: string, name: unknown, line: number): void {
+    if (typeof name === 'string' && Buffer.byteLength(name, 'utf8') > MAX_IDENTIFIER_BYTES) {
+      this.add('identifier-too-long', line, `The ${what} name ${name} is ${Buffer.byteLength(name, 'utf8')} bytes long: PostgreSQL keeps only its first ${MAX_IDENTIFIER_BYTES} bytes, silently.`);
     }
-    for (const c of (def.constraints ?? []) as Node[]) {
-      const constraint = child(c, 'Constraint');
-      if (!constraint) continue;
+  }
+
+  column(table: string, def: Node, statement: PgStatement, added: boolean, keyColumns: ReadonlySet<string> = new Set()): void {
+    const typeNode = def.typeName as Node | undefined;
+    const typeName = strings(typeNode?.names).at(-1) ?? '';
+    const name = String(def.colname ?? '');
+    const line = this.lineOf(def.location, statement);
+    const constraints = ((def.constraints ?? []) as Node[]).map((c) => child(c, 'Constraint')).filter((c): c is Node => !!c);
+    const has = (type: string) => constraints.some((c) => c.contype === type);
+    this.name('column', name, line);
+    if (typeName === 'timestamp') {
+      this.add('timestamp-without-time-zone', line, `${table}.${name} is timestamp without time zone: its values lose the offset they were written with.`, `Use timestamptz (TIMESTAMP WITH TIME ZONE) for ${table}.${name}.`);
+    }
+    if (typeName === 'varchar' && Array.isArray(typeNode?.typmods)) this.add('varchar-length', line, `${table}.${name} is varchar(n): changing the limit later can take an ACCESS EXCLUSIVE lock.`);
+    if (typeName === 'bpchar') this.add('char-column', line, `${table}.${name} is char(n): values are blank-padded, and it is no faster than text.`);
+    const isId = has('CONSTR_PRIMARY') || has('CONSTR_IDENTITY') || has('CONSTR_FOREIGN') || SERIAL.has(typeName) || keyColumns.has(name) || name === 'id' || name.endsWith('_id');
+    if (isId && SMALL_INT.has(typeName)) this.add('int-id-column', line, `${table}.${name} is ${typeName}, a 32-bit (or smaller) id: it runs out, and widening it later rewrites the table.`);
+    if (SERIAL.has(typeName)) this.add('serial-column', line, `${table}.${name} is ${typeName}: its sequence is a separate object, with its own owner and grants.`);
+    if (has('CONSTR_NOTNULL') || has('CONSTR_PRIMARY') || keyColumns.has(name)) this.model.notNull.add(`${table}.${name}`);
+    for (const constraint of constraints) {
+      this.name('constraint', constraint.conname, line);
       if (constraint.contype === 'CONSTR_PRIMARY' || constraint.contype === 'CONSTR_UNIQUE') this.addIndex(table, [name]);
       if (constraint.contype === 'CONSTR_FOREIGN') this.foreignKey(table, [name], constraint, statement, added);
       if (added && constraint.contype === 'CONSTR_DEFAULT' && this.existing(table) && volatile(constraint.raw_expr)) {
-        this.add(this.lineOf(constraint.location, statement), 'add-column-volatile-default', `ADD COLUMN ${table}.${name} with a volatile DEFAULT rewrites the whole table under an ACCESS EXCLUSIVE lock.`, 'Add the column without the default (or with a constant one), then fill it in batches.');
+        this.add('add-column-volatile-default', this.lineOf(constraint.location, statement), `ADD COLUMN ${table}.${name} with a volatile DEFAULT rewrites the whole table under an ACCESS EXCLUSIVE lock.`);
+      }
+      if (added && constraint.contype === 'CONSTR_GENERATED' && this.existing(table)) {
+        this.add('add-column-volatile-default', this.lineOf(constraint.location, statement), `ADD COLUMN ${table}.${name} GENERATED … STORED computes every row: a table rewrite under an ACCESS EXCLUSIVE lock.`, 'Add a plain column and fill it in batches (a trigger keeps new rows in step).');
       }
     }
     if (added && SERIAL.has(typeName) && this.existing(table)) {
-      this.add(this.lineOf(def.location, statement), 'add-column-volatile-default', `ADD COLUMN ${table}.${name} ${typeName} fills every row from a sequence: a table rewrite under an ACCESS EXCLUSIVE lock.`, 'Add a plain bigint column, attach a sequence default, and backfill in batches.');
+      this.add('add-column-volatile-default', line, `ADD COLUMN ${table}.${name} ${typeName} fills every row from a sequence: a table rewrite under an ACCESS EXCLUSIVE lock.`, 'Add a plain bigint column, attach a sequence default, and backfill in batches.');
+    }
+    if (added && this.existing(table) && has('CONSTR_NOTNULL') && !has('CONSTR_DEFAULT') && !has('CONSTR_IDENTITY') && !has('CONSTR_GENERATED') && !SERIAL.has(typeName)) {
+      this.add('add-column-required', line, `ADD COLUMN ${table}.${name} is NOT NULL without a DEFAULT: PostgreSQL refuses it once ${table} has rows.`);
     }
   }
 
@@ -116,23 +152,30 @@ class FileLinter {
     const line = this.lineOf(constraint.location, statement);
     const label = `${table}(${columns.join(', ')}) → ${parent}`;
     if (constraint.fk_del_action === 'a' && !/\bON\s+DELETE\s+NO\s+ACTION\b/i.test(statement.text)) {
-      this.add(line, 'foreign-key-without-on-delete', `Foreign key ${label} has no ON DELETE action: deleting a ${parent} row fails or leaves orphans.`, 'Add ON DELETE CASCADE (children go with the parent) or ON DELETE SET NULL (children stay).');
+      this.add('foreign-key-without-on-delete', line, `Foreign key ${label} has no ON DELETE action: deleting a ${parent} row fails or leaves orphans.`);
     }
     if (added && this.existing(table) && !constraint.skip_validation) {
-      this.add(line, 'constraint-without-not-valid', `Adding foreign key ${label} validates every row while holding a lock that blocks writes to ${table}.`, 'Add it with NOT VALID, then ALTER TABLE … VALIDATE CONSTRAINT in a later migration.');
+      this.add('constraint-without-not-valid', line, `Adding foreign key ${label} validates every row while holding a lock that blocks writes to ${table}.`);
     }
     this.foreignKeys.push({ table, columns, parent, line });
   }
 
-  statement(statement: PgStatement, inOwnTransaction: boolean): void {
+  statement(statement: PgStatement): void {
     const n = statement.node;
     const relation = String((n.relation as Node | undefined)?.relname ?? '');
     switch (statement.type) {
+      case 'TransactionStmt':
+        this.transaction(statement);
+        break;
       case 'CreateStmt': {
         this.model.createdIn.set(relation, this.version);
-        for (const element of (n.tableElts ?? []) as Node[]) {
+        this.name('table', relation, statement.line);
+        const elements = (n.tableElts ?? []) as Node[];
+        // A table-level PRIMARY KEY (a, b) makes a and b ids (and NOT NULL) as much as a column-level one.
+        const keyColumns = new Set(elements.flatMap((e) => (child(e, 'Constraint')?.contype === 'CONSTR_PRIMARY' ? strings(child(e, 'Constraint')!.keys) : [])));
+        for (const element of elements) {
           const def = child(element, 'ColumnDef');
-          if (def) this.column(relation, def, statement, false);
+          if (def) this.column(relation, def, statement, false, keyColumns);
           const constraint = child(element, 'Constraint');
           if (constraint) this.tableConstraint(relation, constraint, statement, false);
         }
@@ -141,51 +184,94 @@ class FileLinter {
       case 'IndexStmt': {
         const columns = ((n.indexParams ?? []) as Node[]).map((p) => String(child(p, 'IndexElem')?.name ?? '')).filter(Boolean);
         this.addIndex(relation, columns);
+        if (typeof n.idxname === 'string') this.model.indexCreatedIn.set(n.idxname, this.version);
+        this.name('index', n.idxname, statement.line);
         if (!n.concurrent && this.existing(relation)) {
-          this.add(statement.line, 'create-index-not-concurrently', `CREATE INDEX on ${relation}, which an earlier migration created, blocks every write to it until the index is built.`, 'Use CREATE INDEX CONCURRENTLY (dbshift then runs the migration outside a transaction).');
+          this.add('create-index-not-concurrently', statement.line, `CREATE INDEX on ${relation}, which an earlier migration created, blocks every write to it until the index is built.`);
         }
-        if (n.concurrent && inOwnTransaction) this.concurrentlyInTransaction(statement);
+        if (n.concurrent && this.openTransactions.length > 0) this.concurrentlyInTransaction(statement);
         break;
       }
       case 'DropStmt': {
-        if (n.concurrent && inOwnTransaction) this.concurrentlyInTransaction(statement);
+        if (n.concurrent && this.openTransactions.length > 0) this.concurrentlyInTransaction(statement);
+        const names = ((n.objects ?? []) as Node[]).map((object) => strings(child(object, 'List')?.items).at(-1) ?? '');
+        if (n.removeType === 'OBJECT_INDEX' && !n.concurrent) {
+          for (const index of names.filter((i) => this.model.indexCreatedIn.get(i) !== this.version)) {
+            this.add('drop-index-not-concurrently', statement.line, `DROP INDEX ${index} blocks every read and write of its table until it is dropped.`);
+          }
+        }
         if (n.removeType !== 'OBJECT_TABLE') break;
-        for (const object of (n.objects ?? []) as Node[]) {
-          const table = strings(child(object, 'List')?.items).at(-1) ?? '';
+        for (const table of names) {
           if (!mentions(this.doc, [table])) {
-            this.add(statement.line, 'data-loss-undocumented', `DROP TABLE ${table} deletes data, and ${this.docFile} does not name it under "Data-loss risk".`, `State the risk for ${table} in ${this.docFile} (section "Data-loss risk").`);
+            this.add('data-loss-undocumented', statement.line, `DROP TABLE ${table} deletes data, and ${this.docFile} does not name it under "Data-loss risk".`, `State the risk for ${table} in ${this.docFile} (section "Data-loss risk").`);
           }
         }
         break;
       }
-      case 'ReindexStmt':
-        if (inOwnTransaction && ((n.params ?? []) as Node[]).some((p) => child(p, 'DefElem')?.defname === 'concurrently')) this.concurrentlyInTransaction(statement);
+      case 'ReindexStmt': {
+        const concurrently = ((n.params ?? []) as Node[]).some((p) => child(p, 'DefElem')?.defname === 'concurrently');
+        if (concurrently && this.openTransactions.length > 0) this.concurrentlyInTransaction(statement);
+        if (!concurrently) this.add('reindex-not-concurrently', statement.line, 'REINDEX without CONCURRENTLY blocks writes to the table (and reads that use the index) until it is done.');
         break;
+      }
       case 'AlterTableStmt':
         for (const cmd of (n.cmds ?? []) as Node[]) this.alterTable(relation, child(cmd, 'AlterTableCmd') ?? {}, statement);
         break;
       case 'RenameStmt':
+        this.name(n.renameType === 'OBJECT_COLUMN' ? 'column' : 'new', n.newname, statement.line);
         if ((n.renameType === 'OBJECT_COLUMN' || n.renameType === 'OBJECT_TABLE') && this.existing(relation)) {
           const what = n.renameType === 'OBJECT_COLUMN' ? `column ${relation}.${String(n.subname)}` : `table ${relation}`;
-          this.add(statement.line, 'rename-in-use', `Renaming ${what} to ${String(n.newname)} breaks the running app, which still uses the old name.`, 'Add the new name beside the old one (new column kept in sync, or a view), deploy the app, and drop the old name in a later migration.');
+          this.add('rename-in-use', statement.line, `Renaming ${what} to ${String(n.newname)} breaks the running app, which still uses the old name.`);
         }
+        break;
+      case 'CreateDomainStmt':
+        if (((n.constraints ?? []) as Node[]).some((c) => child(c, 'Constraint')?.contype === 'CONSTR_CHECK')) {
+          this.add('domain-check-constraint', statement.line, `CREATE DOMAIN ${strings(n.domainname).join('.')} has a CHECK: changing or adding one later scans every column of the domain under lock.`);
+        }
+        break;
+      case 'AlterDomainStmt':
+        if (n.subtype === 'C') this.add('domain-check-constraint', statement.line, `ALTER DOMAIN ${strings(n.typeName).join('.')} ADD CONSTRAINT scans every column that uses the domain, locking each table.`);
+        break;
+      case 'TruncateStmt':
+        if (n.behavior === 'DROP_CASCADE') this.add('truncate-cascade', statement.line, 'TRUNCATE … CASCADE also empties every table that references these, and the tables that reference those.');
+        break;
+      case 'DropdbStmt':
+        this.add('drop-database', statement.line, `DROP DATABASE ${String(n.dbname)} in a migration deletes everything in it, with no down.`);
+        break;
+      case 'VacuumStmt':
+        if (((n.options ?? []) as Node[]).some((o) => child(o, 'DefElem')?.defname === 'full')) this.add('vacuum-full-or-cluster', statement.line, 'VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock: no reads or writes until it is done.');
+        break;
+      case 'ClusterStmt':
+        this.add('vacuum-full-or-cluster', statement.line, 'CLUSTER rewrites the table under an ACCESS EXCLUSIVE lock: no reads or writes until it is done.');
         break;
     }
   }
 
+  private transaction(statement: PgStatement): void {
+    const kind = String(statement.node.kind);
+    if (kind === 'TRANS_STMT_BEGIN' || kind === 'TRANS_STMT_START') {
+      if (this.openTransactions.length > 0) this.add('transaction-nesting', statement.line, `BEGIN inside the transaction opened at line ${this.openTransactions[0]}: PostgreSQL ignores it, and the first COMMIT ends both.`);
+      this.openTransactions.push(statement.line);
+    } else if (kind === 'TRANS_STMT_COMMIT' || kind === 'TRANS_STMT_ROLLBACK') {
+      this.openTransactions.length = 0;
+    }
+  }
+
   private concurrentlyInTransaction(statement: PgStatement): void {
-    this.add(statement.line, 'concurrently-in-transaction', `${statement.text.split(/\s+/).slice(0, 3).join(' ')} … sits between the file's own BEGIN and COMMIT: PostgreSQL refuses CONCURRENTLY inside a transaction block.`, 'Remove the BEGIN/COMMIT around it (dbshift runs a CONCURRENTLY migration outside a transaction by itself).');
+    this.add('concurrently-in-transaction', statement.line, `${statement.text.split(/\s+/).slice(0, 3).join(' ')} … sits between the file's own BEGIN and COMMIT: PostgreSQL refuses CONCURRENTLY inside a transaction block.`);
   }
 
   private tableConstraint(table: string, constraint: Node, statement: PgStatement, added: boolean): void {
     const keys = strings(constraint.keys);
+    this.name('constraint', constraint.conname, this.lineOf(constraint.location, statement));
     switch (constraint.contype) {
       case 'CONSTR_PRIMARY':
       case 'CONSTR_UNIQUE':
         this.addIndex(table, keys);
+        if (constraint.contype === 'CONSTR_PRIMARY') for (const key of keys) this.model.notNull.add(`${table}.${key}`);
         if (added && this.existing(table) && !constraint.indexname) {
           const kind = constraint.contype === 'CONSTR_PRIMARY' ? 'PRIMARY KEY' : 'UNIQUE';
-          this.add(this.lineOf(constraint.location, statement), 'unique-without-using-index', `Adding ${kind} (${keys.join(', ')}) on ${table} builds its index while blocking every write to the table.`, `CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT … ${kind} USING INDEX that index.`);
+          this.add('unique-without-using-index', this.lineOf(constraint.location, statement), `Adding ${kind} (${keys.join(', ')}) on ${table} builds its index while blocking every write to the table.`, `CREATE UNIQUE INDEX CONCURRENTLY first, then ADD CONSTRAINT … ${kind} USING INDEX that index.`);
         }
         break;
       case 'CONSTR_FOREIGN':
@@ -198,7 +284,7 @@ class FileLinter {
           else this.model.notNullChecks.add(`${table}.${column}`);
         }
         if (added && this.existing(table) && !constraint.skip_validation) {
-          this.add(this.lineOf(constraint.location, statement), 'constraint-without-not-valid', `Adding CHECK constraint ${String(constraint.conname ?? '')} on ${table} scans every row while blocking writes to it.`, 'Add it with NOT VALID, then ALTER TABLE … VALIDATE CONSTRAINT in a later migration.');
+          this.add('constraint-without-not-valid', this.lineOf(constraint.location, statement), `Adding CHECK constraint ${String(constraint.conname ?? '')} on ${table} scans every row while blocking writes to it.`);
         }
         break;
       }
@@ -207,10 +293,11 @@ class FileLinter {
 
   private alterTable(table: string, cmd: Node, statement: PgStatement): void {
     const def = cmd.def as Node | undefined;
+    const column = `${table}.${String(cmd.name)}`;
     switch (cmd.subtype) {
       case 'AT_AddColumn': {
-        const column = child(def, 'ColumnDef');
-        if (column) this.column(table, column, statement, true);
+        const added = child(def, 'ColumnDef');
+        if (added) this.column(table, added, statement, true);
         break;
       }
       case 'AT_AddConstraint': {
@@ -224,35 +311,44 @@ class FileLinter {
         break;
       }
       case 'AT_AlterColumnType': {
-        const column = child(def, 'ColumnDef');
-        const type = strings((column?.typeName as Node | undefined)?.names).at(-1) ?? '';
-        if (type === 'timestamp') this.add(statement.line, 'timestamp-without-time-zone', `${table}.${String(cmd.name)} becomes timestamp without time zone.`, `Use timestamptz for ${table}.${String(cmd.name)}.`);
-        if (this.existing(table)) {
-          this.add(statement.line, 'alter-column-type', `ALTER COLUMN ${table}.${String(cmd.name)} TYPE ${type} rewrites the table (and its indexes) under an ACCESS EXCLUSIVE lock.`, 'Add a new column of the new type, backfill it in batches, switch the app, then drop the old column.');
-        }
+        const type = strings((child(def, 'ColumnDef')?.typeName as Node | undefined)?.names).at(-1) ?? '';
+        if (type === 'timestamp') this.add('timestamp-without-time-zone', statement.line, `${column} becomes timestamp without time zone.`, `Use timestamptz for ${column}.`);
+        if (this.existing(table)) this.add('alter-column-type', statement.line, `ALTER COLUMN ${column} TYPE ${type} rewrites the table (and its indexes) under an ACCESS EXCLUSIVE lock.`);
         break;
       }
       case 'AT_SetNotNull':
-        if (this.existing(table) && !this.model.notNullChecks.has(`${table}.${String(cmd.name)}`)) {
-          this.add(statement.line, 'set-not-null-without-check', `SET NOT NULL on ${table}.${String(cmd.name)} scans the whole table under an ACCESS EXCLUSIVE lock.`, `First ADD CONSTRAINT … CHECK (${String(cmd.name)} IS NOT NULL) NOT VALID and VALIDATE it; then SET NOT NULL skips the scan.`);
+        // Already NOT NULL: PostgreSQL does nothing, so there is nothing to scan.
+        if (this.existing(table) && !this.model.notNull.has(column) && !this.model.notNullChecks.has(column)) {
+          this.add('set-not-null-without-check', statement.line, `SET NOT NULL on ${column} scans the whole table under an ACCESS EXCLUSIVE lock.`, `First ADD CONSTRAINT … CHECK (${String(cmd.name)} IS NOT NULL) NOT VALID and VALIDATE it; then SET NOT NULL skips the scan.`);
         }
+        this.model.notNull.add(column);
+        break;
+      case 'AT_DropNotNull':
+        if (this.existing(table)) this.add('drop-not-null', statement.line, `DROP NOT NULL on ${column}: code that reads it and assumes a value breaks on the first NULL.`);
+        this.model.notNull.delete(column);
+        this.model.notNullChecks.delete(column);
+        break;
+      case 'AT_DetachPartition':
+        if (!child(def, 'PartitionCmd')?.concurrent) this.add('detach-partition-not-concurrently', statement.line, `DETACH PARTITION on ${table} takes an ACCESS EXCLUSIVE lock on the whole partitioned table.`);
         break;
       case 'AT_DropColumn':
-        if (!mentions(this.doc, [String(cmd.name), `${table}.${String(cmd.name)}`])) {
-          this.add(statement.line, 'data-loss-undocumented', `DROP COLUMN ${table}.${String(cmd.name)} deletes data, and ${this.docFile} does not name it under "Data-loss risk".`, `State the risk for ${table}.${String(cmd.name)} in ${this.docFile} (section "Data-loss risk").`);
+        if (!mentions(this.doc, [String(cmd.name), column])) {
+          this.add('data-loss-undocumented', statement.line, `DROP COLUMN ${column} deletes data, and ${this.docFile} does not name it under "Data-loss risk".`, `State the risk for ${column} in ${this.docFile} (section "Data-loss risk").`);
         }
         break;
     }
   }
 
-  /** After the whole file: every foreign key it added needs an index that leads with its columns. */
+  /** After the whole file: every foreign key it added needs an index that leads with its columns; a file that leaves its BEGIN open. */
   finish(): void {
     for (const fk of this.foreignKeys) {
       const leads = (this.model.indexes.get(fk.table) ?? []).some((cols) => fk.columns.every((c, i) => cols[i] === c));
-      if (!leads) {
-        this.add(fk.line, 'foreign-key-without-index', `Foreign key ${fk.table}(${fk.columns.join(', ')}) → ${fk.parent} has no index that starts with ${fk.columns.join(', ')}: every delete of a ${fk.parent} row scans ${fk.table}.`, `CREATE INDEX CONCURRENTLY ix_${fk.table}_${fk.columns.join('_')} ON ${fk.table} (${fk.columns.join(', ')});`);
-      }
+      if (leads) continue;
+      // A table this file creates is empty and not yet in use: a plain CREATE INDEX keeps the file in its transaction.
+      const how = this.existing(fk.table) ? 'CREATE INDEX CONCURRENTLY' : 'CREATE INDEX';
+      this.add('foreign-key-without-index', fk.line, `Foreign key ${fk.table}(${fk.columns.join(', ')}) → ${fk.parent} has no index that starts with ${fk.columns.join(', ')}: every delete of a ${fk.parent} row scans ${fk.table}.`, `${how} ix_${fk.table}_${fk.columns.join('_')} ON ${fk.table} (${fk.columns.join(', ')});`);
     }
+    if (this.openTransactions.length > 0) this.add('uncommitted-transaction', this.openTransactions[0]!, `The BEGIN at line ${this.openTransactions[0]} is never committed in this file.`);
   }
 }
 
@@ -269,10 +365,31 @@ function notNullColumn(expr: unknown): string | undefined {
   return strings(child(test.arg, 'ColumnRef')?.fields).at(-1);
 }
 
-/** The static rules over the whole chain, in version order (findings only for `only`, when given). */
+/** The parser's rules over the whole chain, in version order (findings only for `only`, when given), as the project's settings and ignore comments say. */
 export async function lintPgRules(set: MigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
+  return (await lintPostgres(set, { only })).findings;
+}
+
+export interface PgLintOptions {
+  /** Judge only these versions (the chain before them is still read, for the schema). */
+  only?: ReadonlySet<number> | undefined;
+  /** Replay the chain on a scratch database on this server: `sql-error` for what PostgreSQL rejects. */
+  server?: PgTarget | undefined;
+  /** Without a server: replay on PGlite (PostgreSQL as WASM, in this process: seconds and hundreds of MB). */
+  embedded?: boolean | undefined;
+}
+
+/** The parser's rules, and the replay when asked, judged by the project's settings and ignore comments. */
+export async function lintPostgres(set: MigrationSet<PgContext>, options: PgLintOptions = {}): Promise<JudgedFindings> {
+  const raw = await rawRuleFindings(set, options.only);
+  if (options.server) raw.push(...(await replayOnScratch(set, options.server, options.only)));
+  else if (options.embedded) raw.push(...(await replayEmbedded(set, options.only)));
+  return judgeFindings(raw, set, PG_LINT_REGISTRY, LINT_RULE_IDS);
+}
+
+async function rawRuleFindings(set: MigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
   await loadParser();
-  const model: Model = { createdIn: new Map(), indexes: new Map(), notNullChecks: new Set(), pendingChecks: new Map() };
+  const model: Model = { createdIn: new Map(), indexes: new Map(), indexCreatedIn: new Map(), notNull: new Set(), notNullChecks: new Set(), pendingChecks: new Map() };
   const findings: LintFinding[] = unrecognizedFindings(set.ignored ?? []);
   for (const migration of [...set.migrations].sort((a, b) => a.version - b.version)) {
     const own = lintOne(set.source, migration, model);
@@ -285,7 +402,7 @@ function lintOne(dir: string, migration: Up, model: Model): LintFinding[] {
   const file = migration.files[0] ?? migrationLabel(migration);
   const findings: LintFinding[] = [];
   if (!migration.down) {
-    findings.push({ file, line: 1, rule: 'missing-down', message: `${migrationLabel(migration)} cannot be reverted: it has no down migration.`, fix: migration.kind === 'sql' ? `Add ${migrationLabel(migration)}.down.sql that undoes the up file.` : 'Export a down(ctx) function that undoes up().' });
+    findings.push(findingOf(PG_RULES, 'missing-down', file, 1, `${migrationLabel(migration)} cannot be reverted: it has no down migration.`, migration.kind === 'sql' ? `Add ${migrationLabel(migration)}.down.sql that undoes the up file.` : 'Export a down(ctx) function that undoes up().'));
   }
   if (migration.kind !== 'builtin') findings.push(...documentFindings(dir, migration, file));
   const sql = migration.up?.sql;
@@ -295,16 +412,12 @@ function lintOne(dir: string, migration: Up, model: Model): LintFinding[] {
     statements = splitPgStatements(sql);
   } catch (error) {
     if (!(error instanceof PgSyntaxError)) throw error;
-    findings.push({ file, line: error.line, rule: 'syntax-error', message: `PostgreSQL's parser rejects this file: ${error.message}.`, fix: 'Correct the statement and run `dbshift lint` again.' });
+    findings.push(findingOf(PG_RULES, 'syntax-error', file, error.line, `PostgreSQL's parser rejects this file: ${error.message}.`));
     return findings;
   }
   const doc = migration.doc ? readDataLossSection(path.join(dir, migration.doc)) : '';
   const linter = new FileLinter(file, sql, migration.version, model, doc, docName(migration));
-  let inOwnTransaction = false;
-  for (const statement of statements) {
-    if (isOwnTransactionControl(statement)) inOwnTransaction = ['TRANS_STMT_BEGIN', 'TRANS_STMT_START'].includes(String(statement.node.kind));
-    linter.statement(statement, inOwnTransaction);
-  }
+  for (const statement of statements) linter.statement(statement);
   linter.finish();
   return [...findings, ...linter.findings.sort((a, b) => a.line - b.line)];
 }
@@ -384,13 +497,7 @@ async function replayOne(client: Scratch, migration: Up): Promise<LintFinding | 
       await client.query(statement.text);
     } catch (error) {
       if (body.transactional) await client.query('ROLLBACK').catch(() => undefined);
-      return {
-        file,
-        line: statement.line,
-        rule: 'sql-error',
-        message: `PostgreSQL rejects this statement on the schema the earlier migrations build: ${(error as Error).message}.`,
-        fix: 'Correct the statement (names, order of migrations) and run `dbshift lint` again.',
-      };
+      return findingOf(PG_RULES, 'sql-error', file, statement.line, `PostgreSQL rejects this statement on the schema the earlier migrations build: ${(error as Error).message}.`);
     }
   }
   if (body.transactional) await client.query('COMMIT');
