@@ -85,3 +85,33 @@ describe('replay on a scratch database', () => {
     expect(await query(SERVER_URL, `SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'dbshift_lint_%'`)).toEqual(before);
   });
 });
+
+describe('no false alarms', () => {
+  it('SET NOT NULL on a column that is already NOT NULL (a no-op) is not a finding; on a nullable one it is', async () => {
+    expect(await rules('ALTER TABLE users ALTER COLUMN email SET NOT NULL;')).toEqual([]);
+    expect(await rules('ALTER TABLE posts ALTER COLUMN id SET NOT NULL;')).toEqual([]);
+    expect(await rules('ALTER TABLE users ALTER COLUMN name SET NOT NULL;')).toEqual(['000002_change.up.sql:2 set-not-null-without-check']);
+  });
+
+  it('the fix for a missing foreign-key index says a plain CREATE INDEX on a table this file creates, CONCURRENTLY on an existing one', async () => {
+    const created = await lint('CREATE TABLE comments (id bigint PRIMARY KEY, post_id bigint NOT NULL REFERENCES posts (id) ON DELETE CASCADE);');
+    expect(created.find((f) => f.rule === 'foreign-key-without-index')?.fix).toBe('CREATE INDEX ix_comments_post_id ON comments (post_id);');
+    const existing = await lint('ALTER TABLE posts ADD COLUMN team_id bigint;\nALTER TABLE posts ADD CONSTRAINT posts_team_fk FOREIGN KEY (team_id) REFERENCES teams (id) ON DELETE SET NULL NOT VALID;');
+    expect(existing.find((f) => f.rule === 'foreign-key-without-index')?.fix).toBe('CREATE INDEX CONCURRENTLY ix_posts_team_id ON posts (team_id);');
+  });
+});
+
+describe('the replay stays in its scratch database', () => {
+  it('never runs DROP DATABASE (or any statement that reaches the cluster) from a migration', async () => {
+    const victim = `lint_victim_${Date.now()}`;
+    await query(SERVER_URL, `CREATE DATABASE ${victim}`);
+    try {
+      const dir = writeMigrations(tempDir(), { ...BASE, '000002_drop.up.sql': `DROP DATABASE ${victim};\n`, '000002_drop.down.sql': '' });
+      const findings = await replayOnScratch(await loadPgMigrationDir(dir, 150000), resolvePgTarget(SERVER_URL, {}));
+      expect(findings).toEqual([]);
+      expect(await query(SERVER_URL, `SELECT count(*)::int AS n FROM pg_database WHERE datname = '${victim}'`)).toEqual([{ n: 1 }]);
+    } finally {
+      await query(SERVER_URL, `DROP DATABASE IF EXISTS ${victim}`);
+    }
+  });
+});

@@ -184,6 +184,12 @@ export const PG_RULES = {
     where: 'statement',
     squawk: ['identifier-too-long'],
   },
+  'duplicate-column-assignment': {
+    checks: 'an UPDATE that sets the same column twice (PostgreSQL refuses it; found here without a server)',
+    fix: 'Set each column once.',
+    where: 'statement',
+    squawk: ['ban-duplicate-column-assignments'],
+  },
   // Found by PostgreSQL itself.
   'syntax-error': {
     checks: 'a file PostgreSQL\'s parser rejects',
@@ -198,3 +204,13 @@ export const PG_RULES = {
 } as const satisfies LintRegistry;
 
 export type PgRule = keyof typeof PG_RULES;
+
+/** squawk 2.66's rules dbshift does not have, and why (every other squawk rule is in some rule's `squawk` list above). */
+export const SQUAWK_LEFT_OUT: Readonly<Record<string, string>> = {
+  'prefer-robust-stmts':
+    'dbshift runs each file in a transaction, so a failed file leaves nothing to trip over on the retry; a no-transaction (CONCURRENTLY) file that fails is marked dirty and its INVALID index is named with the fix. IF NOT EXISTS would instead hide a schema that is not what the chain says.',
+  'require-timeout-settings':
+    'dbshift sets lock_timeout itself on every migration statement (5 s by default, --lock-timeout) and retries a lock timeout; statement_timeout is --statement-timeout. A file need not repeat them.',
+  'require-table-schema': 'opt-in in squawk too: which schema a table lands in is the search_path of the role that migrates, a project decision, not a production hazard.',
+  'require-enum-value-ordering': 'where a new enum value sorts is a modelling choice, not a hazard to the running database (ADD VALUE takes no long lock).',
+};

@@ -24,6 +24,17 @@ export const PG_LINT_REGISTRY: LintRegistry = { ...SQLITE_RULES, ...PG_RULES };
 
 const VOLATILE = new Set(['random', 'gen_random_uuid', 'uuid_generate_v1', 'uuid_generate_v1mc', 'uuid_generate_v4', 'clock_timestamp', 'timeofday', 'nextval', 'txid_current']);
 const SERIAL = new Set(['serial', 'bigserial', 'smallserial', 'serial4', 'serial8', 'serial2']);
+/**
+ * Statements that reach beyond the scratch database (the cluster's databases, roles,
+ * tablespaces, settings, the server's files and network): never replayed, or `DROP DATABASE
+ * reporting` in a migration would drop the server's real one during a lint.
+ */
+const OUTSIDE_SCRATCH = new Set([
+  'CreatedbStmt', 'DropdbStmt', 'AlterDatabaseStmt', 'AlterDatabaseSetStmt', 'AlterDatabaseRefreshCollStmt', 'AlterSystemStmt',
+  'CreateRoleStmt', 'AlterRoleStmt', 'AlterRoleSetStmt', 'DropRoleStmt', 'GrantRoleStmt', 'ReassignOwnedStmt',
+  'CreateTableSpaceStmt', 'DropTableSpaceStmt', 'AlterTableSpaceOptionsStmt',
+  'CreateSubscriptionStmt', 'AlterSubscriptionStmt', 'DropSubscriptionStmt', 'LoadStmt',
+]);
 const SMALL_INT = new Set(['int4', 'int2', 'serial', 'serial4', 'smallserial', 'serial2']);
 /** PostgreSQL's NAMEDATALEN - 1: longer names are truncated without an error. */
 const MAX_IDENTIFIER_BYTES = 63;
@@ -105,9 +116,15 @@ class FileLinter {
     this.model.indexes.set(table, [...(this.model.indexes.get(table) ?? []), columns]);
   }
 
-  name(what: string, name: unknown, line: number): void {
-    if (typeof name === 'string' && Buffer.byteLength(name, 'utf8') > MAX_IDENTIFIER_BYTES) {
-      this.add('identifier-too-long', line, `The ${what} name ${name} is ${Buffer.byteLength(name, 'utf8')} bytes long: PostgreSQL keeps only its first ${MAX_IDENTIFIER_BYTES} bytes, silently.`);
+  /** The parser has already cut long names to 63 bytes (with only a NOTICE), so the text is read: every identifier outside literals and comments. */
+  longIdentifiers(statement: PgStatement): void {
+    const text = statement.text.replace(/'(?:[^']|'')*'|--[^\n]*|\/\*[\s\S]*?\*\//g, ' ');
+    for (const match of text.matchAll(/"((?:[^"]|"")+)"|[A-Za-z_][A-Za-z0-9_$]*/g)) {
+      const name = match[1]?.replace(/""/g, '"') ?? match[0];
+      const bytes = Buffer.byteLength(name, 'utf8');
+      if (bytes <= MAX_IDENTIFIER_BYTES) continue;
+      const line = statement.line + (statement.text.slice(0, match.index).match(/\n/g) ?? []).length;
+      this.add('identifier-too-long', line, `The name ${name} is ${bytes} bytes long: PostgreSQL keeps only its first ${MAX_IDENTIFIER_BYTES} bytes, silently (two long names can become one).`);
     }
   }
 
@@ -118,7 +135,6 @@ class FileLinter {
     const line = this.lineOf(def.location, statement);
     const constraints = ((def.constraints ?? []) as Node[]).map((c) => child(c, 'Constraint')).filter((c): c is Node => !!c);
     const has = (type: string) => constraints.some((c) => c.contype === type);
-    this.name('column', name, line);
     if (typeName === 'timestamp') {
       this.add('timestamp-without-time-zone', line, `${table}.${name} is timestamp without time zone: its values lose the offset they were written with.`, `Use timestamptz (TIMESTAMP WITH TIME ZONE) for ${table}.${name}.`);
     }
@@ -129,7 +145,6 @@ class FileLinter {
     if (SERIAL.has(typeName)) this.add('serial-column', line, `${table}.${name} is ${typeName}: its sequence is a separate object, with its own owner and grants.`);
     if (has('CONSTR_NOTNULL') || has('CONSTR_PRIMARY') || keyColumns.has(name)) this.model.notNull.add(`${table}.${name}`);
     for (const constraint of constraints) {
-      this.name('constraint', constraint.conname, line);
       if (constraint.contype === 'CONSTR_PRIMARY' || constraint.contype === 'CONSTR_UNIQUE') this.addIndex(table, [name]);
       if (constraint.contype === 'CONSTR_FOREIGN') this.foreignKey(table, [name], constraint, statement, added);
       if (added && constraint.contype === 'CONSTR_DEFAULT' && this.existing(table) && volatile(constraint.raw_expr)) {
@@ -161,6 +176,7 @@ class FileLinter {
   }
 
   statement(statement: PgStatement): void {
+    this.longIdentifiers(statement);
     const n = statement.node;
     const relation = String((n.relation as Node | undefined)?.relname ?? '');
     switch (statement.type) {
@@ -169,7 +185,6 @@ class FileLinter {
         break;
       case 'CreateStmt': {
         this.model.createdIn.set(relation, this.version);
-        this.name('table', relation, statement.line);
         const elements = (n.tableElts ?? []) as Node[];
         // A table-level PRIMARY KEY (a, b) makes a and b ids (and NOT NULL) as much as a column-level one.
         const keyColumns = new Set(elements.flatMap((e) => (child(e, 'Constraint')?.contype === 'CONSTR_PRIMARY' ? strings(child(e, 'Constraint')!.keys) : [])));
@@ -185,7 +200,6 @@ class FileLinter {
         const columns = ((n.indexParams ?? []) as Node[]).map((p) => String(child(p, 'IndexElem')?.name ?? '')).filter(Boolean);
         this.addIndex(relation, columns);
         if (typeof n.idxname === 'string') this.model.indexCreatedIn.set(n.idxname, this.version);
-        this.name('index', n.idxname, statement.line);
         if (!n.concurrent && this.existing(relation)) {
           this.add('create-index-not-concurrently', statement.line, `CREATE INDEX on ${relation}, which an earlier migration created, blocks every write to it until the index is built.`);
         }
@@ -218,7 +232,6 @@ class FileLinter {
         for (const cmd of (n.cmds ?? []) as Node[]) this.alterTable(relation, child(cmd, 'AlterTableCmd') ?? {}, statement);
         break;
       case 'RenameStmt':
-        this.name(n.renameType === 'OBJECT_COLUMN' ? 'column' : 'new', n.newname, statement.line);
         if ((n.renameType === 'OBJECT_COLUMN' || n.renameType === 'OBJECT_TABLE') && this.existing(relation)) {
           const what = n.renameType === 'OBJECT_COLUMN' ? `column ${relation}.${String(n.subname)}` : `table ${relation}`;
           this.add('rename-in-use', statement.line, `Renaming ${what} to ${String(n.newname)} breaks the running app, which still uses the old name.`);
@@ -241,6 +254,12 @@ class FileLinter {
       case 'VacuumStmt':
         if (((n.options ?? []) as Node[]).some((o) => child(o, 'DefElem')?.defname === 'full')) this.add('vacuum-full-or-cluster', statement.line, 'VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock: no reads or writes until it is done.');
         break;
+      case 'UpdateStmt': {
+        const targets = ((n.targetList ?? []) as Node[]).map((t) => String(child(t, 'ResTarget')?.name ?? ''));
+        const twice = targets.find((t, i) => t && targets.indexOf(t) !== i);
+        if (twice) this.add('duplicate-column-assignment', statement.line, `UPDATE sets ${twice} twice: PostgreSQL refuses the statement.`);
+        break;
+      }
       case 'ClusterStmt':
         this.add('vacuum-full-or-cluster', statement.line, 'CLUSTER rewrites the table under an ACCESS EXCLUSIVE lock: no reads or writes until it is done.');
         break;
@@ -263,7 +282,6 @@ class FileLinter {
 
   private tableConstraint(table: string, constraint: Node, statement: PgStatement, added: boolean): void {
     const keys = strings(constraint.keys);
-    this.name('constraint', constraint.conname, this.lineOf(constraint.location, statement));
     switch (constraint.contype) {
       case 'CONSTR_PRIMARY':
       case 'CONSTR_UNIQUE':
@@ -493,6 +511,7 @@ async function replayOne(client: Scratch, migration: Up): Promise<LintFinding | 
   if (body.transactional) await client.query('BEGIN');
   for (const statement of statements) {
     if (body.transactional && isOwnTransactionControl(statement)) continue;
+    if (OUTSIDE_SCRATCH.has(statement.type) || (statement.type === 'CopyStmt' && (statement.node.filename !== undefined || statement.node.is_program))) continue;
     try {
       await client.query(statement.text);
     } catch (error) {

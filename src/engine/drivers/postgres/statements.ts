@@ -109,6 +109,11 @@ export function pgTransactionControl(statements: PgStatement[]): PgTransactionCo
   return { wrapped: false, first: controls[0]! };
 }
 
+function detachesConcurrently(node: Record<string, unknown>): boolean {
+  const cmds = (node.cmds ?? []) as Array<{ AlterTableCmd?: { subtype?: string; def?: { PartitionCmd?: { concurrent?: boolean } } } }>;
+  return cmds.some((c) => c.AlterTableCmd?.subtype === 'AT_DetachPartition' && !!c.AlterTableCmd.def?.PartitionCmd?.concurrent);
+}
+
 function hasOption(node: Record<string, unknown>, name: string): boolean {
   const params = (node.params ?? node.options ?? []) as Array<{ DefElem?: { defname?: string } }>;
   return params.some((p) => p.DefElem?.defname === name);
@@ -138,6 +143,7 @@ export function noTransactionReasons(sql: string, statements: PgStatement[], ser
     else if (s.type === 'VacuumStmt' && n.is_vacuumcmd) at(s, 'VACUUM');
     else if (s.type === 'CreatedbStmt' || s.type === 'DropdbStmt') at(s, s.type === 'CreatedbStmt' ? 'CREATE DATABASE' : 'DROP DATABASE');
     else if (s.type === 'AlterSystemStmt') at(s, 'ALTER SYSTEM');
+    else if (s.type === 'AlterTableStmt' && detachesConcurrently(n)) at(s, 'DETACH PARTITION … CONCURRENTLY');
     else if (s.type === 'CreateTableSpaceStmt' || s.type === 'DropTableSpaceStmt') at(s, 'CREATE/DROP TABLESPACE');
   }
   // ALTER TYPE … ADD VALUE: refused in a transaction before PostgreSQL 12; since then allowed,
