@@ -62,10 +62,13 @@ export function lint(options: LintOptions = {}): Promise<Settled<LintResult>> {
           import('../engine/drivers/postgres/load.js'),
         ]);
         const server = url ? resolvePgTarget(url, options.postgres?.env ?? {}) : undefined;
-        if (!server && !options.embedded) notices.push('No PostgreSQL server was given: the statements were parsed and checked against the schema the migrations build, not run. Give --database postgres://… to also replay them on a scratch database there.');
         const only = options.pending ? await pendingVersions(options) : undefined;
         const set = await loadPgMigrationDir(config.migrationsDir, Number.MAX_SAFE_INTEGER);
-        judged = { set, result: await lintPostgres(set, { only: only && new Set(only), server, embedded: !!options.embedded }), ...(only ? { only } : {}) };
+        const result = await lintPostgres(set, { only: only && new Set(only), server, embedded: !!options.embedded });
+        if (result.replay === 'no-server') {
+          notices.push('No PostgreSQL server was given: statements beyond plain DDL (CHECKs, functions, views, data…) were parsed, not run. Give --database postgres://… to also replay them on a scratch database there (or --embedded).');
+        }
+        judged = { set, result, ...(only ? { only } : {}) };
       } else {
         const only = options.pending ? await pendingVersions(options) : undefined;
         const set = await migrationSetOf(config, options.set);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { resolvePgTarget } from '../../src/engine/drivers/postgres/connection.js';
-import { lintPgRules, replayOnScratch } from '../../src/engine/drivers/postgres/lint.js';
+import { lintPgRules, lintPostgres, replayOnScratch } from '../../src/engine/drivers/postgres/lint.js';
 import { loadPgMigrationDir } from '../../src/engine/drivers/postgres/load.js';
 import { query, SERVER_URL, writeMigrations } from '../support/pg.js';
 import { tempDir } from '../support/tmp.js';
@@ -113,5 +113,31 @@ describe('the replay stays in its scratch database', () => {
     } finally {
       await query(SERVER_URL, `DROP DATABASE IF EXISTS ${victim}`);
     }
+  });
+});
+
+describe('replay only what needs a schema', () => {
+  const server = () => resolvePgTarget(SERVER_URL, {});
+  const scratchCount = async () => (await query<{ n: number }>(SERVER_URL, `SELECT count(*)::int AS n FROM pg_stat_database WHERE datname LIKE 'dbshift_lint_%'`))[0]!.n;
+
+  it('plain DDL on names the chain made is vouched for by the model: no scratch database, no replay', async () => {
+    const dir = writeMigrations(tempDir(), { ...BASE, '000002_more.up.sql': 'ALTER TABLE users ADD COLUMN nickname text;\nCREATE INDEX CONCURRENTLY ix_users_nickname ON users (nickname);\n', '000002_more.down.sql': '' });
+    const result = await lintPostgres(await loadPgMigrationDir(dir, 150000), { server: server() });
+    expect(result.replay).toBe('not-needed');
+  });
+
+  it('a statement the model cannot vouch for (an unknown column) is replayed, with the chain before it, and PostgreSQL names the error', async () => {
+    const dir = writeMigrations(tempDir(), {
+      ...BASE,
+      '000002_bad.up.sql': '-- a typo in a column name\nALTER TABLE users ADD COLUMN nickname text;\nCREATE INDEX ix_users_nick ON users (nick_name);\n',
+      '000002_bad.down.sql': '',
+      '000003_check.up.sql': 'ALTER TABLE teams ADD CONSTRAINT teams_name_short CHECK (length(nme) < 100) NOT VALID;\n',
+      '000003_check.down.sql': '',
+    });
+    const before = await scratchCount();
+    const result = await lintPostgres(await loadPgMigrationDir(dir, 150000), { server: server() });
+    expect(result.replay).toBe('done');
+    expect(result.findings.filter((f) => f.rule === 'sql-error').map((f) => `${f.file}:${f.line} ${f.message.includes('does not exist')}`)).toEqual(['000002_bad.up.sql:3 true', '000003_check.up.sql:1 true']);
+    expect(await scratchCount()).toBe(before);
   });
 });

@@ -8,6 +8,7 @@ import { judgeFindings, type JudgedFindings } from '../../lint-settings.js';
 import { connectClient, type PgTarget } from './connection.js';
 import type { PgContext } from './driver.js';
 import { PG_RULES, type PgRule } from './lint-rules.js';
+import { SchemaModel } from './lint-schema.js';
 import { isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
 
 // PostgreSQL's pitfalls, found with its own parser: seed 002's team conventions (foreign keys
@@ -61,6 +62,8 @@ interface Model {
   notNullChecks: Set<string>;
   /** Constraint name → "table.column" of a NOT VALID CHECK (column IS NOT NULL), until validated. */
   pendingChecks: Map<string, string>;
+  /** What the replay can skip. */
+  schema: SchemaModel;
 }
 
 interface ForeignKey {
@@ -398,25 +401,29 @@ export interface PgLintOptions {
 }
 
 /** The parser's rules, and the replay when asked, judged by the project's settings and ignore comments. */
-export async function lintPostgres(set: MigrationSet<PgContext>, options: PgLintOptions = {}): Promise<JudgedFindings> {
-  const raw = await rawRuleFindings(set, options.only);
-  if (options.server) raw.push(...(await replayOnScratch(set, options.server, options.only)));
-  else if (options.embedded) raw.push(...(await replayEmbedded(set, options.only)));
-  return judgeFindings(raw, set, PG_LINT_REGISTRY, LINT_RULE_IDS);
+export async function lintPostgres(set: MigrationSet<PgContext>, options: PgLintOptions = {}): Promise<JudgedFindings & { replay: 'not-needed' | 'done' | 'no-server' }> {
+  const { findings: raw, replayThrough } = await rawRuleFindings(set, options.only);
+  // Replay only when a judged migration has a statement the model cannot vouch for, and only up to the last such one.
+  const replay = replayThrough === undefined ? undefined : options.server ? replayOnScratch(set, options.server, options.only, replayThrough) : options.embedded ? replayEmbedded(set, options.only, replayThrough) : undefined;
+  if (replay) raw.push(...(await replay));
+  return { ...judgeFindings(raw, set, PG_LINT_REGISTRY, LINT_RULE_IDS), replay: replay ? 'done' : replayThrough === undefined ? 'not-needed' : 'no-server' };
 }
 
-async function rawRuleFindings(set: MigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
+async function rawRuleFindings(set: MigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<{ findings: LintFinding[]; replayThrough?: number }> {
   await loadParser();
-  const model: Model = { createdIn: new Map(), indexes: new Map(), indexCreatedIn: new Map(), notNull: new Set(), notNullChecks: new Set(), pendingChecks: new Map() };
+  const model: Model = { createdIn: new Map(), indexes: new Map(), indexCreatedIn: new Map(), notNull: new Set(), notNullChecks: new Set(), pendingChecks: new Map(), schema: new SchemaModel() };
   const findings: LintFinding[] = unrecognizedFindings(set.ignored ?? []);
+  let replayThrough: number | undefined;
   for (const migration of [...set.migrations].sort((a, b) => a.version - b.version)) {
-    const own = lintOne(set.source, migration, model);
-    if (!only || only.has(migration.version)) findings.push(...own);
+    const { findings: own, needsReplay } = lintOne(set.source, migration, model);
+    if (only && !only.has(migration.version)) continue;
+    findings.push(...own);
+    if (needsReplay) replayThrough = migration.version;
   }
-  return findings;
+  return { findings, ...(replayThrough !== undefined ? { replayThrough } : {}) };
 }
 
-function lintOne(dir: string, migration: Up, model: Model): LintFinding[] {
+function lintOne(dir: string, migration: Up, model: Model): { findings: LintFinding[]; needsReplay: boolean } {
   const file = migration.files[0] ?? migrationLabel(migration);
   const findings: LintFinding[] = [];
   if (!migration.down) {
@@ -424,20 +431,29 @@ function lintOne(dir: string, migration: Up, model: Model): LintFinding[] {
   }
   if (migration.kind !== 'builtin') findings.push(...documentFindings(dir, migration, file));
   const sql = migration.up?.sql;
-  if (sql === undefined) return findings;
+  if (sql === undefined || migration.kind !== 'sql') {
+    // A code migration's effect on the schema is unknown to the model (and lint runs no user code).
+    model.schema.lose();
+    return { findings, needsReplay: false };
+  }
   let statements: PgStatement[];
   try {
     statements = splitPgStatements(sql);
   } catch (error) {
     if (!(error instanceof PgSyntaxError)) throw error;
     findings.push(findingOf(PG_RULES, 'syntax-error', file, error.line, `PostgreSQL's parser rejects this file: ${error.message}.`));
-    return findings;
+    model.schema.lose();
+    return { findings, needsReplay: false };
   }
   const doc = migration.doc ? readDataLossSection(path.join(dir, migration.doc)) : '';
   const linter = new FileLinter(file, sql, migration.version, model, doc, docName(migration));
-  for (const statement of statements) linter.statement(statement);
+  let needsReplay = false;
+  for (const statement of statements) {
+    if (!model.schema.accept(statement)) needsReplay = true;
+    linter.statement(statement);
+  }
   linter.finish();
-  return [...findings, ...linter.findings.sort((a, b) => a.line - b.line)];
+  return { findings: [...findings, ...linter.findings.sort((a, b) => a.line - b.line)], needsReplay };
 }
 
 /** Where the replay runs: one session, statements one at a time. */
@@ -449,7 +465,7 @@ interface Scratch {
  * Replay every up migration in order on a scratch database created on the server (and dropped
  * afterwards), the way `up` runs them: findings for the statements PostgreSQL rejects.
  */
-export async function replayOnScratch(set: MigrationSet<PgContext>, server: PgTarget, only?: ReadonlySet<number>): Promise<LintFinding[]> {
+export async function replayOnScratch(set: MigrationSet<PgContext>, server: PgTarget, only?: ReadonlySet<number>, through = Number.MAX_SAFE_INTEGER): Promise<LintFinding[]> {
   await loadParser();
   const name = `dbshift_lint_${crypto.randomBytes(6).toString('hex')}`;
   const admin = await connectClient(server.clientUrl, server.display);
@@ -459,7 +475,7 @@ export async function replayOnScratch(set: MigrationSet<PgContext>, server: PgTa
     url.pathname = `/${name}`;
     const scratch = await connectClient(url.toString(), server.display);
     try {
-      return await replay(set, scratch, only);
+      return await replay(set, scratch, only, through);
     } finally {
       await scratch.end().catch(() => undefined);
     }
@@ -470,55 +486,100 @@ export async function replayOnScratch(set: MigrationSet<PgContext>, server: PgTa
 }
 
 /** The same replay without a server: PGlite, PostgreSQL compiled to WASM, in this process (a few seconds to start). */
-export async function replayEmbedded(set: MigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
+export async function replayEmbedded(set: MigrationSet<PgContext>, only?: ReadonlySet<number>, through = Number.MAX_SAFE_INTEGER): Promise<LintFinding[]> {
   await loadParser();
   const { PGlite } = await import('@electric-sql/pglite');
   const db = await PGlite.create();
   try {
-    return await replay(set, db, only);
+    // PGlite's query() takes one statement; exec() takes a batch, as the server's simple protocol does.
+    return await replay(set, { query: (sql) => db.exec(sql) }, only, through);
   } finally {
     await db.close();
   }
 }
 
-async function replay(set: MigrationSet<PgContext>, scratch: Scratch, only?: ReadonlySet<number>): Promise<LintFinding[]> {
-  const findings: LintFinding[] = [];
-  // Lint runs no user code: after a code migration the scratch schema is no longer the
-  // real one, and the server's rejections stop counting (as in the SQLite lint).
-  let schemaKnown = true;
-  for (const migration of [...set.migrations].sort((a, b) => a.version - b.version)) {
-    if (migration.kind !== 'sql') {
-      schemaKnown = false;
-      continue;
-    }
-    const found = await replayOne(scratch, migration);
-    if (found && schemaKnown && (!only || only.has(migration.version))) findings.push(found);
-  }
-  return findings;
+/** A migration's statements as the replay runs them: its own BEGIN/COMMIT (dbshift's transaction replaces them) and statements that reach beyond the scratch database left out. */
+interface Replayable {
+  migration: Up;
+  file: string;
+  statements: PgStatement[];
+  /** Its rejection counts: no code migration ran before it (lint runs no user code, so after one the scratch schema is no longer the real one). */
+  counts: boolean;
 }
 
-async function replayOne(client: Scratch, migration: Up): Promise<LintFinding | undefined> {
+function replayable(migration: Up, counts: boolean): Replayable | undefined {
   const body = migration.up;
-  if (!body) return undefined;
-  const file = migration.files[0] ?? migrationLabel(migration);
-  if (body.sql === undefined) return undefined;
+  if (body?.sql === undefined) return undefined;
   let statements: PgStatement[];
   try {
     statements = splitPgStatements(body.sql);
   } catch {
     return undefined; // the rules already report the syntax error
   }
-  if (body.transactional) await client.query('BEGIN');
+  statements = statements.filter(
+    (s) => !(body.transactional && isOwnTransactionControl(s)) && !OUTSIDE_SCRATCH.has(s.type) && !(s.type === 'CopyStmt' && (s.node.filename !== undefined || s.node.is_program)),
+  );
+  return { migration, file: migration.files[0] ?? migrationLabel(migration), statements, counts };
+}
+
+/**
+ * The chain in as few round trips as it allows: consecutive transactional migrations go to the
+ * server as one multi-statement query (one implicit transaction). Only when such a batch fails
+ * is it replayed again (it was rolled back as a whole) a statement at a time, to name the line.
+ */
+async function replay(set: MigrationSet<PgContext>, scratch: Scratch, only: ReadonlySet<number> | undefined, through: number): Promise<LintFinding[]> {
+  const findings: LintFinding[] = [];
+  let batch: Replayable[] = [];
+  const one = async (item: Replayable) => {
+    const found = await replayOne(scratch, item);
+    if (found && item.counts && (!only || only.has(item.migration.version))) findings.push(found);
+  };
+  const flush = async () => {
+    const items = batch;
+    batch = [];
+    if (items.length === 0) return;
+    // "\n;\n": a statement's text may end in a line comment.
+    const text = items.flatMap((i) => i.statements.map((s) => s.text)).join('\n;\n');
+    if (text === '') return;
+    try {
+      await scratch.query(text);
+      return;
+    } catch {
+      // Rolled back as a whole: find the statement below.
+    }
+    for (const item of items) await one(item);
+  };
+  let counts = true;
+  for (const migration of [...set.migrations].sort((a, b) => a.version - b.version)) {
+    if (migration.version > through) break;
+    if (migration.kind !== 'sql') {
+      counts = false;
+      continue;
+    }
+    const item = replayable(migration, counts);
+    if (!item) continue;
+    if (migration.up!.transactional) {
+      batch.push(item);
+      continue;
+    }
+    await flush();
+    await one(item);
+  }
+  await flush();
+  return findings;
+}
+
+async function replayOne(client: Scratch, { migration, file, statements }: Replayable): Promise<LintFinding | undefined> {
+  const transactional = migration.up!.transactional;
+  if (transactional) await client.query('BEGIN');
   for (const statement of statements) {
-    if (body.transactional && isOwnTransactionControl(statement)) continue;
-    if (OUTSIDE_SCRATCH.has(statement.type) || (statement.type === 'CopyStmt' && (statement.node.filename !== undefined || statement.node.is_program))) continue;
     try {
       await client.query(statement.text);
     } catch (error) {
-      if (body.transactional) await client.query('ROLLBACK').catch(() => undefined);
+      if (transactional) await client.query('ROLLBACK').catch(() => undefined);
       return findingOf(PG_RULES, 'sql-error', file, statement.line, `PostgreSQL rejects this statement on the schema the earlier migrations build: ${(error as Error).message}.`);
     }
   }
-  if (body.transactional) await client.query('COMMIT');
+  if (transactional) await client.query('COMMIT');
   return undefined;
 }

@@ -55,8 +55,24 @@ export class PgSyntaxError extends Error {
   }
 }
 
+/**
+ * Files parsed in this process, by their text: loading a directory, linting it and replaying it
+ * each need the statements, and the parse is most of lint's time. Callers never change them.
+ */
+const parsed = new Map<string, PgStatement[]>();
+const PARSED_KEPT = 4096;
+
 /** The statements of a file, or a PgSyntaxError naming the line PostgreSQL's parser stops at. Call loadParser() first. */
 export function splitPgStatements(sql: string): PgStatement[] {
+  const known = parsed.get(sql);
+  if (known) return known;
+  const statements = parseStatements(sql);
+  if (parsed.size >= PARSED_KEPT) parsed.clear();
+  parsed.set(sql, statements);
+  return statements;
+}
+
+function parseStatements(sql: string): PgStatement[] {
   const bytes = Buffer.from(sql, 'utf8');
   let tree: { stmts?: Array<{ stmt: PgNode; stmt_location?: number; stmt_len?: number }> };
   try {
