@@ -70,7 +70,9 @@ function writeChain(dir, files) {
 }
 
 // --- 1. the corpus -----------------------------------------------------------------------------
-function corpus(url) {
+async function corpus(url) {
+  // In this process, through the library: the corpus is about what is found, not how fast.
+  const { lint } = await import(path.join(ROOT, 'dist/index.js'));
   const base = fs.readFileSync(path.join(CORPUS, 'base.sql'), 'utf8');
   const rules = fs.readdirSync(CORPUS).filter((f) => fs.statSync(path.join(CORPUS, f)).isDirectory()).sort();
   const cases = rules.flatMap((rule) => ['bad', 'good'].map((kind) => ({ rule, kind, file: path.join(CORPUS, rule, `${kind}.sql`) })));
@@ -84,9 +86,8 @@ function corpus(url) {
       '000001_base.up.sql': base, '000001_base.down.sql': '', '000001_base.md': DOC,
       '000002_case.up.sql': fs.readFileSync(c.file, 'utf8'), '000002_case.down.sql': '', '000002_case.md': DOC,
     });
-    const [cmd, args] = dbshiftLint(dir, url);
-    const run = spawnSync(cmd, args, { encoding: 'utf8' });
-    const result = JSON.parse(run.stdout);
+    const result = await lint({ dir, dialect: 'postgres', database: url });
+    if (result.error && result.error.code !== 'lint-findings') throw new Error(`dbshift lint failed on ${c.rule}/${c.kind}: ${result.error.message}`);
     c.dbshift = result.findings.filter((f) => f.file === '000002_case.up.sql').map((f) => f.rule);
     c.squawk = squawkByFile.get(path.resolve(c.file)) ?? [];
   }
@@ -148,7 +149,7 @@ function speed(url) {
 const server = await startServer();
 try {
   console.log(`# dbshift lint beside squawk ${spawnSync(SQUAWK, ['--version'], { encoding: 'utf8' }).stdout.trim()}`);
-  corpus(server.url);
+  await corpus(server.url);
   speed(server.url);
 } finally {
   server.stop();

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { resolvePgTarget } from '../../src/engine/drivers/postgres/connection.js';
 import { lintPgRules, lintPostgres, replayOnScratch } from '../../src/engine/drivers/postgres/lint.js';
 import { loadPgMigrationDir } from '../../src/engine/drivers/postgres/load.js';
-import { query, SERVER_URL, writeMigrations } from '../support/pg.js';
+import { lint as lintApi, up } from '../../src/index.js';
+import { freshDatabase, query, SERVER_URL, writeMigrations } from '../support/pg.js';
 import { tempDir } from '../support/tmp.js';
 
 // Each rule on a migrations directory written to break it (file, line and fix named), and
@@ -139,5 +140,24 @@ describe('replay only what needs a schema', () => {
     expect(result.replay).toBe('done');
     expect(result.findings.filter((f) => f.rule === 'sql-error').map((f) => `${f.file}:${f.line} ${f.message.includes('does not exist')}`)).toEqual(['000002_bad.up.sql:3 true', '000003_check.up.sql:1 true']);
     expect(await scratchCount()).toBe(before);
+  });
+});
+
+describe('lint --pending on PostgreSQL', () => {
+  it('judges only the migrations the database has not applied; the applied ones still build the schema', async () => {
+    const dir = writeMigrations(tempDir(), {
+      ...BASE,
+      '000002_old.up.sql': 'ALTER TABLE users ALTER COLUMN name TYPE varchar(200);\n',
+      '000002_old.down.sql': '',
+      '000003_new.up.sql': 'CREATE INDEX ix_users_name ON users (name);\n',
+      '000003_new.down.sql': '',
+    });
+    const db = await freshDatabase();
+    expect((await up({ database: db.url, dir, count: 2, backup: false })).ok).toBe(true);
+    const result = await lintApi({ database: db.url, dir, pending: true });
+    expect(result.judged).toEqual([3]);
+    expect(result.findings.filter((f) => f.rule !== 'doc-missing').map((f) => `${f.file}:${f.line} ${f.rule}`)).toEqual(['000003_new.up.sql:1 create-index-not-concurrently']);
+    const everything = await lintApi({ database: db.url, dir });
+    expect(everything.findings.map((f) => f.rule)).toContain('alter-column-type');
   });
 });
