@@ -56,12 +56,9 @@ export function lint(options: LintOptions = {}): Promise<Settled<LintResult>> {
       let judged: { set: MigrationSet<unknown>; result: JudgedFindings; only?: number[] };
       if (postgres) {
         // PostgreSQL's parser (and PGlite, only when asked) load only when a lint needs them.
-        const [{ resolvePgTarget }, { lintPostgres }, { loadPgMigrationDir }] = await Promise.all([
-          import('../engine/drivers/postgres/connection.js'),
-          import('../engine/drivers/postgres/lint.js'),
-          import('../engine/drivers/postgres/load.js'),
-        ]);
-        const server = url ? resolvePgTarget(url, options.postgres?.env ?? {}) : undefined;
+        const [{ lintPostgres }, { loadPgMigrationDir }] = await Promise.all([import('../engine/drivers/postgres/lint.js'), import('../engine/drivers/postgres/load.js')]);
+        // pg (the client) loads only when there is a server.
+        const server = url ? (await import('../engine/drivers/postgres/connection.js')).resolvePgTarget(url, options.postgres?.env ?? {}) : undefined;
         const only = options.pending ? await pendingVersions(options) : undefined;
         const set = await loadPgMigrationDir(config.migrationsDir, Number.MAX_SAFE_INTEGER);
         const result = await lintPostgres(set, { only: only && new Set(only), server, embedded: !!options.embedded });

@@ -5,7 +5,7 @@ import type { MigrationDefinition, MigrationSet } from '../../types.js';
 import { docName, documentFindings, LINT_RULE_IDS, mentions, readDataLossSection, SQLITE_RULES } from '../../lint.js';
 import { findingOf, unrecognizedFindings, type LintFinding, type LintRegistry } from '../../lint-registry.js';
 import { judgeFindings, type JudgedFindings } from '../../lint-settings.js';
-import { connectClient, type PgTarget } from './connection.js';
+import type { PgTarget } from './connection.js';
 import type { PgContext } from './driver.js';
 import { PG_RULES, type PgRule } from './lint-rules.js';
 import { SchemaModel } from './lint-schema.js';
@@ -85,11 +85,17 @@ class FileLinter {
     sql: string,
     readonly version: number,
     readonly model: Model,
-    readonly doc: string,
+    /** The document's "Data-loss risk" section, read only when a DROP needs it. */
+    private readonly readDoc: () => string,
     readonly docFile: string,
   ) {
     const bytes = Buffer.from(sql, 'utf8');
     for (let i = 0; i < bytes.length; i++) if (bytes[i] === 0x0a) this.lineStarts.push(i + 1);
+  }
+
+  private docText: string | undefined;
+  get doc(): string {
+    return (this.docText ??= this.readDoc());
   }
 
   /** The line of a byte offset the parser reports, or the statement's line. */
@@ -445,7 +451,7 @@ function lintOne(dir: string, migration: Up, model: Model): { findings: LintFind
     model.schema.lose();
     return { findings, needsReplay: false };
   }
-  const doc = migration.doc ? readDataLossSection(path.join(dir, migration.doc)) : '';
+  const doc = () => (migration.doc ? readDataLossSection(path.join(dir, migration.doc)) : '');
   const linter = new FileLinter(file, sql, migration.version, model, doc, docName(migration));
   let needsReplay = false;
   for (const statement of statements) {
@@ -468,6 +474,8 @@ interface Scratch {
 export async function replayOnScratch(set: MigrationSet<PgContext>, server: PgTarget, only?: ReadonlySet<number>, through = Number.MAX_SAFE_INTEGER): Promise<LintFinding[]> {
   await loadParser();
   const name = `dbshift_lint_${crypto.randomBytes(6).toString('hex')}`;
+  // pg loads only when there is a server to talk to.
+  const { connectClient } = await import('./connection.js');
   const admin = await connectClient(server.clientUrl, server.display);
   try {
     await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);

@@ -72,6 +72,49 @@ export function splitPgStatements(sql: string): PgStatement[] {
   return statements;
 }
 
+/**
+ * Parse many files in one call to the parser (most of a call's cost is crossing into WASM and
+ * back), filling the cache splitPgStatements reads. Any doubt, and the files are left to be
+ * parsed one by one: a parse error anywhere, or a statement that crosses from one file into the
+ * next (an unterminated string or comment in the first could otherwise join them).
+ */
+export function preparsePgFiles(sqls: readonly string[]): void {
+  // Empty files are left to splitPgStatements, which says what the parser says of them.
+  const files = [...new Set(sqls)].filter((sql) => !parsed.has(sql) && sql.trim() !== '');
+  if (files.length < 2) return;
+  // Range k of the joined text is file k; the separator's "\n;" ends any statement the file left open.
+  const separator = '\n;\n';
+  const ranges: Array<{ sql: string; bytes: Buffer; start: number; end: number; statements: PgStatement[] }> = [];
+  let offset = 0;
+  for (const sql of files) {
+    const bytes = Buffer.from(sql, 'utf8');
+    ranges.push({ sql, bytes, start: offset, end: offset + bytes.length, statements: [] });
+    offset += bytes.length + separator.length;
+  }
+  let tree: { stmts?: Array<{ stmt: PgNode; stmt_location?: number; stmt_len?: number }> };
+  try {
+    tree = parseSync(files.join(separator)) as typeof tree;
+  } catch {
+    return;
+  }
+  let r = 0;
+  for (const raw of tree.stmts ?? []) {
+    const start = raw.stmt_location ?? 0;
+    while (r + 1 < ranges.length && start >= ranges[r]!.end + 2) r++;
+    const range = ranges[r]!;
+    const end = raw.stmt_len ? start + raw.stmt_len : offset - separator.length;
+    // A statement past its file's end: the files ran together (an unterminated string or comment).
+    if (end > range.end) return;
+    // A file's first statement starts after the previous separator's ";", at its "\n".
+    const from = Math.max(start, range.start);
+    range.statements.push(toStatement(range.bytes, { stmt: raw.stmt, stmt_location: from - range.start, stmt_len: end - from }));
+  }
+  for (const range of ranges) {
+    if (parsed.size >= PARSED_KEPT) parsed.clear();
+    parsed.set(range.sql, range.statements);
+  }
+}
+
 function parseStatements(sql: string): PgStatement[] {
   const bytes = Buffer.from(sql, 'utf8');
   let tree: { stmts?: Array<{ stmt: PgNode; stmt_location?: number; stmt_len?: number }> };
@@ -82,17 +125,18 @@ function parseStatements(sql: string): PgStatement[] {
     const line = (bytes.subarray(0, Math.max(0, position)).toString('utf8').match(/\n/g) ?? []).length + 1;
     throw new PgSyntaxError((error as Error).message, line);
   }
-  const statements: PgStatement[] = [];
-  for (const raw of tree.stmts ?? []) {
-    const start = raw.stmt_location ?? 0;
-    const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;
-    const full = bytes.subarray(start, end).toString('utf8');
-    const { skip, lines } = leadingTrivia(full);
-    const before = (bytes.subarray(0, start).toString('utf8').match(/\n/g) ?? []).length;
-    const [type, node] = Object.entries(raw.stmt)[0] as [string, Record<string, unknown>];
-    statements.push({ text: full.slice(skip).trim(), line: before + lines + 1, type, node });
-  }
-  return statements;
+  return (tree.stmts ?? []).map((raw) => toStatement(bytes, raw));
+}
+
+/** One statement of the tree: its text (leading comments excluded), line, type and fields. */
+function toStatement(bytes: Buffer, raw: { stmt: PgNode; stmt_location?: number; stmt_len?: number }): PgStatement {
+  const start = raw.stmt_location ?? 0;
+  const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;
+  const full = bytes.subarray(start, end).toString('utf8');
+  const { skip, lines } = leadingTrivia(full);
+  const before = (bytes.subarray(0, start).toString('utf8').match(/\n/g) ?? []).length;
+  const [type, node] = Object.entries(raw.stmt)[0] as [string, Record<string, unknown>];
+  return { text: full.slice(skip).trim(), line: before + lines + 1, type, node };
 }
 
 /** BEGIN / START TRANSACTION / COMMIT / END: the file's own transaction control, which dbshift's transaction replaces. */
