@@ -584,7 +584,9 @@ async function replayOne(client: Scratch, { migration, file, statements }: Repla
     try {
       await client.query(statement.text);
     } catch (error) {
-      if (transactional) await client.query('ROLLBACK').catch(() => undefined);
+      // Also a file's own BEGIN … COMMIT (a no-transaction file): left open and aborted, it
+      // would fail every later file with "current transaction is aborted".
+      await client.query('ROLLBACK').catch(() => undefined);
       return findingOf(PG_RULES, 'sql-error', file, statement.line, `PostgreSQL rejects this statement on the schema the earlier migrations build: ${(error as Error).message}.`);
     }
   }

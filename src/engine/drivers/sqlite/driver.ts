@@ -5,15 +5,15 @@ import { DataError, InternalError } from '../../../errors.js';
 import { createEmptyExclusive, ensureDirectory, TEMP_MARKER } from '../../../files/create.js';
 import { removeLeftovers } from '../../../files/leftovers.js';
 import { acquireInstanceLockWaiting, type InstanceLock } from '../../../files/lock.js';
-import { foreignKeyViolations, newForeignKeyViolations, type ForeignKeyViolation } from '../../../sqlite/checks.js';
 import { openWritable, type Db } from '../../../sqlite/open.js';
-import { EscapedTransaction, type BackupRef, type Driver, type DriverSession, type LockOptions, type TableRows } from '../../driver.js';
+import { EscapedTransaction, type BackupRef, type Driver, type DriverSession, type LockOptions, type RowChanges } from '../../driver.js';
 import { guardProcessExit } from '../../exit-guard.js';
 import { lintMigrations, type LintFinding } from '../../lint.js';
 import { backupDatabase, missingDatabase, partialPurpose, realPath, withReadonlyDatabase, type SqliteConfig } from './database.js';
 import { appendHistory, ensureStateTables, readHistory, readVersion, writeVersion } from '../../state.js';
 import type { HistoryEntry, MigrationContext, MigrationSet, VersionState } from '../../types.js';
-import { openChecked, revocableContext, tableRows } from './connection.js';
+import { openChecked, revocableContext } from './connection.js';
+import { SqliteRowWatch } from './row-changes.js';
 
 // SQLite behind the engine's driver boundary: golang-migrate's sqlite3 version table (state.ts),
 // the instance lock file beside the database's real file (the same `.dbshift.lock` that
@@ -40,6 +40,14 @@ interface Held {
   exitGuard: { release(): void };
   /** This run created the file: it holds nothing a backup could keep. */
   created: boolean;
+}
+
+/** The live schema's CREATE statements, tables first (indexes, triggers and views need them); SQLite's own and dbshift's bookkeeping left out. */
+function liveSchema(db: Db): string[] {
+  return db
+    .prepare(`SELECT sql FROM main.sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, rowid`)
+    .pluck()
+    .all() as string[];
 }
 
 const sameState = (a: VersionState, b: VersionState) => a.version === b.version && a.dirty === b.dirty;
@@ -75,23 +83,33 @@ class SqliteSession implements DriverSession<MigrationContext> {
   private expected: VersionState | undefined;
   /** The dirty mark this transaction wrote, if it did: the version to leave dirty should its work escape. */
   private dirtyAt: number | undefined;
-  private fkBefore: ForeignKeyViolation[] | undefined;
+  /** The row-loss backstop and the foreign-key check, over what the migration writes (row-changes.ts). */
+  private watch: SqliteRowWatch | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly label: string,
     private readonly inTransaction: boolean,
   ) {
-    ({ ctx: this.ctx, revoke: this.revokeContext } = revocableContext(db, label));
+    ({ ctx: this.ctx, revoke: this.revokeContext } = revocableContext(db, label, () => this.watch));
   }
 
   async readVersion(): Promise<VersionState> {
     return readVersion(this.db);
   }
 
+  /** The bookkeeping tables exist on this connection (created once per migration, not per write). */
+  private stateTables = false;
+
+  private ensureStateTables(): void {
+    if (this.stateTables && this.inTransaction) return;
+    ensureStateTables(this.db);
+    this.stateTables = true;
+  }
+
   async writeVersion(state: VersionState): Promise<void> {
     if (this.inTransaction && !state.dirty) this.assertIntact();
-    ensureStateTables(this.db);
+    this.ensureStateTables();
     writeVersion(this.db, state);
     if (!this.inTransaction) return;
     this.expected = state;
@@ -100,19 +118,21 @@ class SqliteSession implements DriverSession<MigrationContext> {
 
   async appendHistory(entry: HistoryEntry): Promise<void> {
     if (this.inTransaction) this.assertIntact();
-    ensureStateTables(this.db);
+    this.ensureStateTables();
     appendHistory(this.db, entry);
   }
 
-  /** The first count is the before-picture: the foreign-key violations that already exist are taken with it. */
-  async rowCounts(): Promise<TableRows[]> {
-    this.fkBefore ??= foreignKeyViolations(this.db);
-    return tableRows(this.db);
+  async watchRows(): Promise<void> {
+    this.watch = new SqliteRowWatch(this.db);
   }
 
-  /** Foreign keys are off while migrations run (a rebuild must not cascade): no commit may leave a new dangling reference. */
+  async rowChanges(deletesRows: readonly string[]): Promise<RowChanges> {
+    return this.watch ? this.watch.changes(deletesRows) : { changed: [], lost: [] };
+  }
+
+  /** Foreign keys are off while migrations run (a rebuild must not cascade): no commit may leave a new dangling reference among the tables it wrote. */
   async checkBeforeCommit(): Promise<void> {
-    const fresh = newForeignKeyViolations(this.fkBefore ?? [], foreignKeyViolations(this.db));
+    const fresh = this.watch?.newForeignKeyViolations() ?? [];
     if (fresh.length === 0) return;
     const sample = fresh.slice(0, 5).map((v) => `${v.table} rowid ${v.rowid} → ${v.parent}`).join(', ');
     throw new DataError('foreign-key-violation', `${this.label} leaves ${fresh.length} rows pointing at missing parents (${sample}).`, {
@@ -295,16 +315,14 @@ export class SqliteDriver implements Driver<MigrationContext> {
     return backupDatabase(held.db, { ...this.config, backupDir: dir }, now, options.signal);
   }
 
-  async rowCounts(): Promise<TableRows[]> {
-    return this.read(tableRows, []);
-  }
-
   raisedByDatabase(error: unknown): boolean {
     return error instanceof Database.SqliteError;
   }
 
+  /** `up` lints what it is about to run on the schema the database has (no replay of the applied chain); `lint` replays it all. */
   async lint(set: MigrationSet<MigrationContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
-    return lintMigrations(set, only);
+    if (!only) return lintMigrations(set);
+    return lintMigrations(set, only, this.read(liveSchema, []));
   }
 
   async close(): Promise<void> {
