@@ -29,7 +29,8 @@ export function registerLint(program: Command, io: CliIo): void {
         ...(flags.pending ? { pending: true } : {}),
         ...(flags.embedded ? { embedded: true } : {}),
       });
-      report(io, flags.json, result, (r) => renderLint(r, !!flags.verbose), 'lint', true);
+      // The findings are the report (stdout, for a CI to keep); lint failing to run is an error (stderr).
+      report(io, flags.json, result, (r) => renderLint(r, !!flags.verbose), 'lint', result.ok || result.error?.code === 'lint-findings');
     });
 }
 
