@@ -199,19 +199,19 @@ const LINT_RULES = {
     where: 'file',
     checks: 'no NNNNNN_name.md beside the migration',
     fix: 'Write the document (`dbshift create` writes the skeleton): overview, data-loss risk, reversibility, testing, rollback plan.',
-    migration: (migration, dir) => (migration.kind === 'builtin' ? [] : documentProblems(dir, migration).filter((p) => p.rule === 'doc-missing')),
+    migration: (migration, dir) => (migration.kind === 'builtin' ? [] : documentProblemsOnce(dir, migration).filter((p) => p.rule === 'doc-missing')),
   },
   'doc-empty': {
     where: 'file',
     checks: 'an empty .md',
     fix: 'Write the document: overview, data-loss risk, reversibility, testing, rollback plan.',
-    migration: (migration, dir) => (migration.kind === 'builtin' ? [] : documentProblems(dir, migration).filter((p) => p.rule === 'doc-empty')),
+    migration: (migration, dir) => (migration.kind === 'builtin' ? [] : documentProblemsOnce(dir, migration).filter((p) => p.rule === 'doc-empty')),
   },
   'doc-template': {
     where: 'file',
     checks: 'a .md whose Overview or Data-loss risk still says only what the template says',
     fix: 'Replace the template text with what this migration does and loses.',
-    migration: (migration, dir) => (migration.kind === 'builtin' ? [] : documentProblems(dir, migration).filter((p) => p.rule === 'doc-template')),
+    migration: (migration, dir) => (migration.kind === 'builtin' ? [] : documentProblemsOnce(dir, migration).filter((p) => p.rule === 'doc-template')),
   },
 } as const satisfies Record<string, LintRuleSpec>;
 type LintRule = keyof typeof LINT_RULES;
@@ -243,6 +243,7 @@ export function lintSqlite(set: MigrationSet, only?: ReadonlySet<number>, schema
 }
 
 function rawFindings(set: MigrationSet, only?: ReadonlySet<number>, schema?: readonly string[]): LintFinding[] {
+  problemsSeen = new WeakMap();
   const findings: LintFinding[] = unrecognizedFindings(set.ignored ?? []);
   const db = new Database(':memory:');
   try {
@@ -344,6 +345,14 @@ function primaryKeyNotRowid(db: Db, table: string): Said[] {
 type DocumentRule = 'doc-missing' | 'doc-empty' | 'doc-template';
 
 /** What is wrong with a migration's document, if anything: missing, empty, or the template untouched (the risk and rollback plan nobody wrote). */
+/** The three document rules ask about the same document: it is read once per migration and lint run. */
+let problemsSeen = new WeakMap<object, Array<Said & { rule: DocumentRule; file?: string }>>();
+function documentProblemsOnce(dir: string, migration: MigrationDefinition): Array<Said & { rule: DocumentRule; file?: string }> {
+  let problems = problemsSeen.get(migration);
+  if (!problems) problemsSeen.set(migration, (problems = documentProblems(dir, migration)));
+  return problems;
+}
+
 function documentProblems(dir: string, migration: Pick<MigrationDefinition, 'doc' | 'version' | 'name' | 'files'>): Array<Said & { rule: DocumentRule; file?: string }> {
   const label = migrationLabel(migration);
   const upFile = migration.files[0] ?? label;
