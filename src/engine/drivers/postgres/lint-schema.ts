@@ -16,7 +16,7 @@ interface Table {
   columns: Map<string, string>;
   /** Column lists with a primary-key or unique index: what a foreign key may reference. */
   uniques: string[][];
-  primaryKey?: string[];
+  primaryKey?: string[] | undefined;
   /** Tables whose foreign keys reference this one: DROP TABLE without CASCADE fails while they exist. */
   referencedBy: Set<string>;
 }
@@ -26,7 +26,8 @@ const SERIAL: Record<string, string> = { serial: 'int4', serial4: 'int4', bigser
 const NUMERIC = new Set(['int2', 'int4', 'int8', 'float4', 'float8', 'numeric']);
 const TIME = new Set(['timestamptz', 'timestamp', 'date']);
 /** Statement types the model follows; after any other, objects may exist that it does not know. */
-const FOLLOWED = new Set(['CreateStmt', 'IndexStmt', 'AlterTableStmt', 'DropStmt', 'TransactionStmt', 'CommentStmt', 'VariableSetStmt']);
+const FOLLOWED = new Set(['CreateStmt', 'IndexStmt', 'AlterTableStmt', 'DropStmt', 'TransactionStmt', 'CommentStmt', 'VariableSetStmt', 'RenameStmt']);
+const RENAMES = new Set(['OBJECT_TABLE', 'OBJECT_COLUMN', 'OBJECT_INDEX']);
 
 function strings(list: unknown): string[] {
   return ((list ?? []) as Array<{ String?: { sval?: string } }>).map((i) => i.String?.sval ?? '').filter(Boolean);
@@ -52,7 +53,10 @@ export class SchemaModel {
   accept(statement: PgStatement): boolean {
     const vouched = this.complete && this.vouch(statement);
     this.apply(statement);
-    if (!FOLLOWED.has(statement.type)) this.complete = false;
+    const n = statement.node;
+    // Names resolve elsewhere after a search_path change; a rename of anything but a table, column or index is not followed.
+    const lost = (statement.type === 'VariableSetStmt' && n.name === 'search_path') || (statement.type === 'RenameStmt' && !RENAMES.has(String(n.renameType)));
+    if (!FOLLOWED.has(statement.type) || lost) this.complete = false;
     return vouched;
   }
 
@@ -61,6 +65,16 @@ export class SchemaModel {
       case 'TransactionStmt':
       case 'VariableSetStmt':
         return true;
+      case 'RenameStmt': {
+        const newName = String(n.newname ?? '');
+        if (n.renameType === 'OBJECT_COLUMN') {
+          const table = this.tables.get(relationName(n.relation) ?? '');
+          return !!table && table.columns.has(String(n.subname)) && !table.columns.has(newName);
+        }
+        const name = relationName(n.relation) ?? '';
+        if (n.renameType === 'OBJECT_TABLE') return this.tables.has(name) && !this.relations.has(newName);
+        return n.renameType === 'OBJECT_INDEX' && this.relations.has(name) && !this.tables.has(name) && !this.relations.has(newName);
+      }
       case 'CreateStmt': {
         const name = relationName(n.relation);
         if (!name || this.relations.has(name) || n.inhRelations || n.partbound || n.partspec || n.ofTypename) return false;
@@ -195,6 +209,27 @@ export class SchemaModel {
           this.addConstraint(name, table, constraint, strings(constraint.keys).length ? strings(constraint.keys) : strings(constraint.fk_attrs));
         }
         if (cmd.subtype === 'AT_AlterColumnType') table.columns.set(String(cmd.name), columnType(child(cmd.def, 'ColumnDef') ?? {}) ?? '?');
+      }
+    } else if (type === 'RenameStmt') {
+      const name = relationName(n.relation) ?? '';
+      const newName = String(n.newname ?? '');
+      if (n.renameType === 'OBJECT_COLUMN') {
+        const table = this.tables.get(name);
+        const columnType = table?.columns.get(String(n.subname));
+        if (!table || columnType === undefined) return;
+        table.columns.delete(String(n.subname));
+        table.columns.set(newName, columnType);
+        table.uniques = table.uniques.map((u) => u.map((c) => (c === n.subname ? newName : c)));
+        if (table.primaryKey) table.primaryKey = table.primaryKey.map((c) => (c === n.subname ? newName : c));
+      } else if (n.renameType === 'OBJECT_TABLE' || n.renameType === 'OBJECT_INDEX') {
+        if (!this.relations.delete(name)) return;
+        this.relations.add(newName);
+        const table = this.tables.get(name);
+        if (table) {
+          this.tables.delete(name);
+          this.tables.set(newName, table);
+          for (const t of this.tables.values()) if (t.referencedBy.delete(name)) t.referencedBy.add(newName);
+        }
       }
     } else if (type === 'DropStmt') {
       for (const o of (n.objects ?? []) as Node[]) {
