@@ -2,7 +2,7 @@ import pg from 'pg';
 import zlib from 'node:zlib';
 import { BusyError, DataError, InputError, InterruptedError } from '../../../errors.js';
 import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions } from '../../driver.js';
-import type { LintFinding } from '../../lint.js';
+import type { LintFinding } from '../../lint-registry.js';
 import type { HistoryEntry, MigrationSet, VersionState } from '../../types.js';
 import { dumpDatabase } from './backup.js';
 import { IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
