@@ -192,6 +192,7 @@ const LINT_RULES = {
       ),
   },
   'outside-database': {
+    where: 'statement',
     checks: 'ATTACH, DETACH, VACUUM INTO: a migration that reaches another database file (refused by up)',
     fix: 'Change only this database in its migrations; copy data between files with a separate tool, backed up on its own.',
     statement: ({ text }) => {
