@@ -41,12 +41,12 @@ export function lint(options: LintOptions = {}): Promise<Settled<LintResult>> {
           import('../engine/drivers/postgres/lint.js'),
           import('../engine/drivers/postgres/load.js'),
         ]);
-        const set = await loadPgMigrationDir(config.migrationsDir, Number.MAX_SAFE_INTEGER);
+        const set = await loadPgMigrationDir(config.migrationsDir, Number.MAX_SAFE_INTEGER, { listUnrunnable: true });
         const replayed = url ? await replayOnScratch(set, resolvePgTarget(url, options.postgres?.env ?? {})) : await replayEmbedded(set);
         migrations = set.source;
         findings = [...(await lintPgRules(set)), ...replayed];
       } else {
-        const set = await migrationSetOf(config, options.set);
+        const set = await migrationSetOf(config, options.set, undefined, { listUnrunnable: true });
         migrations = set.source;
         findings = lintMigrations(set);
       }

@@ -218,7 +218,7 @@ function finding(rule: LintRule, file: string, line: number, message: string, fi
 
 /** Lint every migration of the set (or only those listed), in version order. */
 export function lintMigrations(set: MigrationSet, only?: ReadonlySet<number>): LintFinding[] {
-  const findings: LintFinding[] = unrecognizedFindings(set.ignored ?? []);
+  const findings: LintFinding[] = unrecognizedFindings(set);
   const db = new Database(':memory:');
   try {
     db.pragma('foreign_keys = OFF');
@@ -236,13 +236,12 @@ export function lintMigrations(set: MigrationSet, only?: ReadonlySet<number>): L
   return findings;
 }
 
-/** Files that look like migrations but never run (the PostgreSQL lint reports them too). */
-export function unrecognizedFindings(ignored: string[]): LintFinding[] {
-  return ignored.map((file) =>
-    file.endsWith('.py')
-      ? finding('unrecognized-file', file, 1, `${file} is a Python file (an Alembic revision?): dbshift never runs it.`, 'Port it to `dbshift revision -m NAME` files, or move it out of the migrations directory.')
-      : finding('unrecognized-file', file, 1, `${file} looks like a migration but does not match NNNNNN_name.up.sql / .down.sql / .ts / .js: it never runs.`),
-  );
+/** Files that look like migrations but cannot run (up refuses them), and unversioned source files nothing runs (the PostgreSQL lint reports them too). */
+export function unrecognizedFindings(set: Pick<MigrationSet, 'ignored' | 'unrunnable'>): LintFinding[] {
+  return [
+    ...(set.unrunnable ?? []).map((u) => finding('unrecognized-file', u.file, 1, `${u.file} is ${u.problem}: \`up\` refuses the directory until it is fixed.`, u.fix)),
+    ...(set.ignored ?? []).map((file) => finding('unrecognized-file', file, 1, `${file} has no version number (NNNNNN_name.up.sql / .down.sql / .ts / .js, dbmate's NNNNNN_name.sql): it never runs.`, 'Give it a version number if it is a migration, or move it out of the migrations directory.')),
+  ].sort((a, b) => a.file.localeCompare(b.file));
 }
 
 function lintOne(db: Db, dir: string, migration: MigrationDefinition): LintFinding[] {

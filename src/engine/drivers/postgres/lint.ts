@@ -273,7 +273,7 @@ function notNullColumn(expr: unknown): string | undefined {
 export async function lintPgRules(set: MigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
   await loadParser();
   const model: Model = { createdIn: new Map(), indexes: new Map(), notNullChecks: new Set(), pendingChecks: new Map() };
-  const findings: LintFinding[] = unrecognizedFindings(set.ignored ?? []);
+  const findings: LintFinding[] = unrecognizedFindings(set);
   for (const migration of [...set.migrations].sort((a, b) => a.version - b.version)) {
     const own = lintOne(set.source, migration, model);
     if (!only || only.has(migration.version)) findings.push(...own);
