@@ -227,7 +227,7 @@ export async function loadMigrationDir(dir: string, options: DiscoverOptions = {
     });
   }
   for (const found of foundFiles) {
-    const label = `${String(found.version).padStart(6, '0')}_${found.name}`;
+    const label = migrationLabel({ version: found.version, versionText: found.versionText, name: found.name });
     const { byKind } = found;
     const code = byKind.get('ts') ?? byKind.get('js');
     const dbmate = byKind.get('dbmate');
@@ -284,6 +284,7 @@ export function orphanDocuments(dir: string, set: { migrations: ReadonlyArray<{ 
     .filter((doc): doc is string => doc !== undefined && !known.has(doc));
 }
 
-export function migrationLabel(m: { version: number; name: string }): string {
-  return `${String(m.version).padStart(6, '0')}_${m.name}`;
+/** The migration as its files name it (`001_init`, `20240101120000_add_b`); six digits when the name is not known. */
+export function migrationLabel(m: { version: number; name: string; versionText?: string }): string {
+  return `${m.versionText ?? String(m.version).padStart(6, '0')}_${m.name}`;
 }

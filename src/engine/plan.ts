@@ -19,7 +19,7 @@ export type Target =
   | { kind: 'goto'; version: number | string; all?: boolean; only?: 'up' | 'down' };
 
 export interface ConsistencyProblem {
-  code: 'applied-migration-changed' | 'applied-migration-missing' | 'migration-out-of-order' | 'version-taken';
+  code: 'applied-migration-changed' | 'applied-migration-missing' | 'migration-out-of-order' | 'version-taken' | 'skipped-by-other-tool';
   version: number;
   message: string;
 }
@@ -51,7 +51,19 @@ export function consistencyProblems(migrations: readonly PlannableMigration[], s
   if (state.version > 0 && !byVersion.has(state.version) && !applied.has(state.version)) {
     problems.push({ code: 'applied-migration-missing', version: state.version, message: `the database is at version ${state.version}, but no migration file has that number` });
   }
-  for (const m of migrations) {
+  if (state.applied) {
+    // dbmate's table lists each applied version: one below the newest that is not listed was
+    // skipped (dbmate applies it later, out of order); dbshift runs in order and never skips.
+    const listed = new Set(state.applied);
+    for (const m of migrations) {
+      if (m.version < state.version && !listed.has(m.version)) problems.push({ code: 'skipped-by-other-tool', version: m.version, message: `${migrationLabel(m)} is not applied, but the version table (dbmate's) records version ${state.version} above it` });
+    }
+    for (const version of state.applied) {
+      if (version !== state.version && !byVersion.has(version) && !applied.has(version)) problems.push({ code: 'applied-migration-missing', version, message: `the version table records version ${version}, but no migration file has that number` });
+    }
+  }
+  // A table that lists every version was checked above; golang-migrate's keeps only the newest.
+  if (!state.applied) for (const m of migrations) {
     if (m.version < state.version && m.version >= trackedFrom && !applied.has(m.version)) {
       problems.push({ code: 'migration-out-of-order', version: m.version, message: `${migrationLabel(m)} is pending but numbered below the current version ${state.version}` });
     }
@@ -68,6 +80,8 @@ export function assertConsistent(problems: ConsistencyProblem[]): void {
       ? 'If you renamed an applied migration, give it back its old name. If two migration sets share this database\'s version numbers, number yours above the versions it already has (`dbshift history` lists what is applied), or run them against a database the other set does not manage.'
       : problems.some((p) => p.code === 'applied-migration-changed')
       ? 'Applied migrations are immutable: restore the file from version control and put the change in a new migration.'
+      : problems.some((p) => p.code === 'skipped-by-other-tool')
+      ? 'dbmate applies a pending file below the newest one; dbshift runs in order and never skips one. Apply it with `dbmate up` (or renumber it above the current version), then run dbshift again.'
       : problems.some((p) => p.code === 'migration-out-of-order')
         ? 'Renumber the new migration above the current version (`dbshift create` picks the next number).'
         : 'Restore the missing migration files from version control.',

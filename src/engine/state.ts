@@ -1,12 +1,16 @@
 import type { Db } from '../sqlite/open.js';
 import type { Direction, HistoryEntry, VersionState } from './types.js';
+import { DEFAULT_CHOICE, type VersionTableChoice, type VersionTableKind } from './version-tables/choice.js';
+import { createDbmateTable, DBMATE_DIRTY_TABLE, dbmateState, dbmateWrite } from './version-tables/dbmate.js';
 
 // The version table is golang-migrate's, byte for byte (database/sqlite3): one row
 // (version, dirty), no row for "nothing applied". A database either tool manages can be
 // continued by the other. dbshift's history table sits beside it and golang-migrate ignores it.
+// A database dbmate manages keeps dbmate's table (version-tables/dbmate.ts), read and written as such.
 
 export const VERSION_TABLE = 'schema_migrations';
 export const HISTORY_TABLE = 'dbshift_history';
+export { DBMATE_DIRTY_TABLE };
 
 const CREATE_VERSION_TABLE = `CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version uint64,dirty bool);
 CREATE UNIQUE INDEX IF NOT EXISTS version_unique ON ${VERSION_TABLE} (version);`;
@@ -27,14 +31,26 @@ function tableExists(db: Db, name: string): boolean {
   return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 }
 
+/** Whose version table the database has: golang-migrate's has a dirty column, dbmate's does not. */
+export function versionTableKind(db: Db): VersionTableKind | undefined {
+  const columns = db.prepare(`SELECT name FROM pragma_table_info(?)`).all(VERSION_TABLE) as Array<{ name: string }>;
+  if (columns.length === 0) return undefined;
+  return columns.some((c) => c.name.toLowerCase() === 'dirty') ? 'golang-migrate' : 'dbmate';
+}
+
 /** Create the bookkeeping tables if missing (inside the caller's transaction when there is one). */
-export function ensureStateTables(db: Db): void {
-  db.exec(CREATE_VERSION_TABLE);
+export function ensureStateTables(db: Db, choice: VersionTableChoice = DEFAULT_CHOICE): void {
+  if (versionTableKind(db) === undefined) db.exec(choice.create === 'dbmate' ? createDbmateTable(VERSION_TABLE) : CREATE_VERSION_TABLE);
   db.exec(CREATE_HISTORY_TABLE);
 }
 
 export function readVersion(db: Db): VersionState {
-  if (!tableExists(db, VERSION_TABLE)) return { version: 0, dirty: false };
+  const kind = versionTableKind(db);
+  if (kind === undefined) return { version: 0, dirty: false };
+  if (kind === 'dbmate') {
+    const dirty = tableExists(db, DBMATE_DIRTY_TABLE) ? (db.prepare(`SELECT version FROM ${DBMATE_DIRTY_TABLE} LIMIT 1`).all() as Array<{ version: unknown }>) : [];
+    return dbmateState(db.prepare(`SELECT version FROM ${VERSION_TABLE}`).all() as Array<{ version: unknown }>, dirty);
+  }
   const row = db.prepare(`SELECT version, dirty FROM ${VERSION_TABLE} LIMIT 1`).get() as { version: number | bigint; dirty: unknown } | undefined;
   if (!row) return { version: 0, dirty: false };
   // golang-migrate writes -1 (NilVersion) with dirty=true when a first down migration fails.
@@ -47,8 +63,12 @@ export function readVersion(db: Db): VersionState {
  * DELETE and the INSERT commit together (a savepoint when the caller's transaction is open):
  * a kill between them would leave no row, which reads as "nothing applied".
  */
-export function writeVersion(db: Db, state: VersionState): void {
+export function writeVersion(db: Db, state: VersionState, choice: VersionTableChoice = DEFAULT_CHOICE): void {
   db.transaction(() => {
+    if (versionTableKind(db) === 'dbmate') {
+      for (const s of dbmateWrite(VERSION_TABLE, DBMATE_DIRTY_TABLE, state, choice.texts.get(state.version), () => '?')) db.prepare(s.sql).run(...s.params);
+      return;
+    }
     db.prepare(`DELETE FROM ${VERSION_TABLE}`).run();
     if (state.version > 0 || state.dirty) {
       db.prepare(`INSERT INTO ${VERSION_TABLE} (version, dirty) VALUES (?, ?)`).run(state.version > 0 ? state.version : -1, state.dirty ? 1 : 0);

@@ -97,6 +97,8 @@ export interface VersionState {
   /** 0 when no migration is applied (golang-migrate's NilVersion, written as no row). */
   version: number;
   dirty: boolean;
+  /** Every applied version, when the table records them one by one (dbmate's): planning refuses a gap below the version. */
+  applied?: number[];
 }
 
 export interface HistoryEntry {

@@ -4,6 +4,8 @@ import { BusyError, DataError, InputError, InterruptedError } from '../../../err
 import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions, TableRows } from '../../driver.js';
 import type { LintFinding } from '../../lint.js';
 import type { HistoryEntry, MigrationSet, VersionState } from '../../types.js';
+import { DEFAULT_CHOICE, versionTableChoice, type VersionTableChoice, type VersionTableKind } from '../../version-tables/choice.js';
+import { createDbmateTable, DBMATE_DIRTY_TABLE, dbmateState, dbmateWrite } from '../../version-tables/dbmate.js';
 import { dumpDatabase } from './backup.js';
 import { IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import { connectClient, type PgTarget } from './connection.js';
@@ -86,6 +88,7 @@ export class PostgresDriver implements Driver<PgContext> {
   /** Statements that took effect in the current autocommit run. */
   private doneOutside = 0;
   private invalidBefore = new Set<string>();
+  private choice: VersionTableChoice = DEFAULT_CHOICE;
 
   private constructor(
     private readonly client: pg.Client,
@@ -222,10 +225,27 @@ export class PostgresDriver implements Driver<PgContext> {
     return rows.length > 0;
   }
 
-  /** golang-migrate's table exactly as it creates it (an existing one is never altered), and the history beside it. */
+  private get dirtyTable(): string {
+    return `${quoteIdent(this.schema)}.${quoteIdent(DBMATE_DIRTY_TABLE)}`;
+  }
+
+  knowMigrations(set: MigrationSet<PgContext>): void {
+    this.choice = versionTableChoice(set.migrations);
+  }
+
+  /** Whose version table the database has: golang-migrate's has a dirty column, dbmate's does not. */
+  private async versionTableKind(): Promise<VersionTableKind | undefined> {
+    const { rows } = await this.client.query<{ name: string }>('SELECT column_name AS name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2', [this.schema, this.table]);
+    if (rows.length === 0) return undefined;
+    return rows.some((r) => r.name === 'dirty') ? 'golang-migrate' : 'dbmate';
+  }
+
+  /** golang-migrate's table exactly as it creates it, or dbmate's for a dbmate project (an existing one is never altered), and the history beside it. */
   private async ensureStateTables(): Promise<void> {
-    if (!(await this.tableExists(this.schema, this.table))) {
-      await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.versionTable} (version bigint not null primary key, dirty boolean not null)`);
+    if ((await this.versionTableKind()) === undefined) {
+      await this.client.query(
+        this.choice.create === 'dbmate' ? createDbmateTable(this.versionTable) : `CREATE TABLE IF NOT EXISTS ${this.versionTable} (version bigint not null primary key, dirty boolean not null)`,
+      );
     }
     if (!(await this.tableExists(this.schema, HISTORY_TABLE))) {
       await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.historyTable} (
@@ -241,7 +261,12 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   async readVersion(): Promise<VersionState> {
-    if (!(await this.tableExists(this.schema, this.table))) return { version: 0, dirty: false };
+    const kind = await this.versionTableKind();
+    if (kind === undefined) return { version: 0, dirty: false };
+    if (kind === 'dbmate') {
+      const dirty = (await this.tableExists(this.schema, DBMATE_DIRTY_TABLE)) ? (await this.client.query(`SELECT version FROM ${this.dirtyTable} LIMIT 1`)).rows : [];
+      return dbmateState((await this.client.query(`SELECT version FROM ${this.versionTable}`)).rows, dirty);
+    }
     const { rows } = await this.client.query<{ version: string; dirty: boolean }>(`SELECT version, dirty FROM ${this.versionTable} LIMIT 1`);
     const row = rows[0];
     if (!row) return { version: 0, dirty: false };
@@ -259,6 +284,10 @@ export class PostgresDriver implements Driver<PgContext> {
 
   /** golang-migrate's SetVersion: TRUNCATE + one row (none for version 0 clean, -1 for 0 dirty). */
   private async writeVersion(state: VersionState): Promise<void> {
+    if ((await this.versionTableKind()) === 'dbmate') {
+      for (const s of dbmateWrite(this.versionTable, this.dirtyTable, state, this.choice.texts.get(state.version), (n) => `$${n}`)) await this.client.query(s.sql, s.params);
+      return;
+    }
     await this.client.query(`TRUNCATE ${this.versionTable}`);
     if (state.version > 0 || state.dirty) {
       await this.client.query(`INSERT INTO ${this.versionTable} (version, dirty) VALUES ($1, $2)`, [state.version > 0 ? state.version : -1, state.dirty]);
@@ -531,7 +560,7 @@ export class PostgresDriver implements Driver<PgContext> {
     );
     const counts: TableRows[] = [];
     for (const t of tables) {
-      if (t.schema === this.schema && (t.name === this.table || t.name === HISTORY_TABLE)) continue;
+      if (t.schema === this.schema && (t.name === this.table || t.name === HISTORY_TABLE || t.name === DBMATE_DIRTY_TABLE)) continue;
       const { rows } = await this.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
       counts.push({ name: t.schema === this.schema ? t.name : `${t.schema}.${t.name}`, rows: Number(rows[0]!.n), identity: String(t.oid) });
     }

@@ -3,7 +3,7 @@ import { countRows } from '../../../sqlite/introspect.js';
 import { openWritable, type Db } from '../../../sqlite/open.js';
 import type { TableRows } from '../../driver.js';
 import { rebuildTable } from '../../rebuild.js';
-import { HISTORY_TABLE, VERSION_TABLE } from '../../state.js';
+import { DBMATE_DIRTY_TABLE, HISTORY_TABLE, VERSION_TABLE } from '../../state.js';
 import type { MigrationContext } from '../../types.js';
 
 // A migration's connection on SQLite. Every migration gets a new connection in the same,
@@ -85,8 +85,8 @@ export function revocableContext(db: Db, label: string): { ctx: MigrationContext
 /** Rows of every user table but the bookkeeping; a RENAME keeps the table's b-tree, so its rootpage recognises a renamed table. */
 export function tableRows(db: Db): TableRows[] {
   const tables = db
-    .prepare(`SELECT name, rootpage FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN (?, ?)`)
-    .all(VERSION_TABLE, HISTORY_TABLE) as Array<{ name: string; rootpage: number }>;
+    .prepare(`SELECT name, rootpage FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN (?, ?, ?)`)
+    .all(VERSION_TABLE, HISTORY_TABLE, DBMATE_DIRTY_TABLE) as Array<{ name: string; rootpage: number }>;
   return tables.flatMap(({ name, rootpage }) => {
     try {
       return [{ name, rows: countRows(db, name), ...(rootpage > 0 ? { identity: rootpage } : {}) }];

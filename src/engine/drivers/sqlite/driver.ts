@@ -13,6 +13,7 @@ import { lintMigrations, type LintFinding } from '../../lint.js';
 import { backupDatabase, missingDatabase, partialPurpose, realPath, withReadonlyDatabase, type SqliteConfig } from './database.js';
 import { appendHistory, ensureStateTables, readHistory, readVersion, writeVersion } from '../../state.js';
 import type { HistoryEntry, MigrationContext, MigrationSet, VersionState } from '../../types.js';
+import { DEFAULT_CHOICE, versionTableChoice, type VersionTableChoice } from '../../version-tables/choice.js';
 import { openChecked, revocableContext, tableRows } from './connection.js';
 
 // SQLite behind the engine's driver boundary: golang-migrate's sqlite3 version table (state.ts),
@@ -55,11 +56,11 @@ function rollBack(db: Db): string | undefined {
 }
 
 /** Mark the database dirty at `version` in a transaction of its own; returns why that failed, if it did. */
-function markDirty(db: Db, version: number): string | undefined {
+function markDirty(db: Db, version: number, choice: VersionTableChoice): string | undefined {
   try {
     db.transaction(() => {
-      ensureStateTables(db);
-      writeVersion(db, { version, dirty: true });
+      ensureStateTables(db, choice);
+      writeVersion(db, { version, dirty: true }, choice);
     })();
     return undefined;
   } catch (error) {
@@ -81,6 +82,7 @@ class SqliteSession implements DriverSession<MigrationContext> {
     private readonly db: Db,
     private readonly label: string,
     private readonly inTransaction: boolean,
+    private readonly choice: VersionTableChoice,
   ) {
     ({ ctx: this.ctx, revoke: this.revokeContext } = revocableContext(db, label));
   }
@@ -91,8 +93,8 @@ class SqliteSession implements DriverSession<MigrationContext> {
 
   async writeVersion(state: VersionState): Promise<void> {
     if (this.inTransaction && !state.dirty) this.assertIntact();
-    ensureStateTables(this.db);
-    writeVersion(this.db, state);
+    ensureStateTables(this.db, this.choice);
+    writeVersion(this.db, state, this.choice);
     if (!this.inTransaction) return;
     this.expected = state;
     if (state.dirty) this.dirtyAt = state.version;
@@ -100,7 +102,7 @@ class SqliteSession implements DriverSession<MigrationContext> {
 
   async appendHistory(entry: HistoryEntry): Promise<void> {
     if (this.inTransaction) this.assertIntact();
-    ensureStateTables(this.db);
+    ensureStateTables(this.db, this.choice);
     appendHistory(this.db, entry);
   }
 
@@ -153,7 +155,7 @@ class SqliteSession implements DriverSession<MigrationContext> {
       after = undefined;
     }
     if (rollbackFailure === undefined && after && wasIntact && !sameState(after, this.expected!)) return error;
-    return new EscapedTransaction(error, rollbackFailure, markDirty(this.db, this.dirtyAt));
+    return new EscapedTransaction(error, rollbackFailure, markDirty(this.db, this.dirtyAt, this.choice));
   }
 }
 
@@ -161,6 +163,7 @@ export class SqliteDriver implements Driver<MigrationContext> {
   readonly dialect = 'sqlite';
   readonly location: string;
   private held: Held | undefined;
+  private choice: VersionTableChoice = DEFAULT_CHOICE;
 
   constructor(
     private readonly config: SqliteConfig,
@@ -233,6 +236,10 @@ export class SqliteDriver implements Driver<MigrationContext> {
     });
   }
 
+  knowMigrations(set: MigrationSet<MigrationContext>): void {
+    this.choice = versionTableChoice(set.migrations);
+  }
+
   async readVersion(): Promise<VersionState> {
     return this.read(readVersion, { version: 0, dirty: false });
   }
@@ -244,15 +251,15 @@ export class SqliteDriver implements Driver<MigrationContext> {
   async setVersion(state: VersionState, entry?: HistoryEntry): Promise<void> {
     const { db } = this.locked();
     db.transaction(() => {
-      ensureStateTables(db);
-      writeVersion(db, state);
+      ensureStateTables(db, this.choice);
+      writeVersion(db, state, this.choice);
       if (entry) appendHistory(db, entry);
     })();
   }
 
   async transaction<T>(fn: (session: DriverSession<MigrationContext>) => Promise<T>, label: string): Promise<T> {
     const db = openChecked(this.locked().file, this.config.busyTimeoutMs);
-    const session = new SqliteSession(db, label, true);
+    const session = new SqliteSession(db, label, true, this.choice);
     try {
       db.exec('BEGIN IMMEDIATE');
       try {
@@ -271,7 +278,7 @@ export class SqliteDriver implements Driver<MigrationContext> {
 
   async autocommit<T>(fn: (session: DriverSession<MigrationContext>) => Promise<T>, label: string): Promise<T> {
     const db = openChecked(this.locked().file, this.config.busyTimeoutMs);
-    const session = new SqliteSession(db, label, false);
+    const session = new SqliteSession(db, label, false, this.choice);
     try {
       const result = await fn(session);
       if (db.inTransaction) {
