@@ -501,8 +501,8 @@ export class PostgresDriver implements Driver<PgContext> {
       : 'the session that held it has gone since';
     return new BusyError('lock-timeout', `${what} waited for a lock ${tries} times (lock_timeout ${this.options.lockTimeoutMs} ms each) and gave up: ${who}.`, {
       hint: first
-        ? `Let that session finish, or end it (SELECT pg_terminate_backend(${first.pid})), then run the same command again; --lock-timeout waits longer per try.`
-        : 'Run the same command again; --lock-timeout waits longer per try.',
+        ? `Let that session finish, or end it (SELECT pg_terminate_backend(${first.pid})), then run the same command again; a longer lock timeout waits longer per try (--pg-lock-timeout MS; library: postgres.lockTimeoutMs).`
+        : 'Run the same command again; a longer lock timeout waits longer per try (--pg-lock-timeout MS; library: postgres.lockTimeoutMs).',
       dataState,
       cause: error,
     });
