@@ -14,8 +14,8 @@ import type { HistoryEntry, MigrationStep, PlannableMigration, VersionState } fr
  * file stem (`000002_add_tasks`) or its name (`add_tasks`).
  */
 export type Target =
-  | { kind: 'up'; count?: number }
-  | { kind: 'down'; count?: number; all?: boolean }
+  | { kind: 'up'; count?: number; relative?: string }
+  | { kind: 'down'; count?: number; all?: boolean; relative?: string }
   | { kind: 'goto'; version: number | string; all?: boolean; only?: 'up' | 'down' };
 
 export interface ConsistencyProblem {
@@ -112,10 +112,12 @@ export function planSteps(migrations: readonly PlannableMigration[], state: Vers
   const applied = sorted.filter((m) => m.version <= state.version).reverse();
   switch (target.kind) {
     case 'up':
+      if (target.relative && target.count !== undefined && pending.length < target.count) throw relativeTooFar(target.relative, target.count, pending.length, state, 'pending');
       return upSteps(target.count === undefined ? pending : pending.slice(0, positive(target.count, 'up')));
     case 'down': {
       const count = target.count === undefined ? (target.all ? applied.length : 1) : positive(target.count, 'down');
       if (count >= applied.length && applied.length > 0 && !target.all) throw revertsEverything(`down ${count}`, applied.length);
+      if (target.relative && applied.length < count) throw relativeTooFar(target.relative, count, applied.length, state, 'applied');
       return downSteps(applied.slice(0, count));
     }
     case 'goto': {
@@ -167,6 +169,15 @@ function wrongDirection(command: 'upgrade' | 'downgrade', state: VersionState, v
   const way = command === 'upgrade' ? 'below' : 'above';
   return new UsageError(`${command}-wrong-direction`, `${command} never goes ${command === 'upgrade' ? 'down' : 'up'}: the database is at version ${name(state.version)}, and the target ${name(version)} is ${way} it.`, {
     hint: command === 'upgrade' ? `To revert migrations on purpose, run \`dbshift downgrade ${version}\`.` : `To apply migrations, run \`dbshift upgrade ${version}\`.`,
+    dataState: 'Nothing was changed.',
+  });
+}
+
+/** Alembic's upgrade +N / downgrade -N move exactly N revisions or fail ("Relative revision +5 didn't produce 5 migrations"), unlike golang-migrate's up N. */
+function relativeTooFar(relative: string, count: number, available: number, state: VersionState, what: 'pending' | 'applied'): UsageError {
+  const where = what === 'pending' ? `the database is at version ${state.version} with ${available} migrations above it (head)` : `the database is at version ${state.version} with ${available} migrations applied${available === 0 ? ' (base)' : ''}`;
+  return new UsageError('relative-revision-too-far', `Relative revision ${relative} didn't produce ${count} migrations: ${where}.`, {
+    hint: what === 'pending' ? 'Use `upgrade head` for all pending migrations, or a smaller +N.' : 'Use a smaller -N (`dbshift history` lists what is applied).',
     dataState: 'Nothing was changed.',
   });
 }
