@@ -26,6 +26,7 @@ import { registerCreate } from './commands/create.js';
 import { registerRevision } from './commands/revision.js';
 import { registerValidate } from './commands/validate.js';
 import { registerLint } from './commands/lint.js';
+import { registerDiff } from './commands/diff.js';
 import type { CliIo } from './io.js';
 
 // The only place that reads argv and the environment, loads .env, handles signals and
@@ -36,7 +37,7 @@ const COMMANDS = [
   registerMigrate, registerPlan, registerVerify, registerBackup, registerBackups, registerRestore, registerSample,
   // Versioned migrations (golang-migrate files, Alembic aliases).
   registerUp, registerDown, registerGoto, registerUpgrade, registerDowngrade, registerVersion, registerHistory,
-  registerForce, registerCreate, registerRevision, registerValidate, registerLint,
+  registerForce, registerCreate, registerRevision, registerValidate, registerLint, registerDiff,
 ];
 
 async function main(argv: string[]): Promise<number> {
