@@ -79,7 +79,7 @@ export interface DialectPlanner {
   createObject(object: SchemaObject, current: Schema): Operation[];
   dropObject(object: SchemaObject, current: Schema): Operation[];
   /** An object that differs but can change in place (PostgreSQL's enum values); undefined: drop and create. */
-  changeObject?(current: SchemaObject, desired: SchemaObject): { operations: Operation[]; findings: Finding[] } | undefined;
+  changeObject?(current: SchemaObject, desired: SchemaObject, schema: Schema): { operations: Operation[]; findings: Finding[] } | undefined;
 }
 
 /** Created before the tables, dropped after them: what columns and defaults depend on. */
@@ -242,7 +242,7 @@ export function planDiff(current: Schema, desired: Schema, dialect: DialectPlann
     const want = desObjects.get(id);
     if (!want) toDrop.push(o);
     else if (want.key !== o.key || forced(o)) {
-      const inPlace = want.key !== o.key ? dialect.changeObject?.(o, want) : undefined;
+      const inPlace = want.key !== o.key ? dialect.changeObject?.(o, want, renamed) : undefined;
       if (inPlace) {
         findings.push(...inPlace.findings);
         beforeTables.push(...inPlace.operations);

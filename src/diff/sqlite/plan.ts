@@ -115,9 +115,6 @@ export const sqlitePlanner: DialectPlanner = {
       else if (column.notNull && column.default === null) {
         findings.push({ code: 'needs-backfill', message: `New column ${desired.name}.${column.name} is NOT NULL without a DEFAULT: the existing rows need a value.`, hint: `Give it a DEFAULT in the desired schema, or a value for the existing rows: --backfill ${desired.name}.${column.name}=EXPRESSION (SQL over the row).` });
       }
-      if (old && column.notNull && !old.notNull && backfill === undefined) {
-        findings.push({ code: 'needs-backfill', message: `Column ${desired.name}.${column.name} becomes NOT NULL: rows where it is NULL would make the rebuild fail.`, hint: `Give the NULL rows a value: --backfill ${desired.name}.${column.name}=EXPRESSION, or keep the column nullable.` });
-      }
     }
     const down = new Map<string, string>();
     for (const column of current.columns) {
