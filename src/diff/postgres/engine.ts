@@ -134,10 +134,16 @@ export async function openPostgresDiff(sources: DiffSources, settings: { server:
     const introspect = (client: pg.Client): Promise<Schema> => introspectPostgres(client);
 
     let currentClient: pg.Client;
+    // The scratch the migrations were replayed on is diff's own: once CURRENT is read from it,
+    // the proof replays there instead of building it a second time.
+    let replayedCurrent: Scratch | undefined;
     if (sources.from !== undefined) {
       if (!isPg(sources.from)) throw new UsageError('mixed-dialects', `--from ${sources.from} is not a postgres:// URL; diff compares PostgreSQL with PostgreSQL.`);
       currentClient = await connectLive(sources.from);
-    } else currentClient = (await replayMigrations()).client;
+    } else {
+      replayedCurrent = await replayMigrations();
+      currentClient = replayedCurrent.client;
+    }
 
     let desiredClient: pg.Client;
     if (isPg(sources.to)) desiredClient = await connectLive(sources.to);
@@ -157,7 +163,8 @@ export async function openPostgresDiff(sources: DiffSources, settings: { server:
       current: () => introspect(currentClient),
       desired: () => introspect(desiredClient),
       async replay(migrations: GeneratedMigration[]): Promise<Replayed> {
-        const copy = sources.from !== undefined ? await copyLive(sources.from) : await replayMigrations();
+        const copy = replayedCurrent ?? (await copyLive(sources.from!));
+        replayedCurrent = undefined;
         const notProven = (message: string) =>
           new DataError('diff-not-proven', `The generated ${message}, replayed on a scratch copy of the current schema.`, { hint: 'This is a limit of dbshift diff: write this change by hand (`dbshift create NAME`), and report the case.', dataState: 'Nothing was written.' });
         for (const m of migrations) await runStatements(copy.client, m.up, m.transactional, `${m.label}.up.sql fails`, notProven);

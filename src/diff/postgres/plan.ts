@@ -205,7 +205,7 @@ export const postgresPlanner: DialectPlanner = {
       ]),
       `DROP TYPE ${c(`${bare(current.name)}_dbshift_old`)};`,
     ];
-    return { operations: [op('schema', `add value${up.length > 1 ? 's' : ''} to enum ${desired.name}`, up, down)], findings: [] };
+    return { operations: [op('schema', `add value${up.length > 1 ? 's' : ''} ${after.filter((v) => !before.includes(v)).join(', ')} to enum ${desired.name} (the down recreates the old type: no row may hold a new value then)`, up, down)], findings: [] };
   },
 };
 
