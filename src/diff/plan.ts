@@ -254,7 +254,8 @@ export function planDiff(current: Schema, desired: Schema, dialect: DialectPlann
   }
   for (const [id, o] of desObjects) if (!curObjects.has(id)) toCreate.push(o);
   const byKind = (kinds: SchemaObject['kind'][], list: SchemaObject[]) => kinds.flatMap((k) => list.filter((o) => o.kind === k));
-  for (const o of dependencyOrder(byKind([...AFTER_TABLES].reverse(), toDrop)).reverse()) first.push(...dialect.dropObject(o, renamed));
+  // Views that name other views go first; then triggers, then indexes.
+  for (const o of [...dependencyOrder(byKind(['view'], toDrop)).reverse(), ...byKind(['trigger', 'index'], toDrop)]) first.push(...dialect.dropObject(o, renamed));
   for (const o of byKind(BEFORE_TABLES, toCreate)) beforeTables.push(...dialect.createObject(o, renamed));
   for (const o of byKind([...BEFORE_TABLES].reverse(), toDrop)) afterDrops.push(...dialect.dropObject(o, renamed));
   for (const o of dependencyOrder(byKind(AFTER_TABLES, toCreate))) last.push(...dialect.createObject(o, renamed));
