@@ -142,6 +142,6 @@ export function diff(options: DiffOptions): Promise<Settled<DiffResult>> {
       }
       return result;
     },
-    (error) => ({ ...empty(options.dialect ?? 'sqlite', placesOf(options).migrations), status: 'failed' as const, notices: [], error }),
+    (error) => ({ ...empty(options.dialect ?? (isPg(options.to) || isPg(options.from) ? 'postgres' : 'sqlite'), placesOf(options).migrations), status: 'failed' as const, notices: [], error }),
   );
 }

@@ -124,7 +124,8 @@ export async function openPostgresDiff(sources: DiffSources, settings: { server:
       url.pathname = `/${copy.name}`;
       const loader = await connectClient(url.toString(), server.display);
       try {
-        await loader.query(dump.stdout);
+        // psql meta-commands (pg_dump 15.14+ wraps the dump in \restrict … \unrestrict) are not SQL.
+        await loader.query(dump.stdout.replace(/^\\.*$/gm, ''));
       } finally {
         await loader.end().catch(() => undefined);
       }
