@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { json } from '../support/cli.js';
-import { freshDatabase, query } from '../support/pg.js';
+import { freshDatabase, query, SERVER_URL } from '../support/pg.js';
 import { project } from '../support/project.js';
 
 // PostgreSQL's other ways in: a live database as CURRENT (--from: its schema copied with
@@ -15,7 +15,8 @@ describe('dbshift diff on PostgreSQL: live databases', () => {
     await query(live.url, 'CREATE TABLE tasks (id bigint PRIMARY KEY, title text); INSERT INTO tasks VALUES (1, \'t\');');
     await query(models.url, 'CREATE TABLE tasks (id bigint PRIMARY KEY, title text, done boolean NOT NULL DEFAULT false); CREATE INDEX ix_tasks_title ON tasks (title);');
     const p = project({});
-    const dry = p.run('diff', '--dry-run', '--from', live.url, '--to', models.url, '--json');
+    // --database names the server for the scratch databases; the live ones are only read.
+    const dry = p.run('diff', '--dry-run', '--from', live.url, '--to', models.url, '--database', SERVER_URL, '--json');
     expect(dry.code, dry.stdout + dry.stderr).toBe(0);
     const result = json<{ status: string; proven: boolean; changes: Array<{ phase: string; summary: string }>; generated: Array<{ label: string; up: string }> }>(dry);
     expect(result.status).toBe('planned');
@@ -29,17 +30,19 @@ describe('dbshift diff on PostgreSQL: live databases', () => {
     expect(await query(live.url, 'SELECT * FROM tasks')).toEqual([{ id: '1', title: 't' }]);
     expect(fs.readdirSync(p.migrations)).toEqual([]);
 
-    const check = p.run('diff', '--check', '--from', live.url, '--to', models.url);
+    const check = p.run('diff', '--check', '--from', live.url, '--to', models.url, '--database', SERVER_URL);
     expect(check.code).toBe(65);
     // No scratch database is left behind on the server.
     expect(await query(live.url, "SELECT datname FROM pg_database WHERE datname LIKE 'dbshift_diff_%'")).toEqual([]);
   }, 180_000);
 
-  it('--dialect postgres without a server is refused with what to pass (64)', () => {
-    const p = project({});
-    fs.writeFileSync(`${p.dir}/schema.sql`, 'CREATE TABLE t (id int);');
-    const run = p.run('diff', '--check', '--dialect', 'postgres', '--to', 'schema.sql');
-    expect(run.code).toBe(64);
-    expect(run.stderr).toContain('needs a server');
-  }, 60_000);
+  it('without a server (--dialect postgres): the scratch databases are PostgreSQL embedded in dbshift (PGlite); the plan is proven there', () => {
+    const p = project({ '000001_t.up.sql': 'CREATE TABLE t (id bigint PRIMARY KEY);\n' });
+    fs.writeFileSync(`${p.dir}/schema.sql`, 'CREATE TABLE t (id bigint PRIMARY KEY, note text);\nCREATE INDEX ix_t_note ON t (note);\n');
+    const run = p.run('diff', '--dry-run', '--dialect', 'postgres', '--to', 'schema.sql', '--json');
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const result = json<{ proven: boolean; dialect: string; generated: Array<{ label: string }> }>(run);
+    expect(result).toMatchObject({ proven: true, dialect: 'postgres' });
+    expect(result.generated.map((g) => g.label)).toEqual(['000002_schema_diff', '000003_schema_diff_indexes']);
+  }, 180_000);
 });

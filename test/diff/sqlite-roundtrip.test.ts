@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { diff, lint as lintApi, up } from '../../src/index.js';
 import { json } from '../support/cli.js';
 import { project } from '../support/project.js';
 import { SQLITE_FIXTURES, type DiffFixture } from './fixtures.js';
@@ -21,6 +22,8 @@ interface DiffJson {
   error?: { exitCode: number };
 }
 
+const lintMigrationsOf = (cwd: string) => lintApi({ cwd, dir: 'migrations' });
+
 function rows(db: string, sql: string): unknown[] {
   const conn = new Database(db);
   try {
@@ -31,10 +34,11 @@ function rows(db: string, sql: string): unknown[] {
   }
 }
 
-function roundTrip(fixture: DiffFixture): void {
+async function roundTrip(fixture: DiffFixture): Promise<void> {
   const p = project(fixture.migrations);
   fs.writeFileSync(path.join(p.dir, 'desired.sql'), fixture.desired);
-  expect(p.run('up', '--create').code).toBe(0);
+  // The setup and the in-sync check through the library (fewer process starts); diff's write, up and down through the CLI.
+  expect((await up({ cwd: p.dir, dir: 'migrations', database: p.db, create: true, backup: false })).ok).toBe(true);
   if (fixture.rows) {
     const conn = new Database(p.db);
     conn.exec(fixture.rows);
@@ -54,27 +58,26 @@ function roundTrip(fixture: DiffFixture): void {
   expect(written.code, written.stdout + written.stderr).toBe(0);
   const result = json<DiffJson>(written);
   expect(result.status).toBe('written');
-  const up = result.generated.map((g) => g.up).join('\n');
-  for (const pattern of fixture.upContains ?? []) expect(up).toMatch(pattern);
-  for (const pattern of fixture.upLacks ?? []) expect(up).not.toMatch(pattern);
+  const upSql = result.generated.map((g) => g.up).join('\n');
+  for (const pattern of fixture.upContains ?? []) expect(upSql).toMatch(pattern);
+  for (const pattern of fixture.upLacks ?? []) expect(upSql).not.toMatch(pattern);
   const doc = fs.readFileSync(result.files.find((f) => f.endsWith('.md'))!, 'utf8');
   for (const name of fixture.docNames ?? []) expect(doc).toContain(`\`${name}\``);
 
-  const lint = json<{ findings: Array<{ file: string; rule: string; message: string }> }>(p.run('lint', '--json'));
+  const lint = await lintMigrationsOf(p.dir);
   const labels = result.generated.map((g) => g.label);
   expect(lint.findings.filter((f) => labels.some((l) => f.file.startsWith(l)))).toEqual([]);
 
-  const upRun = p.run('up');
+  const upRun = p.run('up', '--no-backup');
   expect(upRun.code, upRun.stderr).toBe(0);
   expect(sqliteSchema(p.db)).toEqual(sqliteSchema(sqliteFromSql(path.join(p.dir, 'desired.db'), fixture.desired)));
   for (const [sql, expected] of fixture.afterUp ?? []) expect(rows(p.db, sql), sql).toEqual(expected);
   for (const sql of fixture.refusedAfterUp ?? []) expect(() => rows(p.db, sql), sql).toThrow();
 
-  const check = p.run('diff', '--check', '--to', 'desired.sql');
-  expect(check.code, check.stdout + check.stderr).toBe(0);
-  expect(check.stdout).toContain('in sync');
+  const check = await diff({ cwd: p.dir, dir: 'migrations', to: 'desired.sql', check: true });
+  expect(check.inSync, JSON.stringify(check.changes)).toBe(true);
 
-  const downRun = p.run('down', String(result.generated.length));
+  const downRun = p.run('down', String(result.generated.length), '--no-backup');
   expect(downRun.code, downRun.stderr).toBe(0);
   expect(sqliteSchema(p.db)).toEqual(currentSchema);
   for (const [sql, expected] of fixture.afterDown ?? []) expect(rows(p.db, sql), sql).toEqual(expected);

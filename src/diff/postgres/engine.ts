@@ -22,12 +22,87 @@ import { postgresPlanner } from './plan.js';
 
 const isPg = (value: string | undefined) => value !== undefined && /^postgres(ql)?:\/\//i.test(value);
 
-interface Scratch {
-  name: string;
-  client: pg.Client;
+/** What diff asks of a session: node-postgres' Client and PGlite both answer it. */
+interface Session {
+  query<R = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: R[] }>;
+  /** PGlite: a script of many statements (its query() takes one). */
+  exec?(sql: string): Promise<unknown>;
 }
 
-async function runStatements(client: pg.Client, sql: string, transactional: boolean, what: string, onError: (message: string) => Error): Promise<void> {
+/** A script of many statements: node-postgres sends it as one simple query, PGlite through exec(). */
+async function runScript(client: Session, sql: string): Promise<void> {
+  if (client.exec) await client.exec(sql);
+  else await client.query(sql);
+}
+
+interface Scratch {
+  client: Session;
+}
+
+/** Where scratch databases come from: the --database server, or PostgreSQL embedded in dbshift (PGlite). */
+interface ScratchHost {
+  serverVersionNum: number;
+  create(): Promise<Scratch>;
+  close(): Promise<void>;
+}
+
+async function serverHost(server: PgTarget): Promise<ScratchHost> {
+  const admin = await connectClient(server.clientUrl, server.display);
+  const made: Array<{ name: string; client: pg.Client }> = [];
+  try {
+    const serverVersionNum = Number((await admin.query<{ v: string }>('SHOW server_version_num')).rows[0]!.v);
+    return {
+      serverVersionNum,
+      async create() {
+        const name = `dbshift_diff_${crypto.randomBytes(6).toString('hex')}`;
+        await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
+        const url = new URL(server.clientUrl);
+        url.pathname = `/${name}`;
+        const entry = { name, client: undefined as unknown as pg.Client };
+        made.push(entry);
+        entry.client = await connectClient(url.toString(), server.display);
+        return { client: entry.client };
+      },
+      async close() {
+        for (const { name, client } of made.splice(0)) {
+          await client?.end().catch(() => undefined);
+          await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(() => undefined);
+        }
+        await admin.end().catch(() => undefined);
+      },
+    };
+  } catch (error) {
+    await admin.end().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Without a server: each scratch database is a PGlite instance in this process (a few seconds to start). */
+async function embeddedHost(): Promise<ScratchHost> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const made: Array<{ close(): Promise<void> }> = [];
+  const create = async (): Promise<Scratch> => {
+    const db = await PGlite.create();
+    made.push(db);
+    return { client: db as unknown as Session };
+  };
+  const first = await create();
+  const serverVersionNum = Number((await first.client.query<{ server_version_num: string }>('SHOW server_version_num')).rows[0]!.server_version_num);
+  let spare: Scratch | undefined = first;
+  return {
+    serverVersionNum,
+    create: async () => {
+      const next = spare ?? (await create());
+      spare = undefined;
+      return next;
+    },
+    close: async () => {
+      for (const db of made.splice(0)) await db.close().catch(() => undefined);
+    },
+  };
+}
+
+async function runStatements(client: Session, sql: string, transactional: boolean, what: string, onError: (message: string) => Error): Promise<void> {
   const statements = splitPgStatements(sql);
   try {
     if (transactional) await client.query('BEGIN');
@@ -43,33 +118,16 @@ async function runStatements(client: pg.Client, sql: string, transactional: bool
 }
 
 export async function openPostgresDiff(sources: DiffSources, settings: { server: string | undefined; env: Record<string, string | undefined> }): Promise<DiffEngine> {
-  const serverUrl = settings.server ?? (isPg(sources.to) ? sources.to : isPg(sources.from) ? sources.from : undefined);
-  if (!serverUrl) {
-    throw new UsageError('no-server', 'diff on PostgreSQL builds schemas in scratch databases and needs a server for them.', { hint: 'Pass --database postgres://user@host/db (a role that may CREATE DATABASE), or a postgres:// --to.', dataState: 'Nothing was changed.' });
-  }
   await loadParser();
-  const server = resolvePgTarget(serverUrl, settings.env);
-  const admin = await connectClient(server.clientUrl, server.display);
-  const scratches: Scratch[] = [];
+  // Scratch databases go only where the operator said (--database); never on the server of a
+  // live --from or --to, which may be production. Without --database: PostgreSQL embedded.
+  const host = settings.server ? await serverHost(resolvePgTarget(settings.server, settings.env)) : await embeddedHost();
   const live: pg.Client[] = [];
   const close = async () => {
-    for (const s of scratches.splice(0)) await s.client.end().catch(() => undefined);
     for (const c of live.splice(0)) await c.end().catch(() => undefined);
-    for (const name of dropped.splice(0)) await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`).catch(() => undefined);
-    await admin.end().catch(() => undefined);
+    await host.close();
   };
-  const dropped: string[] = [];
-  const scratch = async (): Promise<Scratch> => {
-    const name = `dbshift_diff_${crypto.randomBytes(6).toString('hex')}`;
-    await admin.query(`CREATE DATABASE ${quoteIdent(name)}`);
-    dropped.push(name);
-    const url = new URL(server.clientUrl);
-    url.pathname = `/${name}`;
-    const client = await connectClient(url.toString(), server.display);
-    const made = { name, client };
-    scratches.push(made);
-    return made;
-  };
+  const scratch = () => host.create();
   const connectLive = async (value: string): Promise<pg.Client> => {
     const target = resolvePgTarget(value, settings.env);
     const client = await connectClient(target.clientUrl, target.display);
@@ -77,7 +135,7 @@ export async function openPostgresDiff(sources: DiffSources, settings: { server:
     return client;
   };
   try {
-    const serverVersionNum = Number((await admin.query<{ v: string }>('SHOW server_version_num')).rows[0]!.v);
+    const { serverVersionNum } = host;
 
     /** The migrations of DIR, replayed on a new scratch database: CURRENT, or the copy the proof runs on. */
     const replayMigrations = async (): Promise<Scratch> => {
@@ -119,22 +177,16 @@ export async function openPostgresDiff(sources: DiffSources, settings: { server:
         throw new ConfigError('no-pg-dump', `pg_dump could not print the schema of ${target.display}: ${dump.error?.message ?? dump.stderr.trim()}`, { hint: 'Put pg_dump (at least the server\'s major version) on PATH.', dataState: 'Nothing was changed.' });
       }
       const copy = await scratch();
-      // The dump sets search_path to '' for its session: a connection of its own.
-      const url = new URL(server.clientUrl);
-      url.pathname = `/${copy.name}`;
-      const loader = await connectClient(url.toString(), server.display);
-      try {
-        // psql meta-commands (pg_dump 15.14+ wraps the dump in \restrict … \unrestrict) are not SQL.
-        await loader.query(dump.stdout.replace(/^\\.*$/gm, ''));
-      } finally {
-        await loader.end().catch(() => undefined);
-      }
+      // psql meta-commands (pg_dump 15.14+ wraps the dump in \restrict … \unrestrict) are not SQL;
+      // the dump's session settings (search_path '') are reset before anything else runs there.
+      await runScript(copy.client, dump.stdout.replace(/^\\.*$/gm, ''));
+      await copy.client.query('RESET ALL');
       return copy;
     };
 
-    const introspect = (client: pg.Client): Promise<Schema> => introspectPostgres(client);
+    const introspect = (client: Session): Promise<Schema> => introspectPostgres(client);
 
-    let currentClient: pg.Client;
+    let currentClient: Session;
     // The scratch the migrations were replayed on is diff's own: once CURRENT is read from it,
     // the proof replays there instead of building it a second time.
     let replayedCurrent: Scratch | undefined;
@@ -146,7 +198,7 @@ export async function openPostgresDiff(sources: DiffSources, settings: { server:
       currentClient = replayedCurrent.client;
     }
 
-    let desiredClient: pg.Client;
+    let desiredClient: Session;
     if (isPg(sources.to)) desiredClient = await connectLive(sources.to);
     else {
       const files = sqlFilesOf(sources.to);
