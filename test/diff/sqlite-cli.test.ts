@@ -58,6 +58,17 @@ describe('dbshift diff on SQLite: spellings and modes', () => {
     expect(result.changes.map((c) => c.summary)).toEqual(['create index ix_users_email']);
   }, 120_000);
 
+  it('no migrations yet: the first migration creates the whole desired schema (seed 000 used create_all at start-up)', () => {
+    const p = project({});
+    fs.rmSync(p.migrations, { recursive: true });
+    fs.writeFileSync(path.join(p.dir, 'schema.sql'), DESIRED);
+    const run = p.run('diff', '-m', 'initial schema', '--to', 'schema.sql');
+    expect(run.code, run.stderr).toBe(0);
+    expect(fs.readdirSync(p.migrations).sort()).toEqual(['000001_initial_schema.down.sql', '000001_initial_schema.md', '000001_initial_schema.up.sql']);
+    expect(p.run('up', '--create', '--no-backup').code).toBe(0);
+    expect(new Database(p.db).prepare("SELECT name FROM sqlite_master WHERE name IN ('users', 'ix_users_email') ORDER BY name").all()).toEqual([{ name: 'ix_users_email' }, { name: 'users' }]);
+  }, 60_000);
+
   it('the library: diff() returns the plan and its findings, never throws, prints nothing', async () => {
     const p = project(INIT);
     fs.writeFileSync(path.join(p.dir, 'desired.sql'), 'CREATE TABLE users (id INTEGER PRIMARY KEY, mail TEXT);\n');

@@ -139,8 +139,10 @@ export async function openPostgresDiff(sources: DiffSources, settings: { server:
 
     /** The migrations of DIR, replayed on a new scratch database: CURRENT, or the copy the proof runs on. */
     const replayMigrations = async (): Promise<Scratch> => {
-      const set = await loadPgMigrationDir(sources.dir, serverVersionNum);
       const target = await scratch();
+      // No migrations yet: CURRENT is the empty schema, and the first migration creates everything.
+      if (!fs.existsSync(sources.dir)) return target;
+      const set = await loadPgMigrationDir(sources.dir, serverVersionNum);
       for (const migration of [...set.migrations].sort((a, b) => a.version - b.version)) {
         const up = migration.up;
         if (!up) continue;

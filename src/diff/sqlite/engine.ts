@@ -62,8 +62,10 @@ function copySchema(source: Db): Db {
 }
 
 async function replayMigrations(dir: string): Promise<Db> {
-  const set = await loadMigrationDir(dir);
   const db = memory();
+  // No migrations yet: CURRENT is the empty schema, and the first migration creates everything.
+  if (!fs.existsSync(dir)) return db;
+  const set = await loadMigrationDir(dir);
   for (const migration of [...set.migrations].sort((a, b) => a.version - b.version)) {
     const up = migration.up;
     if (!up) continue;
