@@ -15,10 +15,11 @@ import { introspectPostgres } from './introspect.js';
 import { postgresPlanner } from './plan.js';
 
 // PostgreSQL's side of diff. Every schema that is built (the migrations replayed, a desired
-// .sql applied, the replay of the generated migrations) is built in a scratch database created
-// on the given server and dropped afterwards, the way lint replays; a live database (--from, or
-// a postgres:// --to) is only read, its catalog. For --from, the replay's scratch copy is the
-// live schema as pg_dump --schema-only prints it: the schema, never the rows.
+// .sql applied, the replay of the generated migrations) is built in a scratch database: on the
+// --database server (created and dropped again, the way lint replays), or without one in
+// PostgreSQL embedded in dbshift (PGlite). A live database (--from, or a postgres:// --to) is
+// only read, its catalog; for --from, the proof's scratch copy is its schema as pg_dump
+// --schema-only prints it, never its rows.
 
 const isPg = (value: string | undefined) => value !== undefined && /^postgres(ql)?:\/\//i.test(value);
 
@@ -235,4 +236,3 @@ export async function openPostgresDiff(sources: DiffSources, settings: { server:
   }
 }
 
-export type { PgTarget };

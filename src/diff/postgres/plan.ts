@@ -1,6 +1,6 @@
 import type { Column, NamedConstraint, Schema, SchemaObject, Table } from '../model.js';
 import { quoteName } from '../normalize.js';
-import { columnShape, type DialectPlanner, type Finding, type Operation, type PlanOptions, type TableChange } from '../plan.js';
+import { type DialectPlanner, type Finding, type Operation, type PlanOptions, type TableChange } from '../plan.js';
 import { literal, sqlName } from './introspect.js';
 
 // How PostgreSQL changes a table without holding a lock that blocks the app while rows are
@@ -209,4 +209,3 @@ export const postgresPlanner: DialectPlanner = {
   },
 };
 
-export { columnShape };

@@ -1,4 +1,4 @@
-import type { Column, Schema, SchemaObject, Table } from '../model.js';
+import type { Column, SchemaObject, Table } from '../model.js';
 import { quoteName } from '../normalize.js';
 import type { DialectPlanner, PlanOptions, Finding, Operation, TableChange } from '../plan.js';
 
@@ -146,4 +146,3 @@ export const sqlitePlanner: DialectPlanner = {
   dropObject: (object: SchemaObject) => [{ phase: 'schema', summary: `drop ${object.kind} ${object.name}`, up: [object.drop], down: [object.create] }],
 };
 
-export type { Schema };
