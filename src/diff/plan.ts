@@ -74,8 +74,12 @@ export interface DialectPlanner {
   dropTable(table: Table): Operation;
   renameTable(from: string, to: string): Operation;
   renameColumn(table: string, from: string, to: string): Operation;
-  /** The changes of one table; `rebuilt` when the table is created anew (its indexes, triggers and dependent views with it). */
-  alterTable(change: TableChange, options: PlanOptions, current: Schema, desired: Schema): { operations: Operation[]; findings: Finding[]; rebuilt?: boolean };
+  /**
+   * The changes of one table; `rebuilt` when the table is created anew (its indexes, triggers
+   * and the views and triggers that name it go with it), `retyped` when a column changes type
+   * (PostgreSQL refuses that while a view uses the column: the views that name it go).
+   */
+  alterTable(change: TableChange, options: PlanOptions, current: Schema, desired: Schema): { operations: Operation[]; findings: Finding[]; rebuilt?: boolean; retyped?: boolean };
   createObject(object: SchemaObject, current: Schema): Operation[];
   dropObject(object: SchemaObject, current: Schema): Operation[];
   /** An object that differs but can change in place (PostgreSQL's enum values); undefined: drop and create. */
@@ -208,6 +212,7 @@ export function planDiff(current: Schema, desired: Schema, dialect: DialectPlann
   const newTables = dependencyFirst(created);
   for (const table of newTables) tableOps.push(...dialect.createTable(table, desired));
   const rebuilt = new Set<string>();
+  const retyped = new Set<string>();
   for (const des of Object.values(desired.tables)) {
     const curTable = renamed.tables[des.name];
     if (!curTable) continue;
@@ -228,6 +233,7 @@ export function planDiff(current: Schema, desired: Schema, dialect: DialectPlann
     findings.push(...altered.findings);
     tableOps.push(...altered.operations);
     if (altered.rebuilt) rebuilt.add(des.name);
+    if (altered.retyped) retyped.add(des.name);
   }
   for (const gone of removed) drops.push(dialect.dropTable(gone));
 
@@ -235,7 +241,7 @@ export function planDiff(current: Schema, desired: Schema, dialect: DialectPlann
   // its table is rebuilt, which takes it along).
   const curObjects = new Map(renamed.objects.map((o) => [objectId(o), o]));
   const desObjects = new Map(desired.objects.map((o) => [objectId(o), o]));
-  const forced = (o: SchemaObject) => [...rebuilt].some((t) => o.table === t || (o.kind !== 'index' && mentions(o, t)));
+  const forced = (o: SchemaObject) => [...rebuilt].some((t) => o.table === t || (o.kind !== 'index' && mentions(o, t))) || (o.kind === 'view' && [...retyped].some((t) => mentions(o, t)));
   const toDrop: SchemaObject[] = [];
   const toCreate: SchemaObject[] = [];
   for (const [id, o] of curObjects) {

@@ -173,8 +173,9 @@ export const PG_FIXTURES: PgFixture[] = [
   {
     name: 'int-to-bigint',
     ported: 'the peers side by side (issue 22): int -> bigint; Alembic test_autogen_diffs compare_type Integer -> BigInteger; squawk changing-column-type',
-    migrations: { '000001_counters.up.sql': 'CREATE TABLE counters (id integer PRIMARY KEY, hits integer NOT NULL DEFAULT 0);\n' },
-    desired: 'CREATE TABLE counters (id integer PRIMARY KEY, hits bigint NOT NULL DEFAULT 0);\n',
+    migrations: { '000001_counters.up.sql': 'CREATE TABLE counters (id integer PRIMARY KEY, hits integer NOT NULL DEFAULT 0);\nCREATE VIEW busy AS SELECT id FROM counters WHERE hits > 10;\n' },
+    // The view uses the column: PostgreSQL refuses the type change until it is dropped (and created again after).
+    desired: 'CREATE TABLE counters (id integer PRIMARY KEY, hits bigint NOT NULL DEFAULT 0);\nCREATE VIEW busy AS SELECT id FROM counters WHERE hits > 10;\n',
     rows: 'INSERT INTO counters VALUES (1, 41);',
     refusedWithout: 'rewrites-table',
     args: ['--allow-rewrite'],

@@ -175,7 +175,8 @@ export const postgresPlanner: DialectPlanner = {
     operations.push(...constraintOps(table, current.uniques, desired.uniques, 'unique', true));
     operations.push(...constraintOps(table, current.checks, desired.checks, 'check', true));
     operations.push(...foreignKeyOps(table, current.foreignKeys, desired.foreignKeys, true));
-    return { operations, findings };
+    const retyped = options.allowRewrite === true && change.changed.some((x) => x.current.type !== x.desired.type || x.current.collation !== x.desired.collation);
+    return { operations, findings, ...(retyped ? { retyped } : {}) };
   },
   createObject(object: SchemaObject, current: Schema) {
     if (object.kind === 'index') return createIndex(object, current.tables[object.table!] !== undefined);
