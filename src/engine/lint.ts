@@ -5,6 +5,7 @@ import type { Db } from '../sqlite/open.js';
 import { DOC_TEMPLATE_SECTIONS } from './create.js';
 import { migrationLabel } from './discover.js';
 import { contextFor } from './drivers/sqlite/connection.js';
+import { reachesOutsideDatabase } from './outside-database.js';
 import { IDENT, identifier, splitStatements, withoutLiterals } from './sql-text.js';
 import type { MigrationDefinition, MigrationSet } from './types.js';
 
@@ -185,6 +186,14 @@ const LINT_RULES = {
         migration.kind === 'sql' ? `Add ${migrationLabel(migration)}.down.sql that undoes the up file.` : 'Export a down(ctx) function that undoes up().',
       ),
   },
+  'outside-database': {
+    checks: 'ATTACH, DETACH, VACUUM INTO: a migration that reaches another database file (refused by up)',
+    fix: 'Change only this database in its migrations; copy data between files with a separate tool, backed up on its own.',
+    statement: ({ text }) => {
+      const why = reachesOutsideDatabase(text);
+      return said(why !== undefined, `${why}.`);
+    },
+  },
   'sql-error': {
     checks: 'a statement SQLite rejects on the schema the earlier migrations build, in up and down files (a down file runs on the schema its up built)',
     fix: 'Correct the statement (names, order of migrations) and run `dbshift lint` again.',
@@ -216,12 +225,28 @@ function finding(rule: LintRule, file: string, line: number, message: string, fi
   return { file, line, rule, message, fix };
 }
 
-/** Lint every migration of the set (or only those listed), in version order. */
-export function lintMigrations(set: MigrationSet, only?: ReadonlySet<number>): LintFinding[] {
+/**
+ * Lint every migration of the set (or only those listed), in version order. With `schema` (the
+ * live database's CREATE statements: what the applied chain built, code migrations included),
+ * the replay starts from it and runs only the listed migrations: `up` judges what it is about
+ * to run, at the cost of the schema, not of replaying every migration ever applied.
+ */
+export function lintMigrations(set: MigrationSet, only?: ReadonlySet<number>, schema?: readonly string[]): LintFinding[] {
   const findings: LintFinding[] = unrecognizedFindings(set.ignored ?? []);
   const db = new Database(':memory:');
   try {
     db.pragma('foreign_keys = OFF');
+    if (schema && only) {
+      for (const sql of schema) {
+        try {
+          db.exec(sql);
+        } catch {
+          // An object this build of SQLite cannot make (a virtual table's module): statements on it are then judged without it.
+        }
+      }
+      for (const migration of [...set.migrations].filter((m) => only.has(m.version)).sort((a, b) => a.version - b.version)) findings.push(...lintOne(db, set.source, migration));
+      return findings;
+    }
     // Lint changes nothing and runs no user code: a code migration is not replayed, so after
     // one the in-memory schema is no longer the real one, and SQLite's rejections stop counting.
     let schemaKnown = true;
@@ -282,6 +307,8 @@ function replayFile(db: Db, file: string, sql: string, context: { doc?: string; 
     const added = ADD_COLUMN.exec(statement.text);
     if (created) context.touched?.set(identifier(created[1]!), statement.line);
     if (added && /\bREFERENCES\b/i.test(added[3] ?? '')) context.touched?.set(identifier(added[1]!), statement.line);
+    // Never replayed: it would create or write the file it names.
+    if (reachesOutsideDatabase(statement.text)) continue;
     try {
       db.exec(statement.text);
     } catch (error) {

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import { BusyError, InternalError } from '../../errors.js';
+import { assertReplaceable, isSameFile } from '../../sqlite/replaceable.js';
 import { publishFile } from '../../files/durable.js';
 import { preserveIntoBackups } from '../../files/move-aside.js';
-import { hasHotJournal, walBytes } from '../../sqlite/checks.js';
 import { removeDatabaseFiles } from '../../files/move-aside.js';
 import type { Step } from '../run.js';
 import { yieldToEventLoop } from '../../yield.js';
@@ -22,16 +22,6 @@ export function keepOwner(like: string, file: string, notices: string[]): void {
   if (current.uid === uid && current.gid === gid) return;
   fs.chownSync(file, uid, gid);
   notices.push(`The published file is owned by uid ${uid}, gid ${gid}, like ${like}.`);
-}
-
-/** A live -wal or hot journal beside the target would be applied by SQLite to whatever file is put there. */
-export function assertTargetQuiet(target: string, dataState: string): void {
-  if (walBytes(target) > 0 || hasHotJournal(target)) {
-    throw new BusyError('target-live', `${target} has a non-empty -wal or a hot journal beside it: the app may still be running, or it crashed.`, {
-      hint: 'Stop the app. If it is stopped, open the database once with `sqlite3` so SQLite folds the journal in, then run again.',
-      dataState,
-    });
-  }
 }
 
 const NOT_PUBLISHED = 'Nothing was published; the migrated copy was discarded and the backup is kept.';
@@ -55,7 +45,6 @@ export const publishStep: Step<PreflightOut & TransformOut & BackupOut> = {
     }
 
     const target = ctx.config.targetDb;
-    assertTargetQuiet(target, NOT_PUBLISHED);
     const version = Number(sourceDb.pragma('data_version', { simple: true }));
     if (version !== sourceDataVersion) {
       throw new BusyError('source-changed', `${ctx.source} changed since the snapshot (source changed since snapshot): something still writes to it.`, {
@@ -63,6 +52,9 @@ export const publishStep: Step<PreflightOut & TransformOut & BackupOut> = {
         dataState: NOT_PUBLISHED,
       });
     }
+    // Migrating in place (the source is the target): our own connection would count as "open elsewhere".
+    if (isSameFile(ctx.source, target)) sourceDb.close();
+    assertReplaceable(target, ctx.config.busyTimeoutMs, NOT_PUBLISHED);
     keepOwner(ctx.source, work, ctx.report.notices);
     ctx.checkpoint('publish-before-move-aside');
     const replaced = preserveIntoBackups(target, ctx.backupDir, ctx.now());

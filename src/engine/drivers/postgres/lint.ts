@@ -383,7 +383,9 @@ async function replayOne(client: Scratch, migration: Up): Promise<LintFinding | 
     try {
       await client.query(statement.text);
     } catch (error) {
-      if (body.transactional) await client.query('ROLLBACK').catch(() => undefined);
+      // Also a file's own BEGIN … COMMIT (a no-transaction file): left open and aborted, it
+      // would fail every later file with "current transaction is aborted".
+      await client.query('ROLLBACK').catch(() => undefined);
       return {
         file,
         line: statement.line,
