@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { DiffEngine } from '../diff/engine.js';
+import { loadMigrationDir } from '../engine/discover.js';
+import { lintMigrations, type LintFinding } from '../engine/lint.js';
 import type { Finding, PlanOptions } from '../diff/plan.js';
 import { runDiff, type DiffMode, type DiffOutcome } from '../diff/run.js';
 import { openSqliteDiff } from '../diff/sqlite/engine.js';
@@ -50,6 +52,8 @@ export interface DiffResult extends CommandResult {
   files: string[];
   /** Tables and columns whose data the up migration deletes. */
   dataLoss: string[];
+  /** `dbshift lint`'s findings in the files written (its rules, without the replay the proof already did). */
+  lint: LintFinding[];
 }
 
 function pairs(list: string[] | undefined, what: string, shape: RegExp): Record<string, string> {
@@ -91,6 +95,7 @@ export function diff(options: DiffOptions): Promise<Settled<DiffResult>> {
     generated: [],
     files: [],
     dataLoss: [],
+    lint: [],
   });
   return settle<DiffResult>(
     'diff',
@@ -120,6 +125,15 @@ export function diff(options: DiffOptions): Promise<Settled<DiffResult>> {
       } finally {
         await engine.close();
       }
+      // What `dbshift lint` will say about the files, said now (a rename the running app still uses, a rewrite asked for).
+      let lintFindings: LintFinding[] = [];
+      if (outcome.status === 'written') {
+        const versions = new Set(outcome.migrations.map((m) => m.version));
+        if (dialect === 'postgres') {
+          const [{ lintPgRules }, { loadPgMigrationDir }] = await Promise.all([import('../engine/drivers/postgres/lint.js'), import('../engine/drivers/postgres/load.js')]);
+          lintFindings = await lintPgRules(await loadPgMigrationDir(config.migrationsDir, Number.MAX_SAFE_INTEGER), versions);
+        } else lintFindings = lintMigrations(await loadMigrationDir(config.migrationsDir), versions);
+      }
       const result: DiffResult = {
         ok: outcome.status !== 'refused' && outcome.status !== 'differs',
         command: 'diff',
@@ -133,6 +147,7 @@ export function diff(options: DiffOptions): Promise<Settled<DiffResult>> {
         generated: outcome.migrations.map((m) => ({ label: m.label, transactional: m.transactional, up: m.up, down: m.down })),
         files: outcome.files,
         dataLoss: outcome.dataLoss,
+        lint: lintFindings,
         notices: [],
       };
       if (outcome.status === 'refused') {

@@ -18,6 +18,7 @@ interface DiffJson {
   status: string;
   findings: Array<{ code: string }>;
   files: string[];
+  lint: Array<{ rule: string }>;
   generated: Array<{ label: string; up: string; transactional: boolean }>;
 }
 
@@ -44,6 +45,8 @@ async function roundTrip(fixture: PgFixture): Promise<void> {
   expect(written.code, written.stdout + written.stderr).toBe(0);
   const result = json<DiffJson>(written);
   expect(result.status).toBe('written');
+  // diff says what lint will say about its files.
+  expect(result.lint.map((f) => f.rule).sort()).toEqual([...((fixture as { lintAllows?: string[] }).lintAllows ?? [])].sort());
   expect(result.generated).toHaveLength(fixture.migrationCount);
   if (fixture.noTransaction) expect(result.generated.map((g) => !g.transactional)).toEqual(fixture.noTransaction);
   for (const g of result.generated) expect(g.up.startsWith('-- dbshift:no-transaction')).toBe(!g.transactional);

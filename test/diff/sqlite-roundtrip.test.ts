@@ -18,6 +18,7 @@ interface DiffJson {
   status: string;
   findings: Array<{ code: string }>;
   files: string[];
+  lint: Array<{ rule: string }>;
   generated: Array<{ label: string; up: string }>;
   error?: { exitCode: number };
 }
@@ -58,6 +59,8 @@ async function roundTrip(fixture: DiffFixture): Promise<void> {
   expect(written.code, written.stdout + written.stderr).toBe(0);
   const result = json<DiffJson>(written);
   expect(result.status).toBe('written');
+  // diff says what lint will say about its files.
+  expect(result.lint.map((f) => f.rule).sort()).toEqual([...((fixture as { lintAllows?: string[] }).lintAllows ?? [])].sort());
   const upSql = result.generated.map((g) => g.up).join('\n');
   for (const pattern of fixture.upContains ?? []) expect(upSql).toMatch(pattern);
   for (const pattern of fixture.upLacks ?? []) expect(upSql).not.toMatch(pattern);

@@ -3,6 +3,7 @@ import { diff, type DiffOptions, type DiffResult } from '../../api/diff.js';
 import { UsageError } from '../../errors.js';
 import { engineOptions, errorLines, report, type EngineFlags } from '../engine-io.js';
 import type { CliIo } from '../io.js';
+import { renderFindings } from '../render-engine.js';
 
 export interface DiffFlags extends EngineFlags {
   message?: string;
@@ -55,6 +56,7 @@ function renderDiff(r: DiffResult, dryRun: boolean): string[] {
   if (r.dataLoss.length > 0) lines.push('', `  Data loss: ${r.dataLoss.join(', ')} (named in the document)`);
   if (r.error) lines.push('', ...errorLines(r.error));
   if (r.files.length > 0) lines.push('', '  Files', ...r.files.map((f) => `    ${f}`));
+  if (r.status === 'written') lines.push('', r.lint.length === 0 ? '  dbshift lint: no findings in these files' : `  dbshift lint: ${r.lint.length} finding${r.lint.length === 1 ? '' : 's'} in these files (decide before \`dbshift up\`)`, ...renderFindings(r.lint));
   if (dryRun) for (const m of r.generated) lines.push('', `  ${m.label}.up.sql`, ...m.up.trimEnd().split('\n').map((l) => `    ${l}`), '', `  ${m.label}.down.sql`, ...m.down.trimEnd().split('\n').map((l) => `    ${l}`));
   return lines;
 }
