@@ -56,24 +56,28 @@ export interface DiffResult extends CommandResult {
   lint: LintFinding[];
 }
 
-function pairs(list: string[] | undefined, what: string, shape: RegExp): Record<string, string> {
+/** `KEY=VALUE` options; SQLite's names compare without regard to case, PostgreSQL's keep it. */
+function pairs(list: string[] | undefined, what: string, shape: RegExp, fold: boolean): Record<string, string> {
   const out: Record<string, string> = {};
+  const name = (value: string) => (fold ? value.toLowerCase() : value);
   for (const item of list ?? []) {
     const at = item.indexOf('=');
-    const key = item.slice(0, at).trim().toLowerCase();
+    const key = name(item.slice(0, at).trim());
     if (at === -1 || !shape.test(key)) throw new UsageError('bad-option', `${what} takes ${shape === TABLE_COLUMN ? 'TABLE.COLUMN' : 'NAME'}=VALUE, got "${item}".`, { dataState: 'Nothing was changed.' });
-    out[key] = what === '--backfill' ? item.slice(at + 1).trim() : item.slice(at + 1).trim().toLowerCase();
+    out[key] = what === '--backfill' ? item.slice(at + 1).trim() : name(item.slice(at + 1).trim());
   }
   return out;
 }
-const TABLE_COLUMN = /^[^.=\s]+\.[^.=\s]+$/;
+// A table may be schema-qualified (PostgreSQL): the column is what follows the last dot.
+const TABLE_COLUMN = /^[^=\s]+\.[^.=\s]+$/;
 const NAME = /^[^.=\s]+(\.[^.=\s]+)?$/;
 
-export function planOptionsOf(options: DiffOptions): PlanOptions {
+export function planOptionsOf(options: DiffOptions, dialect: 'sqlite' | 'postgres'): PlanOptions {
+  const fold = dialect === 'sqlite';
   return {
-    renameColumns: pairs(options.rename, '--rename', TABLE_COLUMN),
-    renameTables: pairs(options.renameTable, '--rename-table', NAME),
-    backfill: pairs(options.backfill, '--backfill', TABLE_COLUMN),
+    renameColumns: pairs(options.rename, '--rename', TABLE_COLUMN, fold),
+    renameTables: pairs(options.renameTable, '--rename-table', NAME, fold),
+    backfill: pairs(options.backfill, '--backfill', TABLE_COLUMN, fold),
     ...(options.allowDrop ? { allowDrop: true } : {}),
     ...(options.allowRewrite ? { allowRewrite: true } : {}),
   };
@@ -112,7 +116,7 @@ export function diff(options: DiffOptions): Promise<Settled<DiffResult>> {
       const cwd = options.cwd ?? process.cwd();
       const resolve = (p: string) => (isPg(p) ? p : path.resolve(cwd, p));
       const sources = { dir: config.migrationsDir, to: resolve(options.to), ...(options.from !== undefined ? { from: resolve(options.from) } : {}) };
-      const planOptions = planOptionsOf(options);
+      const planOptions = planOptionsOf(options, dialect);
       const mode: DiffMode = options.check ? 'check' : options.dryRun ? 'dry-run' : 'write';
       let engine: DiffEngine;
       if (dialect === 'postgres') {

@@ -99,6 +99,12 @@ export function sameColumn(a: Column, b: Column): boolean {
   return a.type === b.type && a.notNull === b.notNull && a.default === b.default && a.generated === b.generated && a.collation === b.collation && (a.identity ?? null) === (b.identity ?? null);
 }
 
+/** `table.column` (the table possibly schema-qualified) as its two parts. */
+function splitRef(ref: string): [string, string] {
+  const at = ref.lastIndexOf('.');
+  return [ref.slice(0, at), ref.slice(at + 1)];
+}
+
 /** Replace one identifier token in a normalised key (after a rename, the engine rewrites dependents the same way). */
 function renameToken(key: string, from: string, to: string): string {
   return key
@@ -133,7 +139,7 @@ function applyRenames(schema: Schema, tables: Record<string, string>, columns: R
     }
   }
   for (const [ref, to] of Object.entries(columns)) {
-    const [table, from] = ref.split('.') as [string, string];
+    const [table, from] = splitRef(ref);
     const t = next.tables[table];
     if (!t) continue;
     const rename = (c: string) => (c === from ? to : c);
@@ -176,7 +182,7 @@ export function planDiff(current: Schema, desired: Schema, dialect: DialectPlann
   }
   const cur = applyRenames(current, renameTables, {});
   for (const [ref, to] of Object.entries(renameColumns)) {
-    const [table, from] = ref.split('.') as [string, string];
+    const [table, from] = splitRef(ref);
     const t = cur.tables[table];
     if (!t?.columns.some((c) => c.name === from) || !desired.tables[table]?.columns.some((c) => c.name === to) || t.columns.some((c) => c.name === to)) {
       findings.push({ code: 'bad-option', message: `--rename ${ref}=${to}: the current table ${table} needs a column ${from} and the desired one a column ${to} (and not both).`, hint: 'Check the table and column names (the table by its new name).' });
@@ -194,7 +200,7 @@ export function planDiff(current: Schema, desired: Schema, dialect: DialectPlann
 
   for (const [from, to] of Object.entries(renameTables)) tableOps.push(dialect.renameTable(from, to));
   for (const [ref, to] of Object.entries(renameColumns)) {
-    const [table, from] = ref.split('.') as [string, string];
+    const [table, from] = splitRef(ref);
     tableOps.push(dialect.renameColumn(table, from, to));
   }
 

@@ -73,7 +73,8 @@ function rebuild(from: Table, to: Table, sources: Map<string, string>): string[]
   const statements = [`${create};`, `INSERT INTO ${quoteName(temp)} (${targets.join(', ')}) SELECT ${values.join(', ')} FROM ${quoteName(from.name)};`];
   if (/autoincrement/.test(from.options ?? '') && /autoincrement/.test(to.options ?? '')) {
     // AUTOINCREMENT never reuses an id, even a deleted row's: keep the high-water mark.
-    statements.push(`UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM sqlite_sequence WHERE name = '${from.name}')) WHERE name = '${temp}';`);
+    const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
+    statements.push(`UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM sqlite_sequence WHERE name = ${literal(from.name)})) WHERE name = ${literal(temp)};`);
   }
   statements.push(`DROP TABLE ${quoteName(from.name)};`, `ALTER TABLE ${quoteName(temp)} RENAME TO ${quoteName(to.name)};`);
   return statements;
