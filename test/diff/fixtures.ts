@@ -134,6 +134,18 @@ export const SQLITE_FIXTURES: DiffFixture[] = [
     afterDown: [['SELECT * FROM docs', [{ id: 7, title: 'seven' }]]],
   },
   {
+    name: 'rebuild-keeps-rowids',
+    ported: "sqlite.org 12-step rebuild (a rowid table without INTEGER PRIMARY KEY: whatever points at a rowid must keep pointing at the same row)",
+    migrations: { '000001_codes.up.sql': 'CREATE TABLE codes (code TEXT PRIMARY KEY, label TEXT);\n' },
+    desired: 'CREATE TABLE codes (code TEXT PRIMARY KEY, label TEXT, slug TEXT UNIQUE);\n',
+    rows: "INSERT INTO codes (rowid, code, label) VALUES (10, 'a', 'A'), (20, 'b', 'B');",
+    upContains: [/INSERT INTO _dbshift_new_codes \(rowid, code, label\) SELECT rowid, code, label FROM codes;/],
+    afterUp: [['SELECT rowid AS r, code, slug FROM codes ORDER BY rowid', [{ r: 10, code: 'a', slug: null }, { r: 20, code: 'b', slug: null }]]],
+    refusedAfterUp: ["UPDATE codes SET slug = 'x'"],
+    afterDown: [['SELECT rowid AS r, code, label FROM codes ORDER BY rowid', [{ r: 10, code: 'a', label: 'A' }, { r: 20, code: 'b', label: 'B' }]]],
+    docNames: ['codes'],
+  },
+  {
     name: 'generated-column-and-new-table',
     ported: 'Alembic test_autogen_computed (add a Computed column); sqldef sqlite3def generated columns; migra dependencies (new table with a foreign key)',
     migrations: { '000001_init.up.sql': 'CREATE TABLE items (id INTEGER PRIMARY KEY, price INTEGER NOT NULL, qty INTEGER NOT NULL);\n' },
