@@ -305,7 +305,8 @@ function dependencyFirst(tables: Table[]): Table[] {
   const left = [...tables];
   const done: Table[] = [];
   while (left.length > 0) {
-    const index = left.findIndex((t) => !t.foreignKeys.some((fk) => fk.refTable !== t.name && left.some((o) => o.name === fk.refTable)));
+    const parents = (t: Table) => [...t.foreignKeys.map((fk) => fk.refTable), ...(/^partition of (\S+)/.exec(t.options ?? '')?.slice(1) ?? [])];
+    const index = left.findIndex((t) => !parents(t).some((p) => p !== t.name && left.some((o) => o.name === p)));
     done.push(...left.splice(index === -1 ? 0 : index, 1));
   }
   return done;

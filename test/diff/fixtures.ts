@@ -321,4 +321,19 @@ CREATE VIEW reporting.active_procedures AS SELECT id, name FROM procedures WHERE
     afterUp: [['SELECT id::int, unit FROM readings ORDER BY id', [{ id: 1, unit: 'g' }, { id: 2, unit: 'mg' }]]],
     refusedAfterUp: ['INSERT INTO readings VALUES (3, -1, NULL)'],
   },
+  {
+    name: 'partitions',
+    ported: "migra's partitioning fixture (a partitioned table, a new partition, a new partitioned table)",
+    migrations: {
+      '000001_events.up.sql': "CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);\nCREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\n",
+    },
+    desired:
+      "CREATE TABLE events (id bigint NOT NULL, at date NOT NULL, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);\nCREATE TABLE events_2024 PARTITION OF events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');\nCREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');\nCREATE TABLE logs (id bigint NOT NULL, kind text NOT NULL) PARTITION BY LIST (kind);\nCREATE TABLE logs_audit PARTITION OF logs FOR VALUES IN ('audit');\n",
+    rows: "INSERT INTO events VALUES (1, '2024-05-01');",
+    migrationCount: 1,
+    upContains: [/CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM \('2025-01-01'\) TO \('2026-01-01'\);/, /PARTITION BY LIST \(kind\);/],
+    afterUp: [["INSERT INTO events VALUES (2, '2025-02-01') RETURNING tableoid::regclass::text AS part", [{ part: 'events_2025' }]], ["INSERT INTO logs VALUES (1, 'audit') RETURNING id::int", [{ id: 1 }]]],
+    refusedAfterUp: ["INSERT INTO logs VALUES (2, 'other')"],
+    afterDown: [['SELECT id::int FROM events ORDER BY id', [{ id: 1 }]]],
+  },
 ];

@@ -23,6 +23,11 @@ interface TableRow {
   oid: number;
   nspname: string;
   relname: string;
+  /** PARTITION BY …, for a partitioned table. */
+  partkey: string | null;
+  /** The parent and FOR VALUES …, for a partition. */
+  parent: number | null;
+  bound: string | null;
 }
 
 interface ColumnRow {
@@ -39,7 +44,9 @@ interface ColumnRow {
 
 export async function introspectPostgres(db: Queryable, bookkeeping: string[] = ['schema_migrations', 'dbshift_history']): Promise<Schema> {
   const tableRows = (
-    await db.query<TableRow>(`SELECT c.oid::int AS oid, n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    await db.query<TableRow>(`SELECT c.oid::int AS oid, n.nspname, c.relname, CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END AS partkey,
+        (SELECT i.inhparent::int FROM pg_inherits i WHERE i.inhrelid = c.oid AND c.relispartition) AS parent, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END AS bound
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.relkind IN ('r', 'p') AND ${USER_SCHEMA} AND ${NOT_EXTENSION('c.oid')} ORDER BY 2, 3`)
   ).rows.filter((t) => !bookkeeping.includes(t.relname));
   const oids = tableRows.map((t) => t.oid);
@@ -102,7 +109,13 @@ export async function introspectPostgres(db: Queryable, bookkeeping: string[] = 
       ...(pk ? [`CONSTRAINT ${quoteName(pk.conname)} ${pk.def}`] : []),
       ...own.filter((c) => c.contype === 'u' || c.contype === 'x' || c.contype === 'c').map((c) => `CONSTRAINT ${quoteName(c.conname)} ${c.def}`),
     ];
-    table.createSql = `CREATE TABLE ${sqlName(name)} (\n  ${elements.join(',\n  ')}\n);`;
+    // Partitioning is part of the table's shape: compared (options) and written as such.
+    const parent = row.parent !== null ? nameOf.get(row.parent) : undefined;
+    if (row.partkey) table.options = `partition by ${normalizeSql(row.partkey)}`;
+    if (parent) table.options = `partition of ${parent} ${normalizeSql(row.bound ?? '')}`;
+    table.createSql = parent
+      ? `CREATE TABLE ${sqlName(name)} PARTITION OF ${sqlName(parent)} ${row.bound};`
+      : `CREATE TABLE ${sqlName(name)} (\n  ${elements.join(',\n  ')}\n)${row.partkey ? ` PARTITION BY ${row.partkey}` : ''};`;
     tables[name] = table;
   }
   return { dialect: 'postgres', tables, objects: [...(await otherObjects(db, oids, nameOf))] };

@@ -153,7 +153,8 @@ function createIndex(object: SchemaObject, existingTable: boolean): Operation[] 
 }
 
 export const postgresPlanner: DialectPlanner = {
-  createTable: (table) => [op('schema', `create table ${table.name}`, [table.createSql], [`DROP TABLE ${t(table.name)};`]), ...foreignKeyOps(table.name, [], table.foreignKeys, false)],
+  // A partition takes its columns and constraints from its parent.
+  createTable: (table) => [op('schema', `create table ${table.name}`, [table.createSql], [`DROP TABLE ${t(table.name)};`]), ...(table.options?.startsWith('partition of') ? [] : foreignKeyOps(table.name, [], table.foreignKeys, false))],
   dropTable: (table) =>
     op('schema', `drop table ${table.name} (its rows are deleted)`, [`DROP TABLE ${t(table.name)};`], [table.createSql, ...table.foreignKeys.map((fk) => `ALTER TABLE ${t(table.name)} ADD CONSTRAINT ${c(fk.name!)} ${fk.definition};`)], [table.name]),
   renameTable: (from, to) => op('schema', `rename table ${from} to ${to} (rows kept)`, [`ALTER TABLE ${t(from)} RENAME TO ${c(bare(to))};`], [`ALTER TABLE ${t(to)} RENAME TO ${c(bare(from))};`]),
@@ -163,6 +164,10 @@ export const postgresPlanner: DialectPlanner = {
     const table = desired.name;
     const findings: Finding[] = [];
     const operations: Operation[] = [];
+    if ((current.options ?? '') !== (desired.options ?? '')) {
+      findings.push({ code: 'cannot-express', message: `The partitioning of ${table} changes (${current.options ?? 'none'} → ${desired.options ?? 'none'}).`, hint: 'Write this change by hand (a new partitioned table, the rows moved, the names swapped).' });
+      return { operations, findings };
+    }
     if (current.primaryKey.join(',') !== desired.primaryKey.join(',')) {
       findings.push({ code: 'cannot-express', message: `The primary key of ${table} changes (${current.primaryKey.join(', ') || 'none'} → ${desired.primaryKey.join(', ') || 'none'}).`, hint: 'Write this change by hand: a unique index built CONCURRENTLY, then ADD PRIMARY KEY USING INDEX.' });
     }
