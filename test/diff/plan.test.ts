@@ -27,6 +27,11 @@ describe('planDiff on SQLite', () => {
     expect(result).toEqual({ operations: [], findings: [] });
   });
 
+  it("in sync: SQLAlchemy's create_all spelling of a rowid key (id INTEGER NOT NULL, PRIMARY KEY (id), UNIQUE (name)) and the hand-written one", () => {
+    const result = plan('CREATE TABLE users (id INTEGER PRIMARY KEY, name VARCHAR NOT NULL UNIQUE);', 'CREATE TABLE users (\n\tid INTEGER NOT NULL, \n\tname VARCHAR NOT NULL, \n\tPRIMARY KEY (id), \n\tUNIQUE (name)\n);');
+    expect(result).toEqual({ operations: [], findings: [] });
+  });
+
   it('a nullable column is added with ADD COLUMN; down drops it', () => {
     const result = plan('CREATE TABLE t (id INTEGER PRIMARY KEY);', 'CREATE TABLE t (id INTEGER PRIMARY KEY, note TEXT);');
     expect(result.operations.map((o) => [o.up, o.down])).toEqual([[['ALTER TABLE t ADD COLUMN note TEXT;'], ['ALTER TABLE t DROP COLUMN note;']]]);

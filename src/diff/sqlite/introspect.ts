@@ -108,6 +108,13 @@ function tableOf(db: Db, name: string, sql: string): Table {
     };
   });
   const primaryKey = rows.filter((r) => r.pk > 0).sort((a, b) => a.pk - b.pk).map((r) => r.name.toLowerCase());
+  // An INTEGER PRIMARY KEY of a rowid table is the rowid: never NULL, whether or not it says NOT
+  // NULL (SQLAlchemy's create_all writes `id INTEGER NOT NULL, PRIMARY KEY (id)`, people write
+  // `id INTEGER PRIMARY KEY`): the same column (sqlite.org/lang_createtable.html#rowid).
+  if (primaryKey.length === 1 && !/\bWITHOUT\s+ROWID\b/i.test(parenthesised(sql)?.after ?? '')) {
+    const alias = columns.find((c) => c.name === primaryKey[0] && c.type === 'INTEGER');
+    if (alias) alias.notNull = true;
+  }
   return {
     name: name.toLowerCase(),
     columns,
