@@ -44,6 +44,10 @@ function addColumn(table: string, column: Column, options: PlanOptions, findings
   const volatileDefault = column.default !== null && VOLATILE.test(column.default);
   const backfill = options.backfill?.[`${table}.${column.name}`] ?? (volatileDefault ? column.definition.match(/DEFAULT (.*?)(?: NOT NULL)?$/)?.[1] : undefined);
   const constantEnough = !volatileDefault && !/^(big|small)?serial$/i.test(column.type);
+  if ((column.identity || column.generated) && !options.allowRewrite) {
+    findings.push({ code: 'rewrites-table', message: `New column ${table}.${column.name} is ${column.identity ? 'an identity' : 'a stored generated'} column: adding it computes a value for every row, a table rewrite under an ACCESS EXCLUSIVE lock.`, hint: 'Add it by hand in batches, or write it anyway (a small table, a maintenance window): --allow-rewrite.' });
+    return [];
+  }
   if (constantEnough && (!column.notNull || column.default !== null || column.generated || column.identity) && backfill === undefined) {
     // A constant default (PostgreSQL 11+) or none: no rewrite, no scan.
     return [op('schema', `add column ${table}.${column.name}`, [`ALTER TABLE ${t(table)} ADD COLUMN ${column.definition};`], [`ALTER TABLE ${t(table)} DROP COLUMN ${name};`])];
