@@ -110,9 +110,9 @@ export function diff(options: DiffOptions): Promise<Settled<DiffResult>> {
       }
       if (options.check && options.dryRun) throw new UsageError('bad-option', '--check and --dry-run exclude each other.');
       const config = configOf(options);
+      // A postgres:// database (option, DATABASE, DATABASE_URL) is the server for the scratch databases.
       const server = postgresUrlOf(config);
-      const explicitDatabase = options.database !== undefined || options.config !== undefined;
-      const dialect = options.dialect ?? (isPg(options.to) || isPg(options.from) || (explicitDatabase && server) ? 'postgres' : 'sqlite');
+      const dialect = options.dialect ?? (isPg(options.to) || isPg(options.from) || server ? 'postgres' : 'sqlite');
       const cwd = options.cwd ?? process.cwd();
       const resolve = (p: string) => (isPg(p) ? p : path.resolve(cwd, p));
       const sources = { dir: config.migrationsDir, to: resolve(options.to), ...(options.from !== undefined ? { from: resolve(options.from) } : {}) };
