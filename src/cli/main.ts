@@ -26,6 +26,9 @@ import { registerCreate } from './commands/create.js';
 import { registerRevision } from './commands/revision.js';
 import { registerValidate } from './commands/validate.js';
 import { registerLint } from './commands/lint.js';
+import { registerDrop } from './commands/drop.js';
+import { registerImport } from './commands/import.js';
+import { registerAdopt } from './commands/adopt.js';
 import { registerDiff } from './commands/diff.js';
 import type { CliIo } from './io.js';
 
@@ -37,7 +40,7 @@ const COMMANDS = [
   registerMigrate, registerPlan, registerVerify, registerBackup, registerBackups, registerRestore, registerSample,
   // Versioned migrations (golang-migrate files, Alembic aliases).
   registerUp, registerDown, registerGoto, registerUpgrade, registerDowngrade, registerVersion, registerHistory,
-  registerForce, registerCreate, registerRevision, registerValidate, registerLint, registerDiff,
+  registerForce, registerCreate, registerRevision, registerValidate, registerLint, registerDrop, registerImport, registerAdopt, registerDiff,
 ];
 
 async function main(argv: string[]): Promise<number> {

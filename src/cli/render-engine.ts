@@ -1,5 +1,5 @@
 import type { ForceResult } from '../engine/force.js';
-import type { LintFinding } from '../engine/lint.js';
+import type { LintFinding } from '../engine/lint-registry.js';
 import type { StatusResult } from '../engine/status.js';
 import type { ValidateResult } from '../engine/validate.js';
 import type { VersionsResult } from '../engine/versions.js';
@@ -11,7 +11,7 @@ import { errorLines } from './engine-io.js';
 const versionText = (state: VersionState | undefined) => (state ? `${state.version}${state.dirty ? ' (dirty)' : ''}` : 'unknown');
 
 export function renderFindings(findings: LintFinding[]): string[] {
-  return findings.flatMap((f) => [`  ${f.file}:${f.line}  [${f.rule}] ${f.message}`, `      fix: ${f.fix}`]);
+  return findings.flatMap((f) => [`  ${f.file}:${f.line}  [${f.rule}]${f.level === 'warning' ? ' (warning)' : ''} ${f.message}`, `      fix: ${f.fix}`]);
 }
 
 export function renderVersions(result: VersionsResult): string[] {

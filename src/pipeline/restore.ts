@@ -19,7 +19,7 @@ import { finishRun } from './finish.js';
 import { backupNames } from './list-backups.js';
 import { runSteps, type Step } from './run.js';
 import { removeDatabaseFiles } from '../files/move-aside.js';
-import { keepOwner } from './steps/publish.js';
+import { keepOwner } from '../files/owner.js';
 import type { RunResult } from './types.js';
 import { yieldToEventLoop } from '../yield.js';
 

@@ -118,7 +118,7 @@ describe('up on a WAL database the app holds open', () => {
   });
 });
 
-describe('the file copy is taken only from a provably quiescent source', () => {
+describe('the file copy (--backup copy) is taken only from a provably quiescent source', () => {
   it('a WAL source written while its bytes are copied (the -wal fills up): refused with 75 source-changed, nothing published, source untouched', async () => {
     const ws = workspace({ withSample: false });
     const live = path.join(ws.dir, 'prod', 'health_records.db');
@@ -126,7 +126,7 @@ describe('the file copy is taken only from a provably quiescent source', () => {
     // WAL mode with an empty -wal (the last close checkpointed it): quiescent, so the run copies the file.
     spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.pragma('journal_mode = WAL');d.close()`, live], { cwd: ROOT });
     const mainBefore = sha256(live);
-    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@snapshot-bytes' } });
+    const child = dbshiftAsync(['migrate', '--backup', 'copy', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@snapshot-bytes' } });
     let stdout = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
@@ -149,7 +149,7 @@ describe('the file copy is taken only from a provably quiescent source', () => {
     const bin = path.join(ws.dir, 'bin');
     fs.mkdirSync(bin);
     fs.writeFileSync(path.join(bin, 'cp'), "#!/bin/sh\necho \"cp: illegal option -- -\" >&2\necho 'usage: cp [-R] source target' >&2\nexit 64\n", { mode: 0o755 });
-    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, PATH: `${bin}:${process.env.PATH ?? ''}` } });
+    const run = dbshift(['migrate', '--backup', 'copy', '--json'], { cwd: ws.dir, env: { ...ws.env, PATH: `${bin}:${process.env.PATH ?? ''}` } });
     expect(run.code, run.stdout).toBe(0);
     expect(json<{ steps: Array<{ name: string; detail?: string }> }>(run).steps.find((s) => s.name === 'snapshot')?.detail).toBe('online backup API');
     expect(dbshift(['verify', '--json'], { cwd: ws.dir, env: ws.env }).code).toBe(0);
@@ -160,7 +160,7 @@ describe('the file copy is taken only from a provably quiescent source', () => {
     const live = path.join(ws.dir, 'prod', 'health_records.db');
     makeSample(ws, live, { reports: 200 });
     const mainBefore = sha256(live);
-    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@snapshot-bytes' } });
+    const child = dbshiftAsync(['migrate', '--backup', 'copy', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@snapshot-bytes' } });
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
     await waitUntilStopped(child.pid!);
     const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1],{timeout:200});try{d.exec("UPDATE user SET nachname = 'x' WHERE id = 1");console.log('committed')}catch(e){console.log(e.code)}`, live], { cwd: ROOT, encoding: 'utf8' });
@@ -168,6 +168,53 @@ describe('the file copy is taken only from a provably quiescent source', () => {
     expect(sha256(live)).toBe(mainBefore);
     process.kill(child.pid!, 'SIGCONT');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('the old file becomes the backup only while the source is held quiescent for the whole run', () => {
+  it('a WAL commit during the run (after the build, before publish) is refused at publish: 75, nothing published, no backup needed and none made', async () => {
+    const ws = workspace({ withSample: false });
+    const live = path.join(ws.dir, 'prod', 'health_records.db');
+    makeSample(ws, live, { reports: 200 });
+    spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.pragma('journal_mode = WAL');d.close()`, live], { cwd: ROOT });
+    const mainBefore = sha256(live);
+    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@verify-rows' } });
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+    await waitUntilStopped(child.pid!);
+    const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.pragma('wal_autocheckpoint = 0');d.exec("UPDATE user SET nachname = nachname || ' (changed)' WHERE id = 1");d.close()`, live], { cwd: ROOT });
+    expect(writer.status).toBe(0);
+    process.kill(child.pid!, 'SIGCONT');
+    expect(await exited).toBe(75);
+    const result = JSON.parse(stdout) as { error: { code: string; message: string; dataState: string }; backupRoute: { route: string }; backup: unknown };
+    expect(result.backupRoute.route).toBe('old-file');
+    expect(result.error).toMatchObject({ code: 'source-changed', message: expect.stringContaining('-wal holds content') });
+    expect(result.error.dataState).toContain('No backup was needed, so none was made');
+    expect(result.backup).toBeNull();
+    // The live file is still the old database (its commit in the -wal, which dbshift's read kept from a checkpoint); no backup name for it.
+    expect(sha256(live)).toBe(mainBefore);
+    expect(listDir(path.join(ws.dir, 'prod', 'backups')).filter((n) => n.endsWith('.db') || n.endsWith('.sha256'))).toEqual([]);
+  });
+
+  it('a rollback-journal writer cannot commit at any point of the run (here: during the verification): it waits (busy), and the backup is the bytes that were hashed', async () => {
+    const ws = workspace({ withSample: false });
+    const live = path.join(ws.dir, 'prod', 'health_records.db');
+    makeSample(ws, live, { reports: 200 });
+    const mainBefore = sha256(live);
+    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@verify-rows' } });
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+    await waitUntilStopped(child.pid!);
+    const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1],{timeout:200});try{d.exec("UPDATE user SET nachname = 'x' WHERE id = 1");console.log('committed')}catch(e){console.log(e.code)}`, live], { cwd: ROOT, encoding: 'utf8' });
+    expect(writer.stdout.trim()).toBe('SQLITE_BUSY');
+    process.kill(child.pid!, 'SIGCONT');
+    expect(await exited).toBe(0);
+    const result = JSON.parse(stdout) as { backup: { path: string; sha256: string }; backupRoute: { route: string } };
+    expect(result.backupRoute.route).toBe('old-file');
+    expect(result.backup.sha256).toBe(mainBefore);
+    expect(sha256(result.backup.path)).toBe(mainBefore);
   });
 });
 
