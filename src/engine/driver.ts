@@ -1,4 +1,4 @@
-import type { LintFinding } from './lint.js';
+import type { LintFinding } from './lint-registry.js';
 import type { HistoryEntry, MigrationSet, VersionState } from './types.js';
 
 // The boundary between the engine (discovery, planning, checksums, history logic, results:

@@ -58,17 +58,46 @@ function assertNoRowsLost(label: string, lost: TableChange[]): void {
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise;
 
+/** How long a cancelled migration's promise may take to settle before the run abandons it. */
+const ABANDON_GRACE_MS = 2000;
+
+/**
+ * The migration's promise, unless the run is cancelled first: a migration that never settles
+ * (an await on nothing, a statement that ignores the server's cancel) must not hold the run, its
+ * transaction and its locks for ever. The driver then rolls back (ending the session on the
+ * server if a statement will not stop); the migration's code is revoked from the connection.
+ */
+function unlessAborted<T>(work: Promise<T>, label: string, signal?: AbortSignal): Promise<T> {
+  if (!signal) return work;
+  // Whatever the abandoned promise does later must not become an unhandled rejection (exit 1).
+  work.catch(() => undefined);
+  const interrupted = () => new InterruptedError('interrupted', `Interrupted during ${label}: its code had not finished, and was abandoned.`);
+  if (signal.aborted) return Promise.reject(interrupted());
+  return new Promise<T>((resolve, reject) => {
+    // The driver cancels a running statement on abort, and a migration that lets the error
+    // through settles within the grace, with the driver's own account of what was cancelled.
+    let abandon: NodeJS.Timeout | undefined;
+    const onAbort = () => (abandon = setTimeout(() => reject(interrupted()), ABANDON_GRACE_MS));
+    const settled = () => (signal.removeEventListener('abort', onAbort), clearTimeout(abandon));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => (settled(), resolve(value)),
+      (error: unknown) => (settled(), reject(error)),
+    );
+  });
+}
+
 /**
  * The migration itself and its own verify(); then its code may no longer reach the connection.
  * A synchronous migration is not awaited: a promise continuation it queued must find the
  * context revoked, not run first and reach the connection.
  */
-async function runMigration<Ctx>(session: DriverSession<Ctx>, body: MigrationBody<Ctx>): Promise<Verified> {
+async function runMigration<Ctx>(session: DriverSession<Ctx>, body: MigrationBody<Ctx>, label: string, signal?: AbortSignal): Promise<Verified> {
   try {
     const ran = body.run(session.ctx);
-    if (isPromise(ran)) await ran;
+    if (isPromise(ran)) await unlessAborted(ran, label, signal);
     const returned = body.verify?.(session.ctx);
-    const verified = (isPromise(returned) ? await returned : returned) ?? [];
+    const verified = (isPromise(returned) ? await unlessAborted(returned, label, signal) : returned) ?? [];
     return Array.isArray(verified) ? { checks: verified } : verified;
   } finally {
     session.revokeContext?.();
@@ -156,7 +185,7 @@ export async function executeStep<Ctx>(driver: Driver<Ctx>, migration: Migration
         // Dirty first, in the same transaction: should the migration commit on its own (a COMMIT
         // the driver could not stop), the mark is committed with it and the database tells the truth.
         await session.writeVersion({ version: step.versionAfter, dirty: true });
-        const verified = await runMigration(session, body);
+        const verified = await runMigration(session, body, label, run.signal);
         // Ctrl-C is seen here (twice: a signal is read in the loop's poll phase, and one turn may
         // start after it). Whatever the migration scheduled has run by now too (against a revoked
         // context), so the checks below see the database as it will commit.
@@ -201,7 +230,7 @@ export async function executeStep<Ctx>(driver: Driver<Ctx>, migration: Migration
   try {
     outcome = await driver.autocommit(async (session) => {
       await session.watchRows(body.deletesRows ?? []);
-      const verified = await runMigration(session, body);
+      const verified = await runMigration(session, body, label, run.signal);
       await yieldToEventLoop();
       return { ...verified, ...(await assertSafeToCommit(session, body, label, verified)) };
     }, label);

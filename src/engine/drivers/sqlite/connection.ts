@@ -56,6 +56,13 @@ export function revocableContext(db: Db, label: string, watch: () => StatementWa
     new Proxy(target, {
       get(object, property, self) {
         guard();
+        // better-sqlite3's unsafe mode turns SQLite's defensive flag off: PRAGMA writable_schema
+        // could then rewrite sqlite_master, and columns vanish with their data, no row counted lost.
+        if (property === 'unsafeMode' && object === db) return () => {
+          throw new DataError('unsafe-mode', `${label} called db.unsafeMode(): migrations run with SQLite's defensive mode on (no writable_schema, no direct writes to sqlite_master).`, {
+            hint: 'Change the schema with SQL (ALTER TABLE) or ctx.rebuildTable(), never by editing sqlite_master.',
+          });
+        };
         const value = Reflect.get(object, property, object) as unknown;
         if (typeof value !== 'function') return value;
         if (object === db && property === 'exec') return (sql: string) => (guard(), execWatched(db, sql, watch()), self);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { DataError, InternalError } from '../../../errors.js';
+import { CannotCreateError, DataError, InternalError } from '../../../errors.js';
 import { createEmptyExclusive, ensureDirectory, TEMP_MARKER } from '../../../files/create.js';
 import { removeLeftovers } from '../../../files/leftovers.js';
 import { acquireInstanceLockWaiting, type InstanceLock } from '../../../files/lock.js';
@@ -10,7 +10,7 @@ import { EscapedTransaction, type BackupRef, type Driver, type DriverSession, ty
 import { guardProcessExit } from '../../exit-guard.js';
 import { lintMigrations, type LintFinding } from '../../lint.js';
 import { backupDatabase, missingDatabase, partialPurpose, realPath, withReadonlyDatabase, type SqliteConfig } from './database.js';
-import { appendHistory, ensureStateTables, readHistory, readVersion, writeVersion } from '../../state.js';
+import { appendHistory, ensureStateTables, readHistory, readVersion, VERSION_TABLE, writeVersion } from '../../state.js';
 import type { HistoryEntry, MigrationContext, MigrationSet, VersionState } from '../../types.js';
 import { openChecked, revocableContext } from './connection.js';
 import { SqliteRowWatch } from './row-changes.js';
@@ -63,11 +63,11 @@ function rollBack(db: Db): string | undefined {
 }
 
 /** Mark the database dirty at `version` in a transaction of its own; returns why that failed, if it did. */
-function markDirty(db: Db, version: number): string | undefined {
+function markDirty(db: Db, version: number, table: string): string | undefined {
   try {
     db.transaction(() => {
-      ensureStateTables(db);
-      writeVersion(db, { version, dirty: true });
+      ensureStateTables(db, table);
+      writeVersion(db, { version, dirty: true }, table);
     })();
     return undefined;
   } catch (error) {
@@ -90,12 +90,13 @@ class SqliteSession implements DriverSession<MigrationContext> {
     private readonly db: Db,
     private readonly label: string,
     private readonly inTransaction: boolean,
+    private readonly table: string,
   ) {
     ({ ctx: this.ctx, revoke: this.revokeContext } = revocableContext(db, label, () => this.watch));
   }
 
   async readVersion(): Promise<VersionState> {
-    return readVersion(this.db);
+    return readVersion(this.db, this.table);
   }
 
   /** The bookkeeping tables exist on this connection (created once per migration, not per write). */
@@ -103,14 +104,14 @@ class SqliteSession implements DriverSession<MigrationContext> {
 
   private ensureStateTables(): void {
     if (this.stateTables && this.inTransaction) return;
-    ensureStateTables(this.db);
+    ensureStateTables(this.db, this.table);
     this.stateTables = true;
   }
 
   async writeVersion(state: VersionState): Promise<void> {
     if (this.inTransaction && !state.dirty) this.assertIntact();
     this.ensureStateTables();
-    writeVersion(this.db, state);
+    writeVersion(this.db, state, this.table);
     if (!this.inTransaction) return;
     this.expected = state;
     if (state.dirty) this.dirtyAt = state.version;
@@ -119,7 +120,7 @@ class SqliteSession implements DriverSession<MigrationContext> {
   async appendHistory(entry: HistoryEntry): Promise<void> {
     if (this.inTransaction) this.assertIntact();
     this.ensureStateTables();
-    appendHistory(this.db, entry);
+    appendHistory(this.db, entry, this.table);
   }
 
   async watchRows(): Promise<void> {
@@ -132,6 +133,13 @@ class SqliteSession implements DriverSession<MigrationContext> {
 
   /** Foreign keys are off while migrations run (a rebuild must not cascade): no commit may leave a new dangling reference among the tables it wrote. */
   async checkBeforeCommit(): Promise<void> {
+    // A code migration's ATTACH is seen only here; what it wrote there is rolled back with the rest.
+    const attached = (this.db.pragma('database_list') as Array<{ name: string; file: string }>).filter((d) => d.name !== 'main' && d.name !== 'temp');
+    if (attached.length > 0) {
+      throw new DataError('outside-database', `${this.label} attached ${attached.map((d) => `${d.name} (${d.file || 'in memory'})`).join(', ')}: a migration changes only its own database, which is what the backup, the row-count check and restore cover.`, {
+        hint: 'Change only this database in its migrations; move data between database files with a separate, separately backed-up step.',
+      });
+    }
     const fresh = this.watch?.newForeignKeyViolations() ?? [];
     if (fresh.length === 0) return;
     const sample = fresh.slice(0, 5).map((v) => `${v.table} rowid ${v.rowid} → ${v.parent}`).join(', ');
@@ -143,7 +151,7 @@ class SqliteSession implements DriverSession<MigrationContext> {
   /** Still dbshift's own transaction? A migration can end it (COMMIT, ROLLBACK, INSERT OR ROLLBACK) and even begin another; only the mark tells. */
   intact(): boolean {
     try {
-      return this.db.inTransaction && (this.expected === undefined || sameState(readVersion(this.db), this.expected));
+      return this.db.inTransaction && (this.expected === undefined || sameState(readVersion(this.db, this.table), this.expected));
     } catch {
       return false;
     }
@@ -168,12 +176,12 @@ class SqliteSession implements DriverSession<MigrationContext> {
     if (this.dirtyAt === undefined) return error;
     let after: VersionState | undefined;
     try {
-      after = readVersion(this.db);
+      after = readVersion(this.db, this.table);
     } catch {
       after = undefined;
     }
     if (rollbackFailure === undefined && after && wasIntact && !sameState(after, this.expected!)) return error;
-    return new EscapedTransaction(error, rollbackFailure, markDirty(this.db, this.dirtyAt));
+    return new EscapedTransaction(error, rollbackFailure, markDirty(this.db, this.dirtyAt, this.table));
   }
 }
 
@@ -181,12 +189,15 @@ export class SqliteDriver implements Driver<MigrationContext> {
   readonly dialect = 'sqlite';
   readonly location: string;
   private held: Held | undefined;
+  /** golang-migrate's x-migrations-table: one version table (and its own history) per service. */
+  private readonly table: string;
 
   constructor(
     private readonly config: SqliteConfig,
     private readonly options: SqliteDriverOptions,
   ) {
     this.location = config.database;
+    this.table = config.versionTable ?? VERSION_TABLE;
   }
 
   /**
@@ -211,6 +222,7 @@ export class SqliteDriver implements Driver<MigrationContext> {
         notices.push(`Created a new, empty database at ${database}.`);
       }
       const file = realPath(database);
+      assertWritable(file);
       if (fs.existsSync(this.config.backupDir)) {
         // Under the lock no other run of this database is active: its partial backups are leftovers.
         const own = partialPurpose(file);
@@ -254,25 +266,25 @@ export class SqliteDriver implements Driver<MigrationContext> {
   }
 
   async readVersion(): Promise<VersionState> {
-    return this.read(readVersion, { version: 0, dirty: false });
+    return this.read((db) => readVersion(db, this.table), { version: 0, dirty: false });
   }
 
   async readHistory(): Promise<HistoryEntry[]> {
-    return this.read(readHistory, []);
+    return this.read((db) => readHistory(db, this.table), []);
   }
 
   async setVersion(state: VersionState, entry?: HistoryEntry): Promise<void> {
     const { db } = this.locked();
     db.transaction(() => {
-      ensureStateTables(db);
-      writeVersion(db, state);
-      if (entry) appendHistory(db, entry);
+      ensureStateTables(db, this.table);
+      writeVersion(db, state, this.table);
+      if (entry) appendHistory(db, entry, this.table);
     })();
   }
 
   async transaction<T>(fn: (session: DriverSession<MigrationContext>) => Promise<T>, label: string): Promise<T> {
     const db = openChecked(this.locked().file, this.config.busyTimeoutMs);
-    const session = new SqliteSession(db, label, true);
+    const session = new SqliteSession(db, label, true, this.table);
     try {
       db.exec('BEGIN IMMEDIATE');
       try {
@@ -291,7 +303,7 @@ export class SqliteDriver implements Driver<MigrationContext> {
 
   async autocommit<T>(fn: (session: DriverSession<MigrationContext>) => Promise<T>, label: string): Promise<T> {
     const db = openChecked(this.locked().file, this.config.busyTimeoutMs);
-    const session = new SqliteSession(db, label, false);
+    const session = new SqliteSession(db, label, false, this.table);
     try {
       const result = await fn(session);
       if (db.inTransaction) {
@@ -327,5 +339,21 @@ export class SqliteDriver implements Driver<MigrationContext> {
 
   async close(): Promise<void> {
     await this.unlock();
+  }
+}
+
+/**
+ * A file this user cannot write (mode, owner, a read-only mount, chattr +i): refused before the
+ * backup (73), not after it as SQLite's "attempt to write a readonly database" (which read as 66).
+ */
+function assertWritable(file: string): void {
+  try {
+    fs.accessSync(file, fs.constants.W_OK);
+  } catch (error) {
+    throw new CannotCreateError('database-read-only', `${file} is not writable by this user (${(error as NodeJS.ErrnoException).code}): no migration can change it.`, {
+      hint: 'Run as the user that owns the database (the app\'s user), or make the file and its directory writable (a read-only mount must be remounted read-write).',
+      dataState: 'Nothing was changed.',
+      cause: error,
+    });
   }
 }
