@@ -146,7 +146,7 @@ function cachedSample() {
 }
 
 /** A trivial migration applied (timed) and reverted (untimed) on each database in turn. */
-function trivialOn(engineName, label, target, targets) {
+function trivialOn(targets) {
   return sideBySide(targets.map((t) => ({ timed: () => { const ms = t.up(); t.down(); return ms; } })));
 }
 
@@ -155,14 +155,14 @@ function benchSqlite() {
   const beside = path.join(work, 'big.db');
   fs.copyFileSync(sqliteWithBigTable(path.join(cacheDir, `sqlite-big-${bigRows}.db`), bigRows), beside);
   run('sqlite3', [empty, 'CREATE TABLE seed (id INTEGER PRIMARY KEY); DROP TABLE seed;']);
-  const [onEmpty, onBig] = trivialOn('sqlite', 'trivial', '', [sqliteTool(trivialDir, empty), sqliteTool(trivialDir, beside)]);
+  const [onEmpty, onBig] = trivialOn([sqliteTool(trivialDir, empty), sqliteTool(trivialDir, beside)]);
   record('sqlite', `trivial beside a ${bigRows.toLocaleString('en')}-row table`, '<= 1.5x empty', { emptyS: onEmpty / 1000, besideS: onBig / 1000, ratio: onBig / onEmpty, cpuRatio: cpuRatio(onBig, onEmpty) });
 
   const sample = cachedSample();
   const sampleSize = fs.statSync(sample).size;
   // The sample itself is migrated and reverted in place (untimed down): no multi-GB copy per run.
   run('cat', [sample], { stdio: ['ignore', 'ignore', 'ignore'] });
-  const [emptyAgain, onSample] = trivialOn('sqlite', 'large', '', [sqliteTool(trivialDir, empty), sqliteTool(trivialDir, sample)]);
+  const [emptyAgain, onSample] = trivialOn([sqliteTool(trivialDir, empty), sqliteTool(trivialDir, sample)]);
   record('sqlite', `trivial on the ${(sampleSize / 1e9).toFixed(1)} GB HealthSum sample`, '<= +1 s', { emptyS: emptyAgain / 1000, sampleS: onSample / 1000, extraS: (onSample - emptyAgain) / 1000, extraCpuS: (onSample.cpuMs - emptyAgain.cpuMs) / 1000 });
 
   const ours = path.join(work, 'chain.db');
@@ -233,7 +233,7 @@ function benchPg() {
       up: () => dbshift(['up', '--database', cluster.url(db), '--dir', trivialDir, '--no-backup'], { cwd: work }).ms,
       down: () => dbshift(['down', '--all', '--database', cluster.url(db), '--dir', trivialDir, '--no-backup'], { cwd: work }),
     });
-    const [onEmpty, onBig] = trivialOn('pg', 'trivial', '', [tool('empty'), tool('beside')]);
+    const [onEmpty, onBig] = trivialOn([tool('empty'), tool('beside')]);
     record('pg', `trivial beside a ${bigRows.toLocaleString('en')}-row table`, '<= 1.5x empty', { emptyS: onEmpty / 1000, besideS: onBig / 1000, ratio: onBig / onEmpty, cpuRatio: cpuRatio(onBig, onEmpty) });
 
     let n = 0;
