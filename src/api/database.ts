@@ -23,6 +23,12 @@ export function postgresUrlOf(config: Config): string | undefined {
   return config.database.kind === 'postgres' ? config.database.url : undefined;
 }
 
+/** The driver learns the set it works with (which version table a new database gets, dbmate's version texts). */
+function known<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ctx>): MigrationSet<Ctx> {
+  driver.knowMigrations?.(set);
+  return set;
+}
+
 /** Open the call's database, hand its driver and migrations to `work`, always close it. */
 export async function withDatabase<T>(options: MigrationsOptions, open: SqliteDriverOptions, work: DatabaseWork<T>): Promise<T> {
   const config = configOf(options);
@@ -37,7 +43,7 @@ export async function withDatabase<T>(options: MigrationsOptions, open: SqliteDr
   }
   const driver = new SqliteDriver({ ...sqliteConfigOf(config), ...(table ? { versionTable: table } : {}) }, open);
   try {
-    return await work(driver, () => migrationSetOf(config, options.set, open.now), config);
+    return await work(driver, async () => known(driver, await migrationSetOf(config, options.set, open.now)), config);
   } finally {
     await driver.close();
   }
@@ -62,7 +68,7 @@ async function withPostgres<T>(url: string, config: Config, options: MigrationsO
     ...(options.signal ? { signal: options.signal } : {}),
   });
   try {
-    return await work(driver, () => loadPgMigrationDir(config.migrationsDir, driver.serverVersionNum), config);
+    return await work(driver, async () => known(driver, await loadPgMigrationDir(config.migrationsDir, driver.serverVersionNum)), config);
   } finally {
     await driver.close();
   }

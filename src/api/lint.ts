@@ -60,7 +60,7 @@ export function lint(options: LintOptions = {}): Promise<Settled<LintResult>> {
         // pg (the client) loads only when there is a server.
         const server = url ? (await import('../engine/drivers/postgres/connection.js')).resolvePgTarget(url, options.postgres?.env ?? {}) : undefined;
         const only = options.pending ? await pendingVersions(options) : undefined;
-        const set = await loadPgMigrationDir(config.migrationsDir, Number.MAX_SAFE_INTEGER);
+        const set = await loadPgMigrationDir(config.migrationsDir, Number.MAX_SAFE_INTEGER, { listUnrunnable: true });
         const result = await lintPostgres(set, { only: only && new Set(only), server, embedded: !!options.embedded });
         if (result.replay === 'no-server') {
           notices.push('No PostgreSQL server was given: statements beyond plain DDL (CHECKs, functions, views, data…) were parsed, not run. Give --database postgres://… to also replay them on a scratch database there (or --embedded).');
@@ -68,7 +68,7 @@ export function lint(options: LintOptions = {}): Promise<Settled<LintResult>> {
         judged = { set, result, ...(only ? { only } : {}) };
       } else {
         const only = options.pending ? await pendingVersions(options) : undefined;
-        const set = await migrationSetOf(config, options.set);
+        const set = await migrationSetOf(config, options.set, undefined, { listUnrunnable: true });
         judged = { set, result: lintSqlite(set, only && new Set(only)), ...(only ? { only } : {}) };
       }
       const { findings, suppressed, settings } = judged.result;

@@ -109,6 +109,11 @@ export interface Driver<Ctx> {
   lock(options: LockOptions): Promise<string[]>;
   unlock(): Promise<void>;
 
+  /**
+   * The migrations this run works with: a database with no version table yet gets dbmate's
+   * when every migration is in dbmate's format, and dbmate's rows are written as the files name them.
+   */
+  knowMigrations?(set: MigrationSet<Ctx>): void;
   /** golang-migrate's Version: 0 and clean when nothing is applied or there is no table yet. */
   readVersion(): Promise<VersionState>;
   readHistory(): Promise<HistoryEntry[]>;

@@ -2,6 +2,8 @@
 // level. It sits below lint.ts, the drivers and driver.ts, so that none of them imports another
 // for a type (driver.ts → lint.ts → drivers/sqlite/connection.ts → driver.ts was a circle).
 
+import type { UnrunnableFile } from './types.js';
+
 /** How much a rule's findings count: an error fails the lint (exit 65), a warning is reported, off is not looked at. */
 export type LintLevel = 'error' | 'warning' | 'off';
 
@@ -62,11 +64,12 @@ export const SHARED_RULES = {
   },
 } as const satisfies LintRegistry;
 
-/** Files that look like migrations but never run (both lints report them). */
-export function unrecognizedFindings(ignored: string[]): LintFinding[] {
-  return ignored.map((file) =>
-    file.endsWith('.py')
-      ? findingOf(SHARED_RULES, 'unrecognized-file', file, 1, `${file} is a Python file (an Alembic revision?): dbshift never runs it.`, 'Port it to `dbshift revision -m NAME` files, or move it out of the migrations directory.')
-      : findingOf(SHARED_RULES, 'unrecognized-file', file, 1, `${file} looks like a migration but does not match NNNNNN_name.up.sql / .down.sql / .ts / .js: it never runs.`),
-  );
+/** Files that look like migrations but cannot run (up refuses them), and unversioned source files nothing runs (both lints report them). */
+export function unrecognizedFindings(set: { ignored?: readonly string[]; unrunnable?: readonly UnrunnableFile[] }): LintFinding[] {
+  return [
+    ...(set.unrunnable ?? []).map((u) => findingOf(SHARED_RULES, 'unrecognized-file', u.file, 1, `${u.file} is ${u.problem}: \`up\` refuses the directory until it is fixed.`, u.fix)),
+    ...(set.ignored ?? []).map((file) =>
+      findingOf(SHARED_RULES, 'unrecognized-file', file, 1, `${file} has no version number (NNNNNN_name.up.sql / .down.sql / .ts / .js, dbmate's NNNNNN_name.sql): it never runs.`, 'Give it a version number if it is a migration, or move it out of the migrations directory.'),
+    ),
+  ].sort((a, b) => a.file.localeCompare(b.file));
 }

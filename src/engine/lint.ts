@@ -254,7 +254,7 @@ export function lintSqlite(set: MigrationSet, only?: ReadonlySet<number>, schema
 
 function rawFindings(set: MigrationSet, only?: ReadonlySet<number>, schema?: readonly string[]): LintFinding[] {
   problemsSeen = new WeakMap();
-  const findings: LintFinding[] = unrecognizedFindings(set.ignored ?? []);
+  const findings: LintFinding[] = unrecognizedFindings(set);
   const db = new Database(':memory:');
   try {
     db.pragma('foreign_keys = OFF');

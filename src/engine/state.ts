@@ -1,12 +1,16 @@
 import type { Db } from '../sqlite/open.js';
 import type { Direction, HistoryEntry, VersionState } from './types.js';
+import { DEFAULT_CHOICE, type VersionTableChoice, type VersionTableKind } from './version-tables/choice.js';
+import { createDbmateTable, DBMATE_DIRTY_TABLE, dbmateState, dbmateWrite } from './version-tables/dbmate.js';
 
 // The version table is golang-migrate's, byte for byte (database/sqlite3): one row
 // (version, dirty), no row for "nothing applied". A database either tool manages can be
 // continued by the other. dbshift's history table sits beside it and golang-migrate ignores it.
+// A database dbmate manages keeps dbmate's table (version-tables/dbmate.ts), read and written as such.
 
 export const VERSION_TABLE = 'schema_migrations';
 export const HISTORY_TABLE = 'dbshift_history';
+export { DBMATE_DIRTY_TABLE };
 
 /**
  * golang-migrate's sqlite3 table. Its driver names the unique index version_unique whatever the
@@ -50,15 +54,27 @@ function hasKey(db: Db): boolean {
   return db.prepare(`SELECT 1 FROM pragma_table_info(?) WHERE name = ?`).get(HISTORY_TABLE, KEY) !== undefined;
 }
 
+/** Whose version table the database has: golang-migrate's has a dirty column, dbmate's does not. */
+export function versionTableKind(db: Db, table = VERSION_TABLE): VersionTableKind | undefined {
+  const columns = db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as Array<{ name: string }>;
+  if (columns.length === 0) return undefined;
+  return columns.some((c) => c.name.toLowerCase() === 'dirty') ? 'golang-migrate' : 'dbmate';
+}
+
 /** Create the bookkeeping tables if missing (inside the caller's transaction when there is one). */
-export function ensureStateTables(db: Db, table = VERSION_TABLE): void {
-  db.exec(createVersionTable(table));
+export function ensureStateTables(db: Db, table = VERSION_TABLE, choice: VersionTableChoice = DEFAULT_CHOICE): void {
+  if (versionTableKind(db, table) === undefined) db.exec(choice.create === 'dbmate' ? createDbmateTable(quoteName(table)) : createVersionTable(table));
   db.exec(CREATE_HISTORY_TABLE);
   if (table !== VERSION_TABLE && !hasKey(db)) db.exec(`ALTER TABLE ${HISTORY_TABLE} ADD COLUMN ${KEY} TEXT`);
 }
 
 export function readVersion(db: Db, table = VERSION_TABLE): VersionState {
-  if (!tableExists(db, table)) return { version: 0, dirty: false };
+  const kind = versionTableKind(db, table);
+  if (kind === undefined) return { version: 0, dirty: false };
+  if (kind === 'dbmate') {
+    const dirty = tableExists(db, DBMATE_DIRTY_TABLE) ? (db.prepare(`SELECT version FROM ${DBMATE_DIRTY_TABLE} LIMIT 1`).all() as Array<{ version: unknown }>) : [];
+    return dbmateState(db.prepare(`SELECT version FROM ${quoteName(table)}`).all() as Array<{ version: unknown }>, dirty);
+  }
   const row = db.prepare(`SELECT version, dirty FROM ${quoteName(table)} LIMIT 1`).get() as { version: number | bigint; dirty: unknown } | undefined;
   if (!row) return { version: 0, dirty: false };
   // golang-migrate writes -1 (NilVersion) with dirty=true when a first down migration fails.
@@ -71,8 +87,12 @@ export function readVersion(db: Db, table = VERSION_TABLE): VersionState {
  * DELETE and the INSERT commit together (a savepoint when the caller's transaction is open):
  * a kill between them would leave no row, which reads as "nothing applied".
  */
-export function writeVersion(db: Db, state: VersionState, table = VERSION_TABLE): void {
+export function writeVersion(db: Db, state: VersionState, table = VERSION_TABLE, choice: VersionTableChoice = DEFAULT_CHOICE): void {
   db.transaction(() => {
+    if (versionTableKind(db, table) === 'dbmate') {
+      for (const s of dbmateWrite(quoteName(table), DBMATE_DIRTY_TABLE, state, choice.texts.get(state.version), () => '?')) db.prepare(s.sql).run(...s.params);
+      return;
+    }
     db.prepare(`DELETE FROM ${quoteName(table)}`).run();
     if (state.version > 0 || state.dirty) {
       db.prepare(`INSERT INTO ${quoteName(table)} (version, dirty) VALUES (?, ?)`).run(state.version > 0 ? state.version : -1, state.dirty ? 1 : 0);

@@ -4,6 +4,8 @@ import { BusyError, DataError, InputError, InterruptedError } from '../../../err
 import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions } from '../../driver.js';
 import type { LintFinding } from '../../lint-registry.js';
 import type { HistoryEntry, MigrationSet, VersionState } from '../../types.js';
+import { DEFAULT_CHOICE, versionTableChoice, type VersionTableChoice, type VersionTableKind } from '../../version-tables/choice.js';
+import { createDbmateTable, DBMATE_DIRTY_TABLE, dbmateState, dbmateWrite } from '../../version-tables/dbmate.js';
 import { dumpDatabase } from './backup.js';
 import { IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import { connectClient, type PgTarget } from './connection.js';
@@ -96,6 +98,9 @@ export class PostgresDriver implements Driver<PgContext> {
   private stateTablesCommitted = false;
   /** The row-loss backstop's second run of a migration: the tables to count first (row-changes.ts). */
   private countFirst: ReadonlySet<string> | undefined;
+  private choice: VersionTableChoice = DEFAULT_CHOICE;
+  /** Whose version table this is, once it exists (it never changes kind within a run). */
+  private knownKind: VersionTableKind | undefined;
 
   private constructor(
     private readonly client: pg.Client,
@@ -280,19 +285,42 @@ export class PostgresDriver implements Driver<PgContext> {
     return (await this.existing(schema, [table])).has(table);
   }
 
-  /** golang-migrate's table exactly as it creates it (an existing one is never altered), and the history beside it. */
+  private get dirtyTable(): string {
+    return `${quoteIdent(this.schema)}.${quoteIdent(DBMATE_DIRTY_TABLE)}`;
+  }
+
+  knowMigrations(set: MigrationSet<PgContext>): void {
+    this.choice = versionTableChoice(set.migrations);
+  }
+
+  /** Whose version table the database has: golang-migrate's has a dirty column, dbmate's does not. */
+  private async versionTableKind(): Promise<VersionTableKind | undefined> {
+    if (this.knownKind) return this.knownKind;
+    const { rows } = await this.client.query<{ name: string }>('SELECT column_name AS name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2', [this.schema, this.table]);
+    if (rows.length === 0) return undefined;
+    return (this.knownKind = rows.some((r) => r.name === 'dirty') ? 'golang-migrate' : 'dbmate');
+  }
+
+  /** golang-migrate's table exactly as it creates it, or dbmate's for a dbmate project (an existing one is never altered), and the history beside it. */
   private async ensureStateTables(): Promise<void> {
     // Once a transaction that ensured them committed, they exist for the rest of the run: no catalog read per migration.
     if (this.stateTablesCommitted) return;
     const present = await this.existing(this.schema, [this.table, HISTORY_TABLE]);
     if (!present.has(this.table)) {
-      await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.versionTable} (version bigint not null primary key, dirty boolean not null)`);
+      await this.client.query(
+        this.choice.create === 'dbmate' ? createDbmateTable(this.versionTable) : `CREATE TABLE IF NOT EXISTS ${this.versionTable} (version bigint not null primary key, dirty boolean not null)`,
+      );
     }
     await ensureHistory(this.client, this.schema);
   }
 
   async readVersion(): Promise<VersionState> {
-    if (!this.stateTablesCommitted && !(await this.tableExists(this.schema, this.table))) return { version: 0, dirty: false };
+    const kind = await this.versionTableKind();
+    if (kind === undefined) return { version: 0, dirty: false };
+    if (kind === 'dbmate') {
+      const dirty = (await this.tableExists(this.schema, DBMATE_DIRTY_TABLE)) ? (await this.client.query(`SELECT version FROM ${this.dirtyTable} LIMIT 1`)).rows : [];
+      return dbmateState((await this.client.query(`SELECT version FROM ${this.versionTable}`)).rows, dirty);
+    }
     const { rows } = await this.client.query<{ version: string; dirty: boolean }>(`SELECT version, dirty FROM ${this.versionTable} LIMIT 1`);
     const row = rows[0];
     if (!row) return { version: 0, dirty: false };
@@ -311,6 +339,10 @@ export class PostgresDriver implements Driver<PgContext> {
    * readers see the committed version meanwhile.
    */
   private async writeVersion(state: VersionState): Promise<void> {
+    if ((await this.versionTableKind()) === 'dbmate') {
+      for (const s of dbmateWrite(this.versionTable, this.dirtyTable, state, this.choice.texts.get(state.version), (n) => `$${n}`)) await this.client.query(s.sql, s.params);
+      return;
+    }
     // One round trip (numbers and a boolean, written as literals): a round trip is what a migration's bookkeeping costs.
     const row = state.version > 0 || state.dirty ? `; INSERT INTO ${this.versionTable} (version, dirty) VALUES (${Math.trunc(state.version > 0 ? state.version : -1)}, ${state.dirty ? 'true' : 'false'})` : '';
     await this.client.query(`DELETE FROM ${this.versionTable}${row}`);
@@ -403,7 +435,7 @@ export class PostgresDriver implements Driver<PgContext> {
       writeVersion: (state) => asDbshift(() => this.writeVersion(state)),
       appendHistory: (entry) => asDbshift(() => this.appendHistory(entry)),
       watchRows: async (deletesRows) => {
-        const bookkeeping = [this.table, HISTORY_TABLE].map((name) => ({ schema: this.schema, name }));
+        const bookkeeping = [this.table, HISTORY_TABLE, DBMATE_DIRTY_TABLE].map((name) => ({ schema: this.schema, name }));
         watch = new PgRowWatch(this.client, this.schema, bookkeeping, this.countFirst ?? new Set(), this.countFirst !== undefined, !inTransaction, deletesRows);
         await watch.begin();
       },
@@ -558,8 +590,8 @@ export class PostgresDriver implements Driver<PgContext> {
       : 'the session that held it has gone since';
     return new BusyError('lock-timeout', `${what} waited for a lock ${tries} times (lock_timeout ${this.options.lockTimeoutMs} ms each) and gave up: ${who}.`, {
       hint: first
-        ? `Let that session finish, or end it (SELECT pg_terminate_backend(${first.pid})), then run the same command again; --lock-timeout waits longer per try.`
-        : 'Run the same command again; --lock-timeout waits longer per try.',
+        ? `Let that session finish, or end it (SELECT pg_terminate_backend(${first.pid})), then run the same command again; a longer lock timeout waits longer per try (--pg-lock-timeout MS; library: postgres.lockTimeoutMs).`
+        : 'Run the same command again; a longer lock timeout waits longer per try (--pg-lock-timeout MS; library: postgres.lockTimeoutMs).',
       dataState,
       cause: error,
     });

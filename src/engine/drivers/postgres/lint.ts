@@ -418,7 +418,7 @@ export async function lintPostgres(set: MigrationSet<PgContext>, options: PgLint
 async function rawRuleFindings(set: MigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<{ findings: LintFinding[]; replayThrough?: number }> {
   await loadParser();
   const model: Model = { createdIn: new Map(), indexes: new Map(), indexCreatedIn: new Map(), notNull: new Set(), notNullChecks: new Set(), pendingChecks: new Map(), schema: new SchemaModel() };
-  const findings: LintFinding[] = unrecognizedFindings(set.ignored ?? []);
+  const findings: LintFinding[] = unrecognizedFindings(set);
   let replayThrough: number | undefined;
   for (const migration of [...set.migrations].sort((a, b) => a.version - b.version)) {
     const { findings: own, needsReplay } = lintOne(set.source, migration, model);

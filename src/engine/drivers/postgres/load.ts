@@ -106,10 +106,10 @@ export async function pgMigrationSet(set: MigrationSet, serverVersionNum: number
   preparsePgFiles(set.migrations.flatMap((m) => (m.kind === 'sql' ? [m.up?.sql, m.down?.sql].filter((sql): sql is string => sql !== undefined) : [])));
   const migrations: MigrationDefinition<PgContext>[] = [];
   for (const m of set.migrations) migrations.push(await pgMigration(set.source, m, serverVersionNum));
-  return { source: set.source, migrations, ...(set.ignored?.length ? { ignored: set.ignored } : {}) };
+  return { source: set.source, migrations, ...(set.ignored?.length ? { ignored: set.ignored } : {}), ...(set.unrunnable?.length ? { unrunnable: set.unrunnable } : {}) };
 }
 
 /** Read a migrations directory for PostgreSQL (code migrations may be async). */
-export async function loadPgMigrationDir(dir: string, serverVersionNum: number): Promise<MigrationSet<PgContext>> {
-  return pgMigrationSet(await loadMigrationDir(dir, { allowAsync: true }), serverVersionNum);
+export async function loadPgMigrationDir(dir: string, serverVersionNum: number, options: { listUnrunnable?: boolean } = {}): Promise<MigrationSet<PgContext>> {
+  return pgMigrationSet(await loadMigrationDir(dir, { allowAsync: true, ...options }), serverVersionNum);
 }

@@ -12,6 +12,7 @@ import { lintMigrations, type LintFinding } from '../../lint.js';
 import { backupDatabase, missingDatabase, partialPurpose, realPath, withReadonlyDatabase, type SqliteConfig } from './database.js';
 import { appendHistory, ensureStateTables, readHistory, readVersion, VERSION_TABLE, writeVersion } from '../../state.js';
 import type { HistoryEntry, MigrationContext, MigrationSet, VersionState } from '../../types.js';
+import { DEFAULT_CHOICE, versionTableChoice, type VersionTableChoice } from '../../version-tables/choice.js';
 import { openChecked, revocableContext } from './connection.js';
 import { SqliteRowWatch } from './row-changes.js';
 
@@ -63,11 +64,11 @@ function rollBack(db: Db): string | undefined {
 }
 
 /** Mark the database dirty at `version` in a transaction of its own; returns why that failed, if it did. */
-function markDirty(db: Db, version: number, table: string): string | undefined {
+function markDirty(db: Db, version: number, table: string, choice: VersionTableChoice): string | undefined {
   try {
     db.transaction(() => {
-      ensureStateTables(db, table);
-      writeVersion(db, { version, dirty: true }, table);
+      ensureStateTables(db, table, choice);
+      writeVersion(db, { version, dirty: true }, table, choice);
     })();
     return undefined;
   } catch (error) {
@@ -91,6 +92,7 @@ class SqliteSession implements DriverSession<MigrationContext> {
     private readonly label: string,
     private readonly inTransaction: boolean,
     private readonly table: string,
+    private readonly choice: VersionTableChoice,
   ) {
     ({ ctx: this.ctx, revoke: this.revokeContext } = revocableContext(db, label, () => this.watch));
   }
@@ -104,14 +106,14 @@ class SqliteSession implements DriverSession<MigrationContext> {
 
   private ensureStateTables(): void {
     if (this.stateTables && this.inTransaction) return;
-    ensureStateTables(this.db, this.table);
+    ensureStateTables(this.db, this.table, this.choice);
     this.stateTables = true;
   }
 
   async writeVersion(state: VersionState): Promise<void> {
     if (this.inTransaction && !state.dirty) this.assertIntact();
     this.ensureStateTables();
-    writeVersion(this.db, state, this.table);
+    writeVersion(this.db, state, this.table, this.choice);
     if (!this.inTransaction) return;
     this.expected = state;
     if (state.dirty) this.dirtyAt = state.version;
@@ -181,7 +183,7 @@ class SqliteSession implements DriverSession<MigrationContext> {
       after = undefined;
     }
     if (rollbackFailure === undefined && after && wasIntact && !sameState(after, this.expected!)) return error;
-    return new EscapedTransaction(error, rollbackFailure, markDirty(this.db, this.dirtyAt, this.table));
+    return new EscapedTransaction(error, rollbackFailure, markDirty(this.db, this.dirtyAt, this.table, this.choice));
   }
 }
 
@@ -191,6 +193,7 @@ export class SqliteDriver implements Driver<MigrationContext> {
   private held: Held | undefined;
   /** golang-migrate's x-migrations-table: one version table (and its own history) per service. */
   private readonly table: string;
+  private choice: VersionTableChoice = DEFAULT_CHOICE;
 
   constructor(
     private readonly config: SqliteConfig,
@@ -265,6 +268,10 @@ export class SqliteDriver implements Driver<MigrationContext> {
     });
   }
 
+  knowMigrations(set: MigrationSet<MigrationContext>): void {
+    this.choice = versionTableChoice(set.migrations);
+  }
+
   async readVersion(): Promise<VersionState> {
     return this.read((db) => readVersion(db, this.table), { version: 0, dirty: false });
   }
@@ -276,15 +283,15 @@ export class SqliteDriver implements Driver<MigrationContext> {
   async setVersion(state: VersionState, entry?: HistoryEntry): Promise<void> {
     const { db } = this.locked();
     db.transaction(() => {
-      ensureStateTables(db, this.table);
-      writeVersion(db, state, this.table);
+      ensureStateTables(db, this.table, this.choice);
+      writeVersion(db, state, this.table, this.choice);
       if (entry) appendHistory(db, entry, this.table);
     })();
   }
 
   async transaction<T>(fn: (session: DriverSession<MigrationContext>) => Promise<T>, label: string): Promise<T> {
     const db = openChecked(this.locked().file, this.config.busyTimeoutMs);
-    const session = new SqliteSession(db, label, true, this.table);
+    const session = new SqliteSession(db, label, true, this.table, this.choice);
     try {
       db.exec('BEGIN IMMEDIATE');
       try {
@@ -303,7 +310,7 @@ export class SqliteDriver implements Driver<MigrationContext> {
 
   async autocommit<T>(fn: (session: DriverSession<MigrationContext>) => Promise<T>, label: string): Promise<T> {
     const db = openChecked(this.locked().file, this.config.busyTimeoutMs);
-    const session = new SqliteSession(db, label, false, this.table);
+    const session = new SqliteSession(db, label, false, this.table, this.choice);
     try {
       const result = await fn(session);
       if (db.inTransaction) {

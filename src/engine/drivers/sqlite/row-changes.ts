@@ -3,7 +3,7 @@ import { countRows, quoteIdent } from '../../../sqlite/introspect.js';
 import type { Db } from '../../../sqlite/open.js';
 import type { RowChanges, TableChange } from '../../driver.js';
 import { identifier, IDENT } from '../../sql-text.js';
-import { HISTORY_TABLE, VERSION_TABLE } from '../../state.js';
+import { DBMATE_DIRTY_TABLE, HISTORY_TABLE, VERSION_TABLE } from '../../state.js';
 
 // The row-loss backstop on SQLite, at the cost of what a migration writes (docs/safety.md).
 // Migrations run with foreign keys off, so rows leave a table only through a statement that
@@ -21,7 +21,7 @@ import { HISTORY_TABLE, VERSION_TABLE } from '../../state.js';
 
 const key = (name: string) => name.toLowerCase();
 const ALTER_TABLE = new RegExp(String.raw`^\s*ALTER\s+TABLE\s+(?:main\.)?(${IDENT})`, 'i');
-const isBookkeeping = (name: string) => [VERSION_TABLE, HISTORY_TABLE].includes(key(name));
+const isBookkeeping = (name: string) => [VERSION_TABLE, HISTORY_TABLE, DBMATE_DIRTY_TABLE].includes(key(name));
 
 interface Op {
   opcode: string;
