@@ -2,8 +2,7 @@ import { consistencyProblems } from '../engine/plan.js';
 import { readHistory, readVersion } from '../engine/state.js';
 import type { MigrationSet } from '../engine/types.js';
 import type { Check } from '../results.js';
-import { BusyError } from '../errors.js';
-import { foreignKeyViolations, hasHotJournal, integrityCheck, walBytes } from '../sqlite/checks.js';
+import { foreignKeyViolations, integrityCheck } from '../sqlite/checks.js';
 import { countRows, listTables } from '../sqlite/introspect.js';
 import type { Db } from '../sqlite/open.js';
 
@@ -42,18 +41,4 @@ export function databaseChecks(db: Db, migrations?: MigrationSet): { checks: Che
   const counts: Record<string, number> = {};
   for (const table of listTables(db)) counts[table.name] = countRows(db, table.name);
   return { checks, counts };
-}
-
-/**
- * A live -wal or hot journal beside a database about to be replaced (migrate's publish,
- * restore) would be applied by SQLite to whatever file is put there: refused, 75. One function
- * for every command that replaces a database, so they refuse the same things in the same words.
- */
-export function assertTargetQuiet(target: string, dataState: string): void {
-  if (walBytes(target) > 0 || hasHotJournal(target)) {
-    throw new BusyError('target-live', `${target} has a non-empty -wal or a hot journal beside it: the app may still be running, or it crashed.`, {
-      hint: 'Stop the app. If it is stopped, open the database once with `sqlite3` so SQLite folds the journal in, then run again.',
-      dataState,
-    });
-  }
 }

@@ -20,6 +20,8 @@ export interface SourceHold {
   readonly fd: number;
   /** Why the file may no longer be as it was when the hold began, or undefined if it is. */
   changed(): string | undefined;
+  /** The same, from the file alone (no connection, no lock probe): usable after release(). */
+  bytesChanged(): string | undefined;
   /** End the read transaction. Idempotent. */
   release(): void;
   /**
@@ -51,6 +53,9 @@ export function holdIfQuiescent(source: string, db: Db, busyTimeoutMs: number): 
       const now = notQuiescent(source) ?? writerWaiting(source, busyTimeoutMs, db);
       if (now) return now;
       return readHeader(fd).equals(header) ? undefined : 'its header (change counter) moved';
+    },
+    bytesChanged() {
+      return notQuiescent(source) ?? (readHeader(fd).equals(header) ? undefined : 'its header (change counter) moved');
     },
     release() {
       if (released) return;

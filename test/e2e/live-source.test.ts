@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dbshift, dbshiftAsync, json, ROOT } from '../support/cli.js';
 import { listDir, makeSample, query, sha256, workspace } from '../support/fixtures.js';
+import { project } from '../support/project.js';
 
 const running: ChildProcess[] = [];
 afterEach(() => {
@@ -12,7 +13,7 @@ afterEach(() => {
 });
 
 /** Start a process that holds the database like a live app would; resolves once it is in place. */
-function hold(file: string, mode: 'wal-rows' | 'write-lock', rows = 0): Promise<ChildProcess> {
+function hold(file: string, mode: 'wal-rows' | 'wal-idle' | 'write-lock', rows = 0): Promise<ChildProcess> {
   const child = spawn(process.execPath, [path.join(ROOT, 'test/support/holder.mjs'), file, mode, String(rows)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   running.push(child);
   return new Promise((resolve, reject) => {
@@ -66,6 +67,54 @@ describe('a live source (SOURCE_DB) held by another process', () => {
     expect(run.code).toBe(75);
     expect(json<{ error: { code: string } }>(run).error.code).toBe('hot-journal');
     expect(fs.existsSync(journal)).toBe(true);
+  });
+});
+
+describe('every command that replaces a database file refuses one another process has open (75)', () => {
+  interface Failed { error: { code: string; message: string } }
+  it.each([
+    ['a non-empty -wal', 'wal-rows'],
+    ['an empty -wal (all checkpointed, the app idle)', 'wal-idle'],
+  ] as const)('restore while the app holds the target open in WAL mode with %s: 75, the target untouched, nothing moved aside', async (_label, mode) => {
+    const ws = workspace({ reports: 50 });
+    expect(dbshift(['migrate'], { cwd: ws.dir, env: ws.env }).code).toBe(0);
+    await hold(ws.target, mode, 3);
+    const before = sha256(ws.target);
+    const run = dbshift(['restore', '--json'], { cwd: ws.dir, env: { ...ws.env, DBSHIFT_BUSY_TIMEOUT_MS: '200' } });
+    expect(run.code, run.stdout).toBe(75);
+    expect(json<Failed>(run).error.code).toBe('target-live');
+    expect(sha256(ws.target)).toBe(before);
+    expect(fs.existsSync(`${ws.target}-wal`)).toBe(true);
+    expect(listDir(ws.backups).filter((n) => n.includes('_replaced_'))).toEqual([]);
+    expect(listDir(ws.instance).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('migrate in place (SOURCE_DB is the target) while the app holds it open in WAL mode, idle: 75 before any work, nothing written', async () => {
+    const ws = workspace({ withSample: false });
+    makeSample(ws, ws.target, { reports: 50 });
+    await hold(ws.target, 'wal-idle');
+    const before = sha256(ws.target);
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: ws.target, INSTANCE_DIR: ws.instance, DBSHIFT_BUSY_TIMEOUT_MS: '200' } });
+    expect(run.code, run.stdout).toBe(75);
+    expect(json<Failed>(run).error).toMatchObject({ code: 'target-live', message: expect.stringContaining('open in another process') });
+    expect(sha256(ws.target)).toBe(before);
+    expect(fs.existsSync(ws.backups) ? listDir(ws.backups) : []).toEqual([]);
+  });
+});
+
+describe('up on a WAL database the app holds open', () => {
+  it('un-checkpointed rows in the -wal are in up\'s backup and are migrated in place; the file stays the one the app has open', async () => {
+    const p = project({ '000001_user.up.sql': 'CREATE TABLE user (id INTEGER PRIMARY KEY, vorname TEXT, nachname TEXT, username TEXT, email TEXT, is_active INTEGER, level INTEGER);\n' });
+    expect(p.run('up', '--create', '--no-backup').code).toBe(0);
+    await hold(p.db, 'wal-rows', 5);
+    const inode = fs.statSync(p.db).ino;
+    p.write('000002_note.up.sql', 'ALTER TABLE user ADD COLUMN note TEXT;\n');
+    const up = p.run('up', '--json');
+    expect(up.code, up.stdout).toBe(0);
+    const backup = json<{ backup: { path: string } }>(up).backup.path;
+    expect(query<{ n: number }>(backup, 'SELECT count(*) AS n FROM user')[0]!.n).toBe(5);
+    expect(query<{ n: number }>(p.db, `SELECT count(*) AS n FROM user WHERE note IS NULL`)[0]!.n).toBe(5);
+    expect(fs.statSync(p.db).ino).toBe(inode);
   });
 });
 

@@ -11,7 +11,7 @@ import type { RunContext } from '../context.js';
 import type { Step } from '../run.js';
 import { readVersion } from '../../engine/state.js';
 import { foreignKeyWarnings } from '../verification.js';
-import { assertTargetQuiet } from '../database-checks.js';
+import { assertReplaceable } from '../../sqlite/replaceable.js';
 import { NOTHING_CHANGED, openSourceForReading, requireSecretKey, sourceCorrupt } from '../source-access.js';
 import type { PreflightOut } from '../step-data.js';
 import { sourceReplacedAtPublish } from '../backup-files.js';
@@ -28,6 +28,8 @@ export function preflightStep(options: { collectWarnings: 'always' | 'when-stric
     name: 'preflight',
     async run(ctx) {
       requireSecretKey(ctx.config.secretKey);
+      // Before our own connection to the source opens: when the source is the target, it would count as the app's.
+      assertReplaceable(ctx.config.targetDb, ctx.config.busyTimeoutMs, NOTHING_CHANGED);
       const { db, dataVersion } = openSourceForReading(ctx);
       const early = options.collectWarnings === 'always' || ctx.options.strict === true;
       // Under --strict and in plan, the foreign-key warnings are needed here, before anything is written.
@@ -135,14 +137,13 @@ function reportTriggers(ctx: RunContext, db: Db): void {
 }
 
 /**
- * Refuse early what publish would refuse after all the work: a live target. And in the
- * operator guide's flow (a hand-made copy as input), a target that no longer matches the copy:
- * the live database changed after it was copied, and publishing would drop those writes.
+ * In the operator guide's flow (a hand-made copy as input), refuse early a target that no
+ * longer matches the copy: the live database changed after it was copied, and publishing
+ * would drop those writes.
  */
 function checkTarget(ctx: RunContext): void {
   const target = ctx.config.targetDb;
   if (!fs.existsSync(target)) return;
-  assertTargetQuiet(target, NOTHING_CHANGED);
   if (ctx.source !== ctx.config.handPreparedDb) return;
   const differs = sizeOf(target) !== sizeOf(ctx.source) || !fileHeader(target).equals(fileHeader(ctx.source));
   if (differs && !isCompleteMigration(ctx, target)) {

@@ -6,7 +6,7 @@ import { PRIVATE_FILE_MODE } from '../../files/create.js';
 import { fsyncDirectory, publishFile } from '../../files/durable.js';
 import { dropSecondName, keepAs, preserveIntoBackups, removeDatabaseFiles } from '../../files/move-aside.js';
 import { keepOwner } from '../../files/owner.js';
-import { assertTargetQuiet } from '../database-checks.js';
+import { assertReplaceable, isSameFile } from '../../sqlite/replaceable.js';
 import type { RunContext } from '../context.js';
 import type { Step } from '../run.js';
 import type { BackupOut, PreflightOut, SnapshotOut, TransformOut } from '../step-data.js';
@@ -40,11 +40,18 @@ export const publishStep: Step<PreflightOut & SnapshotOut & TransformOut & Backu
     }
 
     const target = ctx.config.targetDb;
-    assertTargetQuiet(target, notPublished);
     // Held: no writer could change the file's bytes; a WAL commit or a writer waiting shows here.
     // Copy routes: any commit since preflight moved data_version.
     const changed = held ? held.changed() : Number(sourceDb.pragma('data_version', { simple: true })) !== sourceDataVersion ? 'data_version moved' : undefined;
     if (changed) throw sourceChanged(ctx, changed, notPublished);
+    // The probe for another process's connection needs ours gone: the hold's read lock, and (in
+    // place) our connection to the file, would count as the app's. Then the held file's bytes
+    // are checked once more, from the descriptor the hold keeps.
+    held?.release();
+    if (isSameFile(ctx.source, target)) sourceDb.close();
+    assertReplaceable(target, ctx.config.busyTimeoutMs, notPublished);
+    const movedSince = held?.bytesChanged();
+    if (movedSince) throw sourceChanged(ctx, movedSince, notPublished);
     keepOwner(ctx.source, work, ctx.report.notices);
     ctx.checkpoint('publish-before-move-aside');
     const handCopy = ctx.source === ctx.config.handPreparedDb;
