@@ -41,7 +41,14 @@ export async function withDatabase<T>(options: MigrationsOptions, open: SqliteDr
   }
   const url = postgresUrlOf(config);
   if (url) return withPostgres(url, config, options, work);
-  const driver = new SqliteDriver(sqliteConfigOf(config), open);
+  const table = options.postgres?.migrationsTable;
+  if (table !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) {
+    throw new UsageError('bad-migrations-table', `--migrations-table for a SQLite database is one table name (letters, digits, _), got ${table}.`, {
+      hint: 'SQLite has no schemas: name the table alone, e.g. --migrations-table billing_migrations.',
+      dataState: 'Nothing was changed.',
+    });
+  }
+  const driver = new SqliteDriver({ ...sqliteConfigOf(config), ...(table ? { versionTable: table } : {}) }, open);
   try {
     return await work(driver, async () => known(driver, await migrationSetOf(config, options.set, open.now)), config);
   } finally {

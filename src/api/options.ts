@@ -48,7 +48,7 @@ export interface PostgresOptions {
   lockTimeoutMs?: number;
   /** statement_timeout for every migration statement, in ms (default: the server's). */
   statementTimeoutMs?: number;
-  /** The version table, `table` or `schema.table` (default `schema_migrations`). */
+  /** The version table, `table` or `schema.table` (default `schema_migrations`). Also read for a SQLite database (a table name alone), each version table with its own history. */
   migrationsTable?: string;
   /** libpq's variables (PGHOST, PGUSER, PGPASSWORD…) that complete the URL; the library reads none itself (the CLI passes its environment). */
   env?: Record<string, string | undefined>;

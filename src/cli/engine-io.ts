@@ -64,8 +64,9 @@ export function report<R extends { ok: boolean; error?: ResultError; command?: s
   result: R,
   render: (result: R) => string[],
   command = result.command ?? 'dbshift',
+  reportOnStdout = false,
 ): void {
-  printResult(io, command, json, result, (r, colour) => colourVerdict(render(r).join('\n'), colour));
+  printResult(io, command, json, result, (r, colour) => colourVerdict(render(r).join('\n'), colour), reportOnStdout);
 }
 
 /** Every versioned command's first line ends in its verdict; a failure's shows in red on a colour terminal. */

@@ -187,4 +187,8 @@ function loadEnvFile(io: CliIo): string | undefined {
   return file;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+const exitCode = await main(process.argv.slice(2));
+// The run is over and its output flushed: exit now with its code. A code migration may have left
+// a timer or a child process behind (setInterval, spawn) that would keep Node alive for ever,
+// with SIGTERM going to a handler that only aborts a run already finished.
+process.exit(exitCode);

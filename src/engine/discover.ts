@@ -4,7 +4,9 @@ import path from 'node:path';
 import { DataError, InputError } from '../errors.js';
 import { DBMATE_UP, splitDbmateFile } from './formats/dbmate.js';
 import { loadCodeMigration, type CodeOptions } from './load-code.js';
-import { transactionControl } from './sql-text.js';
+import { utf8Text } from '../files/text.js';
+import { reachesOutsideDatabase } from './outside-database.js';
+import { splitStatements, transactionControl } from './sql-text.js';
 import type { MigrationBody, MigrationDefinition, MigrationSet, UnrunnableFile } from './types.js';
 
 // Every file a migration tool would run is either run or refused before anything runs: a
@@ -161,8 +163,10 @@ function readMigrationFile(dir: string, file: string): string;
 function readMigrationFile(dir: string, file: string, raw: true): Buffer;
 function readMigrationFile(dir: string, file: string, raw?: true): string | Buffer {
   try {
-    return raw ? fs.readFileSync(path.join(dir, file)) : fs.readFileSync(path.join(dir, file), 'utf8');
+    const bytes = fs.readFileSync(path.join(dir, file));
+    return raw ? bytes : utf8Text(bytes, path.join(dir, file));
   } catch (error) {
+    if (error instanceof InputError) throw error;
     throw new InputError('unreadable-migration', `Cannot read ${path.join(dir, file)}: ${(error as Error).message}`, {
       hint: 'Check the file\'s permissions (the user running dbshift must be able to read every migration).',
       dataState: 'Nothing was changed.',
@@ -183,6 +187,8 @@ function sqlBody(sql: string, file: string): MigrationBody {
   const firstLine = sql.split('\n', 1)[0] ?? '';
   const deletesRows = [...sql.matchAll(DELETES_ROWS_DIRECTIVE)].flatMap((m) => m[1]!.split(/[\s,]+/).filter(Boolean));
   const body: MigrationBody = { sql, transactional: !NO_TRANSACTION_DIRECTIVE.test(firstLine), run: (ctx) => ctx.exec(sql), ...(deletesRows.length > 0 ? { deletesRows } : {}) };
+  const outside = splitStatements(sql).find((s) => reachesOutsideDatabase(s.text));
+  if (outside) return { ...body, invalid: `${file}:${outside.line}: ${reachesOutsideDatabase(outside.text)}` };
   if (!body.transactional) return body;
   const control = transactionControl(sql);
   if (control.unwrapped !== undefined) {

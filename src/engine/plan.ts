@@ -1,6 +1,6 @@
 import { DataError, InputError, UsageError } from '../errors.js';
 import { migrationLabel } from './discover.js';
-import { appliedFromHistory } from './state.js';
+import { appliedFromHistory, stampedVersion } from './state.js';
 import type { HistoryEntry, MigrationStep, PlannableMigration, VersionState } from './types.js';
 
 // Pure: what a command would run, decided from the migrations, the version row and the
@@ -63,8 +63,10 @@ export function consistencyProblems(migrations: readonly PlannableMigration[], s
     }
   }
   // A table that lists every version was checked above; golang-migrate's keeps only the newest.
+  // A stamp declared everything up to its version applied (a file it did not run, too).
+  const stamped = stampedVersion(history);
   if (!state.applied) for (const m of migrations) {
-    if (m.version < state.version && m.version >= trackedFrom && !applied.has(m.version)) {
+    if (m.version < state.version && m.version >= trackedFrom && m.version > stamped && !applied.has(m.version)) {
       problems.push({ code: 'migration-out-of-order', version: m.version, message: `${migrationLabel(m)} is pending but numbered below the current version ${state.version}` });
     }
   }
@@ -200,7 +202,9 @@ export function assertRunnable(migrations: readonly PlannableMigration[], steps:
   const invalid = steps.map((s) => byVersion.get(s.version)?.[s.direction]?.invalid).find(Boolean);
   if (invalid) {
     throw new InputError('migration-not-runnable', `${invalid}.`, {
-      hint: 'Remove the stray COMMIT/ROLLBACK (dbshift runs each migration in one transaction), or wrap the whole file in BEGIN; … COMMIT;.',
+      hint: /COMMIT|ROLLBACK|BEGIN/.test(invalid)
+        ? 'Remove the stray COMMIT/ROLLBACK (dbshift runs each migration in one transaction), or wrap the whole file in BEGIN; … COMMIT;.'
+        : 'Change only this database in its migrations; move data between database files with a separate, separately backed-up step.',
       dataState: 'Nothing was changed.',
     });
   }

@@ -1,5 +1,5 @@
 import { migrationLabel, orphanDocuments } from './discover.js';
-import type { LintFinding } from './lint.js';
+import type { LintFinding } from './lint-registry.js';
 import { assertClean, assertConsistent, consistencyProblems, type ConsistencyProblem } from './plan.js';
 import { resultError, type ResultError } from '../results.js';
 import type { Driver } from './driver.js';

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { InputError, UsageError } from '../../../errors.js';
-import { connectError } from './errors.js';
+import { connectError, connectionLost } from './errors.js';
 
 // Where the PostgreSQL database is: a postgres:// or postgresql:// URL (libpq's parameters such
 // as sslmode, options=-c search_path=…, application_name, host=/socket/dir), completed from the
@@ -55,12 +55,29 @@ function parseMigrationsTable(value: string | null, quoted: string | null): PgTa
   return parts.length === 2 ? { schema: parts[0]!, table: parts[1]! } : { table: parts[0]! };
 }
 
+function decodes(value: string): boolean {
+  try {
+    decodeURIComponent(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** From `--database URL` (or DATABASE_URL) and the PG* variables; either may be missing, not both. */
 export function resolvePgTarget(value: string | undefined, env: Record<string, string | undefined>): PgTarget {
   if (!value && !env.PGHOST && !env.PGDATABASE) {
     throw new UsageError('no-database', 'No PostgreSQL database given.', { hint: 'Pass --database postgres://user@host:5432/dbname (or set DATABASE_URL, or PGHOST/PGDATABASE).' });
   }
   let url: URL;
+  // A bare % (a password such as p%ss) is not a percent-encoding: libpq and node-postgres would
+  // misread or refuse it; say how to write it instead of failing later with "URI malformed".
+  if (value && (/%(?![0-9A-Fa-f]{2})/.test(value) || !decodes(value))) {
+    throw new UsageError('bad-database-url', `The PostgreSQL URL ${maskUrl(value)} has a % that is not a valid percent-encoding (%XX of UTF-8 bytes).`, {
+      hint: 'Percent-encode special characters in the user, password and database name: % as %25, @ as %40, : as %3A, / as %2F, # as %23, ? as %3F (encodeURIComponent does it), or pass the password in PGPASSWORD.',
+      dataState: 'Nothing was changed.',
+    });
+  }
   try {
     url = new URL(value ?? 'postgres://');
   } catch (error) {
@@ -122,5 +139,12 @@ export async function connectClient(connectionString: string, display: string): 
   } catch (error) {
     throw connectError(error, display);
   }
+  // A session the server ended (a restart, pg_terminate_backend) fails every later query with
+  // node-postgres' own words and no SQLSTATE: say what it is (74) wherever dbshift queries.
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((...args: unknown[]) => {
+    const result = query(...args);
+    return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(connectionLost(error) ?? error)) : result;
+  }) as typeof client.query;
   return client;
 }

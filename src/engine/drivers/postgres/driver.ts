@@ -1,15 +1,18 @@
 import pg from 'pg';
 import zlib from 'node:zlib';
 import { BusyError, DataError, InputError, InterruptedError } from '../../../errors.js';
-import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions, TableRows } from '../../driver.js';
-import type { LintFinding } from '../../lint.js';
+import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions } from '../../driver.js';
+import type { LintFinding } from '../../lint-registry.js';
 import type { HistoryEntry, MigrationSet, VersionState } from '../../types.js';
 import { DEFAULT_CHOICE, versionTableChoice, type VersionTableChoice, type VersionTableKind } from '../../version-tables/choice.js';
 import { createDbmateTable, DBMATE_DIRTY_TABLE, dbmateState, dbmateWrite } from '../../version-tables/dbmate.js';
 import { dumpDatabase } from './backup.js';
 import { IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import { connectClient, type PgTarget } from './connection.js';
+import { openLockSession, resetSession, type LockSession } from './session.js';
+import { appendHistory, ensureHistory, HISTORY_TABLE, readHistory } from './history.js';
 import { lintPgRules } from './lint.js';
+import { PgRowWatch, RecountNeeded } from './row-changes.js';
 import { endsTransaction, isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
 
 // golang-migrate's postgres driver, made safe: its own schema_migrations table and advisory
@@ -40,7 +43,8 @@ export interface PgOptions {
 }
 
 const ADVISORY_LOCK_SALT = 1486364155n;
-const HISTORY_TABLE = 'dbshift_history';
+/** How long an interrupted run waits for its ROLLBACK before ending the session on the server. */
+const ROLLBACK_GRACE_MS = 3000;
 
 /** golang-migrate's GenerateAdvisoryLockId(database, schema, table): CRC-32 of "schema\0table\0database" times its salt, as uint32. */
 export function advisoryLockId(database: string, schema: string, table: string): string {
@@ -83,12 +87,20 @@ export class PostgresDriver implements Driver<PgContext> {
   readonly dialect = 'postgres' as const;
   readonly location: string;
   private locked = false;
+  /** The migration lock's own session (see session.ts: DISCARD ALL on the work session would release it). */
+  private lockSession: LockSession | undefined;
   /** The statement running now (for naming what blocked it). */
   private current: PgStatement | undefined;
   /** Statements that took effect in the current autocommit run. */
   private doneOutside = 0;
   private invalidBefore = new Set<string>();
+  /** The version and history tables exist: a transaction that ensured them has committed in this session. */
+  private stateTablesCommitted = false;
+  /** The row-loss backstop's second run of a migration: the tables to count first (row-changes.ts). */
+  private countFirst: ReadonlySet<string> | undefined;
   private choice: VersionTableChoice = DEFAULT_CHOICE;
+  /** Whose version table this is, once it exists (it never changes kind within a run). */
+  private knownKind: VersionTableKind | undefined;
 
   private constructor(
     private readonly client: pg.Client,
@@ -105,16 +117,40 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   /** Cancel what this session runs now, from a second connection (the protocol's own cancel needs no password, but pg has no API for it). */
-  private async cancelRunning(): Promise<void> {
-    const other = new pg.Client({ connectionString: this.target.clientUrl });
+  private cancelRunning(): Promise<void> {
+    return this.signalBackend('pg_cancel_backend');
+  }
+
+  /** pg_cancel_backend / pg_terminate_backend on the work session, from the lock's session or a new one. */
+  private async signalBackend(fn: 'pg_cancel_backend' | 'pg_terminate_backend'): Promise<void> {
+    const lockClient = this.lockSession && !this.lockSession.lost ? this.lockSession.client : undefined;
+    const other = lockClient ?? new pg.Client({ connectionString: this.target.clientUrl });
     try {
-      await other.connect();
-      await other.query('SELECT pg_cancel_backend($1)', [this.pid]);
+      if (!lockClient) await other.connect();
+      await other.query(`SELECT ${fn}($1)`, [this.pid]);
     } catch {
       // The statement then runs to its end; the runner still stops before the next commit.
     } finally {
-      await other.end().catch(() => undefined);
+      if (!lockClient) await other.end().catch(() => undefined);
     }
+  }
+
+  /**
+   * End the transaction the work session is in. After Ctrl-C the migration's code may still have
+   * a statement running that ignores the cancel: then the session is ended on the server, which
+   * rolls its transaction back and releases its locks.
+   */
+  private async rollback(): Promise<void> {
+    const done = this.client.query('ROLLBACK').then(
+      () => true,
+      () => true,
+    );
+    if (!this.options.signal?.aborted) {
+      await done;
+      return;
+    }
+    const ended = await Promise.race([done, sleep(ROLLBACK_GRACE_MS).then(() => false)]);
+    if (!ended) await this.signalBackend('pg_terminate_backend');
   }
 
   /** A statement cancelled because the operator pressed Ctrl-C is an interruption, not the migration's failure. */
@@ -164,10 +200,6 @@ export class PostgresDriver implements Driver<PgContext> {
     return `${quoteIdent(this.schema)}.${quoteIdent(this.table)}`;
   }
 
-  private get historyTable(): string {
-    return `${quoteIdent(this.schema)}.${quoteIdent(HISTORY_TABLE)}`;
-  }
-
   get lockId(): string {
     return advisoryLockId(this.database, this.schema, this.table);
   }
@@ -177,8 +209,9 @@ export class PostgresDriver implements Driver<PgContext> {
   /** Session-level (not transaction-level: that deadlocks CREATE INDEX CONCURRENTLY), polled so that waiting is bounded and cancellable. */
   async lock(options: LockOptions): Promise<string[]> {
     const deadline = Date.now() + (options.wait ? options.waitMs : 0);
+    this.lockSession ??= await openLockSession(this.target.clientUrl, this.target.display);
     for (let attempt = 0; ; attempt++) {
-      const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [this.lockId]);
+      const { rows } = await this.lockSession.client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [this.lockId]);
       if (rows[0]!.ok) {
         this.locked = true;
         return [];
@@ -213,16 +246,44 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   async unlock(): Promise<void> {
-    if (!this.locked) return;
-    this.locked = false;
-    await this.client.query('SELECT pg_advisory_unlock($1)', [this.lockId]);
+    const session = this.lockSession;
+    this.lockSession = undefined;
+    if (!session) return;
+    try {
+      if (this.locked && !session.lost) await session.client.query('SELECT pg_advisory_unlock($1)', [this.lockId]);
+    } finally {
+      this.locked = false;
+      // Ending the session releases the lock in any case.
+      await session.client.end().catch(() => undefined);
+    }
+  }
+
+  /** The session that holds the migration lock while this driver holds it (the pid another run's "busy" error names). */
+  get lockPid(): number | undefined {
+    return this.locked ? this.lockSession?.pid : undefined;
+  }
+
+  /** The lock's session was ended by the server (restart, pg_terminate_backend): another run may hold the lock now. */
+  private assertLockHeld(label: string): void {
+    if (!this.locked || !this.lockSession?.lost) return;
+    throw new BusyError('lock-lost', `${label}: the session holding the migration lock was ended by the server, so another run may be migrating now.`, {
+      hint: 'Check the server (a restart, or pg_terminate_backend), then run `dbshift version` and the same command again.',
+    });
   }
 
   // ---- version and history --------------------------------------------------------------
 
+  /** Which of these tables of `schema` exist: the catalog itself (information_schema's views cost a planner run each). */
+  private async existing(schema: string, tables: string[]): Promise<Set<string>> {
+    const { rows } = await this.client.query<{ relname: string }>(
+      `SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`,
+      [schema, tables],
+    );
+    return new Set(rows.map((r) => r.relname));
+  }
+
   private async tableExists(schema: string, table: string): Promise<boolean> {
-    const { rows } = await this.client.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [schema, table]);
-    return rows.length > 0;
+    return (await this.existing(schema, [table])).has(table);
   }
 
   private get dirtyTable(): string {
@@ -235,29 +296,23 @@ export class PostgresDriver implements Driver<PgContext> {
 
   /** Whose version table the database has: golang-migrate's has a dirty column, dbmate's does not. */
   private async versionTableKind(): Promise<VersionTableKind | undefined> {
+    if (this.knownKind) return this.knownKind;
     const { rows } = await this.client.query<{ name: string }>('SELECT column_name AS name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2', [this.schema, this.table]);
     if (rows.length === 0) return undefined;
-    return rows.some((r) => r.name === 'dirty') ? 'golang-migrate' : 'dbmate';
+    return (this.knownKind = rows.some((r) => r.name === 'dirty') ? 'golang-migrate' : 'dbmate');
   }
 
   /** golang-migrate's table exactly as it creates it, or dbmate's for a dbmate project (an existing one is never altered), and the history beside it. */
   private async ensureStateTables(): Promise<void> {
-    if ((await this.versionTableKind()) === undefined) {
+    // Once a transaction that ensured them committed, they exist for the rest of the run: no catalog read per migration.
+    if (this.stateTablesCommitted) return;
+    const present = await this.existing(this.schema, [this.table, HISTORY_TABLE]);
+    if (!present.has(this.table)) {
       await this.client.query(
         this.choice.create === 'dbmate' ? createDbmateTable(this.versionTable) : `CREATE TABLE IF NOT EXISTS ${this.versionTable} (version bigint not null primary key, dirty boolean not null)`,
       );
     }
-    if (!(await this.tableExists(this.schema, HISTORY_TABLE))) {
-      await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.historyTable} (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  version bigint NOT NULL,
-  name text NOT NULL,
-  direction text NOT NULL CHECK (direction IN ('up', 'down', 'force')),
-  checksum text,
-  applied_at timestamptz NOT NULL,
-  duration_ms integer NOT NULL
-)`);
-    }
+    await ensureHistory(this.client, this.schema);
   }
 
   async readVersion(): Promise<VersionState> {
@@ -275,35 +330,29 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   async readHistory(): Promise<HistoryEntry[]> {
-    if (!(await this.tableExists(this.schema, HISTORY_TABLE))) return [];
-    const { rows } = await this.client.query<{ version: string; name: string; direction: HistoryEntry['direction']; checksum: string | null; applied_at: Date; duration_ms: number }>(
-      `SELECT version, name, direction, checksum, applied_at, duration_ms FROM ${this.historyTable} ORDER BY id`,
-    );
-    return rows.map((r) => ({ version: Number(r.version), name: r.name, direction: r.direction, checksum: r.checksum, appliedAt: r.applied_at.toISOString(), durationMs: r.duration_ms }));
+    return readHistory(this.client, this.schema, this.table);
   }
 
-  /** golang-migrate's SetVersion: TRUNCATE + one row (none for version 0 clean, -1 for 0 dirty). */
+  /**
+   * golang-migrate's SetVersion (one row; none for version 0 clean, -1 for 0 dirty), with DELETE
+   * where it uses TRUNCATE: TRUNCATE holds ACCESS EXCLUSIVE on the version table until the
+   * migration commits, so `dbshift version` would wait for the whole migration; DELETE lets
+   * readers see the committed version meanwhile.
+   */
   private async writeVersion(state: VersionState): Promise<void> {
     if ((await this.versionTableKind()) === 'dbmate') {
       for (const s of dbmateWrite(this.versionTable, this.dirtyTable, state, this.choice.texts.get(state.version), (n) => `$${n}`)) await this.client.query(s.sql, s.params);
       return;
     }
-    await this.client.query(`TRUNCATE ${this.versionTable}`);
-    if (state.version > 0 || state.dirty) {
-      await this.client.query(`INSERT INTO ${this.versionTable} (version, dirty) VALUES ($1, $2)`, [state.version > 0 ? state.version : -1, state.dirty]);
-    }
+    // One round trip (numbers and a boolean, written as literals): a round trip is what a migration's bookkeeping costs.
+    const row = state.version > 0 || state.dirty ? `; INSERT INTO ${this.versionTable} (version, dirty) VALUES (${Math.trunc(state.version > 0 ? state.version : -1)}, ${state.dirty ? 'true' : 'false'})` : '';
+    await this.client.query(`DELETE FROM ${this.versionTable}${row}`);
   }
 
   private async appendHistory(entry: HistoryEntry): Promise<void> {
-    await this.client.query(`INSERT INTO ${this.historyTable} (version, name, direction, checksum, applied_at, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      entry.version,
-      entry.name,
-      entry.direction,
-      entry.checksum,
-      entry.appliedAt,
-      Math.round(entry.durationMs),
-    ]);
+    await appendHistory(this.client, this.schema, this.table, entry);
   }
+
 
   async setVersion(state: VersionState, entry?: HistoryEntry): Promise<void> {
     await this.client.query('BEGIN');
@@ -321,7 +370,13 @@ export class PostgresDriver implements Driver<PgContext> {
   // ---- running migrations ---------------------------------------------------------------
 
   private session(inTransaction: boolean, label: string): DriverSession<PgContext> {
+    let watch: PgRowWatch | undefined;
+    let revoked = false;
     const run = async (statement: PgStatement, params?: unknown[]) => {
+      if (revoked) {
+        throw new InterruptedError('context-revoked', `${label} has ended: its code can no longer reach the database (a statement it left running, or queued after Ctrl-C).`);
+      }
+      await watch?.beforeStatement(statement);
       this.current = statement;
       const result = await this.client.query(params ? { text: statement.text, values: params } : statement.text);
       if (!inTransaction) this.doneOutside++;
@@ -368,12 +423,25 @@ export class PostgresDriver implements Driver<PgContext> {
         }
       },
     };
+    // The migration's SET ROLE, SET SESSION AUTHORIZATION or timeouts are its own: the checks and
+    // bookkeeping after it run as dbshift's login with dbshift's timeouts (in the same transaction).
+    let restored: Promise<void> | undefined;
+    const asDbshift = async <T>(work: () => Promise<T>): Promise<T> => {
+      if (revoked) await (restored ??= this.restoreOwnSettings(inTransaction));
+      return work();
+    };
     return {
       ctx,
-      readVersion: () => this.readVersion(),
-      writeVersion: (state) => this.writeVersion(state),
-      appendHistory: (entry) => this.appendHistory(entry),
-      rowCounts: () => this.rowCounts(),
+      readVersion: () => asDbshift(() => this.readVersion()),
+      writeVersion: (state) => asDbshift(() => this.writeVersion(state)),
+      appendHistory: (entry) => asDbshift(() => this.appendHistory(entry)),
+      watchRows: async (deletesRows) => {
+        const bookkeeping = [this.table, HISTORY_TABLE, DBMATE_DIRTY_TABLE].map((name) => ({ schema: this.schema, name }));
+        watch = new PgRowWatch(this.client, this.schema, bookkeeping, this.countFirst ?? new Set(), this.countFirst !== undefined, !inTransaction, deletesRows);
+        await watch.begin();
+      },
+      rowChanges: (deletesRows) => asDbshift(async () => (watch ? watch.changes(deletesRows) : { changed: [], lost: [] })),
+      revokeContext: () => (revoked = true),
       ...(inTransaction ? { checkBeforeCommit: async () => this.assertTransactionAlive(label) } : {}),
     };
   }
@@ -408,24 +476,43 @@ export class PostgresDriver implements Driver<PgContext> {
     throw await this.lockTimeoutError(last, 'Nothing of this migration took effect.');
   }
 
-  private async setTimeouts(local: boolean): Promise<void> {
+  private async restoreOwnSettings(local: boolean): Promise<void> {
+    await this.client.query(`RESET SESSION AUTHORIZATION; RESET ROLE; RESET statement_timeout; RESET lock_timeout; ${this.timeoutSettings(local)}`);
+  }
+
+  private timeoutSettings(local: boolean): string {
     const scope = local ? 'LOCAL ' : '';
-    await this.client.query(`SET ${scope}lock_timeout = ${Math.max(0, Math.round(this.options.lockTimeoutMs))}`);
-    if (this.options.statementTimeoutMs !== undefined) await this.client.query(`SET ${scope}statement_timeout = ${Math.max(0, Math.round(this.options.statementTimeoutMs))}`);
+    const lock = `SET ${scope}lock_timeout = ${Math.max(0, Math.round(this.options.lockTimeoutMs))}`;
+    return this.options.statementTimeoutMs === undefined ? lock : `${lock}; SET ${scope}statement_timeout = ${Math.max(0, Math.round(this.options.statementTimeoutMs))}`;
+  }
+
+  private async setTimeouts(local: boolean): Promise<void> {
+    await this.client.query(this.timeoutSettings(local));
   }
 
   async transaction<T>(fn: (session: DriverSession<PgContext>) => Promise<T>, label: string): Promise<T> {
+    this.countFirst = undefined;
     for (let attempt = 0; ; attempt++) {
-      await this.client.query('BEGIN');
+      await this.client.query(`BEGIN; ${this.timeoutSettings(true)}`);
       try {
-        await this.setTimeouts(true);
         await this.ensureStateTables();
         const result = await fn(this.session(true, label));
         this.assertTransactionAlive(label);
+        this.assertLockHeld(label);
         await this.client.query('COMMIT');
+        this.stateTablesCommitted = true;
+        await resetSession(this.client).catch(() => undefined);
         return result;
       } catch (error) {
-        await this.client.query('ROLLBACK').catch(() => undefined);
+        await this.rollback();
+        await resetSession(this.client).catch(() => undefined);
+        // The backstop could not prove from PostgreSQL's counters that no rows were lost: once
+        // more, rolled back, with those tables counted before the migration starts.
+        if (error instanceof RecountNeeded && this.countFirst === undefined) {
+          this.countFirst = error.oids;
+          attempt--;
+          continue;
+        }
         // The status check may run before the failed statement's ReadyForQuery arrives; then the
         // next statement fails with in_failed_sql_transaction: the same story.
         if (sqlState(error) === IN_FAILED_TRANSACTION) throw abortedTransaction(label);
@@ -464,13 +551,13 @@ export class PostgresDriver implements Driver<PgContext> {
       return result;
     } catch (error) {
       // A file's own BEGIN … COMMIT that failed half-way leaves its transaction open: end it.
-      if (this.client.getTransactionStatus() !== 'I') await this.client.query('ROLLBACK').catch(() => undefined);
+      if (this.client.getTransactionStatus() !== 'I') await this.rollback();
       const interrupted = this.interrupted(error);
       if (interrupted !== error) throw interrupted;
       throw serverStateError(error) ?? error;
     } finally {
-      await this.client.query('RESET lock_timeout').catch(() => undefined);
-      await this.client.query('RESET statement_timeout').catch(() => undefined);
+      // Also undoes setTimeouts(false): the URL's own lock_timeout, if any, comes back.
+      await resetSession(this.client).catch(() => undefined);
     }
   }
 
@@ -542,29 +629,11 @@ export class PostgresDriver implements Driver<PgContext> {
     return lintPgRules(set, only);
   }
 
-  // ---- backup and counts ----------------------------------------------------------------
+  // ---- backup ----------------------------------------------------------------
 
   async backup(dir: string, now: Date, options: { signal?: AbortSignal; onStart?(): void } = {}): Promise<BackupRef> {
     options.onStart?.();
     return dumpDatabase(this.target, this.database, this.serverVersionNum, dir, now, options.signal);
-  }
-
-  /** The oid survives ALTER TABLE … RENAME: a renamed table is still recognised by the row-loss backstop. */
-  async rowCounts(): Promise<TableRows[]> {
-    const { rows: tables } = await this.client.query<{ schema: string; name: string; oid: number }>(
-      `SELECT n.nspname AS schema, c.relname AS name, c.oid::int8 AS oid
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-        ORDER BY 1, 2`,
-    );
-    const counts: TableRows[] = [];
-    for (const t of tables) {
-      if (t.schema === this.schema && (t.name === this.table || t.name === HISTORY_TABLE || t.name === DBMATE_DIRTY_TABLE)) continue;
-      const { rows } = await this.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
-      counts.push({ name: t.schema === this.schema ? t.name : `${t.schema}.${t.name}`, rows: Number(rows[0]!.n), identity: String(t.oid) });
-    }
-    return counts;
   }
 
   raisedByDatabase(error: unknown): boolean {
@@ -575,7 +644,7 @@ export class PostgresDriver implements Driver<PgContext> {
     try {
       await this.unlock();
     } catch {
-      // Closing the session releases a session-level advisory lock anyway.
+      // Closing the lock's session releases a session-level advisory lock anyway.
     }
     await this.client.end().catch(() => undefined);
   }

@@ -62,14 +62,32 @@ export function serverStateError(error: unknown): ToolError | undefined {
       cause: error,
     });
   }
-  if (code === '57P01' || code === '57P02' || code === '57P03' || code?.startsWith('08')) {
-    return new IoError('connection-lost', `The connection to PostgreSQL was lost: ${message}.`, {
-      hint: 'Check the server, then run `dbshift version`: a transactional migration was rolled back; a no-transaction one may have left the database dirty.',
-      cause: error,
-    });
-  }
+  const lost = connectionLost(error);
+  if (lost) return lost;
   if (code === '53100') {
     return new IoError('io-error', `The PostgreSQL server is out of disk space: ${message}.`, { hint: 'Free space on the server, then run the same command again.', cause: error });
   }
   return undefined;
+}
+
+/** node-postgres' own words for a connection that is gone (they carry no SQLSTATE). */
+const CLIENT_LOST = /Connection terminated|not queryable|Client was closed|connection error/i;
+const SOCKET_LOST = new Set(['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT']);
+
+/**
+ * The server ended the session (pg_terminate_backend, a restart, a failover) or the network
+ * dropped it: an operator's or the infrastructure's doing, never a bug (74). What it did to the
+ * data is the runner's to say: the server rolled back any open transaction.
+ */
+export function connectionLost(error: unknown): IoError | undefined {
+  if (error instanceof IoError) return error;
+  const code = sqlState(error);
+  const errno = (error as PgLikeError | undefined)?.code ?? '';
+  const message = (error as PgLikeError | undefined)?.message ?? String(error);
+  const byServer = code === '57P01' || code === '57P02' || code === '57P03' || code?.startsWith('08');
+  if (!byServer && !SOCKET_LOST.has(errno) && !(code === undefined && CLIENT_LOST.test(message))) return undefined;
+  return new IoError('connection-lost', `The connection to PostgreSQL was lost: ${message}.`, {
+    hint: 'Check the server, then run `dbshift version`: a transactional migration was rolled back; a no-transaction one may have left the database dirty.',
+    cause: error,
+  });
 }

@@ -32,9 +32,11 @@ export function loadParser(): Promise<void> {
 /** Leading whitespace and comments: how many characters, and how many newlines in them. */
 function leadingTrivia(text: string): { skip: number; lines: number } {
   let i = 0;
+  const space = /\s*/y;
   for (;;) {
-    const ws = /^\s+/.exec(text.slice(i));
-    if (ws) i += ws[0].length;
+    space.lastIndex = i;
+    space.exec(text);
+    i = space.lastIndex;
     if (text.startsWith('--', i)) {
       const end = text.indexOf('\n', i);
       i = end === -1 ? text.length : end + 1;
@@ -43,7 +45,9 @@ function leadingTrivia(text: string): { skip: number; lines: number } {
       i = end === -1 ? text.length : end + 2;
     } else break;
   }
-  return { skip: i, lines: (text.slice(0, i).match(/\n/g) ?? []).length };
+  let lines = 0;
+  for (let at = text.indexOf('\n'); at !== -1 && at < i; at = text.indexOf('\n', at + 1)) lines++;
+  return { skip: i, lines };
 }
 
 export class PgSyntaxError extends Error {
@@ -55,26 +59,107 @@ export class PgSyntaxError extends Error {
   }
 }
 
-/** The statements of a file, or a PgSyntaxError naming the line PostgreSQL's parser stops at. Call loadParser() first. */
+/** Newlines (byte 10, never part of a multi-byte UTF-8 character) in bytes[from, to). */
+function newlinesIn(bytes: Buffer, from: number, to: number): number {
+  let count = 0;
+  for (let at = bytes.indexOf(10, from); at !== -1 && at < to; at = bytes.indexOf(10, at + 1)) count++;
+  return count;
+}
+
+/**
+ * Files parsed in this process, by their text: loading a directory, linting it and replaying it
+ * each need the statements, and the parse is most of lint's time. Callers never change them.
+ */
+const parsed = new Map<string, PgStatement[]>();
+const PARSED_KEPT = 4096;
+
+/**
+ * The statements of a file, or a PgSyntaxError naming the line PostgreSQL's parser stops at. Call
+ * loadParser() first. Linear in the file: one parse, then one pass that carries the line count
+ * forward from statement to statement (counting from the file's start for each one made a
+ * 20,000-statement file take minutes).
+ */
 export function splitPgStatements(sql: string): PgStatement[] {
+  const known = parsed.get(sql);
+  if (known) return known;
+  const statements = parseStatements(sql);
+  if (parsed.size >= PARSED_KEPT) parsed.clear();
+  parsed.set(sql, statements);
+  return statements;
+}
+
+/**
+ * Parse many files in one call to the parser (most of a call's cost is crossing into WASM and
+ * back), filling the cache splitPgStatements reads. Any doubt, and the files are left to be
+ * parsed one by one: a parse error anywhere, or a statement that crosses from one file into the
+ * next (an unterminated string or comment in the first could otherwise join them).
+ */
+export function preparsePgFiles(sqls: readonly string[]): void {
+  // Empty files are left to splitPgStatements, which says what the parser says of them.
+  const files = [...new Set(sqls)].filter((sql) => !parsed.has(sql) && sql.trim() !== '');
+  if (files.length < 2) return;
+  // Range k of the joined text is file k; the separator's "\n;" ends any statement the file left open.
+  const separator = '\n;\n';
+  const ranges: Array<{ sql: string; bytes: Buffer; start: number; end: number; raws: RawStatement[] }> = [];
+  let offset = 0;
+  for (const sql of files) {
+    const bytes = Buffer.from(sql, 'utf8');
+    ranges.push({ sql, bytes, start: offset, end: offset + bytes.length, raws: [] });
+    offset += bytes.length + separator.length;
+  }
+  let tree: { stmts?: RawStatement[] };
+  try {
+    tree = parseSync(files.join(separator)) as typeof tree;
+  } catch {
+    return;
+  }
+  let r = 0;
+  for (const raw of tree.stmts ?? []) {
+    const start = raw.stmt_location ?? 0;
+    while (r + 1 < ranges.length && start >= ranges[r]!.end + 2) r++;
+    const range = ranges[r]!;
+    const end = raw.stmt_len ? start + raw.stmt_len : offset - separator.length;
+    // A statement past its file's end: the files ran together (an unterminated string or comment).
+    if (end > range.end) return;
+    // A file's first statement starts after the previous separator's ";", at its "\n".
+    const from = Math.max(start, range.start);
+    range.raws.push({ stmt: raw.stmt, stmt_location: from - range.start, stmt_len: end - from });
+  }
+  for (const range of ranges) {
+    if (parsed.size >= PARSED_KEPT) parsed.clear();
+    parsed.set(range.sql, toStatements(range.bytes, range.raws));
+  }
+}
+
+function parseStatements(sql: string): PgStatement[] {
   const bytes = Buffer.from(sql, 'utf8');
   let tree: { stmts?: Array<{ stmt: PgNode; stmt_location?: number; stmt_len?: number }> };
   try {
     tree = parseSync(sql) as typeof tree;
   } catch (error) {
     const position = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition ?? 0;
-    const line = (bytes.subarray(0, Math.max(0, position)).toString('utf8').match(/\n/g) ?? []).length + 1;
+    const line = newlinesIn(bytes, 0, Math.min(bytes.length, Math.max(0, position))) + 1;
     throw new PgSyntaxError((error as Error).message, line);
   }
+  return toStatements(bytes, tree.stmts ?? []);
+}
+
+type RawStatement = { stmt: PgNode; stmt_location?: number; stmt_len?: number };
+
+/** The tree's statements: text (leading comments excluded), line, type and fields, in one pass over the bytes. */
+function toStatements(bytes: Buffer, raws: readonly RawStatement[]): PgStatement[] {
   const statements: PgStatement[] = [];
-  for (const raw of tree.stmts ?? []) {
+  let counted = 0;
+  let linesBefore = 0;
+  for (const raw of raws) {
     const start = raw.stmt_location ?? 0;
     const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;
     const full = bytes.subarray(start, end).toString('utf8');
     const { skip, lines } = leadingTrivia(full);
-    const before = (bytes.subarray(0, start).toString('utf8').match(/\n/g) ?? []).length;
+    linesBefore += newlinesIn(bytes, counted, start);
+    counted = Math.max(counted, start);
     const [type, node] = Object.entries(raw.stmt)[0] as [string, Record<string, unknown>];
-    statements.push({ text: full.slice(skip).trim(), line: before + lines + 1, type, node });
+    statements.push({ text: full.slice(skip).trim(), line: linesBefore + lines + 1, type, node });
   }
   return statements;
 }
@@ -109,6 +194,11 @@ export function pgTransactionControl(statements: PgStatement[]): PgTransactionCo
   return { wrapped: false, first: controls[0]! };
 }
 
+function detachesConcurrently(node: Record<string, unknown>): boolean {
+  const cmds = (node.cmds ?? []) as Array<{ AlterTableCmd?: { subtype?: string; def?: { PartitionCmd?: { concurrent?: boolean } } } }>;
+  return cmds.some((c) => c.AlterTableCmd?.subtype === 'AT_DetachPartition' && !!c.AlterTableCmd.def?.PartitionCmd?.concurrent);
+}
+
 function hasOption(node: Record<string, unknown>, name: string): boolean {
   const params = (node.params ?? node.options ?? []) as Array<{ DefElem?: { defname?: string } }>;
   return params.some((p) => p.DefElem?.defname === name);
@@ -138,6 +228,7 @@ export function noTransactionReasons(sql: string, statements: PgStatement[], ser
     else if (s.type === 'VacuumStmt' && n.is_vacuumcmd) at(s, 'VACUUM');
     else if (s.type === 'CreatedbStmt' || s.type === 'DropdbStmt') at(s, s.type === 'CreatedbStmt' ? 'CREATE DATABASE' : 'DROP DATABASE');
     else if (s.type === 'AlterSystemStmt') at(s, 'ALTER SYSTEM');
+    else if (s.type === 'AlterTableStmt' && detachesConcurrently(n)) at(s, 'DETACH PARTITION … CONCURRENTLY');
     else if (s.type === 'CreateTableSpaceStmt' || s.type === 'DropTableSpaceStmt') at(s, 'CREATE/DROP TABLESPACE');
   }
   // ALTER TYPE … ADD VALUE: refused in a transaction before PostgreSQL 12; since then allowed,
