@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { DiffEngine } from '../diff/engine.js';
 import { loadMigrationDir } from '../engine/discover.js';
-import { lintMigrations, type LintFinding } from '../engine/lint.js';
+import { lintSqlite } from '../engine/lint.js';
+import type { LintFinding } from '../engine/lint-registry.js';
 import type { Finding, PlanOptions } from '../diff/plan.js';
 import { runDiff, type DiffMode, type DiffOutcome } from '../diff/run.js';
 import { openSqliteDiff } from '../diff/sqlite/engine.js';
@@ -52,7 +53,7 @@ export interface DiffResult extends CommandResult {
   files: string[];
   /** Tables and columns whose data the up migration deletes. */
   dataLoss: string[];
-  /** `dbshift lint`'s findings in the files written (its rules, without the replay the proof already did). */
+  /** `dbshift lint`'s findings in the files written (its rules, without the replay the proof already did); `level: 'warning'` ones never fail. */
   lint: LintFinding[];
 }
 
@@ -110,9 +111,9 @@ export function diff(options: DiffOptions): Promise<Settled<DiffResult>> {
       }
       if (options.check && options.dryRun) throw new UsageError('bad-option', '--check and --dry-run exclude each other.');
       const config = configOf(options);
+      // A postgres:// database (option, DATABASE, DATABASE_URL) is the server for the scratch databases.
       const server = postgresUrlOf(config);
-      const explicitDatabase = options.database !== undefined || options.config !== undefined;
-      const dialect = options.dialect ?? (isPg(options.to) || isPg(options.from) || (explicitDatabase && server) ? 'postgres' : 'sqlite');
+      const dialect = options.dialect ?? (isPg(options.to) || isPg(options.from) || server ? 'postgres' : 'sqlite');
       const cwd = options.cwd ?? process.cwd();
       const resolve = (p: string) => (isPg(p) ? p : path.resolve(cwd, p));
       const sources = { dir: config.migrationsDir, to: resolve(options.to), ...(options.from !== undefined ? { from: resolve(options.from) } : {}) };
@@ -132,11 +133,12 @@ export function diff(options: DiffOptions): Promise<Settled<DiffResult>> {
       // What `dbshift lint` will say about the files, said now (a rename the running app still uses, a rewrite asked for).
       let lintFindings: LintFinding[] = [];
       if (outcome.status === 'written') {
+        // As the team configured lint (dbshift.lint.json, its levels): the rules only, the proof already replayed the files.
         const versions = new Set(outcome.migrations.map((m) => m.version));
         if (dialect === 'postgres') {
-          const [{ lintPgRules }, { loadPgMigrationDir }] = await Promise.all([import('../engine/drivers/postgres/lint.js'), import('../engine/drivers/postgres/load.js')]);
-          lintFindings = await lintPgRules(await loadPgMigrationDir(config.migrationsDir, Number.MAX_SAFE_INTEGER), versions);
-        } else lintFindings = lintMigrations(await loadMigrationDir(config.migrationsDir), versions);
+          const [{ lintPostgres }, { loadPgMigrationDir }] = await Promise.all([import('../engine/drivers/postgres/lint.js'), import('../engine/drivers/postgres/load.js')]);
+          lintFindings = (await lintPostgres(await loadPgMigrationDir(config.migrationsDir, Number.MAX_SAFE_INTEGER), { only: versions })).findings;
+        } else lintFindings = lintSqlite(await loadMigrationDir(config.migrationsDir), versions).findings;
       }
       const result: DiffResult = {
         ok: outcome.status !== 'refused' && outcome.status !== 'differs',

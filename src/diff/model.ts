@@ -29,6 +29,8 @@ export interface ForeignKey {
   refColumns: string[];
   onDelete: string;
   onUpdate: string;
+  /** PostgreSQL: MATCH FULL, DEFERRABLE, INITIALLY DEFERRED (empty for the defaults). */
+  options?: string;
   /** PostgreSQL: the definition as pg_get_constraintdef renders it. */
   definition?: string;
 }

@@ -277,7 +277,7 @@ export function planDiff(current: Schema, desired: Schema, dialect: DialectPlann
 function differs(change: TableChange): boolean {
   const { current: c, desired: d } = change;
   const keys = (list: Array<{ key: string }>) => list.map((x) => x.key).sort().join('|');
-  const fks = (t: Table) => t.foreignKeys.map((f) => JSON.stringify([f.columns, f.refTable, f.refColumns, f.onDelete, f.onUpdate])).sort().join('|');
+  const fks = (t: Table) => t.foreignKeys.map((f) => JSON.stringify([f.columns, f.refTable, f.refColumns, f.onDelete, f.onUpdate, f.options ?? ''])).sort().join('|');
   return (
     change.added.length > 0 ||
     change.dropped.length > 0 ||

@@ -56,7 +56,12 @@ function renderDiff(r: DiffResult, dryRun: boolean): string[] {
   if (r.dataLoss.length > 0) lines.push('', `  Data loss: ${r.dataLoss.join(', ')} (named in the document)`);
   if (r.error) lines.push('', ...errorLines(r.error));
   if (r.files.length > 0) lines.push('', '  Files', ...r.files.map((f) => `    ${f}`));
-  if (r.status === 'written') lines.push('', r.lint.length === 0 ? '  dbshift lint: no findings in these files' : `  dbshift lint: ${r.lint.length} finding${r.lint.length === 1 ? '' : 's'} in these files (decide before \`dbshift up\`)`, ...renderFindings(r.lint));
+  if (r.status === 'written') {
+    const errors = r.lint.filter((f) => f.level !== 'warning').length;
+    const warnings = r.lint.length - errors;
+    const said = r.lint.length === 0 ? 'no findings' : `${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}${errors > 0 ? ' (decide before `dbshift up`)' : ''}`;
+    lines.push('', `  dbshift lint: ${said} in these files`, ...renderFindings(r.lint));
+  }
   if (dryRun) for (const m of r.generated) lines.push('', `  ${m.label}.up.sql`, ...m.up.trimEnd().split('\n').map((l) => `    ${l}`), '', `  ${m.label}.down.sql`, ...m.down.trimEnd().split('\n').map((l) => `    ${l}`));
   return lines;
 }

@@ -67,8 +67,8 @@ export async function introspectPostgres(db: Queryable, bookkeeping: string[] = 
   ).rows;
 
   const constraints = (
-    await db.query<{ conrelid: number; conname: string; contype: string; def: string; cols: string[]; confrelid: number; refcols: string[] | null; confdeltype: string; confupdtype: string }>(
-      `SELECT c.conrelid::int AS conrelid, c.conname, c.contype, pg_get_constraintdef(c.oid) AS def, c.confrelid::int AS confrelid, c.confdeltype, c.confupdtype,
+    await db.query<{ conrelid: number; conname: string; contype: string; def: string; cols: string[]; confrelid: number; refcols: string[] | null; confdeltype: string; confupdtype: string; confmatchtype: string; condeferrable: boolean; condeferred: boolean }>(
+      `SELECT c.conrelid::int AS conrelid, c.conname, c.contype, pg_get_constraintdef(c.oid) AS def, c.confrelid::int AS confrelid, c.confdeltype, c.confupdtype, c.confmatchtype, c.condeferrable, c.condeferred,
          ARRAY(SELECT a.attname FROM unnest(c.conkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.i)::text[] AS cols,
          ARRAY(SELECT a.attname FROM unnest(c.confkey) WITH ORDINALITY k(n, i) JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n ORDER BY k.i)::text[] AS refcols
        FROM pg_constraint c WHERE c.conrelid = ANY($1) AND c.contype IN ('p', 'u', 'c', 'f', 'x') ORDER BY c.conname`,
@@ -91,6 +91,7 @@ export async function introspectPostgres(db: Queryable, bookkeeping: string[] = 
         refColumns: c.refcols ?? [],
         onDelete: ACTIONS[c.confdeltype] ?? c.confdeltype,
         onUpdate: ACTIONS[c.confupdtype] ?? c.confupdtype,
+        options: [c.confmatchtype === 'f' ? 'match full' : '', c.condeferrable ? 'deferrable' : '', c.condeferred ? 'initially deferred' : ''].filter(Boolean).join(' '),
         // The default action written out: a reader (and dbshift lint) sees it was chosen.
         definition: c.confdeltype === 'a' ? c.def.replace(/(REFERENCES\s+\S+?\([^)]*\))/, '$1 ON DELETE NO ACTION') : c.def,
       }));

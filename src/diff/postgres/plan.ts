@@ -97,7 +97,7 @@ function constraintOps(table: string, current: NamedConstraint[], desired: Named
   return ops;
 }
 
-const fkKey = (f: Table['foreignKeys'][number]) => JSON.stringify([f.columns, f.refTable, f.refColumns, f.onDelete, f.onUpdate]);
+const fkKey = (f: Table['foreignKeys'][number]) => JSON.stringify([f.columns, f.refTable, f.refColumns, f.onDelete, f.onUpdate, f.options ?? '']);
 
 function foreignKeyOps(table: string, current: Table['foreignKeys'], desired: Table['foreignKeys'], existing: boolean): Operation[] {
   const ops: Operation[] = [];
