@@ -11,7 +11,30 @@ import { loadParser, noTransactionReasons, preparsePgFiles, pgTransactionControl
 // their no-transaction statements detected by the parser, and code migrations whose
 // up/down/verify may be async, with ctx.query inside the migration's transaction.
 
+/**
+ * A SQL file's body. How it runs (in one transaction or not, and why) takes a parse, done when
+ * first asked: a run that applies one migration of 1,000, or `version`, parses no other file.
+ */
 function sqlBody(sql: string, file: string, serverVersionNum: number, deletesRows: string[] | undefined): MigrationBody<PgContext> {
+  let decided: MigrationBody<PgContext> | undefined;
+  const decide = () => (decided ??= decideSqlBody(sql, file, serverVersionNum, deletesRows));
+  return {
+    sql,
+    run: (ctx: PgContext) => ctx.exec(sql),
+    ...(deletesRows?.length ? { deletesRows } : {}),
+    get transactional() {
+      return decide().transactional;
+    },
+    get noTransactionReasons() {
+      return decide().noTransactionReasons;
+    },
+    get note() {
+      return decide().note;
+    },
+  };
+}
+
+function decideSqlBody(sql: string, file: string, serverVersionNum: number, deletesRows: string[] | undefined): MigrationBody<PgContext> {
   const base = { sql, run: (ctx: PgContext) => ctx.exec(sql), ...(deletesRows?.length ? { deletesRows } : {}) };
   let statements: PgStatement[];
   try {
