@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { dbshift, json } from '../support/cli.js';
-import { freshDatabase, query, writeMigrations } from '../support/pg.js';
+import { dbshift, dbshiftAsync, json } from '../support/cli.js';
+import { freshDatabase, query, withClient, writeMigrations } from '../support/pg.js';
 import { tempDir } from '../support/tmp.js';
 
 // Issue 19 on PostgreSQL: a restore makes the database what the backup holds, one history per
@@ -74,6 +74,28 @@ describe('restore over the database a backup was taken from', () => {
     expect(json<{ error: { code: string; dataState: string } }>(failed).error).toMatchObject({ code: 'restore-failed', dataState: expect.stringContaining('Nothing was changed') });
     expect(await tables(db.url)).toEqual(['public.dbshift_history', 'public.more', 'public.schema_migrations', 'public.users']);
     expect(await query(db.url, 'SELECT version::int FROM schema_migrations')).toEqual([{ version: 2 }]);
+  });
+  it('while another session holds a lock (an app mid-transaction): 75 after a bounded wait, nothing changed', async () => {
+    const db = await freshDatabase();
+    const work = tempDir();
+    const run = cli(work);
+    const dir = writeMigrations(path.join(work, 'm'), { '000001_users.up.sql': 'CREATE TABLE users (id int PRIMARY KEY);\n' });
+    expect(run('up', '--database', db.url, '--dir', dir).code).toBe(0);
+    const backup = path.join(work, 'backups', fs.readdirSync(path.join(work, 'backups')).find((n) => n.endsWith('.dump'))!);
+    await withClient(db.url, async (app) => {
+      await app.query('BEGIN');
+      await app.query('SELECT count(*) FROM users');
+      const busy = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+        const child = dbshiftAsync(['restore', backup, '--to', db.url, '--clean', '--json'], { cwd: work, env: { BACKUP_DIR: path.join(work, 'backups') } });
+        let stdout = '';
+        child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.on('close', (code) => resolve({ code, stdout }));
+      });
+      expect(busy.code, busy.stdout).toBe(75);
+      expect(JSON.parse(busy.stdout).error.code).toBe('restore-busy');
+      await app.query('ROLLBACK');
+    });
+    expect(await tables(db.url)).toEqual(['public.dbshift_history', 'public.schema_migrations', 'public.users']);
   });
 });
 

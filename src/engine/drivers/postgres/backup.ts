@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { CannotCreateError, ConfigError, DataError, InterruptedError, IoError, toToolError } from '../../../errors.js';
+import { BusyError, CannotCreateError, ConfigError, DataError, InterruptedError, IoError, toToolError } from '../../../errors.js';
 import { verifyChecksum, writeChecksumFile } from '../../../files/checksum.js';
 import { ensureDirectory, openExclusive, tempPathBeside } from '../../../files/create.js';
 import { publishFile } from '../../../files/durable.js';
@@ -193,6 +193,8 @@ function failedInOneTransaction(error: unknown): unknown {
  * DROP … IF EXISTS for the objects outside schemas, recreates the backup's objects and rows.
  * A failure anywhere rolls all of it back. What the database held is dumped first.
  */
+const DROP_LOCK_TIMEOUT_MS = 10_000;
+
 async function restoreInPlace(backup: string, sha256: string, target: PgTarget, state: TargetState, options: RestoreOptions): Promise<RestoreResult> {
   requireTool('psql', state.serverVersionNum);
   const replaced = await dumpDatabase(target, state.database, state.serverVersionNum, options.backupDir ?? path.dirname(backup), options.now ?? new Date(), options.signal, 'replaced');
@@ -201,7 +203,8 @@ async function restoreInPlace(backup: string, sha256: string, target: PgTarget, 
     state.serverVersionNum >= 150000
       ? `CREATE SCHEMA public AUTHORIZATION pg_database_owner;\nGRANT USAGE ON SCHEMA public TO PUBLIC;\n`
       : `CREATE SCHEMA public;\nGRANT ALL ON SCHEMA public TO PUBLIC;\n`;
-  const prelude = `${state.schemas.map((name) => `DROP SCHEMA ${ident(name)} CASCADE;\n`).join('')}${publicSchema}COMMENT ON SCHEMA public IS 'standard public schema';\n`;
+  // The drops wait for other sessions' locks (an app's open transaction) at most this long; the backup's own script sets lock_timeout = 0 after them.
+  const prelude = `SET lock_timeout = '${DROP_LOCK_TIMEOUT_MS}ms';\n${state.schemas.map((name) => `DROP SCHEMA ${ident(name)} CASCADE;\n`).join('')}${publicSchema}COMMENT ON SCHEMA public IS 'standard public schema';\n`;
   try {
     await pipeTools(
       ['pg_restore', ['--clean', '--if-exists', '--file=-', backup]],
@@ -211,8 +214,16 @@ async function restoreInPlace(backup: string, sha256: string, target: PgTarget, 
       options.signal,
     );
   } catch (error) {
+    const kept = `Nothing was changed; the database's content before the attempt is also in ${replaced.path}.`;
+    if (error instanceof IoError && /lock timeout/.test(error.message)) {
+      throw new BusyError('restore-busy', `Another session holds a lock on ${target.display} (waited ${DROP_LOCK_TIMEOUT_MS / 1000} s to drop its schemas): the app is still using the database.`, {
+        hint: 'Stop the app (see pg_stat_activity for who is connected), then run the restore again.',
+        dataState: kept,
+        cause: error,
+      });
+    }
     const failure = failedInOneTransaction(error);
-    if (failure instanceof DataError) failure.dataState = `Nothing was changed; the database's content before the attempt is also in ${replaced.path}.`;
+    if (failure instanceof DataError) failure.dataState = kept;
     throw failure;
   }
   return { ok: true, backup, sha256, database: target.display, replaced, droppedSchemas: state.schemas };
