@@ -27,13 +27,19 @@ function holdAt(ws: Workspace, point: string): { env: Record<string, string>; he
 const settle = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('Ctrl-C at a terminal', () => {
-  it.each(['snapshot-bytes', 'transform-backfill', 'verify-rows'])('typed during %s: exit 130, nothing published, lock released, no temp files', async (point) => {
+  // snapshot-bytes is on the copy route only (--backup copy); snapshot-held is the old-file route's hold.
+  it.each([
+    ['snapshot-bytes', ['--backup', 'copy']],
+    ['snapshot-held', []],
+    ['transform-backfill', []],
+    ['verify-rows', []],
+  ])('typed during %s: exit 130, nothing published, lock released, no temp files', async (point, flags) => {
     const ws = workspace({ withSample: false });
     const source = path.join(ws.dir, 'prod', 'health_records.db');
     makeSample(ws, source, { reports: 2000 });
     const sourceHash = sha256(source);
     const hold = holdAt(ws, point);
-    const run = dbshiftInPty(['migrate'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: source, ...hold.env } });
+    const run = dbshiftInPty(['migrate', ...flags], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: source, ...hold.env } });
     expect(await waitFor(hold.held, 30_000)).toBe(true);
     run.type('\x03');
     // `script` relays the key to the terminal; the kernel turns it into SIGINT at once (cooked mode).
