@@ -5,17 +5,17 @@ import { loadMigrationDir, NO_TRANSACTION_DIRECTIVE } from '../../discover.js';
 import { readCodeMigration, type CodeMigration } from '../../load-code.js';
 import type { MigrationBody, MigrationDefinition, MigrationSet } from '../../types.js';
 import type { PgContext } from './driver.js';
-import { loadParser, noTransactionReasons, pgTransactionControl, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
+import { loadParser, noTransactionReasons, pgTransactionControl, splitPgStatementsAsync, PgSyntaxError, type PgStatement } from './statements.js';
 
 // The same migrations directory (discover.ts reads it), as PostgreSQL runs it: SQL files with
 // their no-transaction statements detected by the parser, and code migrations whose
 // up/down/verify may be async, with ctx.query inside the migration's transaction.
 
-function sqlBody(sql: string, file: string, serverVersionNum: number, deletesRows: string[] | undefined): MigrationBody<PgContext> {
+async function sqlBody(sql: string, file: string, serverVersionNum: number, deletesRows: string[] | undefined): Promise<MigrationBody<PgContext>> {
   const base = { sql, run: (ctx: PgContext) => ctx.exec(sql), ...(deletesRows?.length ? { deletesRows } : {}) };
   let statements: PgStatement[];
   try {
-    statements = splitPgStatements(sql);
+    statements = await splitPgStatementsAsync(sql);
   } catch (error) {
     if (!(error instanceof PgSyntaxError)) throw error;
     // The server rejects it with its own message when it runs (in a transaction: no trace).
@@ -64,8 +64,8 @@ async function pgMigration(dir: string, m: MigrationDefinition, serverVersionNum
   if (m.kind === 'sql') {
     return {
       ...rest,
-      ...(m.up?.sql !== undefined ? { up: sqlBody(m.up.sql, m.files[0]!, serverVersionNum, m.up.deletesRows) } : {}),
-      ...(m.down?.sql !== undefined ? { down: sqlBody(m.down.sql, m.files[1] ?? m.files[0]!, serverVersionNum, m.down.deletesRows) } : {}),
+      ...(m.up?.sql !== undefined ? { up: await sqlBody(m.up.sql, m.files[0]!, serverVersionNum, m.up.deletesRows) } : {}),
+      ...(m.down?.sql !== undefined ? { down: await sqlBody(m.down.sql, m.files[1] ?? m.files[0]!, serverVersionNum, m.down.deletesRows) } : {}),
     };
   }
   if (m.kind === 'code') {

@@ -1,4 +1,5 @@
 import { loadModule, parseSync } from 'libpg-query';
+import { yieldToEventLoop } from '../../../yield.js';
 import { NO_TRANSACTION_DIRECTIVE } from '../../discover.js';
 
 // PostgreSQL's own parser (libpg_query, as WASM) splits a migration into statements with their
@@ -66,36 +67,134 @@ function newlinesIn(bytes: Buffer, from: number, to: number): number {
   return count;
 }
 
-/**
- * The statements of a file, or a PgSyntaxError naming the line PostgreSQL's parser stops at. Call
- * loadParser() first. Linear in the file: one parse, then one pass that carries the line count
- * forward from statement to statement (counting from the file's start for each one made a
- * 20,000-statement file take minutes).
- */
-export function splitPgStatements(sql: string): PgStatement[] {
-  const bytes = Buffer.from(sql, 'utf8');
-  let tree: { stmts?: Array<{ stmt: PgNode; stmt_location?: number; stmt_len?: number }> };
+type RawStatement = { stmt: PgNode; stmt_location?: number; stmt_len?: number };
+
+function parseTree(sql: string): RawStatement[] {
   try {
-    tree = parseSync(sql) as typeof tree;
+    return (parseSync(sql) as { stmts?: RawStatement[] }).stmts ?? [];
   } catch (error) {
-    const position = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition ?? 0;
-    const line = newlinesIn(bytes, 0, Math.min(bytes.length, Math.max(0, position))) + 1;
+    // The parser's cursor position counts characters, not bytes.
+    const position = Math.min(sql.length, Math.max(0, (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition ?? 0));
+    let line = 1;
+    for (let at = sql.indexOf('\n'); at !== -1 && at < position; at = sql.indexOf('\n', at + 1)) line++;
     throw new PgSyntaxError((error as Error).message, line);
   }
-  const statements: PgStatement[] = [];
+}
+
+/**
+ * The statements from their parse, in one pass that carries the line count forward from
+ * statement to statement (counting from the file's start for each one made a 20,000-statement
+ * file take minutes). `raw` locations are byte offsets into `bytes`, each with its length.
+ */
+function* statementsOf(bytes: Buffer, raw: Iterable<{ stmt: PgNode; start: number; end: number }>): Generator<PgStatement> {
   let counted = 0;
   let linesBefore = 0;
-  for (const raw of tree.stmts ?? []) {
-    const start = raw.stmt_location ?? 0;
-    const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;
+  for (const { stmt, start, end } of raw) {
     const full = bytes.subarray(start, end).toString('utf8');
     const { skip, lines } = leadingTrivia(full);
     linesBefore += newlinesIn(bytes, counted, start);
     counted = Math.max(counted, start);
-    const [type, node] = Object.entries(raw.stmt)[0] as [string, Record<string, unknown>];
-    statements.push({ text: full.slice(skip).trim(), line: linesBefore + lines + 1, type, node });
+    const [type, node] = Object.entries(stmt)[0] as [string, Record<string, unknown>];
+    yield { text: full.slice(skip).trim(), line: linesBefore + lines + 1, type, node };
+  }
+}
+
+function located(raw: RawStatement[], offset: number, length: number): Array<{ stmt: PgNode; start: number; end: number }> {
+  return raw.map((r) => {
+    const start = offset + (r.stmt_location ?? 0);
+    return { stmt: r.stmt, start, end: r.stmt_len ? start + r.stmt_len : offset + length };
+  });
+}
+
+/** The statements of a file, or a PgSyntaxError naming the line PostgreSQL's parser stops at. Call loadParser() first. Linear in the file. */
+export function splitPgStatements(sql: string): PgStatement[] {
+  const bytes = Buffer.from(sql, 'utf8');
+  return [...statementsOf(bytes, located(parseTree(sql), 0, bytes.length))];
+}
+
+/** Parsing a piece of about this many characters blocks the event loop for some 50 ms on a loaded machine. */
+const CHUNK_CHARS = 64 * 1024;
+const YIELD_EVERY = 2000;
+
+/**
+ * splitPgStatements for a file of any size without blocking the event loop for long (Ctrl-C
+ * and SIGTERM are handled between pieces): parsed in pieces cut at top-level semicolons, with a
+ * turn of the event loop between them. A piece the parser refuses (a cut inside a body such as
+ * BEGIN ATOMIC … END, which the cheap scan cannot see) makes the whole file parse in one go,
+ * so the result and any syntax error are exactly splitPgStatements'.
+ */
+export async function splitPgStatementsAsync(sql: string, signal?: AbortSignal): Promise<PgStatement[]> {
+  if (sql.length <= CHUNK_CHARS) return splitPgStatements(sql);
+  const bytes = Buffer.from(sql, 'utf8');
+  const raw: Array<{ stmt: PgNode; start: number; end: number }> = [];
+  let byteOffset = 0;
+  try {
+    for (const piece of topLevelPieces(sql, CHUNK_CHARS)) {
+      const length = Buffer.byteLength(piece, 'utf8');
+      raw.push(...located(parseTree(piece), byteOffset, length));
+      byteOffset += length;
+      await yieldToEventLoop();
+      signal?.throwIfAborted();
+    }
+  } catch (error) {
+    if (!(error instanceof PgSyntaxError)) throw error;
+    return splitPgStatements(sql);
+  }
+  const statements: PgStatement[] = [];
+  for (const statement of statementsOf(bytes, raw)) {
+    statements.push(statement);
+    if (statements.length % YIELD_EVERY === 0) await yieldToEventLoop();
   }
   return statements;
+}
+
+/**
+ * The file cut into pieces of at least `size` characters, each ending just after a semicolon
+ * outside quotes ('…', E'…', "…", $tag$…$tag$), comments (--, nested /* *\/) and parentheses.
+ */
+export function* topLevelPieces(sql: string, size: number): Generator<string> {
+  let pieceStart = 0;
+  let depth = 0;
+  const skipTo = (from: number, close: string): number => {
+    const at = sql.indexOf(close, from);
+    return at === -1 ? sql.length : at + close.length;
+  };
+  for (let i = 0; i < sql.length; ) {
+    const c = sql[i]!;
+    const next = sql[i + 1];
+    if (c === '-' && next === '-') i = skipTo(i + 2, '\n');
+    else if (c === '/' && next === '*') {
+      let nesting = 1;
+      i += 2;
+      while (i < sql.length && nesting > 0) {
+        if (sql.startsWith('/*', i)) (nesting++, (i += 2));
+        else if (sql.startsWith('*/', i)) (nesting--, (i += 2));
+        else i++;
+      }
+    } else if (c === "'" || c === '"') {
+      const backslashes = c === "'" && /[eE]/.test(sql[i - 1] ?? '') && !/[\w$]/.test(sql[i - 2] ?? '');
+      i++;
+      while (i < sql.length) {
+        if (backslashes && sql[i] === '\\') i += 2;
+        else if (sql[i] === c && sql[i + 1] === c) i += 2;
+        else if (sql[i] === c) break;
+        else i++;
+      }
+      i++;
+    } else if (c === '$' && !/[\w$]/.test(sql[i - 1] ?? '')) {
+      const tag = /^\$(?:[A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/.exec(sql.slice(i, i + 64));
+      i = tag ? skipTo(i + tag[0].length, tag[0]) : i + 1;
+    } else if (c === '(') (depth++, i++);
+    else if (c === ')') (depth = Math.max(0, depth - 1), i++);
+    else if (c === ';' && depth === 0) {
+      i++;
+      if (i - pieceStart >= size) {
+        yield sql.slice(pieceStart, i);
+        pieceStart = i;
+      }
+    } else i++;
+  }
+  if (pieceStart < sql.length) yield sql.slice(pieceStart);
 }
 
 /** BEGIN / START TRANSACTION / COMMIT / END: the file's own transaction control, which dbshift's transaction replaces. */
