@@ -12,6 +12,10 @@ export interface CreateOptions extends CallOptions {
   dir?: string;
   /** Zero-pad the number to this many digits (default: as the existing files, else 6). */
   digits?: number;
+  /** A timestamp version, golang-migrate's way: `format` a Go layout (default 20060102150405), `unix` or `unixNano`; `tz` an IANA zone (default UTC). Default: sequential, unless the newest version is already a timestamp. */
+  timestamp?: { format?: string; tz?: string };
+  /** Sequential numbers even after timestamp versions (golang-migrate's -seq). */
+  seq?: boolean;
 }
 
 export interface CreateResult extends CommandResult {
@@ -29,7 +33,12 @@ export function create(options: CreateOptions): Promise<Settled<CreateResult>> {
     () => {
       const ext = options.ext ?? 'sql';
       if (ext !== 'sql' && ext !== 'ts') throw new UsageError('bad-ext', `The extension (--ext) must be sql or ts, got "${String(ext)}".`, { dataState: 'Nothing was changed.' });
-      const created = createMigration(configOf(options).migrationsDir, options.name, { ext, ...(options.digits !== undefined ? { digits: options.digits } : {}) });
+      const created = createMigration(configOf(options).migrationsDir, options.name, {
+        ext,
+        ...(options.digits !== undefined ? { digits: options.digits } : {}),
+        ...(options.timestamp ? { timestamp: options.timestamp } : {}),
+        ...(options.seq ? { seq: true } : {}),
+      });
       return { ok: true, command: 'create', status: 'created' as const, version: created.version, files: created.files, notices: [] };
     },
     (error) => ({ ok: false, command: 'create', status: 'failed' as const, version: 0, files: [], notices: [], error }),

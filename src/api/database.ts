@@ -23,14 +23,27 @@ export function postgresUrlOf(config: Config): string | undefined {
   return config.database.kind === 'postgres' ? config.database.url : undefined;
 }
 
+/** The driver learns the set it works with (which version table a new database gets, dbmate's version texts). */
+function known<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ctx>): MigrationSet<Ctx> {
+  driver.knowMigrations?.(set);
+  return set;
+}
+
 /** Open the call's database, hand its driver and migrations to `work`, always close it. */
 export async function withDatabase<T>(options: MigrationsOptions, open: SqliteDriverOptions, work: DatabaseWork<T>): Promise<T> {
   const config = configOf(options);
   const url = postgresUrlOf(config);
   if (url) return withPostgres(url, config, options, work);
-  const driver = new SqliteDriver(sqliteConfigOf(config), open);
+  const table = options.postgres?.migrationsTable;
+  if (table !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(table)) {
+    throw new UsageError('bad-migrations-table', `--migrations-table for a SQLite database is one table name (letters, digits, _), got ${table}.`, {
+      hint: 'SQLite has no schemas: name the table alone, e.g. --migrations-table billing_migrations.',
+      dataState: 'Nothing was changed.',
+    });
+  }
+  const driver = new SqliteDriver({ ...sqliteConfigOf(config), ...(table ? { versionTable: table } : {}) }, open);
   try {
-    return await work(driver, () => migrationSetOf(config, options.set, open.now), config);
+    return await work(driver, async () => known(driver, await migrationSetOf(config, options.set, open.now)), config);
   } finally {
     await driver.close();
   }
@@ -55,7 +68,7 @@ async function withPostgres<T>(url: string, config: Config, options: MigrationsO
     ...(options.signal ? { signal: options.signal } : {}),
   });
   try {
-    return await work(driver, () => loadPgMigrationDir(config.migrationsDir, driver.serverVersionNum), config);
+    return await work(driver, async () => known(driver, await loadPgMigrationDir(config.migrationsDir, driver.serverVersionNum)), config);
   } finally {
     await driver.close();
   }

@@ -9,12 +9,14 @@ export interface MigrateOptions extends PipelineOptions {
   strict?: boolean;
   /** Run everything on a temporary copy, verify it, discard it and report timings. */
   rehearse?: boolean;
+  /** `auto` (default): the old file itself becomes the backup when provably safe, else a copy; `copy`: always an independent copy. */
+  backup?: 'auto' | 'copy';
 }
 
 /** `dbshift migrate`: the HealthSum v5 migration: preflight, lock, snapshot, backup, transform, verify, publish. */
 export function migrate(options: MigrateOptions = {}): Promise<Settled<RunResult>> {
   return runPipeline('migrate', options, (config, runOptions) => {
     assertNotVersionedProject(config, options.cwd ?? process.cwd());
-    return runMigrate(config, { ...runOptions, strict: !!options.strict, rehearse: !!options.rehearse });
+    return runMigrate(config, { ...runOptions, strict: !!options.strict, rehearse: !!options.rehearse, backup: options.backup ?? 'auto' });
   });
 }

@@ -47,7 +47,7 @@ export interface PostgresOptions {
   lockTimeoutMs?: number;
   /** statement_timeout for every migration statement, in ms (default: the server's). */
   statementTimeoutMs?: number;
-  /** The version table, `table` or `schema.table` (default `schema_migrations`). */
+  /** The version table, `table` or `schema.table` (default `schema_migrations`). Also read for a SQLite database (a table name alone), each version table with its own history. */
   migrationsTable?: string;
   /** libpq's variables (PGHOST, PGUSER, PGPASSWORD…) that complete the URL; the library reads none itself (the CLI passes its environment). */
   env?: Record<string, string | undefined>;
@@ -116,13 +116,13 @@ export function placesOf(options: AnyOptions): { database: string; migrations: s
 }
 
 /** The migrations a versioned command works with: a built-in set, or the directory's files. */
-export async function migrationSetOf(config: Config, set: string | undefined, now: () => Date = () => new Date()): Promise<MigrationSet> {
+export async function migrationSetOf(config: Config, set: string | undefined, now: () => Date = () => new Date(), discover: { listUnrunnable?: boolean } = {}): Promise<MigrationSet> {
   if (set !== undefined) {
     const builtin = builtinSet(set, now);
     if (!builtin) throw new UsageError('unknown-set', `There is no built-in migration set "${set}" (there is: health-records).`);
     return builtin;
   }
-  return loadMigrationDir(config.migrationsDir);
+  return loadMigrationDir(config.migrationsDir, discover);
 }
 
 /** A failure as data, the way the CLI shows it; a bug keeps its stack, since nothing else will show it. */

@@ -13,7 +13,11 @@ export interface RestoreOptions extends PipelineOptions {
    * `pg_dump` backup (`.dump`). Default: the configured database.
    */
   to?: string;
-  /** PostgreSQL: restore into a database that is not empty (pg_restore --clean --if-exists); without it a non-empty target is refused. */
+  /**
+   * PostgreSQL: make a database that is not empty what the backup holds: its current content is
+   * dumped into the backups, every schema dropped and the backup restored, in one transaction
+   * (objects created after the backup do not survive). Without it a non-empty target is refused.
+   */
   clean?: boolean;
   /** PostgreSQL: libpq's variables that complete the URL. */
   postgres?: Pick<PostgresOptions, 'env'>;
@@ -28,12 +32,12 @@ export function restore(options: RestoreOptions = {}): Promise<Settled<RunResult
   return runPipeline('restore', options, async (config, runOptions) => {
     const to = options.to !== undefined ? parseDatabaseLocation(options.to, options.cwd ?? process.cwd(), 'to') : config.database;
     const backup = options.backup !== undefined ? resolvedPath(options, options.backup) : undefined;
-    if (to.kind === 'postgres') return restoreIntoPostgres(to.url, backup, options, runOptions.signal);
+    if (to.kind === 'postgres') return restoreIntoPostgres(to.url, backup, config.backupDir, options, runOptions.signal);
     return runRestore(config, { ...(backup !== undefined ? { backup } : {}), to: sqlitePath(to) }, runOptions);
   });
 }
 
-async function restoreIntoPostgres(url: string, backup: string | undefined, options: RestoreOptions, signal: AbortSignal | undefined): Promise<RunResult> {
+async function restoreIntoPostgres(url: string, backup: string | undefined, backupDir: string, options: RestoreOptions, signal: AbortSignal | undefined): Promise<RunResult> {
   if (!backup) {
     throw new UsageError('backup-required', 'Name the pg_dump backup to restore into PostgreSQL.', { hint: 'dbshift restore backups/NAME_backup_YYYYMMDD_HHMMSS.dump --to postgres://…', dataState: 'Nothing was changed.' });
   }
@@ -41,20 +45,23 @@ async function restoreIntoPostgres(url: string, backup: string | undefined, opti
   const started = performance.now();
   const [{ resolvePgTarget }, { restoreDatabase }] = await Promise.all([import('../engine/drivers/postgres/connection.js'), import('../engine/drivers/postgres/backup.js')]);
   const target = resolvePgTarget(url, options.postgres?.env ?? {});
-  const restored = await restoreDatabase(backup, target, { clean: !!options.clean, ...(signal ? { signal } : {}) });
+  const restored = await restoreDatabase(backup, target, { clean: !!options.clean, backupDir, now: runAt, ...(signal ? { signal } : {}) });
   const ms = Math.round(performance.now() - started);
   return {
     ok: true,
     command: 'restore',
     status: 'restored',
     schemaState: 'not-inspected',
-    steps: [{ name: 'restore', status: 'ok', ms, detail: `pg_restore in one transaction${options.clean ? ', --clean' : ''}` }],
+    steps: [{ name: 'restore', status: 'ok', ms, detail: restored.replaced ? `schemas dropped and the backup restored, in one transaction` : 'pg_restore in one transaction' }],
     counts: {},
     warnings: [],
     backup: { path: restored.backup, sha256: restored.sha256 },
     target: restored.database,
     checks: [],
-    notices: [`By hand: ${restored.command}`],
+    notices: [
+      ...(restored.replaced ? [`The previous content of ${restored.database} was kept as ${restored.replaced.path}; dropped and restored from the backup: schemas ${restored.droppedSchemas!.join(', ')}.`] : []),
+      ...(restored.command ? [`By hand: ${restored.command}`] : []),
+    ],
     source: restored.backup,
     runAt: runAt.toISOString(),
     totalMs: ms,

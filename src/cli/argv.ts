@@ -5,8 +5,11 @@ import { UsageError } from '../errors.js';
 // takes them before the command (`migrate -path ./migrations -database sqlite3://app.db up`);
 // dbshift's own spellings are unchanged. This only rewrites argv; commander does the parsing.
 
-/** golang-migrate's option → dbshift's. All take a value except -seq and -all. */
-const ALIASES: Record<string, { to: string; value: boolean }> = {
+/**
+ * golang-migrate's option → dbshift's (`to: null`: accepted and dropped, because dbshift
+ * already does what it asks). All take a value except -seq, -all, -verbose and -version.
+ */
+const ALIASES: Record<string, { to: string | null; value: boolean }> = {
   '-path': { to: '--dir', value: true },
   '--path': { to: '--dir', value: true },
   '-source': { to: '--dir', value: true },
@@ -16,6 +19,24 @@ const ALIASES: Record<string, { to: string; value: boolean }> = {
   '-digits': { to: '--digits', value: true },
   '-seq': { to: '--seq', value: false },
   '-all': { to: '--all', value: false },
+  '-format': { to: '--format', value: true },
+  '-tz': { to: '--tz', value: true },
+  // golang-migrate's seconds to wait for the migration lock: dbshift's --wait.
+  '-lock-timeout': { to: '--wait', value: true },
+  // dbshift prints each migration as it starts and reads files itself: nothing to change.
+  '-verbose': { to: null, value: false },
+  '-prefetch': { to: null, value: true },
+  '-version': { to: '--version', value: false },
+  '-help': { to: '--help', value: false },
+};
+
+/**
+ * Spellings that meant one thing to dbshift and another to golang-migrate (whose flag package
+ * reads `--name` as `-name`): refused rather than guessed.
+ */
+const AMBIGUOUS: Record<string, string> = {
+  '--lock-timeout':
+    '--lock-timeout is ambiguous: golang-migrate\'s -lock-timeout N is the seconds to wait for the migration lock; dbshift\'s former --lock-timeout was PostgreSQL\'s lock_timeout in milliseconds. Write -lock-timeout N (one dash, golang-migrate\'s meaning, the same as --wait N) or --pg-lock-timeout MS (PostgreSQL\'s lock_timeout for each statement).',
 };
 
 /**
@@ -33,6 +54,7 @@ export function normalizeArgv(argv: string[]): string[] {
       break;
     }
     const [name, inline] = splitInline(arg);
+    if (AMBIGUOUS[name]) throw new UsageError('ambiguous-option', AMBIGUOUS[name]!, { hint: 'See: dbshift --help', dataState: 'Nothing was changed.' });
     const alias = ALIASES[name];
     if (!alias) {
       if (!commandSeen && !arg.startsWith('-')) commandSeen = true;
@@ -41,12 +63,12 @@ export function normalizeArgv(argv: string[]): string[] {
     }
     const out = commandSeen ? rest : leading;
     if (!alias.value) {
-      out.push(alias.to);
+      if (alias.to) out.push(alias.to);
       continue;
     }
     const value = inline ?? argv[++i];
     if (value === undefined) throw new UsageError('usage', `${name} needs a value.`, { hint: 'Give it a value; `dbshift --help` lists the options.' });
-    out.push(alias.to, convertValue(name, value));
+    if (alias.to) out.push(alias.to, convertValue(name, value));
   }
   if (leading.length === 0) return rest;
   // Options before the command go right after it, where commander reads a command's options.

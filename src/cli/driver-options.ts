@@ -7,9 +7,9 @@ import { UsageError } from '../errors.js';
 export function withDriverOptions(command: Command): Command {
   return command
     .option('--wait [seconds]', 'wait for another run\'s lock (default 300 s) instead of exiting 75')
-    .option('--lock-timeout <ms>', 'PostgreSQL: lock_timeout for every migration statement (default 5000; 0 waits forever), retried 3 times')
+    .option('--pg-lock-timeout <ms>', 'PostgreSQL: lock_timeout for every migration statement (default 5000; 0 waits forever), retried 3 times. Not golang-migrate\'s -lock-timeout N, which is --wait N')
     .option('--statement-timeout <ms>', 'PostgreSQL: statement_timeout for every migration statement (default: the server\'s)')
-    .option('--migrations-table <name>', 'PostgreSQL: the version table, "table" or "schema.table" (default schema_migrations; golang-migrate\'s x-migrations-table works too)');
+    .option('--migrations-table <name>', 'the version table, each with its own history: "table", or on PostgreSQL "schema.table" (default schema_migrations; golang-migrate\'s x-migrations-table works too on PostgreSQL)');
 }
 
 /** 5000 (milliseconds) or 5s. */

@@ -16,7 +16,7 @@ export interface EngineFlags {
   set?: string;
   json?: boolean;
   wait?: boolean | string;
-  lockTimeout?: string;
+  pgLockTimeout?: string;
   statementTimeout?: string;
   migrationsTable?: string;
 }
@@ -39,7 +39,7 @@ export function engineOptions(io: CliIo, flags: EngineFlags): Required<Pick<Call
   // Passed through even when empty: an empty --database or --dir is refused, never the default.
   const config = configFrom(io, { ...(flags.database !== undefined ? { database: flags.database } : {}), ...(flags.dir !== undefined ? { dir: flags.dir } : {}) });
   const wait = waitMsFrom(flags);
-  const lockTimeoutMs = milliseconds(flags.lockTimeout, '--lock-timeout');
+  const lockTimeoutMs = milliseconds(flags.pgLockTimeout, '--pg-lock-timeout');
   const statementTimeoutMs = milliseconds(flags.statementTimeout, '--statement-timeout');
   const postgres: PostgresOptions = {
     env: io.env,
@@ -64,8 +64,9 @@ export function report<R extends { ok: boolean; error?: ResultError; command?: s
   result: R,
   render: (result: R) => string[],
   command = result.command ?? 'dbshift',
+  reportOnStdout = false,
 ): void {
-  printResult(io, command, json, result, (r, colour) => colourVerdict(render(r).join('\n'), colour));
+  printResult(io, command, json, result, (r, colour) => colourVerdict(render(r).join('\n'), colour), reportOnStdout);
 }
 
 /** Every versioned command's first line ends in its verdict; a failure's shows in red on a colour terminal. */

@@ -41,6 +41,8 @@ export function printResult<R extends { ok: boolean; error?: ResultError | undef
   json: boolean | undefined,
   result: R,
   render: (result: R, colour: boolean) => string,
+  /** A report a CI redirects (lint's findings): on stdout even when it fails; the exit code still says so. */
+  reportOnStdout = false,
 ): void {
   if (result.error?.code === 'secret-key-missing') {
     // Say where dbshift looked, so "I put it in .env" can be checked against the right file.
@@ -50,7 +52,7 @@ export function printResult<R extends { ok: boolean; error?: ResultError | undef
   if (json) {
     io.stdout.write(`${JSON.stringify(withCore(command, result), null, 2)}\n`);
   } else {
-    const stream = result.ok ? io.stdout : io.stderr;
+    const stream = result.ok || reportOnStdout ? io.stdout : io.stderr;
     // On a terminal, break long lines between words; a file or pipe gets them whole.
     const columns = (stream as Partial<WriteStream>).isTTY ? (stream as Partial<WriteStream>).columns : undefined;
     const text = wrapToWidth(render(result, useColour(io, stream)), columns);

@@ -26,6 +26,9 @@ import { registerCreate } from './commands/create.js';
 import { registerRevision } from './commands/revision.js';
 import { registerValidate } from './commands/validate.js';
 import { registerLint } from './commands/lint.js';
+import { registerDrop } from './commands/drop.js';
+import { registerImport } from './commands/import.js';
+import { registerAdopt } from './commands/adopt.js';
 import type { CliIo } from './io.js';
 
 // The only place that reads argv and the environment, loads .env, handles signals and
@@ -36,7 +39,7 @@ const COMMANDS = [
   registerMigrate, registerPlan, registerVerify, registerBackup, registerBackups, registerRestore, registerSample,
   // Versioned migrations (golang-migrate files, Alembic aliases).
   registerUp, registerDown, registerGoto, registerUpgrade, registerDowngrade, registerVersion, registerHistory,
-  registerForce, registerCreate, registerRevision, registerValidate, registerLint,
+  registerForce, registerCreate, registerRevision, registerValidate, registerLint, registerDrop, registerImport, registerAdopt,
 ];
 
 async function main(argv: string[]): Promise<number> {

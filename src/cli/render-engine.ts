@@ -1,5 +1,5 @@
 import type { ForceResult } from '../engine/force.js';
-import type { LintFinding } from '../engine/lint.js';
+import type { LintFinding } from '../engine/lint-registry.js';
 import type { StatusResult } from '../engine/status.js';
 import type { ValidateResult } from '../engine/validate.js';
 import type { VersionsResult } from '../engine/versions.js';
@@ -11,7 +11,7 @@ import { errorLines } from './engine-io.js';
 const versionText = (state: VersionState | undefined) => (state ? `${state.version}${state.dirty ? ' (dirty)' : ''}` : 'unknown');
 
 export function renderFindings(findings: LintFinding[]): string[] {
-  return findings.flatMap((f) => [`  ${f.file}:${f.line}  [${f.rule}] ${f.message}`, `      fix: ${f.fix}`]);
+  return findings.flatMap((f) => [`  ${f.file}:${f.line}  [${f.rule}]${f.level === 'warning' ? ' (warning)' : ''} ${f.message}`, `      fix: ${f.fix}`]);
 }
 
 export function renderVersions(result: VersionsResult): string[] {
@@ -31,7 +31,8 @@ export function renderVersions(result: VersionsResult): string[] {
   }
   if (result.warnings.length > 0) lines.push('', `  Lint warnings (${result.warnings.length})`, ...renderFindings(result.warnings));
   if (result.notices.length > 0) lines.push('', ...result.notices.map((n) => `  ${n}`));
-  if (result.backup && result.ok && !result.dryRun) lines.push('', `  To undo: dbshift restore ${result.backup.path} --to ${result.database}`);
+  // PostgreSQL's restore over the database it was taken from replaces what is there: a deliberate --clean.
+  if (result.backup && result.ok && !result.dryRun) lines.push('', `  To undo: dbshift restore ${shellWord(result.backup.path)} --to ${shellWord(result.database)}${/^postgres(ql)?:/i.test(result.database) ? ' --clean' : ''}`);
   // Every table's rows, before and after; on PostgreSQL also how to restore by hand.
   const counts = Object.entries(result.counts ?? {});
   if (counts.length > 0) {
@@ -83,4 +84,9 @@ export function renderValidate(result: ValidateResult): string[] {
   else if (result.error?.hint) lines.push(`  Next: ${result.error.hint}`);
   if (result.warnings.length > 0) lines.push('', `  Warnings (${result.warnings.length})`, ...renderFindings(result.warnings));
   return lines;
+}
+
+/** A word a POSIX shell reads back unchanged: the undo line is meant to be pasted (a URL's `&` or `?`, a path's spaces). */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

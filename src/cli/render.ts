@@ -29,6 +29,7 @@ export function renderResult(command: string, result: RunResult, colour = false)
     ['Target', result.target],
     ...(result.schemaState === 'not-inspected' ? [] : [['Schema', result.schemaState]]),
     ...(result.backup ? [['Backup', result.backup.path], ['SHA-256', result.backup.sha256]] : []),
+    ...(result.backupRoute ? [['Backup route', `${result.backupRoute.route}: ${result.backupRoute.reason}`]] : []),
     ...(result.reportPath ? [['Report', result.reportPath]] : []),
   ], ''));
 

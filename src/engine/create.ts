@@ -32,23 +32,75 @@ export interface CreateOptions {
   ext: 'sql' | 'ts';
   /** Zero-padding of the number (golang-migrate's -digits); default: as the existing files, else 6. */
   digits?: number;
+  /**
+   * golang-migrate's timestamp versions (its default without -seq): `format` is a Go time
+   * layout ("20060102150405", its default), `unix` or `unixNano`; `tz` an IANA zone (default UTC).
+   * Without it: sequential, unless the directory's newest version is already a timestamp.
+   */
+  timestamp?: { format?: string; tz?: string };
+  /** Force sequential numbers (golang-migrate's -seq). */
+  seq?: boolean;
+  now?: Date;
+}
+
+/** German letters keep their sound (ä → ae, ß → ss); other accents are stripped (é → e), as a person would spell them in ASCII. */
+export function migrationSlug(rawName: string): string {
+  const spelled = rawName.trim().replace(/[äöüÄÖÜß]/g, (c) => ({ ä: 'ae', ö: 'oe', ü: 'ue', Ä: 'Ae', Ö: 'Oe', Ü: 'Ue', ß: 'ss' })[c]!);
+  return spelled.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+}
+
+/** From here on a version is a timestamp, not a sequence number. */
+const TIMESTAMP_FROM = 1_000_000_000;
+
+/** golang-migrate's `time.Now().In(tz).Format(format)` for the layouts teams use; unix and unixNano as numbers. */
+export function timestampVersion(now: Date, format = '20060102150405', tz = 'UTC'): string {
+  if (format === 'unix') return String(Math.floor(now.getTime() / 1000));
+  if (format === 'unixNano') return `${now.getTime()}000000`;
+  let parts: Record<string, string>;
+  try {
+    parts = Object.fromEntries(
+      new Intl.DateTimeFormat('en-US', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' })
+        .formatToParts(now)
+        .map((p) => [p.type, p.value]),
+    );
+  } catch {
+    throw new UsageError('bad-tz', `-tz ${tz} is not a time zone this system knows (e.g. UTC, Europe/Berlin).`);
+  }
+  // Go's reference time, Mon Jan 2 15:04:05 2006: each part of it stands for that part of now.
+  const version = format.replace(/2006|01|02|15|04|05/g, (token) => ({ '2006': parts.year!, '01': parts.month!, '02': parts.day!, '15': parts.hour!, '04': parts.minute!, '05': parts.second! })[token]!);
+  if (!/^\d+$/.test(version)) {
+    throw new UsageError('bad-format', `-format ${format} gives "${version}", not a version number: use a layout of digits only (20060102150405, the default), unix or unixNano.`);
+  }
+  return version;
 }
 
 export function createMigration(dir: string, rawName: string, options: CreateOptions): CreateResult {
   const { ext } = options;
-  const name = rawName.trim().toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '');
+  const name = migrationSlug(rawName);
   if (!name) throw new UsageError('bad-name', `"${rawName}" has no letters or digits to name a migration with.`);
   if (options.digits !== undefined && (!Number.isInteger(options.digits) || options.digits < 1 || options.digits > 18)) {
     throw new UsageError('bad-digits', `--digits must be a whole number from 1 to 18, got ${options.digits}.`);
   }
+  if (options.seq && options.timestamp) throw new UsageError('bad-create', '-seq and -format/-tz exclude each other: sequential numbers or timestamps.');
   ensureDirectory(dir);
   const next = nextVersion(dir);
+  const timestamped = options.timestamp ?? (!options.seq && next.version - 1 >= TIMESTAMP_FROM ? {} : undefined);
+  if (timestamped) return writeMigration(dir, timestampVersion(options.now ?? new Date(), timestamped.format, timestamped.tz), name, ext, next.version - 1);
   const version = next.version;
   const digits = options.digits ?? next.digits ?? DEFAULT_DIGITS;
   if (String(version).length > digits) {
     throw new UsageError('bad-digits', `Version ${version} does not fit in ${digits} digits.`, { hint: 'Pass a larger --digits.' });
   }
-  const label = `${String(version).padStart(digits, '0')}_${name}`;
+  return writeMigration(dir, String(version).padStart(digits, '0'), name, ext, 0);
+}
+
+function writeMigration(dir: string, digits: string, name: string, ext: 'sql' | 'ts', highest: number): CreateResult {
+  const version = Number(digits);
+  if (!Number.isSafeInteger(version)) throw new UsageError('bad-format', `Version ${digits} is above ${Number.MAX_SAFE_INTEGER}, the largest dbshift keeps exactly: use -format unix or the default layout.`);
+  if (version <= highest) {
+    throw new UsageError('version-not-newer', `The new version ${digits} is not above the newest one in ${dir} (${highest}): it would be numbered below migrations already written.`, { hint: 'Check the clock and -tz, or pass -seq.' });
+  }
+  const label = `${digits}_${name}`;
   const files: Array<[string, string]> =
     ext === 'sql'
       ? [

@@ -1,24 +1,36 @@
-import type { LintFinding } from './lint.js';
+import type { LintFinding } from './lint-registry.js';
 import type { HistoryEntry, MigrationSet, VersionState } from './types.js';
 
 // The boundary between the engine (discovery, planning, checksums, history logic, results:
 // written once) and a database (SQLite, PostgreSQL: what differs). Modelled on golang-migrate's
 // database.Driver (Open/Close, Lock/Unlock, Run, SetVersion/Version), with two differences
 // that are the point of dbshift: the driver runs a migration *and its bookkeeping* in one
-// transaction, and it knows how to back the database up and count its rows.
+// transaction, and it knows how to back the database up and which tables a migration changed.
 //
 // `Ctx` is what a migration's up/down/verify receive: SQLite's synchronous MigrationContext,
 // PostgreSQL's async { query, exec }.
 
-/** One user table's rows, as a session sees them. */
-export interface TableRows {
+/**
+ * A table whose rows a migration changed, as the row-loss backstop found it (docs/safety.md).
+ * Tables are told apart the way their engine does: PostgreSQL by oid (a name is its exact,
+ * case-sensitive spelling), SQLite by its case-insensitive name.
+ */
+export interface TableChange {
+  /** The table as a `deletes-rows` declaration names it (PostgreSQL: quoted when its spelling needs it, schema-qualified outside the current schema). */
   name: string;
-  rows: number;
-  /**
-   * What survives a rename (SQLite: the table's rootpage; PostgreSQL: its oid): a table renamed
-   * by the migration is still recognised, and still may not lose rows.
-   */
-  identity?: number | string;
+  /** Its name before the migration, when the migration renamed it, or dropped it and another table took its name. */
+  was?: string;
+  /** Rows before the migration's first write to it; null: it did not exist (created), or, dropped, it was not counted. */
+  before: number | null;
+  /** Rows when the migration ended; null: dropped. */
+  after: number | null;
+}
+
+export interface RowChanges {
+  /** Every table whose row count the migration changed: written, created or dropped. Tables it never wrote are not counted. */
+  changed: TableChange[];
+  /** Tables that lost rows the migration did not declare it deletes. */
+  lost: TableChange[];
 }
 
 /** What a migration's work sees inside `transaction` or `autocommit`. */
@@ -32,8 +44,10 @@ export interface DriverSession<Ctx> {
    * refuses it if the migration ended the transaction it was given (its own COMMIT/ROLLBACK).
    */
   writeVersion(state: VersionState): Promise<void>;
-  /** Rows per user table (bookkeeping excluded), as this session sees them: the row-loss backstop. */
-  rowCounts(): Promise<TableRows[]>;
+  /** The row-loss backstop starts watching (before the migration's first statement): what it costs is in docs/safety.md. */
+  watchRows(deletesRows: readonly string[]): Promise<void>;
+  /** After the migration and its verify: the tables it changed, and those it lost rows of without declaring them in `deletesRows`. */
+  rowChanges(deletesRows: readonly string[]): Promise<RowChanges>;
   appendHistory(entry: HistoryEntry): Promise<void>;
   /** The driver's own checks before commit (SQLite: no new foreign_key_check violations); throws a DataError. */
   checkBeforeCommit?(): Promise<void>;
@@ -95,6 +109,11 @@ export interface Driver<Ctx> {
   lock(options: LockOptions): Promise<string[]>;
   unlock(): Promise<void>;
 
+  /**
+   * The migrations this run works with: a database with no version table yet gets dbmate's
+   * when every migration is in dbmate's format, and dbmate's rows are written as the files name them.
+   */
+  knowMigrations?(set: MigrationSet<Ctx>): void;
   /** golang-migrate's Version: 0 and clean when nothing is applied or there is no table yet. */
   readVersion(): Promise<VersionState>;
   readHistory(): Promise<HistoryEntry[]>;
@@ -118,8 +137,6 @@ export interface Driver<Ctx> {
    * really begins, so that progress never announces one that is not taken.
    */
   backup(dir: string, now: Date, options?: { signal?: AbortSignal; onStart?(): void }): Promise<BackupRef | null>;
-  /** Rows per user table, for the before/after summary. */
-  rowCounts(): Promise<TableRows[]>;
   /**
    * An error the database itself raised (it keeps its meaning: a full disk is 74, a lock 75),
    * as opposed to whatever a migration's code threw (65, the migration's failure).

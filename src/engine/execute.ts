@@ -2,7 +2,7 @@ import { BusyError, DataError, InternalError, InterruptedError, ToolError, toToo
 import type { Check } from '../results.js';
 import { yieldToEventLoop } from '../yield.js';
 import { migrationLabel } from './discover.js';
-import { EscapedTransaction, type Driver, type DriverSession, type TableRows } from './driver.js';
+import { EscapedTransaction, type Driver, type DriverSession, type TableChange } from './driver.js';
 import type { MigrationBody, MigrationDefinition, MigrationStep } from './types.js';
 
 // One migration, one direction, on any driver (SQLite, PostgreSQL). In a transaction (the
@@ -15,19 +15,20 @@ import type { MigrationBody, MigrationDefinition, MigrationStep } from './types.
 // Either way the version is re-read under the lock first (another run may have moved it), the
 // driver's own checks run before commit (SQLite: no new foreign_key_check violation), and no
 // table may lose rows the migration did not declare it deletes: the backstop against a cascade
-// nobody asked for.
+// nobody asked for. The driver finds what the migration touched (docs/safety.md, "The row-loss
+// backstop"); a table it never wrote is never counted.
 
-export type RowCountChanges = Record<string, { before: number; after: number }>;
+export type RowCountChanges = Record<string, { before: number | null; after: number | null }>;
 
 export interface StepOutcome {
   status: 'applied';
   durationMs: number;
   checks: Check[];
   summary?: unknown;
-  /** Tables whose row count changed: before and after. */
+  /** Tables whose row count changed: before and after (null: created, dropped). */
   rowCounts: RowCountChanges;
-  /** Every table's rows as the migration committed them: the run's after-picture, without counting again. */
-  tablesAfter: TableRows[];
+  /** The same, as the driver found them (renames included): the run's before/after picture, without counting again. */
+  tableChanges: TableChange[];
 }
 
 export interface StepRun {
@@ -39,37 +40,19 @@ export interface StepRun {
 
 type Verified = { checks: Check[]; summary?: unknown };
 
-/** Keyed by lower-case name: SQLite and unquoted PostgreSQL names compare that way. */
-const byName = (tables: TableRows[]) => new Map(tables.map((t) => [t.name.toLowerCase(), t]));
+const counted = (n: number | null) => (n === null ? '-' : String(n));
 
-/** The table `before` became: the same name, or (renamed) the same identity; undefined if it was dropped. */
-function successor(table: TableRows, after: Map<string, TableRows>): TableRows | undefined {
-  return after.get(table.name.toLowerCase()) ?? (table.identity === undefined ? undefined : [...after.values()].find((t) => t.identity === table.identity));
+/** `books (3 -> 1)`, `books (now volumes) (3 -> 1)`. */
+function describeLoss(table: TableChange): string {
+  return `${table.was ?? table.name}${table.was ? ` (now ${table.name})` : ''} (${counted(table.before)} -> ${counted(table.after)})`;
 }
 
-function changedCounts(before: TableRows[], after: TableRows[]): RowCountChanges {
-  const old = byName(before);
-  const changed: RowCountChanges = {};
-  for (const { name, rows } of after) {
-    const was = old.get(name.toLowerCase())?.rows ?? 0;
-    if (was !== rows) changed[name] = { before: was, after: rows };
-  }
-  return changed;
-}
-
-/** Tables that still exist (under their name or, renamed, by identity) but lost rows the migration did not declare it deletes. */
-function assertNoRowsLost<Ctx>(label: string, body: MigrationBody<Ctx>, before: TableRows[], after: TableRows[]): void {
-  const allowed = new Set((body.deletesRows ?? []).map((t) => t.toLowerCase()));
-  const now = byName(after);
-  const lost = before.flatMap((table) => {
-    const next = successor(table, now);
-    return next && next.rows < table.rows && !allowed.has(table.name.toLowerCase()) && !allowed.has(next.name.toLowerCase()) ? [{ table, next }] : [];
-  });
+/** The driver found tables that lost rows the migration did not declare it deletes: refuse the commit. */
+function assertNoRowsLost(label: string, lost: TableChange[]): void {
   if (lost.length === 0) return;
-  const list = lost.map(({ table, next }) => `${table.name}${next.name === table.name ? '' : ` (now ${next.name})`} (${table.rows} -> ${next.rows})`).join(', ');
-  const first = lost[0]!.next.name;
-  throw new DataError('rows-lost', `${label} deletes rows it does not declare: ${list}.`, {
-    hint: `If the deletion is meant, declare it in the migration (\`-- dbshift:deletes-rows ${first}\` in the SQL file, or \`export const deletesRows = ['${first}']\` in code) and run again. If not, look for a cascade: ON DELETE CASCADE under a \`PRAGMA foreign_keys=ON\` before a DROP TABLE, or TRUNCATE … CASCADE.`,
+  const first = lost[0]!.name;
+  throw new DataError('rows-lost', `${label} deletes rows it does not declare: ${lost.map(describeLoss).join(', ')}.`, {
+    hint: `If the deletion is meant, declare it in the migration (\`-- dbshift:deletes-rows ${first}\` in the SQL file, or \`export const deletesRows = ['${first.replace(/'/g, "\\'")}']\` in code) and run again. If not, look for a cascade: ON DELETE CASCADE under a \`PRAGMA foreign_keys=ON\` before a DROP TABLE, a trigger, INSERT OR REPLACE, or TRUNCATE … CASCADE.`,
   });
 }
 
@@ -122,15 +105,15 @@ async function runMigration<Ctx>(session: DriverSession<Ctx>, body: MigrationBod
 }
 
 /** What must hold before COMMIT: the migration's own checks, the driver's, no undeclared row loss. */
-async function assertSafeToCommit<Ctx>(session: DriverSession<Ctx>, body: MigrationBody<Ctx>, label: string, before: TableRows[], verified: Verified): Promise<Pick<StepOutcome, 'rowCounts' | 'tablesAfter'>> {
+async function assertSafeToCommit<Ctx>(session: DriverSession<Ctx>, body: MigrationBody<Ctx>, label: string, verified: Verified): Promise<Pick<StepOutcome, 'rowCounts' | 'tableChanges'>> {
   const failed = verified.checks.filter((c) => !c.ok);
   if (failed.length > 0) {
     throw new DataError('migration-verify-failed', `${label}: verify failed: ${failed.map((c) => `${c.name} (${c.detail})`).join('; ')}.`);
   }
   await session.checkBeforeCommit?.();
-  const after = await session.rowCounts();
-  assertNoRowsLost(label, body, before, after);
-  return { rowCounts: changedCounts(before, after), tablesAfter: after };
+  const { changed, lost } = await session.rowChanges(body.deletesRows ?? []);
+  assertNoRowsLost(label, lost);
+  return { rowCounts: Object.fromEntries(changed.map((t) => [t.name, { before: t.before, after: t.after }])), tableChanges: changed };
 }
 
 /** Whatever a migration threw (an Error, a string, null, an object without a prototype), as words. */
@@ -198,7 +181,7 @@ export async function executeStep<Ctx>(driver: Driver<Ctx>, migration: Migration
     try {
       const outcome = await driver.transaction(async (session) => {
         await assertVersionUnmoved(session, run.versionBefore);
-        const before = await session.rowCounts();
+        await session.watchRows(body.deletesRows ?? []);
         // Dirty first, in the same transaction: should the migration commit on its own (a COMMIT
         // the driver could not stop), the mark is committed with it and the database tells the truth.
         await session.writeVersion({ version: step.versionAfter, dirty: true });
@@ -209,10 +192,10 @@ export async function executeStep<Ctx>(driver: Driver<Ctx>, migration: Migration
         await yieldToEventLoop();
         await yieldToEventLoop();
         if (run.signal?.aborted) throw new InterruptedError('interrupted', `Interrupted during ${migrationLabel(step)}.`);
-        const counted = await assertSafeToCommit(session, body, label, before, verified);
+        const rows = await assertSafeToCommit(session, body, label, verified);
         await session.writeVersion({ version: step.versionAfter, dirty: false });
         await session.appendHistory(entry());
-        return { ...verified, ...counted };
+        return { ...verified, ...rows };
       }, label);
       return { status: 'applied', durationMs: performance.now() - started, ...outcome };
     } catch (error) {
@@ -243,13 +226,13 @@ export async function executeStep<Ctx>(driver: Driver<Ctx>, migration: Migration
     if (error instanceof BusyError) throw error;
     throw asMigrationError(driver, error, label, 'Nothing was changed.');
   }
-  let outcome: Verified & Pick<StepOutcome, 'rowCounts' | 'tablesAfter'>;
+  let outcome: Verified & Pick<StepOutcome, 'rowCounts' | 'tableChanges'>;
   try {
     outcome = await driver.autocommit(async (session) => {
-      const before = await session.rowCounts();
+      await session.watchRows(body.deletesRows ?? []);
       const verified = await runMigration(session, body, label, run.signal);
       await yieldToEventLoop();
-      return { ...verified, ...(await assertSafeToCommit(session, body, label, before, verified)) };
+      return { ...verified, ...(await assertSafeToCommit(session, body, label, verified)) };
     }, label);
   } catch (error) {
     const why = body.noTransactionReasons?.length ? ` (${body.noTransactionReasons.join('; ')})` : '';

@@ -5,20 +5,19 @@ import type { Db } from '../sqlite/open.js';
 import { DOC_TEMPLATE_SECTIONS } from './create.js';
 import { migrationLabel } from './discover.js';
 import { contextFor } from './drivers/sqlite/connection.js';
+import { reachesOutsideDatabase } from './outside-database.js';
 import { IDENT, identifier, splitStatements, withoutLiterals } from './sql-text.js';
 import type { MigrationDefinition, MigrationSet } from './types.js';
+import { PG_RULES } from './drivers/postgres/lint-rules.js';
+import { findingOf, SHARED_RULES, unrecognizedFindings, type LintFinding, type LintRegistry, type LintRuleInfo } from './lint-registry.js';
+import { judgeFindings, type JudgedFindings } from './lint-settings.js';
+
+export type { LintFinding } from './lint-registry.js';
+export { unrecognizedFindings } from './lint-registry.js';
 
 // SQLite pitfalls, found before production does. The migrations are replayed in order on an
 // empty in-memory database, so rules that need the schema (is this column indexed? referenced?)
 // ask SQLite itself instead of guessing from text.
-
-export interface LintFinding {
-  file: string;
-  line: number;
-  rule: string;
-  message: string;
-  fix: string;
-}
 
 const ADD_COLUMN = new RegExp(String.raw`^ALTER\s+TABLE\s+(${IDENT})\s+ADD\s+(?:COLUMN\s+)?(${IDENT})\s*(.*)$`, 'is');
 const DROP_COLUMN = new RegExp(String.raw`^ALTER\s+TABLE\s+(${IDENT})\s+DROP\s+(?:COLUMN\s+)?(${IDENT})\s*$`, 'is');
@@ -59,11 +58,7 @@ interface ForeignKeySeen {
   noOnDelete: boolean;
 }
 
-interface LintRuleSpec {
-  /** What it checks: the README's rule table is this list. */
-  checks: string;
-  /** The usual fix. */
-  fix: string;
+interface LintRuleSpec extends LintRuleInfo {
   /** Each statement, before SQLite replays it. */
   statement?(seen: StatementSeen): Said[];
   /** A table a CREATE TABLE just made, after SQLite replayed it. */
@@ -94,6 +89,7 @@ function droppedColumn(text: string): ColumnRef | undefined {
  */
 const LINT_RULES = {
   'add-column-unique': {
+    where: 'statement',
     checks: 'ADD COLUMN with UNIQUE (SQLite refuses)',
     fix: 'Add the column without UNIQUE, then CREATE UNIQUE INDEX on it.',
     statement: ({ text }) => {
@@ -102,6 +98,7 @@ const LINT_RULES = {
     },
   },
   'add-column-primary-key': {
+    where: 'statement',
     checks: 'ADD COLUMN with PRIMARY KEY (SQLite refuses)',
     fix: 'Rebuild the table in a code migration with ctx.rebuildTable().',
     statement: ({ text }) => {
@@ -110,6 +107,7 @@ const LINT_RULES = {
     },
   },
   'add-column-non-constant-default': {
+    where: 'statement',
     checks: 'ADD COLUMN with DEFAULT (expr) or CURRENT_* (refused once the table has rows)',
     fix: 'Add the column without the default and UPDATE the rows, or rebuild the table with ctx.rebuildTable().',
     statement: ({ text }) => {
@@ -118,6 +116,7 @@ const LINT_RULES = {
     },
   },
   'add-column-not-null-without-default': {
+    where: 'statement',
     checks: 'ADD COLUMN … NOT NULL without DEFAULT',
     fix: 'Give the column a constant DEFAULT, or rebuild the table with ctx.rebuildTable().',
     statement: ({ text }) => {
@@ -126,6 +125,7 @@ const LINT_RULES = {
     },
   },
   'drop-column-constrained': {
+    where: 'replay',
     checks: 'DROP COLUMN of an indexed, UNIQUE, primary-key, foreign-key or referenced column',
     fix: 'Drop the index first, or rebuild the table with ctx.rebuildTable().',
     statement: ({ db, text }) => {
@@ -135,6 +135,7 @@ const LINT_RULES = {
     },
   },
   'data-loss-undocumented': {
+    where: 'file',
     checks: 'DROP TABLE / DROP COLUMN in an up file whose .md does not name the table or column (as a whole word, in its own words, not the template\'s) under "Data-loss risk"',
     fix: 'Name what is lost in the .md, section "Data-loss risk".',
     statement: ({ text, doc, migration }) => {
@@ -150,22 +151,26 @@ const LINT_RULES = {
     },
   },
   'primary-key-not-rowid': {
+    where: 'replay',
     checks: 'an integer-looking PRIMARY KEY that is not INTEGER PRIMARY KEY (INT, BIGINT, SERIAL…): not a rowid alias in SQLite, so ids are not assigned and come out NULL',
     fix: 'Declare the column INTEGER PRIMARY KEY.',
     created: (db, table) => primaryKeyNotRowid(db, table),
   },
   'foreign-key-missing-parent': {
+    where: 'replay',
     checks: 'a foreign key to a table that does not exist (after this migration)',
     fix: 'Create the parent table first (in this or an earlier migration), or correct its name.',
     // Foreign keys are off while migrations run, so SQLite accepts this; every insert fails once the app turns them on.
     foreignKey: ({ label, parent, parentExists }) => said(!parentExists, `Foreign key ${label}: there is no table ${parent}.`),
   },
   'foreign-key-without-on-delete': {
+    where: 'replay',
     checks: 'a foreign key without an ON DELETE action',
     fix: 'Add ON DELETE CASCADE (children go with the parent) or ON DELETE SET NULL (children stay).',
     foreignKey: ({ label, parentExists, noOnDelete }) => said(parentExists && noOnDelete, `Foreign key ${label} has no ON DELETE action: deleting a parent fails or leaves orphans.`),
   },
   'foreign-key-without-index': {
+    where: 'replay',
     checks: 'a foreign-key column that no index leads with',
     fix: 'CREATE INDEX on the foreign-key columns.',
     foreignKey: ({ db, label, table, columns, parentExists }) =>
@@ -176,6 +181,7 @@ const LINT_RULES = {
       ),
   },
   'missing-down': {
+    where: 'file',
     checks: 'no .down.sql (or no down export)',
     fix: 'Write the down migration that undoes the up.',
     migration: (migration) =>
@@ -185,43 +191,84 @@ const LINT_RULES = {
         migration.kind === 'sql' ? `Add ${migrationLabel(migration)}.down.sql that undoes the up file.` : 'Export a down(ctx) function that undoes up().',
       ),
   },
+  'outside-database': {
+    where: 'statement',
+    checks: 'ATTACH, DETACH, VACUUM INTO: a migration that reaches another database file (refused by up)',
+    fix: 'Change only this database in its migrations; copy data between files with a separate tool, backed up on its own.',
+    statement: ({ text }) => {
+      const why = reachesOutsideDatabase(text);
+      return said(why !== undefined, `${why}.`);
+    },
+  },
   'sql-error': {
+    where: 'replay',
     checks: 'a statement SQLite rejects on the schema the earlier migrations build, in up and down files (a down file runs on the schema its up built)',
     fix: 'Correct the statement (names, order of migrations) and run `dbshift lint` again.',
   },
   'doc-missing': {
+    where: 'file',
     checks: 'no NNNNNN_name.md beside the migration',
     fix: 'Write the document (`dbshift create` writes the skeleton): overview, data-loss risk, reversibility, testing, rollback plan.',
-    migration: (migration, dir) => (migration.kind === 'builtin' ? [] : documentProblems(dir, migration).filter((p) => p.rule === 'doc-missing')),
+    migration: (migration, dir) => (migration.kind === 'builtin' ? [] : documentProblemsOnce(dir, migration).filter((p) => p.rule === 'doc-missing')),
   },
   'doc-empty': {
+    where: 'file',
     checks: 'an empty .md',
     fix: 'Write the document: overview, data-loss risk, reversibility, testing, rollback plan.',
-    migration: (migration, dir) => (migration.kind === 'builtin' ? [] : documentProblems(dir, migration).filter((p) => p.rule === 'doc-empty')),
+    migration: (migration, dir) => (migration.kind === 'builtin' ? [] : documentProblemsOnce(dir, migration).filter((p) => p.rule === 'doc-empty')),
   },
   'doc-template': {
+    where: 'file',
     checks: 'a .md whose Overview or Data-loss risk still says only what the template says',
     fix: 'Replace the template text with what this migration does and loses.',
-    migration: (migration, dir) => (migration.kind === 'builtin' ? [] : documentProblems(dir, migration).filter((p) => p.rule === 'doc-template')),
-  },
-  'unrecognized-file': {
-    checks: 'a file that looks like a migration but never runs (an Alembic .py, 1_init.sql, V1__init.sql)',
-    fix: 'Rename it to NNNNNN_name.up.sql (and .down.sql), or move it out of the migrations directory.',
+    migration: (migration, dir) => (migration.kind === 'builtin' ? [] : documentProblemsOnce(dir, migration).filter((p) => p.rule === 'doc-template')),
   },
 } as const satisfies Record<string, LintRuleSpec>;
 type LintRule = keyof typeof LINT_RULES;
 const RULES = Object.entries(LINT_RULES) as Array<[LintRule, LintRuleSpec]>;
 
-function finding(rule: LintRule, file: string, line: number, message: string, fix: string = LINT_RULES[rule].fix): LintFinding {
-  return { file, line, rule, message, fix };
+function finding(rule: LintRule, file: string, line: number, message: string, fix?: string): LintFinding {
+  return findingOf(LINT_RULES, rule, file, line, message, fix);
 }
 
-/** Lint every migration of the set (or only those listed), in version order. */
-export function lintMigrations(set: MigrationSet, only?: ReadonlySet<number>): LintFinding[] {
-  const findings: LintFinding[] = unrecognizedFindings(set.ignored ?? []);
+/** SQLite's rules, and the ones both engines share: the docs' rule table. */
+export const SQLITE_RULES: LintRegistry = { ...LINT_RULES, ...SHARED_RULES };
+/** Every rule id of either engine: a project file or an ignore comment may name any of them. */
+export const LINT_RULE_IDS: ReadonlySet<string> = new Set([...Object.keys(SQLITE_RULES), ...Object.keys(PG_RULES)]);
+
+/**
+ * Lint every migration of the set (or only those listed), in version order, as the project's
+ * settings and ignore comments say. With `schema` (the live database's CREATE statements: what
+ * the applied chain built, code migrations included), the replay starts from it and runs only
+ * the listed migrations: `up` judges what it is about to run, at the cost of the schema, not of
+ * replaying every migration ever applied.
+ */
+export function lintMigrations(set: MigrationSet, only?: ReadonlySet<number>, schema?: readonly string[]): LintFinding[] {
+  return lintSqlite(set, only, schema).findings;
+}
+
+/** lintMigrations, with what the ignore comments silenced and the project file read. */
+export function lintSqlite(set: MigrationSet, only?: ReadonlySet<number>, schema?: readonly string[]): JudgedFindings {
+  return judgeFindings(rawFindings(set, only, schema), set, SQLITE_RULES, LINT_RULE_IDS);
+}
+
+function rawFindings(set: MigrationSet, only?: ReadonlySet<number>, schema?: readonly string[]): LintFinding[] {
+  problemsSeen = new WeakMap();
+  const findings: LintFinding[] = unrecognizedFindings(set);
   const db = new Database(':memory:');
   try {
     db.pragma('foreign_keys = OFF');
+    if (schema && only) {
+      for (const sql of schema) {
+        try {
+          db.exec(sql);
+        } catch {
+          // An object this build of SQLite cannot make (a virtual table's module): statements on it are then judged without it.
+        }
+      }
+      for (const migration of [...set.migrations].filter((m) => only.has(m.version)).sort((a, b) => a.version - b.version)) findings.push(...lintOne(db, set.source, migration));
+      return findings;
+    }
     // Lint changes nothing and runs no user code: a code migration is not replayed, so after
     // one the in-memory schema is no longer the real one, and SQLite's rejections stop counting.
     let schemaKnown = true;
@@ -234,15 +281,6 @@ export function lintMigrations(set: MigrationSet, only?: ReadonlySet<number>): L
     db.close();
   }
   return findings;
-}
-
-/** Files that look like migrations but never run (the PostgreSQL lint reports them too). */
-export function unrecognizedFindings(ignored: string[]): LintFinding[] {
-  return ignored.map((file) =>
-    file.endsWith('.py')
-      ? finding('unrecognized-file', file, 1, `${file} is a Python file (an Alembic revision?): dbshift never runs it.`, 'Port it to `dbshift revision -m NAME` files, or move it out of the migrations directory.')
-      : finding('unrecognized-file', file, 1, `${file} looks like a migration but does not match NNNNNN_name.up.sql / .down.sql / .ts / .js: it never runs.`),
-  );
 }
 
 function lintOne(db: Db, dir: string, migration: MigrationDefinition): LintFinding[] {
@@ -282,6 +320,8 @@ function replayFile(db: Db, file: string, sql: string, context: { doc?: string; 
     const added = ADD_COLUMN.exec(statement.text);
     if (created) context.touched?.set(identifier(created[1]!), statement.line);
     if (added && /\bREFERENCES\b/i.test(added[3] ?? '')) context.touched?.set(identifier(added[1]!), statement.line);
+    // Never replayed: it would create or write the file it names.
+    if (reachesOutsideDatabase(statement.text)) continue;
     try {
       db.exec(statement.text);
     } catch (error) {
@@ -317,6 +357,14 @@ function primaryKeyNotRowid(db: Db, table: string): Said[] {
 type DocumentRule = 'doc-missing' | 'doc-empty' | 'doc-template';
 
 /** What is wrong with a migration's document, if anything: missing, empty, or the template untouched (the risk and rollback plan nobody wrote). */
+/** The three document rules ask about the same document: it is read once per migration and lint run. */
+let problemsSeen = new WeakMap<object, Array<Said & { rule: DocumentRule; file?: string }>>();
+function documentProblemsOnce(dir: string, migration: MigrationDefinition): Array<Said & { rule: DocumentRule; file?: string }> {
+  let problems = problemsSeen.get(migration);
+  if (!problems) problemsSeen.set(migration, (problems = documentProblems(dir, migration)));
+  return problems;
+}
+
 function documentProblems(dir: string, migration: Pick<MigrationDefinition, 'doc' | 'version' | 'name' | 'files'>): Array<Said & { rule: DocumentRule; file?: string }> {
   const label = migrationLabel(migration);
   const upFile = migration.files[0] ?? label;

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type ts from 'typescript';
 import { DataError, InputError, InternalError } from '../errors.js';
+import { utf8Text } from '../files/text.js';
 import type { Check } from '../results.js';
 import type { MigrationBody, MigrationContext, MigrationDefinition } from './types.js';
 
@@ -126,7 +127,7 @@ function shapeOf(file: string, source: ts.SourceFile, tsApi: typeof ts, allowAsy
 /** Transpile (TypeScript) and parse, reporting syntax errors with their line; evaluates nothing. */
 async function readCode(file: string, allowAsync: boolean): Promise<{ javascript: string; shape: CodeShape }> {
   const tsApi = (await import('typescript')).default;
-  const source = fs.readFileSync(file, 'utf8');
+  const source = utf8Text(fs.readFileSync(file), file);
   const output = tsApi.transpileModule(source, {
     fileName: file,
     reportDiagnostics: true,

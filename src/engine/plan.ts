@@ -1,6 +1,6 @@
 import { DataError, InputError, UsageError } from '../errors.js';
 import { migrationLabel } from './discover.js';
-import { appliedFromHistory } from './state.js';
+import { appliedFromHistory, stampedVersion } from './state.js';
 import type { HistoryEntry, MigrationStep, PlannableMigration, VersionState } from './types.js';
 
 // Pure: what a command would run, decided from the migrations, the version row and the
@@ -14,12 +14,12 @@ import type { HistoryEntry, MigrationStep, PlannableMigration, VersionState } fr
  * file stem (`000002_add_tasks`) or its name (`add_tasks`).
  */
 export type Target =
-  | { kind: 'up'; count?: number }
-  | { kind: 'down'; count?: number; all?: boolean }
+  | { kind: 'up'; count?: number; relative?: string }
+  | { kind: 'down'; count?: number; all?: boolean; relative?: string }
   | { kind: 'goto'; version: number | string; all?: boolean; only?: 'up' | 'down' };
 
 export interface ConsistencyProblem {
-  code: 'applied-migration-changed' | 'applied-migration-missing' | 'migration-out-of-order' | 'version-taken';
+  code: 'applied-migration-changed' | 'applied-migration-missing' | 'migration-out-of-order' | 'version-taken' | 'skipped-by-other-tool';
   version: number;
   message: string;
 }
@@ -51,8 +51,22 @@ export function consistencyProblems(migrations: readonly PlannableMigration[], s
   if (state.version > 0 && !byVersion.has(state.version) && !applied.has(state.version)) {
     problems.push({ code: 'applied-migration-missing', version: state.version, message: `the database is at version ${state.version}, but no migration file has that number` });
   }
-  for (const m of migrations) {
-    if (m.version < state.version && m.version >= trackedFrom && !applied.has(m.version)) {
+  if (state.applied) {
+    // dbmate's table lists each applied version: one below the newest that is not listed was
+    // skipped (dbmate applies it later, out of order); dbshift runs in order and never skips.
+    const listed = new Set(state.applied);
+    for (const m of migrations) {
+      if (m.version < state.version && !listed.has(m.version)) problems.push({ code: 'skipped-by-other-tool', version: m.version, message: `${migrationLabel(m)} is not applied, but the version table (dbmate's) records version ${state.version} above it` });
+    }
+    for (const version of state.applied) {
+      if (version !== state.version && !byVersion.has(version) && !applied.has(version)) problems.push({ code: 'applied-migration-missing', version, message: `the version table records version ${version}, but no migration file has that number` });
+    }
+  }
+  // A table that lists every version was checked above; golang-migrate's keeps only the newest.
+  // A stamp declared everything up to its version applied (a file it did not run, too).
+  const stamped = stampedVersion(history);
+  if (!state.applied) for (const m of migrations) {
+    if (m.version < state.version && m.version >= trackedFrom && m.version > stamped && !applied.has(m.version)) {
       problems.push({ code: 'migration-out-of-order', version: m.version, message: `${migrationLabel(m)} is pending but numbered below the current version ${state.version}` });
     }
   }
@@ -68,6 +82,8 @@ export function assertConsistent(problems: ConsistencyProblem[]): void {
       ? 'If you renamed an applied migration, give it back its old name. If two migration sets share this database\'s version numbers, number yours above the versions it already has (`dbshift history` lists what is applied), or run them against a database the other set does not manage.'
       : problems.some((p) => p.code === 'applied-migration-changed')
       ? 'Applied migrations are immutable: restore the file from version control and put the change in a new migration.'
+      : problems.some((p) => p.code === 'skipped-by-other-tool')
+      ? 'dbmate applies a pending file below the newest one; dbshift runs in order and never skips one. Apply it with `dbmate up` (or renumber it above the current version), then run dbshift again.'
       : problems.some((p) => p.code === 'migration-out-of-order')
         ? 'Renumber the new migration above the current version (`dbshift create` picks the next number).'
         : 'Restore the missing migration files from version control.',
@@ -98,10 +114,12 @@ export function planSteps(migrations: readonly PlannableMigration[], state: Vers
   const applied = sorted.filter((m) => m.version <= state.version).reverse();
   switch (target.kind) {
     case 'up':
+      if (target.relative && target.count !== undefined && pending.length < target.count) throw relativeTooFar(target.relative, target.count, pending.length, state, 'pending');
       return upSteps(target.count === undefined ? pending : pending.slice(0, positive(target.count, 'up')));
     case 'down': {
       const count = target.count === undefined ? (target.all ? applied.length : 1) : positive(target.count, 'down');
       if (count >= applied.length && applied.length > 0 && !target.all) throw revertsEverything(`down ${count}`, applied.length);
+      if (target.relative && applied.length < count) throw relativeTooFar(target.relative, count, applied.length, state, 'applied');
       return downSteps(applied.slice(0, count));
     }
     case 'goto': {
@@ -157,6 +175,15 @@ function wrongDirection(command: 'upgrade' | 'downgrade', state: VersionState, v
   });
 }
 
+/** Alembic's upgrade +N / downgrade -N move exactly N revisions or fail ("Relative revision +5 didn't produce 5 migrations"), unlike golang-migrate's up N. */
+function relativeTooFar(relative: string, count: number, available: number, state: VersionState, what: 'pending' | 'applied'): UsageError {
+  const where = what === 'pending' ? `the database is at version ${state.version} with ${available} migrations above it (head)` : `the database is at version ${state.version} with ${available} migrations applied${available === 0 ? ' (base)' : ''}`;
+  return new UsageError('relative-revision-too-far', `Relative revision ${relative} didn't produce ${count} migrations: ${where}.`, {
+    hint: what === 'pending' ? 'Use `upgrade head` for all pending migrations, or a smaller +N.' : 'Use a smaller -N (`dbshift history` lists what is applied).',
+    dataState: 'Nothing was changed.',
+  });
+}
+
 function revertsEverything(what: string, applied: number): UsageError {
   return new UsageError('down-to-zero', `${what} would revert every applied migration (${applied}).`, {
     hint: 'Pass --all to go back to an empty schema on purpose (Alembic: `downgrade base`).',
@@ -175,7 +202,9 @@ export function assertRunnable(migrations: readonly PlannableMigration[], steps:
   const invalid = steps.map((s) => byVersion.get(s.version)?.[s.direction]?.invalid).find(Boolean);
   if (invalid) {
     throw new InputError('migration-not-runnable', `${invalid}.`, {
-      hint: 'Remove the stray COMMIT/ROLLBACK (dbshift runs each migration in one transaction), or wrap the whole file in BEGIN; … COMMIT;.',
+      hint: /COMMIT|ROLLBACK|BEGIN/.test(invalid)
+        ? 'Remove the stray COMMIT/ROLLBACK (dbshift runs each migration in one transaction), or wrap the whole file in BEGIN; … COMMIT;.'
+        : 'Change only this database in its migrations; move data between database files with a separate, separately backed-up step.',
       dataState: 'Nothing was changed.',
     });
   }

@@ -51,6 +51,10 @@ export interface MigrationBody<Ctx = MigrationContext> {
 /** A migration as found on disk (or built in): a version, a name and its files. */
 export interface MigrationDefinition<Ctx = MigrationContext> {
   version: number;
+  /** The version's digits as the file name writes them ("001"): dbmate records this text, not the number. */
+  versionText?: string;
+  /** dbmate's one-file format (both directions in one file); golang-migrate's and code migrations otherwise. */
+  format?: 'dbmate';
   name: string;
   kind: 'sql' | 'code' | 'builtin';
   /** Files that make the migration (checksummed), relative to the migrations directory. */
@@ -78,12 +82,23 @@ export interface MigrationSet<Ctx = MigrationContext> {
   migrations: MigrationDefinition<Ctx>[];
   /** Files in the directory that look like migrations but are not read (Alembic's .py, misnamed SQL); lint reports them. */
   ignored?: string[];
+  /** Files that look like migrations but cannot run (only when discovery was asked to list them: lint). */
+  unrunnable?: UnrunnableFile[];
+}
+
+/** A file that looks like a migration but cannot run: refused before anything runs (lint lists them all). */
+export interface UnrunnableFile {
+  file: string;
+  problem: string;
+  fix: string;
 }
 
 export interface VersionState {
   /** 0 when no migration is applied (golang-migrate's NilVersion, written as no row). */
   version: number;
   dirty: boolean;
+  /** Every applied version, when the table records them one by one (dbmate's): planning refuses a gap below the version. */
+  applied?: number[];
 }
 
 export interface HistoryEntry {

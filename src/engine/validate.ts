@@ -1,5 +1,5 @@
 import { migrationLabel, orphanDocuments } from './discover.js';
-import type { LintFinding } from './lint.js';
+import type { LintFinding } from './lint-registry.js';
 import { assertClean, assertConsistent, consistencyProblems, type ConsistencyProblem } from './plan.js';
 import { resultError, type ResultError } from '../results.js';
 import type { Driver } from './driver.js';
@@ -19,6 +19,9 @@ export interface ValidateResult {
   warnings: LintFinding[];
   error?: ResultError;
 }
+
+/** From here on a version is a timestamp, not a sequence number: 1_000_000_000 is no team's 1,000,000,000th migration. */
+const TIMESTAMP_VERSIONS_FROM = 1_000_000_000;
 
 /** `validate` on any driver: its version and history, the driver's lint, one judgement. */
 export async function validateMigrations<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ctx>, options: ValidateOptions = {}): Promise<ValidateResult> {
@@ -52,7 +55,8 @@ function judgeValidation(
   const sorted = [...set.migrations].sort((a, b) => a.version - b.version);
   for (const [i, m] of sorted.entries()) {
     const previous = i === 0 ? 0 : sorted[i - 1]!.version;
-    if (m.version !== previous + 1) {
+    // Timestamp versions (golang-migrate's and dbmate's default, YYYYMMDDHHMMSS) leave gaps by design.
+    if (m.version !== previous + 1 && m.version < TIMESTAMP_VERSIONS_FROM) {
       result.warnings.push({ file: m.files[0]!, line: 1, rule: 'version-gap', message: `${migrationLabel(m)} follows version ${previous}: versions ${previous + 1}–${m.version - 1} are missing.`, fix: 'Renumber, or restore the missing migration from version control.' });
     }
   }

@@ -2,7 +2,7 @@ import { InterruptedError, toToolError, type ToolError } from '../errors.js';
 import type { ProgressListener } from '../progress.js';
 import { resultError, type Check, type ResultError } from '../results.js';
 import { migrationLabel } from './discover.js';
-import type { BackupRef, Driver, TableRows } from './driver.js';
+import type { BackupRef, Driver, TableChange } from './driver.js';
 import { executeStep } from './execute.js';
 import type { LintFinding } from './lint.js';
 import { assertClean, assertConsistent, assertRunnable, consistencyProblems, planSteps, type Target } from './plan.js';
@@ -13,7 +13,7 @@ import type { MigrationSet, MigrationStep, VersionState } from './types.js';
 // up, down, goto (and Alembic's upgrade/downgrade) on any driver: plan purely (plan.ts), lock,
 // back up, then run the plan one migration at a time (execute.ts). Like Kysely's
 // MigrationResultSet, every planned migration is in the result, as applied, failed or not-run
-// (or planned, for --dry-run), with each table's row count before and after.
+// (or planned, for --dry-run), with the row counts of the tables the migrations changed.
 
 export interface StepReport {
   version: number;
@@ -30,7 +30,7 @@ export interface StepReport {
   /** Why it runs the way it does, when the file decided (its own BEGIN/COMMIT). */
   note?: string;
   /** Tables whose row count the migration changed. */
-  rowCounts?: Record<string, { before: number; after: number }>;
+  rowCounts?: Record<string, { before: number | null; after: number | null }>;
 }
 
 export type TableCounts = Record<string, { before: number | null; after: number | null }>;
@@ -47,7 +47,7 @@ export interface VersionsResult {
   steps: StepReport[];
   /** Null: no backup (--no-backup, a dry run, nothing to do, or a database this run created empty). */
   backup: BackupRef | null;
-  /** Rows per table before the run and after it (null: the table did not exist). */
+  /** Rows before the run and after it of every table whose row count the run changed (null: the table did not exist, or, dropped, was not counted). Tables the run never wrote are not counted. */
   counts: TableCounts;
   warnings: LintFinding[];
   notices: string[];
@@ -71,12 +71,18 @@ export interface VersionsOptions extends LockedOptions {
   backupDir: string;
 }
 
-function countsOf(before: TableRows[], after: TableRows[]): TableCounts {
-  const rows = (tables: TableRows[]) => new Map(tables.map((t) => [t.name, t.rows]));
-  const [was, now] = [rows(before), rows(after)];
-  const counts: TableCounts = {};
-  for (const table of [...new Set([...was.keys(), ...now.keys()])].sort()) counts[table] = { before: was.get(table) ?? null, after: now.get(table) ?? null };
-  return counts;
+/** The run's picture from its steps' own counts: each table's first before and last after (a rename carries its counts to the new name). */
+export function runCounts(steps: TableChange[][]): TableCounts {
+  const counts = new Map<string, { before: number | null; after: number | null }>();
+  for (const changes of steps) {
+    for (const change of changes) {
+      const earlier = counts.get(change.was ?? change.name) ?? counts.get(change.name);
+      if (change.was) counts.delete(change.was);
+      counts.set(change.name, { before: earlier ? earlier.before : change.before, after: change.after });
+    }
+  }
+  const sorted = [...counts].filter(([, c]) => c.before !== c.after).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(sorted);
 }
 
 /** Take the driver's lock, run `fn` with what the lock had to say, always release it. */
@@ -127,9 +133,8 @@ export async function runVersions<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ct
     return steps;
   };
 
-  let countsBefore: TableRows[] | undefined;
-  // What the last migration committed: after a run that applied them all, the after-picture.
-  let countsAfter: TableRows[] | undefined;
+  // What each applied migration changed, as it committed: the run's picture without counting again.
+  const changes: TableChange[][] = [];
   try {
     if (options.dryRun) {
       await plan();
@@ -148,7 +153,6 @@ export async function runVersions<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ct
       }
       // A module that cannot be loaded is refused before the backup and before any change.
       for (const step of steps) await byVersion.get(step.version)![step.direction]!.load?.();
-      countsBefore = await driver.rowCounts();
       if (options.backup !== false) {
         let backedUp: ((path: string) => void) | undefined;
         result.backup = await driver.backup(options.backupDir, now(), {
@@ -177,7 +181,7 @@ export async function runVersions<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ct
           if (Object.keys(outcome.rowCounts).length > 0) report.rowCounts = outcome.rowCounts;
           if (outcome.summary !== undefined) report.summary = outcome.summary;
           version = step.versionAfter;
-          countsAfter = outcome.tablesAfter;
+          changes.push(outcome.tableChanges);
           progress.ok(report.durationMs);
         } catch (error) {
           report.status = 'failed';
@@ -190,17 +194,17 @@ export async function runVersions<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ct
     });
     result.ok = true;
   } catch (error) {
-    countsAfter = undefined;
     const tool: ToolError = toToolError(error);
     if (result.backup) tool.dataState = `${tool.dataState ?? ''} The backup ${result.backup.path} was taken before any change.`.trim();
     result.error = resultError(tool);
   }
   try {
     if (!result.after) result.after = await driver.readVersion();
-    if (countsBefore) result.counts = countsOf(countsBefore, countsAfter ?? (await driver.rowCounts()));
   } catch {
-    // The result still says what failed; the version or the counts are unknown.
+    // The result still says what failed; the version is unknown.
   }
+  // Migrations that failed were rolled back (or left dirty, which the error says): the counts are those of the committed ones.
+  result.counts = runCounts(changes);
   return result;
 }
 

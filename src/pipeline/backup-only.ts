@@ -7,10 +7,10 @@ import { snapshotDatabase } from '../sqlite/snapshot.js';
 import { createContext, type RunOptions } from './context.js';
 import { finishRun } from './finish.js';
 import { runSteps, type Step } from './run.js';
-import { finishBackup, reserveBackup } from './steps/backup.js';
+import { finishBackup, reserveBackup } from './backup-files.js';
 import { toToolError } from '../errors.js';
 import { lockStep } from './steps/lock.js';
-import { assertSourceIntact, openSourceForReading } from './steps/preflight.js';
+import { assertSourceIntact, openSourceForReading } from './source-access.js';
 import type { RunResult } from './types.js';
 import type { Db } from '../sqlite/open.js';
 

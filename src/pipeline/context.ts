@@ -5,10 +5,16 @@ import type { Inspection, MigrationUnit } from '../plans/unit.js';
 import type { Check, Warning } from '../results.js';
 import type { ProgressEvent, ProgressListener, SpaceNeed, StepName, TableCount } from './types.js';
 import { hitFaultPoint } from '../faults.js';
+import type { BackupRouteChoice } from './step-data.js';
 
 export interface RunOptions {
   strict?: boolean;
   rehearse?: boolean;
+  /**
+   * How migrate backs up the old database: `auto` (default) lets the old file itself become the
+   * backup when that is provably safe, else copies; `copy` always writes an independent copy.
+   */
+  backup?: 'auto' | 'copy';
   /** Keep a JSON record of the run in the backup directory (migrate). */
   record?: boolean;
   onProgress?: ProgressListener;
@@ -30,6 +36,8 @@ export interface RunReport {
   checks: Check[];
   summary?: unknown;
   backup?: { path: string; sha256: string };
+  /** Which route the backup takes (migrate), and why. */
+  backupRoute?: BackupRouteChoice;
   notices: string[];
   /** Where the JSON record goes, chosen (and checked) when the lock is taken. */
   reportPath?: string;

@@ -34,12 +34,17 @@ export function finishRun(ctx: RunContext, command: string, outcome: StepsOutcom
     totalMs: Math.round(performance.now() - started),
   };
   if (report.summary !== undefined) result.summary = report.summary;
+  if (report.backupRoute) result.backupRoute = report.backupRoute;
   if (outcome.error) result.error = describeError(outcome.error, ctx);
   return result;
 }
 
 function describeError(error: ToolError, ctx: RunContext): NonNullable<RunResult['error']> {
-  const backupNote = ctx.report.backup ? ` The backup ${ctx.report.backup.path} is complete and kept.` : '';
+  const backupNote = ctx.report.backup
+    ? ` The backup ${ctx.report.backup.path} is complete and kept.`
+    : ctx.report.backupRoute?.route === 'old-file'
+      ? ' No backup was needed, so none was made: the old file was to become the backup at publish.'
+      : '';
   return {
     code: error.code,
     message: error.message,

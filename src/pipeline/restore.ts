@@ -12,13 +12,14 @@ import { removeLeftovers } from '../files/leftovers.js';
 import { backupKey, parseBackupName } from '../files/names.js';
 import { healthRecordsV5 } from '../plans/health-records-v5/index.js';
 import { quickCheck } from '../sqlite/checks.js';
-import { assertNotWriteLocked, openReadonly } from '../sqlite/open.js';
+import { openReadonly } from '../sqlite/open.js';
+import { assertReplaceable } from '../sqlite/replaceable.js';
 import { createContext, type RunOptions } from './context.js';
 import { finishRun } from './finish.js';
 import { backupNames } from './list-backups.js';
 import { runSteps, type Step } from './run.js';
 import { removeDatabaseFiles } from '../files/move-aside.js';
-import { keepOwner } from './steps/publish.js';
+import { keepOwner } from '../files/owner.js';
 import type { RunResult } from './types.js';
 import { yieldToEventLoop } from '../yield.js';
 
@@ -59,6 +60,8 @@ export async function restore(config: Config, targets: RestoreTargets, options: 
       ensureDirectory(path.dirname(target));
       ctx.lock = acquireInstanceLock(path.dirname(target), 'restore', ctx.now());
       for (const file of removeLeftovers([path.dirname(target)])) ctx.report.notices.push(`Removed ${file}, left by an interrupted run.`);
+      // Before the copy (fail fast) and again right before the target is moved aside.
+      assertReplaceable(target, config.busyTimeoutMs, TARGET_UNTOUCHED);
 
       // Copy and hash in one read: what lands beside the target is exactly what was checked.
       const temp = tempPathBeside(target, 'restore');
@@ -89,15 +92,8 @@ export async function restore(config: Config, targets: RestoreTargets, options: 
           dataState: TARGET_UNTOUCHED,
         });
       }
-      if (fs.existsSync(target)) {
-        const live = openReadonly(target, config.busyTimeoutMs);
-        try {
-          assertNotWriteLocked(target, config.busyTimeoutMs, live);
-        } finally {
-          live.close();
-        }
-      }
       await yieldToEventLoop();
+      assertReplaceable(target, config.busyTimeoutMs, TARGET_UNTOUCHED);
       if (fs.existsSync(target)) keepOwner(target, temp, ctx.report.notices);
       ctx.checkpoint('restore-before-move-aside');
       const replaced = preserveIntoBackups(target, ensureDirectory(config.backupDir), ctx.now());

@@ -38,6 +38,11 @@ export interface RunResult extends CommandResult {
   counts: Record<string, TableCount>;
   warnings: Warning[];
   backup: { path: string; sha256: string } | null;
+  /**
+   * migrate: how the backup of the old database was (or would have been) made, and why:
+   * `old-file` (the old file itself, moved into backups/ at publish), `copy` or `backup-api`.
+   */
+  backupRoute?: { route: 'old-file' | 'copy' | 'backup-api'; reason: string };
   target: string;
   error?: RunError;
   /** Verification proofs, each with its verdict. */

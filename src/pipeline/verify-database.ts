@@ -12,7 +12,7 @@ import { createContext, type RunContext, type RunOptions } from './context.js';
 import { databaseChecks } from './database-checks.js';
 import { finishRun } from './finish.js';
 import { runSteps, type Step, type StepOutcome } from './run.js';
-import { requireSecretKey } from './steps/preflight.js';
+import { requireSecretKey } from './source-access.js';
 import type { RunResult } from './types.js';
 import { assertAllPassed, foreignKeyWarnings, verifyMigrated } from './verification.js';
 

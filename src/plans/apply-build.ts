@@ -27,7 +27,10 @@ export async function applyBuild(db: Db, baseline: string, plan: BuildPlan, hook
   // Read once, in order: an attached file would otherwise get the default 16 MiB cache (peak RSS).
   db.pragma('baseline.cache_size = -2000');
   try {
-    db.exec('BEGIN IMMEDIATE');
+    // Deferred, not IMMEDIATE: BEGIN IMMEDIATE takes a write lock on every attached database,
+    // and the baseline may be the source itself, held by this process's read transaction:
+    // the commit then cannot finish (SQLITE_BUSY). Only main is written; it is private.
+    db.exec('BEGIN');
     for (const sql of plan.tables) db.exec(sql);
     hooks.checkpoint?.('transform-schema');
     for (const sql of plan.setup) db.exec(sql);

@@ -87,7 +87,11 @@ export interface MigrationUnit<I extends Inspection = Inspection, S = unknown> {
   build: {
     plan(baseline: BaselineSchema, inspection: I, context: UnitContext): BuildPlan;
     /** Register the functions the build's statements call; they note the run's warnings as the rows go by. */
-    prepare(db: Db): { warnings(): Warning[] };
+    prepare(db: Db): {
+      warnings(): Warning[];
+      /** Rows `blockingRows` would have refused, noted as the build read them (when preflight did not scan first). */
+      blocking?(): BlockingRows[];
+    };
   };
 }
 

@@ -19,6 +19,9 @@ describe('npm run bench (smoke)', () => {
     const doc = fs.readFileSync(out, 'utf8');
     expect(doc).toMatch(/\| 10,000 \| \d+ MiB \| [\d.]+ s \| [\d.]+ s/);
     expect(doc).toContain('<!-- bench:start -->');
+    // The live-file layout: the old file became the backup; bytes written are reported against the result.
+    expect(doc).toContain('backup route taken: old-file');
+    expect(doc).toMatch(/\| [\d.]+ \/ [\d.]+ \/ [\d.]+ \(\d+ MiB\) \|/);
     expect(fs.readFileSync(path.join(dir, 'performance-steps.svg'), 'utf8')).toContain('<svg');
   }, 120_000);
 });

@@ -87,15 +87,17 @@ describe('Python files in the migrations directory', () => {
     }
   });
 
-  it('a .py (or misnamed .sql) beside real migrations is reported by lint, up and validate', () => {
+  it('a .py (or misnamed .sql) beside real migrations: lint names each, up and validate refuse (65) before anything runs', () => {
     const p = project({ ...THREE, '000004_backfill.py': 'print("hi")\n', '5_init.sql': 'SELECT 1;' });
     const lint = p.run('lint', '--json');
     expect(lint.code).toBe(65);
     const findings = json<{ findings: Array<{ file: string; rule: string }> }>(lint).findings.filter((f) => f.rule === 'unrecognized-file');
     expect(findings.map((f) => f.file)).toEqual(['000004_backfill.py', '5_init.sql']);
-    const up = p.run('up', '--create', '--no-backup', '--json');
-    expect(up.code).toBe(0);
-    expect(json<{ warnings: Array<{ rule: string; file: string }> }>(up).warnings.filter((w) => w.rule === 'unrecognized-file')).toHaveLength(2);
-    expect(p.run('validate', '--strict').code).toBe(65);
+    const up = p.run('up', '--create', '--no-backup');
+    expect(up.code).toBe(65);
+    expect(up.stderr).toMatch(/000004_backfill\.py: a Python file/);
+    expect(up.stderr).toMatch(/5_init\.sql: a numbered \.sql file .* no `-- migrate:up` line/);
+    expect(fs.existsSync(p.db)).toBe(false);
+    expect(p.run('validate').code).toBe(65);
   });
 });

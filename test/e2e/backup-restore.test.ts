@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dbshift, json } from '../support/cli.js';
-import { listDir, query, sha256, workspace } from '../support/fixtures.js';
+import { listDir, makeSample, query, sha256, workspace } from '../support/fixtures.js';
 
 interface Result {
   ok: boolean;
@@ -70,6 +70,66 @@ describe('restore: rollback by backup', () => {
     fs.appendFileSync(listed.backups[0]!.path, 'tampered');
     const after = dbshift(['backups'], { cwd: ws.dir, env: ws.env });
     expect(after.stdout).toContain('CHECKSUM MISMATCH');
+  });
+});
+
+describe('the backup of the old database, by either route, restores byte for byte', () => {
+  interface Routed extends Result {
+    backupRoute: { route: string; reason: string };
+    reportPath: string;
+  }
+
+  it('SOURCE_DB is the live file: the old file itself becomes the one backup (same inode, no bytes written); --backup copy makes an independent one; restore gives the old bytes back from each', () => {
+    const ws = workspace({ withSample: false });
+    makeSample(ws, ws.target, { reports: 150, seed: 5 });
+    const original = sha256(ws.target);
+    const inode = fs.statSync(ws.target).ino;
+    const env = { ...ws.env, SOURCE_DB: ws.target };
+
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env });
+    expect(run.code, run.stdout).toBe(0);
+    const moved = json<Routed>(run);
+    expect(moved.backupRoute).toMatchObject({ route: 'old-file', reason: expect.stringContaining('the file publish replaces') });
+    // The backup is the old file itself: its inode, its bytes, 0600, checksummed; nothing else holds the old database.
+    expect(fs.statSync(moved.backup!.path).ino).toBe(inode);
+    expect(moved.backup!.sha256).toBe(original);
+    expect(fs.statSync(moved.backup!.path).mode & 0o777).toBe(0o600);
+    expect(execFileSync('sha256sum', ['-c', `${path.basename(moved.backup!.path)}.sha256`], { cwd: ws.backups, encoding: 'utf8' })).toContain(': OK');
+    expect(listDir(ws.backups).filter((n) => n.endsWith('.db'))).toEqual([path.basename(moved.backup!.path)]);
+    expect(JSON.parse(fs.readFileSync(moved.reportPath, 'utf8')).backupRoute.route).toBe('old-file');
+    expect(dbshift(['migrate', '--json'], { cwd: ws.dir, env }).code).toBe(0); // nothing to do now
+
+    const restored = dbshift(['restore', moved.backup!.path, '--json'], { cwd: ws.dir, env: ws.env });
+    expect(restored.code, restored.stdout).toBe(0);
+    expect(sha256(ws.target)).toBe(original);
+
+    // Again, with an independent copy asked for: the old file is kept as the replaced file, the copy is the backup.
+    const copied = json<Routed>(dbshift(['migrate', '--backup', 'copy', '--json'], { cwd: ws.dir, env }));
+    expect(copied.ok).toBe(true);
+    expect(copied.backupRoute).toMatchObject({ route: 'copy', reason: expect.stringContaining('--backup copy') });
+    expect(copied.backup!.sha256).toBe(original);
+    expect(fs.statSync(copied.backup!.path).ino).not.toBe(fs.statSync(ws.target).ino);
+    expect(dbshift(['restore', copied.backup!.path], { cwd: ws.dir, env: ws.env }).code).toBe(0);
+    expect(sha256(ws.target)).toBe(original);
+  });
+
+  it('backups/ on another filesystem (a hard link fails with EXDEV): a copy, said so; it restores byte for byte', () => {
+    const ws = workspace({ withSample: false });
+    makeSample(ws, ws.target, { reports: 80, seed: 6 });
+    const original = sha256(ws.target);
+    const elsewhere = fs.mkdtempSync('/dev/shm/dbshift-test-backups-');
+    try {
+      const env = { ...ws.env, SOURCE_DB: ws.target, BACKUP_DIR: elsewhere };
+      const run = json<Routed>(dbshift(['migrate', '--json'], { cwd: ws.dir, env }));
+      expect(run.ok, JSON.stringify(run.error)).toBe(true);
+      expect(run.backupRoute).toMatchObject({ route: 'copy', reason: expect.stringContaining('EXDEV') });
+      expect(sha256(run.backup!.path)).toBe(original);
+      expect(listDir(elsewhere).filter((n) => n.includes('.dbshift-tmp'))).toEqual([]);
+      expect(dbshift(['restore', run.backup!.path], { cwd: ws.dir, env }).code).toBe(0);
+      expect(sha256(ws.target)).toBe(original);
+    } finally {
+      fs.rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dbshift, dbshiftAsync, json, ROOT } from '../support/cli.js';
 import { listDir, makeSample, query, sha256, workspace } from '../support/fixtures.js';
+import { project } from '../support/project.js';
 
 const running: ChildProcess[] = [];
 afterEach(() => {
@@ -12,7 +13,7 @@ afterEach(() => {
 });
 
 /** Start a process that holds the database like a live app would; resolves once it is in place. */
-function hold(file: string, mode: 'wal-rows' | 'write-lock', rows = 0): Promise<ChildProcess> {
+function hold(file: string, mode: 'wal-rows' | 'wal-idle' | 'write-lock', rows = 0): Promise<ChildProcess> {
   const child = spawn(process.execPath, [path.join(ROOT, 'test/support/holder.mjs'), file, mode, String(rows)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   running.push(child);
   return new Promise((resolve, reject) => {
@@ -69,7 +70,55 @@ describe('a live source (SOURCE_DB) held by another process', () => {
   });
 });
 
-describe('the file copy is taken only from a provably quiescent source', () => {
+describe('every command that replaces a database file refuses one another process has open (75)', () => {
+  interface Failed { error: { code: string; message: string } }
+  it.each([
+    ['a non-empty -wal', 'wal-rows'],
+    ['an empty -wal (all checkpointed, the app idle)', 'wal-idle'],
+  ] as const)('restore while the app holds the target open in WAL mode with %s: 75, the target untouched, nothing moved aside', async (_label, mode) => {
+    const ws = workspace({ reports: 50 });
+    expect(dbshift(['migrate'], { cwd: ws.dir, env: ws.env }).code).toBe(0);
+    await hold(ws.target, mode, 3);
+    const before = sha256(ws.target);
+    const run = dbshift(['restore', '--json'], { cwd: ws.dir, env: { ...ws.env, DBSHIFT_BUSY_TIMEOUT_MS: '200' } });
+    expect(run.code, run.stdout).toBe(75);
+    expect(json<Failed>(run).error.code).toBe('target-live');
+    expect(sha256(ws.target)).toBe(before);
+    expect(fs.existsSync(`${ws.target}-wal`)).toBe(true);
+    expect(listDir(ws.backups).filter((n) => n.includes('_replaced_'))).toEqual([]);
+    expect(listDir(ws.instance).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  it('migrate in place (SOURCE_DB is the target) while the app holds it open in WAL mode, idle: 75 before any work, nothing written', async () => {
+    const ws = workspace({ withSample: false });
+    makeSample(ws, ws.target, { reports: 50 });
+    await hold(ws.target, 'wal-idle');
+    const before = sha256(ws.target);
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: ws.target, INSTANCE_DIR: ws.instance, DBSHIFT_BUSY_TIMEOUT_MS: '200' } });
+    expect(run.code, run.stdout).toBe(75);
+    expect(json<Failed>(run).error).toMatchObject({ code: 'target-live', message: expect.stringContaining('open in another process') });
+    expect(sha256(ws.target)).toBe(before);
+    expect(fs.existsSync(ws.backups) ? listDir(ws.backups) : []).toEqual([]);
+  });
+});
+
+describe('up on a WAL database the app holds open', () => {
+  it('un-checkpointed rows in the -wal are in up\'s backup and are migrated in place; the file stays the one the app has open', async () => {
+    const p = project({ '000001_user.up.sql': 'CREATE TABLE user (id INTEGER PRIMARY KEY, vorname TEXT, nachname TEXT, username TEXT, email TEXT, is_active INTEGER, level INTEGER);\n' });
+    expect(p.run('up', '--create', '--no-backup').code).toBe(0);
+    await hold(p.db, 'wal-rows', 5);
+    const inode = fs.statSync(p.db).ino;
+    p.write('000002_note.up.sql', 'ALTER TABLE user ADD COLUMN note TEXT;\n');
+    const up = p.run('up', '--json');
+    expect(up.code, up.stdout).toBe(0);
+    const backup = json<{ backup: { path: string } }>(up).backup.path;
+    expect(query<{ n: number }>(backup, 'SELECT count(*) AS n FROM user')[0]!.n).toBe(5);
+    expect(query<{ n: number }>(p.db, `SELECT count(*) AS n FROM user WHERE note IS NULL`)[0]!.n).toBe(5);
+    expect(fs.statSync(p.db).ino).toBe(inode);
+  });
+});
+
+describe('the file copy (--backup copy) is taken only from a provably quiescent source', () => {
   it('a WAL source written while its bytes are copied (the -wal fills up): refused with 75 source-changed, nothing published, source untouched', async () => {
     const ws = workspace({ withSample: false });
     const live = path.join(ws.dir, 'prod', 'health_records.db');
@@ -77,7 +126,7 @@ describe('the file copy is taken only from a provably quiescent source', () => {
     // WAL mode with an empty -wal (the last close checkpointed it): quiescent, so the run copies the file.
     spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.pragma('journal_mode = WAL');d.close()`, live], { cwd: ROOT });
     const mainBefore = sha256(live);
-    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@snapshot-bytes' } });
+    const child = dbshiftAsync(['migrate', '--backup', 'copy', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@snapshot-bytes' } });
     let stdout = '';
     child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
@@ -100,7 +149,7 @@ describe('the file copy is taken only from a provably quiescent source', () => {
     const bin = path.join(ws.dir, 'bin');
     fs.mkdirSync(bin);
     fs.writeFileSync(path.join(bin, 'cp'), "#!/bin/sh\necho \"cp: illegal option -- -\" >&2\necho 'usage: cp [-R] source target' >&2\nexit 64\n", { mode: 0o755 });
-    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, PATH: `${bin}:${process.env.PATH ?? ''}` } });
+    const run = dbshift(['migrate', '--backup', 'copy', '--json'], { cwd: ws.dir, env: { ...ws.env, PATH: `${bin}:${process.env.PATH ?? ''}` } });
     expect(run.code, run.stdout).toBe(0);
     expect(json<{ steps: Array<{ name: string; detail?: string }> }>(run).steps.find((s) => s.name === 'snapshot')?.detail).toBe('online backup API');
     expect(dbshift(['verify', '--json'], { cwd: ws.dir, env: ws.env }).code).toBe(0);
@@ -111,7 +160,7 @@ describe('the file copy is taken only from a provably quiescent source', () => {
     const live = path.join(ws.dir, 'prod', 'health_records.db');
     makeSample(ws, live, { reports: 200 });
     const mainBefore = sha256(live);
-    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@snapshot-bytes' } });
+    const child = dbshiftAsync(['migrate', '--backup', 'copy', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@snapshot-bytes' } });
     const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
     await waitUntilStopped(child.pid!);
     const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1],{timeout:200});try{d.exec("UPDATE user SET nachname = 'x' WHERE id = 1");console.log('committed')}catch(e){console.log(e.code)}`, live], { cwd: ROOT, encoding: 'utf8' });
@@ -119,6 +168,53 @@ describe('the file copy is taken only from a provably quiescent source', () => {
     expect(sha256(live)).toBe(mainBefore);
     process.kill(child.pid!, 'SIGCONT');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('the old file becomes the backup only while the source is held quiescent for the whole run', () => {
+  it('a WAL commit during the run (after the build, before publish) is refused at publish: 75, nothing published, no backup needed and none made', async () => {
+    const ws = workspace({ withSample: false });
+    const live = path.join(ws.dir, 'prod', 'health_records.db');
+    makeSample(ws, live, { reports: 200 });
+    spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.pragma('journal_mode = WAL');d.close()`, live], { cwd: ROOT });
+    const mainBefore = sha256(live);
+    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@verify-rows' } });
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+    await waitUntilStopped(child.pid!);
+    const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.pragma('wal_autocheckpoint = 0');d.exec("UPDATE user SET nachname = nachname || ' (changed)' WHERE id = 1");d.close()`, live], { cwd: ROOT });
+    expect(writer.status).toBe(0);
+    process.kill(child.pid!, 'SIGCONT');
+    expect(await exited).toBe(75);
+    const result = JSON.parse(stdout) as { error: { code: string; message: string; dataState: string }; backupRoute: { route: string }; backup: unknown };
+    expect(result.backupRoute.route).toBe('old-file');
+    expect(result.error).toMatchObject({ code: 'source-changed', message: expect.stringContaining('-wal holds content') });
+    expect(result.error.dataState).toContain('No backup was needed, so none was made');
+    expect(result.backup).toBeNull();
+    // The live file is still the old database (its commit in the -wal, which dbshift's read kept from a checkpoint); no backup name for it.
+    expect(sha256(live)).toBe(mainBefore);
+    expect(listDir(path.join(ws.dir, 'prod', 'backups')).filter((n) => n.endsWith('.db') || n.endsWith('.sha256'))).toEqual([]);
+  });
+
+  it('a rollback-journal writer cannot commit at any point of the run (here: during the verification): it waits (busy), and the backup is the bytes that were hashed', async () => {
+    const ws = workspace({ withSample: false });
+    const live = path.join(ws.dir, 'prod', 'health_records.db');
+    makeSample(ws, live, { reports: 200 });
+    const mainBefore = sha256(live);
+    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@verify-rows' } });
+    let stdout = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
+    await waitUntilStopped(child.pid!);
+    const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1],{timeout:200});try{d.exec("UPDATE user SET nachname = 'x' WHERE id = 1");console.log('committed')}catch(e){console.log(e.code)}`, live], { cwd: ROOT, encoding: 'utf8' });
+    expect(writer.stdout.trim()).toBe('SQLITE_BUSY');
+    process.kill(child.pid!, 'SIGCONT');
+    expect(await exited).toBe(0);
+    const result = JSON.parse(stdout) as { backup: { path: string; sha256: string }; backupRoute: { route: string } };
+    expect(result.backupRoute.route).toBe('old-file');
+    expect(result.backup.sha256).toBe(mainBefore);
+    expect(sha256(result.backup.path)).toBe(mainBefore);
   });
 });
 

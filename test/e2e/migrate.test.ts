@@ -305,17 +305,26 @@ describe('dbshift migrate, end to end through the CLI', () => {
     expect(() => execSql(ws.target, `UPDATE report SET report_type = 'x' WHERE id = 1`)).toThrow(/reports are immutable/);
   });
 
-  it('refuses in preflight (65, naming them) reports whose ids would make a malformed identifier: negative or non-integer ids', () => {
+  it('refuses (65, naming them) reports whose ids would make a malformed identifier: after the build in a plain migrate (its one read), in preflight under plan and --strict', () => {
     const ws = workspace({ reports: 60 });
     execSql(ws.old, `UPDATE report SET id = -7 WHERE id = 3; UPDATE report SET report_template_id = 'abc' WHERE id = 5;`);
+    const before = sha256(ws.old);
     const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env: ws.env });
     expect(run.code, run.stdout).toBe(65);
     const result = json<Result>(run);
     expect(result.error?.code).toBe('malformed-identifier-ids');
+    expect(result.error?.message).toContain('2 reports would get a malformed unique_identifier');
     expect(result.error?.message).toContain('-7, 5');
-    expect(result.steps[0]).toMatchObject({ name: 'preflight', status: 'failed' });
-    expect(fs.existsSync(ws.backups)).toBe(false);
-    expect(dbshift(['plan'], { cwd: ws.dir, env: ws.env }).code).toBe(65);
+    // The id check rode on the build's read of report: no separate read in preflight.
+    expect(result.steps.map((s) => `${s.name}:${s.status}`)).toEqual(['preflight:ok', 'lock:ok', 'snapshot:ok', 'transform:failed', 'backup:not-run', 'verify:not-run', 'publish:not-run']);
+    expect(listDir(ws.backups).filter((n) => n.endsWith('.db'))).toEqual([]);
+    expect(listDir(ws.instance)).toEqual(['health_records_old.db']);
+    expect(sha256(ws.old)).toBe(before);
+    for (const args of [['plan', '--json'], ['migrate', '--strict', '--json']]) {
+      const first = json<Result>(dbshift(args, { cwd: ws.dir, env: ws.env }));
+      expect(first.error?.code).toBe('malformed-identifier-ids');
+      expect(first.steps[0]).toMatchObject({ name: 'preflight', status: 'failed' });
+    }
   });
 
   it('--json prints exactly one JSON object with the documented shape', () => {

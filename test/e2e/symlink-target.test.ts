@@ -29,7 +29,7 @@ function linkedLayout() {
 const isV5 = (file: string) => query(file, `SELECT count(*) AS n FROM sqlite_master WHERE name = 'task_log'`)[0]!.n === 1;
 
 describe('a target that is a symlink', () => {
-  it('migrate publishes at the real file, keeps the link, and keeps a real copy of the old file', () => {
+  it('migrate publishes at the real file, keeps the link, and keeps the old file itself (a real file) as the backup', () => {
     const { ws, live, env } = linkedLayout();
     const before = sha256(live);
     const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env });
@@ -41,9 +41,9 @@ describe('a target that is a symlink', () => {
     expect(isV5(live)).toBe(true);
     expect(result.target).toBe(live);
     expect(result.notices.join('\n')).toMatch(/is a symlink to .*live\.db/);
-    const replaced = listDir(ws.backups).filter((n) => /_replaced_\d{8}_\d{6}\.db$/.test(n));
-    expect(replaced).toHaveLength(1);
-    const kept = path.join(ws.backups, replaced[0]!);
+    // The old file itself became the backup (SOURCE_DB is the target): a real file, never a link.
+    expect(listDir(ws.backups).filter((n) => n.endsWith('.db'))).toEqual([path.basename(result.backup!.path)]);
+    const kept = result.backup!.path;
     expect(fs.lstatSync(kept).isSymbolicLink()).toBe(false);
     expect(sha256(kept)).toBe(before);
     // No temp file was left in either directory.

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadMigrationDir } from '../../src/engine/discover.js';
-import { lintMigrations } from '../../src/engine/lint.js';
+import { lintMigrations, lintSqlite } from '../../src/engine/lint.js';
+import { errorsOf, LINT_PROJECT_FILE } from '../../src/engine/lint-settings.js';
 import { tempDir } from '../support/tmp.js';
 
 // Each rule on a real migrations directory, with the file and line it must name.
@@ -151,5 +152,45 @@ describe('lint', () => {
     expect(await lint({ ...files, '000002_x.md': '  \n' })).toEqual(['000002_x.md:1 doc-empty']);
     const { docTemplate } = await import('../../src/engine/create.js');
     expect(await lint({ ...files, '000002_x.md': docTemplate('000002_x') })).toEqual(['000002_x.md:1 doc-template']);
+  });
+});
+
+describe('lint as a team configures it', () => {
+  const ADD_UNIQUE = { ...BASE, '000002_handle.up.sql': 'ALTER TABLE users ADD COLUMN handle TEXT UNIQUE;\n', '000002_handle.down.sql': 'SELECT 1;' };
+
+  async function judged(files: Record<string, string>, settings?: unknown) {
+    const dir = tempDir();
+    for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
+    for (const name of Object.keys(files)) {
+      const stem = /^(\d+_[a-z0-9_]+)\.up\.sql$/.exec(name)?.[1];
+      if (stem) fs.writeFileSync(path.join(dir, `${stem}.md`), `# ${stem}\n\n## Overview\nA test migration.\n\n## Data-loss risk\nNone.\n`);
+    }
+    if (settings !== undefined) fs.writeFileSync(path.join(dir, LINT_PROJECT_FILE), JSON.stringify(settings));
+    return lintSqlite(await loadMigrationDir(dir));
+  }
+  const ids = (r: { findings: Array<{ file: string; line: number; rule: string; level?: string }> }) => r.findings.map((f) => `${f.file}:${f.line} ${f.rule}${f.level ? ` ${f.level}` : ''}`);
+
+  it('-- dbshift:ignore RULE reason silences that rule in that file only, and says what it silenced', async () => {
+    const result = await judged({
+      ...ADD_UNIQUE,
+      '000002_handle.up.sql': '-- dbshift:ignore add-column-unique, sql-error the app never writes handle before 000003 rebuilds the table\nALTER TABLE users ADD COLUMN handle TEXT UNIQUE;\n',
+      '000003_nick.up.sql': 'ALTER TABLE users ADD COLUMN nick TEXT UNIQUE;\n',
+      '000003_nick.down.sql': 'SELECT 1;',
+    });
+    expect(ids(result)).toEqual(['000003_nick.up.sql:1 add-column-unique']);
+    expect(result.suppressed).toEqual([{ file: '000002_handle.up.sql', line: 1, rules: ['add-column-unique', 'sql-error'], reason: 'the app never writes handle before 000003 rebuilds the table', silenced: 1 }]);
+  });
+
+  it('an ignore without a reason, or naming no rule of the lint, silences nothing and is itself a finding', async () => {
+    const result = await judged({ ...ADD_UNIQUE, '000002_handle.up.sql': '-- dbshift:ignore add-column-unique\n-- dbshift:ignore add-colum-unique typo in the id\nALTER TABLE users ADD COLUMN handle TEXT UNIQUE;\n' });
+    expect(ids(result)).toEqual(['000002_handle.up.sql:1 ignore-without-reason', '000002_handle.up.sql:2 ignore-unknown-rule', '000002_handle.up.sql:3 add-column-unique']);
+  });
+
+  it('dbshift.lint.json turns a rule off or into a warning (which does not fail), and a wrong one is a configuration error', async () => {
+    expect(ids(await judged(ADD_UNIQUE, { rules: { 'add-column-unique': 'warning' } }))).toEqual(['000002_handle.up.sql:1 add-column-unique warning']);
+    expect(ids(await judged(ADD_UNIQUE, { rules: { 'add-column-unique': 'off' } }))).toEqual([]);
+    expect(errorsOf((await judged(ADD_UNIQUE, { rules: { 'add-column-unique': 'warning' } })).findings)).toEqual([]);
+    await expect(judged(ADD_UNIQUE, { rules: { 'add-column-unique': 'loud' } })).rejects.toThrow(/"error", "warning" or "off"/);
+    await expect(judged(ADD_UNIQUE, { rules: { 'no-such-rule': 'off' } })).rejects.toThrow(/does not have/);
   });
 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { resolvePgTarget } from '../../src/engine/drivers/postgres/connection.js';
-import { lintPgRules, replayOnScratch } from '../../src/engine/drivers/postgres/lint.js';
+import { lintPgRules, lintPostgres, replayOnScratch } from '../../src/engine/drivers/postgres/lint.js';
 import { loadPgMigrationDir } from '../../src/engine/drivers/postgres/load.js';
-import { query, SERVER_URL, writeMigrations } from '../support/pg.js';
+import { lint as lintApi, up } from '../../src/index.js';
+import { freshDatabase, query, SERVER_URL, writeMigrations } from '../support/pg.js';
 import { tempDir } from '../support/tmp.js';
 
 // Each rule on a migrations directory written to break it (file, line and fix named), and
@@ -39,7 +40,7 @@ const CASES: Array<[string, string, string, string?]> = [
   ['data-loss-undocumented', 'ALTER TABLE users DROP COLUMN name;', 'ALTER TABLE users DROP COLUMN name;', undefined],
   ['create-index-not-concurrently', 'CREATE INDEX ix_users_email ON users (email);', 'CREATE INDEX CONCURRENTLY ix_users_email ON users (email);'],
   ['add-column-volatile-default', 'ALTER TABLE users ADD COLUMN token uuid DEFAULT gen_random_uuid();', 'ALTER TABLE users ADD COLUMN token uuid;\nALTER TABLE users ADD COLUMN active boolean NOT NULL DEFAULT true;\nALTER TABLE users ADD COLUMN seen_at timestamptz DEFAULT now();'],
-  ['alter-column-type', 'ALTER TABLE posts ALTER COLUMN body TYPE varchar(200);', 'ALTER TABLE posts ADD COLUMN body_short varchar(200);'],
+  ['alter-column-type', 'ALTER TABLE posts ALTER COLUMN body TYPE varchar(200);', 'ALTER TABLE posts ADD COLUMN body_short text;'],
   ['set-not-null-without-check', 'ALTER TABLE users ALTER COLUMN name SET NOT NULL;', 'ALTER TABLE users ADD CONSTRAINT users_name_not_null CHECK (name IS NOT NULL) NOT VALID;\nALTER TABLE users VALIDATE CONSTRAINT users_name_not_null;\nALTER TABLE users ALTER COLUMN name SET NOT NULL;'],
   ['constraint-without-not-valid', 'ALTER TABLE posts ADD CONSTRAINT posts_body_short CHECK (length(body) < 10000);', 'ALTER TABLE posts ADD CONSTRAINT posts_body_short CHECK (length(body) < 10000) NOT VALID;'],
   ['unique-without-using-index', 'ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE (email);', 'ALTER TABLE users ADD CONSTRAINT users_email_key UNIQUE USING INDEX ux_users_email;'],
@@ -83,5 +84,80 @@ describe('replay on a scratch database', () => {
     expect(findings.map((f) => `${f.file}:${f.line} ${f.rule}`)).toEqual(['000002_bad.up.sql:3 sql-error']);
     expect(findings[0]!.message).toMatch(/column "nick_name" does not exist/);
     expect(await query(SERVER_URL, `SELECT count(*)::int AS n FROM pg_database WHERE datname LIKE 'dbshift_lint_%'`)).toEqual(before);
+  });
+});
+
+describe('no false alarms', () => {
+  it('SET NOT NULL on a column that is already NOT NULL (a no-op) is not a finding; on a nullable one it is', async () => {
+    expect(await rules('ALTER TABLE users ALTER COLUMN email SET NOT NULL;')).toEqual([]);
+    expect(await rules('ALTER TABLE posts ALTER COLUMN id SET NOT NULL;')).toEqual([]);
+    expect(await rules('ALTER TABLE users ALTER COLUMN name SET NOT NULL;')).toEqual(['000002_change.up.sql:2 set-not-null-without-check']);
+  });
+
+  it('the fix for a missing foreign-key index says a plain CREATE INDEX on a table this file creates, CONCURRENTLY on an existing one', async () => {
+    const created = await lint('CREATE TABLE comments (id bigint PRIMARY KEY, post_id bigint NOT NULL REFERENCES posts (id) ON DELETE CASCADE);');
+    expect(created.find((f) => f.rule === 'foreign-key-without-index')?.fix).toBe('CREATE INDEX ix_comments_post_id ON comments (post_id);');
+    const existing = await lint('ALTER TABLE posts ADD COLUMN team_id bigint;\nALTER TABLE posts ADD CONSTRAINT posts_team_fk FOREIGN KEY (team_id) REFERENCES teams (id) ON DELETE SET NULL NOT VALID;');
+    expect(existing.find((f) => f.rule === 'foreign-key-without-index')?.fix).toBe('CREATE INDEX CONCURRENTLY ix_posts_team_id ON posts (team_id);');
+  });
+});
+
+describe('the replay stays in its scratch database', () => {
+  it('never runs DROP DATABASE (or any statement that reaches the cluster) from a migration', async () => {
+    const victim = `lint_victim_${Date.now()}`;
+    await query(SERVER_URL, `CREATE DATABASE ${victim}`);
+    try {
+      const dir = writeMigrations(tempDir(), { ...BASE, '000002_drop.up.sql': `DROP DATABASE ${victim};\n`, '000002_drop.down.sql': '' });
+      const findings = await replayOnScratch(await loadPgMigrationDir(dir, 150000), resolvePgTarget(SERVER_URL, {}));
+      expect(findings).toEqual([]);
+      expect(await query(SERVER_URL, `SELECT count(*)::int AS n FROM pg_database WHERE datname = '${victim}'`)).toEqual([{ n: 1 }]);
+    } finally {
+      await query(SERVER_URL, `DROP DATABASE IF EXISTS ${victim}`);
+    }
+  });
+});
+
+describe('replay only what needs a schema', () => {
+  const server = () => resolvePgTarget(SERVER_URL, {});
+  const scratchCount = async () => (await query<{ n: number }>(SERVER_URL, `SELECT count(*)::int AS n FROM pg_stat_database WHERE datname LIKE 'dbshift_lint_%'`))[0]!.n;
+
+  it('plain DDL on names the chain made is vouched for by the model: no scratch database, no replay', async () => {
+    const dir = writeMigrations(tempDir(), { ...BASE, '000002_more.up.sql': 'ALTER TABLE users ADD COLUMN nickname text;\nCREATE INDEX CONCURRENTLY ix_users_nickname ON users (nickname);\n', '000002_more.down.sql': '' });
+    const result = await lintPostgres(await loadPgMigrationDir(dir, 150000), { server: server() });
+    expect(result.replay).toBe('not-needed');
+  });
+
+  it('a statement the model cannot vouch for (an unknown column) is replayed, with the chain before it, and PostgreSQL names the error', async () => {
+    const dir = writeMigrations(tempDir(), {
+      ...BASE,
+      '000002_bad.up.sql': '-- a typo in a column name\nALTER TABLE users ADD COLUMN nickname text;\nCREATE INDEX ix_users_nick ON users (nick_name);\n',
+      '000002_bad.down.sql': '',
+      '000003_check.up.sql': 'ALTER TABLE teams ADD CONSTRAINT teams_name_short CHECK (length(nme) < 100) NOT VALID;\n',
+      '000003_check.down.sql': '',
+    });
+    const before = await scratchCount();
+    const result = await lintPostgres(await loadPgMigrationDir(dir, 150000), { server: server() });
+    expect(result.replay).toBe('done');
+    expect(result.findings.filter((f) => f.rule === 'sql-error').map((f) => `${f.file}:${f.line} ${f.message.includes('does not exist')}`)).toEqual(['000002_bad.up.sql:3 true', '000003_check.up.sql:1 true']);
+    expect(await scratchCount()).toBe(before);
+  });
+});
+
+describe('lint --pending on PostgreSQL', () => {
+  it('judges only the migrations the database has not applied; the applied ones still build the schema', async () => {
+    const dir = writeMigrations(tempDir(), {
+      ...BASE,
+      '000002_old.up.sql': 'ALTER TABLE users ALTER COLUMN name TYPE varchar(200);\n',
+      '000002_old.down.sql': '',
+      '000003_new.up.sql': 'CREATE INDEX ix_users_name ON users (name);\n',
+      '000003_new.down.sql': '',
+    });
+    const db = await freshDatabase();
+    expect((await up({ database: db.url, dir, count: 2, backup: false })).ok).toBe(true);
+    const result = await lintApi({ database: db.url, dir, pending: true });
+    expect(result.judged).toEqual([3]);
+    expect(result.findings.filter((f) => f.rule !== 'doc-missing').map((f) => `${f.file}:${f.line} ${f.rule}`)).toEqual(['000003_new.up.sql:1 create-index-not-concurrently']);
+    const everything = await lintApi({ database: db.url, dir });
+    expect(everything.findings.map((f) => f.rule)).toContain('alter-column-type');
   });
 });

@@ -58,7 +58,8 @@ describe('seed 000 on PostgreSQL', () => {
     await query(db.url, `INSERT INTO projects (name) VALUES ('alpha'), ('beta'); INSERT INTO data_tables (name) VALUES ('t1')`);
     const up = await run({ kind: 'up' });
     expect(up.error).toBeUndefined();
-    expect(up.counts).toEqual({ data_tables: { before: 1, after: 1 }, procedure_executions: { before: null, after: 0 }, procedures: { before: null, after: 0 }, projects: { before: 2, after: 2 } });
+    // Only the tables the run changed are counted (docs/safety.md): the two it created.
+    expect(up.counts).toEqual({ procedure_executions: { before: null, after: 0 }, procedures: { before: null, after: 0 } });
     await query(db.url, `INSERT INTO procedures (name, version, code) VALUES ('p', 1, 'select 1')`);
     await query(db.url, `INSERT INTO procedure_executions (procedure_id, project_id, input_params, status) VALUES (1, 1, '{"x": 1}', 'done')`);
     await expect(query(db.url, `INSERT INTO procedures (name, version, code) VALUES ('p', 1, 'again')`)).rejects.toThrow(/uq_procedure_name_version/);

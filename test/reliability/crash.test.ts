@@ -90,6 +90,84 @@ describe('a crash (SIGKILL) at any point', () => {
   });
 });
 
+// SOURCE_DB is the live file and nothing writes it: the old file itself becomes the backup at
+// publish. Its points: held, hashed, built, verified, then given the backup's name, then replaced.
+const OLD_FILE_POINTS = [
+  'snapshot-held', 'backup-bytes', 'transform-backfill', 'after-backup', 'verify-rows',
+  'publish-before-move-aside', 'publish-backup-named', 'publish-before-rename', 'publish-after-rename', 'after-publish',
+];
+
+function setUpLive(): { ws: Workspace; original: string; env: Record<string, string> } {
+  const ws = workspace({ withSample: false });
+  fs.mkdirSync(ws.instance);
+  makeSample(ws, ws.target, SAMPLE);
+  return { ws, original: sha256(ws.target), env: { ...ws.env, SOURCE_DB: ws.target } };
+}
+
+function backupsOf(ws: Workspace): string[] {
+  return listDir(ws.backups).filter((n) => n.endsWith('.db')).map((n) => path.join(ws.backups, n));
+}
+
+describe('a crash (SIGKILL) on the old-file route (the old file becomes the backup at publish)', () => {
+  let reference: Outcome['identifiers'];
+  beforeAll(() => {
+    const { ws, env } = setUpLive();
+    const run = dbshift(['migrate', '--json'], { cwd: ws.dir, env });
+    expect(run.code, run.stdout).toBe(0);
+    expect(json<{ backupRoute: { route: string } }>(run).backupRoute.route).toBe('old-file');
+    reference = identifiers(ws.target);
+  });
+
+  it.each(OLD_FILE_POINTS)('at %s: the old database is the target or a checksummed backup; the rerun leaves exactly one verified backup of it', (point) => {
+    const { ws, original, env } = setUpLive();
+    const crashed = spawnSync(process.execPath, [CLI, 'migrate'], { cwd: ws.dir, env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env, DBSHIFT_FAULT: `crash@${point}` }, encoding: 'utf8' });
+    expect(crashed.signal, `did not crash at ${point}: ${crashed.stdout}`).toBe('SIGKILL');
+
+    // At no moment is there no database at the target: the old one, or the complete migration.
+    expect(fs.existsSync(ws.target)).toBe(true);
+    if (sha256(ws.target) !== original) {
+      expect(dbshift(['verify', '--json'], { cwd: ws.dir, env }).code).toBe(0);
+      expect(identifiers(ws.target)).toEqual(reference);
+      // Published: the old bytes are a backup with a checksum.
+      expect(backupsOf(ws).map(sha256)).toContain(original);
+    }
+    for (const name of listDir(ws.backups).filter((n) => n.endsWith('.db.sha256'))) {
+      expect(spawnSync('sha256sum', ['-c', name], { cwd: ws.backups }).status).toBe(0);
+    }
+
+    const rerun = dbshift(['migrate', '--json'], { cwd: ws.dir, env });
+    expect(rerun.code, rerun.stdout).toBe(0);
+    expect(identifiers(ws.target)).toEqual(reference);
+    const backups = backupsOf(ws);
+    expect(backups).toHaveLength(1);
+    expect(sha256(backups[0]!)).toBe(original);
+    expect(spawnSync('sha256sum', ['-c', `${path.basename(backups[0]!)}.sha256`], { cwd: ws.backups }).status).toBe(0);
+    // The backup is never a second name of the live file.
+    expect(fs.statSync(backups[0]!).ino).not.toBe(fs.statSync(ws.target).ino);
+    // After a crash past the rename the rerun has nothing to do and stops before the lock step:
+    // the dead run's lock stays until the next run takes it over; no temp file stays.
+    expect(tempFiles(ws).filter((n) => n !== '.dbshift.lock')).toEqual([]);
+  });
+
+  it.each(['transform-backfill', 'verify-rows', 'publish-backup-named'])('Ctrl-C at %s: exit 130, the live file untouched, no backup needed and none left', async (point) => {
+    const { ws, original, env } = setUpLive();
+    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...env, DBSHIFT_FAULT: `pause@${point}` } });
+    const finished = collect(child);
+    await waitUntilStopped(child.pid!);
+    process.kill(child.pid!, 'SIGINT');
+    process.kill(child.pid!, 'SIGCONT');
+    const result = await finished;
+    expect(result.code).toBe(130);
+    const error = JSON.parse(result.stdout).error as { code: string; dataState: string };
+    expect(error.code).toBe('interrupted');
+    expect(error.dataState).toContain('No backup was needed, so none was made');
+    expect(sha256(ws.target)).toBe(original);
+    expect(backupsOf(ws)).toEqual([]);
+    expect(listDir(ws.backups).filter((n) => n.endsWith('.sha256'))).toEqual([]);
+    expect(tempFiles(ws)).toEqual([]);
+  });
+});
+
 describe('a crash (SIGKILL) on the backup API route (a WAL source with un-checkpointed commits)', () => {
   it.each(['snapshot-pages', 'after-snapshot', 'backup-bytes', 'transform-backfill'])('at %s: source and its -wal untouched, the rerun migrates the -wal rows too', (point) => {
     const { ws, source, env } = setUp();

@@ -27,4 +27,11 @@ describe('normalizeArgv: golang-migrate spellings as aliases', () => {
     expect(() => normalizeArgv(['-source', 'github://owner/repo', 'up'])).toThrow(/directory only/);
     expect(() => normalizeArgv(['up', '-path'])).toThrow(/needs a value/);
   });
+
+  it('accepts -verbose and -prefetch N (dropped), -lock-timeout N as --wait N, -format/-tz; refuses the ambiguous --lock-timeout', () => {
+    expect(normalizeArgv(['-verbose', '-prefetch', '10', '-lock-timeout', '15', '-path', 'm', 'up'])).toEqual(['up', '--wait', '15', '--dir', 'm']);
+    expect(normalizeArgv(['create', '-format', 'unix', '-tz', 'UTC', 'x'])).toEqual(['create', '--format', 'unix', '--tz', 'UTC', 'x']);
+    expect(normalizeArgv(['-version'])).toEqual(['--version']);
+    expect(() => normalizeArgv(['up', '--lock-timeout', '5000'])).toThrow(/ambiguous/);
+  });
 });

@@ -7,6 +7,8 @@ export interface CreateFlags extends EngineFlags {
   ext: string;
   digits?: string;
   seq?: boolean;
+  format?: string;
+  tz?: string;
 }
 
 /** The options `create` and Alembic's `revision` share; golang-migrate's -ext/-dir/-seq/-digits map onto them. */
@@ -14,7 +16,9 @@ export function withCreateOptions(command: Command): Command {
   return command
     .option('--ext <ext>', 'sql or ts', 'sql')
     .option('--dir <path>', 'the migrations directory (env MIGRATIONS_DIR; default migrations)')
-    .option('--seq', 'sequential numbers (accepted for golang-migrate scripts; dbshift always numbers sequentially)')
+    .option('--seq', 'sequential numbers (the default, unless the newest version is a timestamp)')
+    .option('--format <layout>', 'a timestamp version, golang-migrate\'s way: a Go layout (20060102150405), unix or unixNano')
+    .option('--tz <zone>', 'the time zone of a timestamp version (default UTC)')
     .option('--digits <n>', 'zero-pad the number to n digits (default: as the existing files, else 6)')
     .option('--json', 'print exactly one JSON object on stdout');
 }
@@ -22,7 +26,8 @@ export function withCreateOptions(command: Command): Command {
 export async function createFromFlags(io: CliIo, name: string, flags: CreateFlags): Promise<void> {
   const digits = flags.digits === undefined ? undefined : wholeNumber(flags.digits, '--digits');
   const config = configFrom(io, flags.dir !== undefined ? { dir: flags.dir } : {});
-  const result = await create({ config, cwd: io.cwd, name, ext: flags.ext as 'sql' | 'ts', ...(digits === undefined ? {} : { digits }) });
+  const timestamp = flags.format !== undefined || flags.tz !== undefined ? { ...(flags.format !== undefined ? { format: flags.format } : {}), ...(flags.tz !== undefined ? { tz: flags.tz } : {}) } : undefined;
+  const result = await create({ config, cwd: io.cwd, name, ext: flags.ext as 'sql' | 'ts', ...(digits === undefined ? {} : { digits }), ...(timestamp ? { timestamp } : {}), ...(flags.seq ? { seq: true } : {}) });
   report(io, flags.json, result, (r) =>
     r.ok ? [`dbshift create: version ${r.version}`, ...r.files.map((f) => `  ${f}`)] : [`dbshift create: FAILED (exit ${r.error?.exitCode ?? 1})`, ...errorLines(r.error)],
   );

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { Config } from '../../config.js';
 import { publishTarget } from '../../files/target-link.js';
 import { migrate } from '../../api/migrate.js';
@@ -51,15 +51,20 @@ export function registerMigrate(program: Command, io: CliIo): void {
     .option('--source <path>', 'the live database to migrate (default: $SOURCE_DB, else instance/health_records_old.db)')
     .option('--strict', 'treat any warning as fatal, before anything is written')
     .option('--rehearse', 'run everything on a temporary copy, verify it, discard it and report timings; instance/ and backups/ are not touched')
+    .addOption(
+      new Option('--backup <route>', 'auto: the old file itself becomes the backup when the source is provably quiescent and replaced at publish (no bytes written), else a copy; copy: always an independent copy, made before the build')
+        .choices(['auto', 'copy'])
+        .default('auto'),
+    )
     .option('--json', 'print exactly one JSON object on stdout')
     .addHelpText('after', HELP)
-    .action(async (flags: { source?: string; strict?: boolean; rehearse?: boolean; json?: boolean }) => {
+    .action(async (flags: { source?: string; strict?: boolean; rehearse?: boolean; json?: boolean; backup: string }) => {
       const config = configFrom(io, flags);
       await runAndReport(
         io,
         flags.rehearse ? 'migrate --rehearse' : 'migrate',
         !!flags.json,
-        (options) => migrate({ ...options, config, strict: !!flags.strict, rehearse: !!flags.rehearse }),
+        (options) => migrate({ ...options, config, strict: !!flags.strict, rehearse: !!flags.rehearse, backup: flags.backup as 'auto' | 'copy' }),
         // Once migrate got past its refusals (a versioned project), before any work starts.
         () => (flags.json ? undefined : announceLocations(io, config, !!flags.rehearse)),
       );

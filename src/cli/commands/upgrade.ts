@@ -19,7 +19,8 @@ export function alembicTarget(direction: 'upgrade' | 'downgrade', revision: stri
       throw new UsageError('bad-revision', `${direction} ${revision}: use ${direction === 'upgrade' ? '+N' : '-N'} here.`);
     }
     const count = Number(relative[2]);
-    return direction === 'upgrade' ? { kind: 'up', count } : { kind: 'down', count, all };
+    // Alembic moves exactly N revisions or fails; golang-migrate's `up N` applies at most N.
+    return direction === 'upgrade' ? { kind: 'up', count, relative: revision } : { kind: 'down', count, all, relative: revision };
   }
   return { kind: 'goto', version: revisionArgument(revision, 'the revision'), only: direction === 'upgrade' ? 'up' : 'down', all };
 }

@@ -4,6 +4,20 @@ import { removeLeftovers } from '../../files/leftovers.js';
 import { freeStampedPath, REPORT_PREFIX } from '../../files/names.js';
 import { acquireInstanceLock } from '../../files/lock.js';
 import type { Step } from '../run.js';
+import { dropSecondName } from '../../files/move-aside.js';
+import { BACKUP_NAME_PATTERN } from '../../files/names.js';
+import fs from 'node:fs';
+
+/** Backup names in `backupDir` that are only second names of one of `databases` (see dropSecondName); removed. */
+function staleBackupNames(backupDir: string, databases: string[]): string[] {
+  const removed: string[] = [];
+  for (const name of fs.readdirSync(backupDir)) {
+    if (!BACKUP_NAME_PATTERN.test(name)) continue;
+    const file = path.join(backupDir, name);
+    if (databases.some((database) => dropSecondName(file, database))) removed.push(file);
+  }
+  return removed;
+}
 
 /**
  * One run at a time per instance directory. Under the lock no other dbshift run is active, so
@@ -27,6 +41,9 @@ export const lockStep: Step = {
     // Chosen now, so that a link standing at the record's name stops the run before any work.
     if (ctx.options.record) ctx.report.reportPath = freeStampedPath(backupDir, REPORT_PREFIX, ctx.runDate, '.json');
     for (const file of removeLeftovers([instanceDir, backupDir])) ctx.report.notices.push(`Removed ${file}, left by an interrupted run.`);
+    for (const name of staleBackupNames(backupDir, [ctx.config.targetDb, ctx.source])) {
+      ctx.report.notices.push(`Removed ${name}: a second name of the database itself (not a copy), left by a publish interrupted before the new file was in place; the database was not touched.`);
+    }
     return { status: 'ok', detail: lock.file };
   },
 };

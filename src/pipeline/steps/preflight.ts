@@ -1,37 +1,22 @@
 import fs from 'node:fs';
-import { ConfigError, DataError, InputError, IoError, BusyError, toToolError } from '../../errors.js';
+import { ConfigError, DataError, IoError, BusyError, toToolError } from '../../errors.js';
 import { availableBytes, deviceOf } from '../../files/space.js';
 import { sizeOf } from '../../files/durable.js';
-import { asViolations, assertSqliteFile, checkComplaints, foreignKeyViolations, quickCheck, hasHotJournal, walBytes, type ForeignKeyViolation } from '../../sqlite/checks.js';
+import { asViolations, checkComplaints, foreignKeyViolations, walBytes, type ForeignKeyViolation } from '../../sqlite/checks.js';
 import { countRows, journalMode, listTables } from '../../sqlite/introspect.js';
 import { inBackground, type BackgroundTask } from '../../sqlite/background.js';
 import { yieldToEventLoop } from '../../yield.js';
-import { assertNotWriteLocked, openReadonly, type Db } from '../../sqlite/open.js';
-import type { BlockingRows, Inspection } from '../../plans/unit.js';
+import { openReadonly, type Db } from '../../sqlite/open.js';
 import type { RunContext } from '../context.js';
 import type { Step } from '../run.js';
 import { readVersion } from '../../engine/state.js';
 import { foreignKeyWarnings } from '../verification.js';
-import { assertTargetQuiet } from './publish.js';
+import { assertReplaceable } from '../../sqlite/replaceable.js';
+import { NOTHING_CHANGED, openSourceForReading, requireSecretKey, sourceCorrupt } from '../source-access.js';
+import type { PreflightOut } from '../step-data.js';
+import { sourceReplacedAtPublish } from '../backup-files.js';
+import { estimatedRows, refuseBlockingRows } from '../blocking-rows.js';
 import type { SpaceNeed } from '../types.js';
-
-const NOTHING_CHANGED = 'Nothing was changed.';
-
-export interface PreflightOut {
-  sourceDb: Db;
-  /** `PRAGMA data_version` when the source was checked: publish refuses if it moved. */
-  sourceDataVersion: number;
-  sourceJournalMode: string;
-  inspection: Inspection;
-  /**
-   * The source's quick_check and foreign_key_check, in a worker thread beside the rest of the
-   * run; awaited before the backup is named. Resolves to the violations already in the source,
-   * rejects with 66 if quick_check complains.
-   */
-  sourceChecked: Promise<ForeignKeyViolation[]>;
-  /** True when the warnings were collected here (plan, --strict); otherwise the build notes them. */
-  warningsCollected: boolean;
-}
 
 /**
  * Refuse early, with nothing written: every check of the spec's preflight, on the source.
@@ -43,6 +28,8 @@ export function preflightStep(options: { collectWarnings: 'always' | 'when-stric
     name: 'preflight',
     async run(ctx) {
       requireSecretKey(ctx.config.secretKey);
+      // Before our own connection to the source opens: when the source is the target, it would count as the app's.
+      assertReplaceable(ctx.config.targetDb, ctx.config.busyTimeoutMs, NOTHING_CHANGED);
       const { db, dataVersion } = openSourceForReading(ctx);
       const early = options.collectWarnings === 'always' || ctx.options.strict === true;
       // Under --strict and in plan, the foreign-key warnings are needed here, before anything is written.
@@ -69,8 +56,12 @@ export function preflightStep(options: { collectWarnings: 'always' | 'when-stric
       checkTarget(ctx);
       ctx.emit({ step: 'preflight', phase: 'progress', done: 0, total: 1, unit: 'steps', label: 'row ids and counts' });
       await yieldToEventLoop();
-      const scan = inspection.complete ? undefined : ctx.unit.blockingRows?.(db, inspection);
-      const tables = listTables(db);
+      // The id check and the counts read every row of the largest tables: a plain migrate leaves
+      // them to the build's pass (malformed ids refused after the build, counts from the
+      // verification's); plan and --strict need them first, and a v5 source has no build.
+      const rowsScanned = early || inspection.complete;
+      const scan = inspection.complete || !rowsScanned ? undefined : ctx.unit.blockingRows?.(db, inspection);
+      const tables = rowsScanned ? listTables(db) : [];
       for (const [i, table] of tables.entries()) {
         ctx.report.countsBefore[table.name] = scan?.counts[table.name] ?? countRows(db, table.name);
         ctx.emit({ step: 'preflight', phase: 'progress', done: i + 1, total: tables.length, unit: 'tables', label: `counting ${table.name}` });
@@ -79,7 +70,7 @@ export function preflightStep(options: { collectWarnings: 'always' | 'when-stric
       let foreignKeysBefore: ForeignKeyViolation[] | undefined;
       const sourceChecked = sourceVerdict(ctx, checks, () => foreignKeysBefore);
       sourceChecked.catch(() => {});
-      const out = { sourceDb: db, sourceDataVersion: dataVersion, sourceJournalMode: journalMode(db), inspection, sourceChecked, warningsCollected: false };
+      const out = { sourceDb: db, sourceDataVersion: dataVersion, sourceJournalMode: journalMode(db), inspection, sourceChecked, warningsCollected: false, rowsScanned };
       if (inspection.complete) {
         await sourceChecked;
         return { status: 'ok', detail: `schema is ${inspection.state}`, stop: 'nothing-to-do', out };
@@ -103,7 +94,7 @@ export function preflightStep(options: { collectWarnings: 'always' | 'when-stric
           dataState: NOTHING_CHANGED,
         });
       }
-      const spaceNeeded = estimateSpace(ctx);
+      const spaceNeeded = estimateSpace(ctx, db);
       ctx.report.plan = { statements: [], spaceNeeded, triggers: [] };
       const short = spaceNeeded.find((s) => s.availableBytes < s.neededBytes);
       if (short) {
@@ -119,19 +110,6 @@ export function preflightStep(options: { collectWarnings: 'always' | 'when-stric
   };
 }
 
-/** The source's quick_check on the calling thread (`dbshift backup`, which has nothing to overlap it with). */
-export function assertSourceIntact(ctx: RunContext, db: Db): void {
-  const complaints = quickCheck(db);
-  if (complaints.length > 0) throw corrupt(ctx, complaints, NOTHING_CHANGED);
-}
-
-function corrupt(ctx: RunContext, complaints: string[], dataState: string): InputError {
-  return new InputError('source-corrupt', `${ctx.source} fails PRAGMA quick_check: ${complaints.slice(0, 3).join('; ')}`, {
-    hint: "Do not migrate a damaged database: restore it from the app's last good backup first.",
-    dataState,
-  });
-}
-
 /**
  * The worker's verdict on the source: 66 if quick_check complains; otherwise the foreign-key
  * violations already in it (from the worker, or from the preflight itself under --strict).
@@ -141,21 +119,12 @@ async function sourceVerdict(ctx: RunContext, task: BackgroundTask<unknown[][]>,
     throw toToolError(error, ctx.source);
   });
   const complaints = checkComplaints(quick);
-  if (complaints.length > 0) throw corrupt(ctx, complaints, 'Nothing was published; the production database was not touched.');
+  if (complaints.length > 0) throw sourceCorrupt(ctx, complaints, 'Nothing was published; the production database was not touched.');
   const before = known();
   if (before) return before;
   const violations = asViolations(foreignKeys ?? []);
   ctx.report.warnings.push(...foreignKeyWarnings(violations, ' (already in the source)'));
   return violations;
-}
-
-function refuseBlockingRows(blocking: BlockingRows[]): void {
-  const first = blocking[0];
-  if (!first) return;
-  throw new DataError(first.code, `${first.count} ${first.message} (ids ${first.ids.join(', ')}${first.count > first.ids.length ? ', …' : ''}).`, {
-    hint: 'Correct these rows in the source (the app cannot have written them), then run again.',
-    dataState: NOTHING_CHANGED,
-  });
 }
 
 /** Triggers are carried over unchanged; the build creates them after the data, so they never fire on it. */
@@ -168,37 +137,13 @@ function reportTriggers(ctx: RunContext, db: Db): void {
 }
 
 /**
- * Open the source read-only after refusing what must not be opened: not SQLite, a hot journal
- * beside it, another process holding its write lock. (Damage is found by quick_check, in a worker.)
- */
-export function openSourceForReading(ctx: RunContext): { db: Db; dataVersion: number } {
-  assertSqliteFile(ctx.source);
-  // Journals sit beside the real file, not beside a link to it.
-  const source = fs.realpathSync(ctx.source);
-  if (hasHotJournal(source)) {
-    throw new BusyError('hot-journal', `A hot journal (${source}-journal) sits beside the source: a writer crashed mid-transaction.`, {
-      hint: 'Open the database once with the app or `sqlite3` so SQLite rolls the journal back, then run again.',
-      dataState: NOTHING_CHANGED,
-    });
-  }
-  const db = openReadonly(source, ctx.config.busyTimeoutMs);
-  db.pragma('cache_size = -2000');
-  ctx.cleanups.push(() => db.close());
-  ctx.checkpoint('preflight-opened');
-  assertNotWriteLocked(source, ctx.config.busyTimeoutMs, db);
-  // From here on, a commit by any other process shows up as a new data_version: publish compares.
-  return { db, dataVersion: Number(db.pragma('data_version', { simple: true })) };
-}
-
-/**
- * Refuse early what publish would refuse after all the work: a live target. And in the
- * operator guide's flow (a hand-made copy as input), a target that no longer matches the copy:
- * the live database changed after it was copied, and publishing would drop those writes.
+ * In the operator guide's flow (a hand-made copy as input), refuse early a target that no
+ * longer matches the copy: the live database changed after it was copied, and publishing
+ * would drop those writes.
  */
 function checkTarget(ctx: RunContext): void {
   const target = ctx.config.targetDb;
   if (!fs.existsSync(target)) return;
-  assertTargetQuiet(target, NOTHING_CHANGED);
   if (ctx.source !== ctx.config.handPreparedDb) return;
   const differs = sizeOf(target) !== sizeOf(ctx.source) || !fileHeader(target).equals(fileHeader(ctx.source));
   if (differs && !isCompleteMigration(ctx, target)) {
@@ -234,15 +179,6 @@ function fileHeader(file: string): Buffer {
   }
 }
 
-export function requireSecretKey(secretKey: string | undefined): asserts secretKey is string {
-  if (!secretKey) {
-    throw new ConfigError('secret-key-missing', 'SECRET_KEY is not set.', {
-      hint: 'Set SECRET_KEY (the production key) in the environment or in .env. It is never accepted on the command line.',
-      dataState: NOTHING_CHANGED,
-    });
-  }
-}
-
 function checkKey(ctx: RunContext, db: Db): void {
   const result = ctx.unit.checkSecretKey?.(db, ctx.config.secretKey as string);
   if (!result) return;
@@ -268,13 +204,14 @@ function checkKey(ctx: RunContext, db: Db): void {
 const GROWTH_PER_REPORT = 160;
 const GROWTH_PER_RECORD = 64;
 
-function estimateSpace(ctx: RunContext): SpaceNeed[] {
+function estimateSpace(ctx: RunContext, db: Db): SpaceNeed[] {
   const sourceBytes = sizeOf(ctx.source) + walBytes(ctx.source);
-  const growth = (ctx.report.countsBefore.report ?? 0) * GROWTH_PER_REPORT + (ctx.report.countsBefore.health_record ?? 0) * GROWTH_PER_RECORD;
-  const needs = [
-    { directory: ctx.workDir, bytes: sourceBytes + growth, what: 'work file' },
-    { directory: ctx.backupDir, bytes: sourceBytes, what: 'backup' },
-  ];
+  const rows = (table: string) => ctx.report.countsBefore[table] ?? estimatedRows(db, table);
+  const growth = rows('report') * GROWTH_PER_REPORT + rows('health_record') * GROWTH_PER_RECORD;
+  const needs = [{ directory: ctx.workDir, bytes: sourceBytes + growth, what: 'work file' }];
+  // The old file itself becomes the backup when the source is replaced at publish and quiescent
+  // (decided at the snapshot, which checks the room for a copy if it has to make one).
+  if (!sourceReplacedAtPublish(ctx).ok || walBytes(ctx.source) > 0) needs.push({ directory: ctx.backupDir, bytes: sourceBytes, what: 'backup' });
   const byDevice = new Map<number, SpaceNeed>();
   for (const need of needs) {
     const dir = existingAncestor(need.directory);

@@ -1,64 +1,73 @@
 import fs from 'node:fs';
-import { BusyError, InterruptedError, toToolError } from '../../errors.js';
+import path from 'node:path';
+import { BusyError, InterruptedError, IoError, toToolError } from '../../errors.js';
 import { spawn } from 'node:child_process';
-import { createEmptyExclusive } from '../../files/create.js';
+import { createEmptyExclusive, tempPathBeside } from '../../files/create.js';
 import { fsyncInBackground } from '../../files/durable.js';
+import { linkNew } from '../../files/move-aside.js';
+import { availableBytes } from '../../files/space.js';
 import { inBackground, type BackgroundTask } from '../../sqlite/background.js';
-import { hasHotJournal, walBytes } from '../../sqlite/checks.js';
-import { assertNotWriteLocked, type Db } from '../../sqlite/open.js';
+import { holdIfQuiescent, type SourceHold } from '../../sqlite/quiescent.js';
 import { snapshotDatabase } from '../../sqlite/snapshot.js';
 import type { RunContext } from '../context.js';
 import type { Step } from '../run.js';
-import { reserveBackup } from './backup.js';
-import type { PreflightOut } from './preflight.js';
-
-export interface SnapshotOut {
-  snapshot: {
-    /** The backup's partial file: the snapshot, and what the build reads. */
-    partial: string;
-    /** The name it gets once hashed and durable. */
-    final: string;
-    route: 'copy' | 'backup-api';
-    /** The SHA-256 of the partial file, hashed in a worker beside the build. */
-    sha256: BackgroundTask<string>;
-    /** The partial file's fsync, overlapping the build (the backup API's commit has already synced). */
-    synced: Promise<void>;
-  };
-}
+import { backupName, reserveBackup, sourceReplacedAtPublish } from '../backup-files.js';
+import type { BackupRouteChoice, PreflightOut, SnapshotOut } from '../step-data.js';
 
 const NOT_PUBLISHED = 'Nothing was published; the production database was not touched.';
 
 /**
- * A consistent copy of the source in the backup's partial file, by the fastest correct route:
- * - provably quiescent (no writer holds or waits for the lock, no -wal content, and still so
- *   after the copy, all while this run holds a read transaction, so no writer can commit): a
- *   kernel copy of the file;
- * - otherwise SQLite's online backup API, which includes what sits in the -wal and restarts if
- *   the source is written mid-copy.
- * Either way the copy is hashed in a worker beside the build, and fsynced beside it.
+ * The backup of the old database, by the route that writes least while proving most:
+ * - `old-file`: the source is provably quiescent (a read transaction held, no writer holding or
+ *   waiting for the lock, nothing in the -wal, no hot journal) and is replaced or consumed at
+ *   publish (SOURCE_DB is the target, or the operator guide's hand copy): the hold lasts the
+ *   whole run, the build and verification read the source itself, a worker hashes its bytes
+ *   beside the build, and at publish the old file becomes the backup by a hard link or rename;
+ * - `copy`: quiescent, but the old file cannot become the backup (`--backup copy`, the source
+ *   stays in place, backups/ on another filesystem): a kernel copy while held, then released;
+ * - `backup-api`: SQLite's online backup API, which includes what sits in the -wal and
+ *   restarts if the source is written mid-copy.
+ * On the copy routes the copy is hashed in a worker beside the build, and fsynced beside it.
  * The source's quick_check runs in its own worker meanwhile (awaited before the backup is named).
  */
 export const snapshotStep: Step<PreflightOut, SnapshotOut> = {
   name: 'snapshot',
   async run(ctx, { sourceDb }) {
-    const { partial, final } = reserveBackup(ctx);
     const source = fs.realpathSync(ctx.source);
-    let sha256: SnapshotOut['snapshot']['sha256'];
-    let route: SnapshotOut['snapshot']['route'];
+    const eligible = oldFileEligibility(ctx, source);
+    const held = holdIfQuiescent(source, sourceDb, ctx.config.busyTimeoutMs);
+    if (held.hold && eligible.ok) {
+      const { hold } = held;
+      ctx.cleanups.push(() => hold.close());
+      const choice: BackupRouteChoice = { route: 'old-file', reason: `the source is quiescent, held for the whole run, and ${eligible.why}: the old file becomes the backup at publish (no bytes written)` };
+      ctx.report.backupRoute = choice;
+      const final = backupName(ctx);
+      const sha256 = hashInBackground(ctx, hold.fd, false);
+      ctx.checkpoint('snapshot-held');
+      return { status: 'ok', detail: 'source held quiescent: the old file becomes the backup', out: { snapshot: { ...choice, baseline: source, final, sha256, synced: Promise.resolve(), hold } } };
+    }
+    const choice: BackupRouteChoice = held.hold
+      ? { route: 'copy', reason: `the source is quiescent, but ${eligible.why}: a kernel copy` }
+      : { route: 'backup-api', reason: `the source is not quiescent (${held.reason})${eligible.ok ? '' : ` and ${eligible.why}`}: SQLite's online backup API` };
+    assertRoomForCopy(ctx, source);
+    const { partial, final } = reserveBackup(ctx);
+    let sha256: BackgroundTask<string>;
+    let route = choice.route;
     let synced = Promise.resolve();
     try {
-      route = 'backup-api';
       let created = false;
-      if (holdIfQuiescent(ctx, sourceDb, source)) {
+      if (held.hold) {
+        const { hold } = held;
+        ctx.cleanups.push(() => hold.close());
         try {
-          await copyWhileHeld(ctx, sourceDb, source, partial);
-          route = 'copy';
+          await copyWhileHeld(ctx, held.hold, source, partial);
           synced = fsyncInBackground(partial);
         } catch (error) {
           // No usable `cp` here (not GNU coreutils, not installed): the backup API does the same job.
           if (!(error instanceof CopyUnavailable)) throw error;
           fs.truncateSync(partial, 0);
           created = true;
+          route = 'backup-api';
         }
       }
       if (route === 'backup-api') {
@@ -70,62 +79,70 @@ export const snapshotStep: Step<PreflightOut, SnapshotOut> = {
           () => ctx.checkpoint('snapshot-pages'),
         );
       }
-      sha256 = hashInBackground(ctx, partial);
+      sha256 = hashInBackground(ctx, fs.openSync(partial, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW), true);
     } catch (error) {
       throw toToolError(error, partial);
     }
-    return { status: 'ok', detail: route === 'copy' ? 'kernel file copy (source quiescent)' : 'online backup API', out: { snapshot: { partial, final, route, sha256, synced } } };
+    const taken = route === choice.route ? choice : { route, reason: `${choice.reason} (no usable \`cp\`: SQLite's online backup API instead)` };
+    ctx.report.backupRoute = taken;
+    const detail = route === 'copy' ? 'kernel file copy (source quiescent)' : 'online backup API';
+    return { status: 'ok', detail, out: { snapshot: { ...taken, baseline: partial, partial, final, sha256, synced } } };
   },
 };
 
 /**
- * Take a read transaction on the source, then prove that nothing else writes it: no writer
- * holds or waits for its lock, no hot journal, nothing in the -wal. While the read lasts,
- * writers cannot commit (rollback journal) or checkpoint into the file (WAL, read mark 0),
- * so its bytes stay as they are. Returns false (and holds nothing) when not quiescent.
+ * Whether the old file can become the backup, and why (not): it must be replaced or consumed
+ * at publish, and a hard link from it into backups/ must work (same filesystem, links allowed).
+ * The link is tried once, under a temp name removed at once (and by the next run if killed here).
  */
-function holdIfQuiescent(ctx: RunContext, db: Db, source: string): boolean {
-  if (walBytes(source) > 0 || hasHotJournal(source)) return false;
-  db.exec('BEGIN');
-  db.prepare('SELECT count(*) FROM sqlite_master').get();
+function oldFileEligibility(ctx: RunContext, source: string): { ok: boolean; why: string } {
+  const replaced = sourceReplacedAtPublish(ctx);
+  if (!replaced.ok || ctx.options.rehearse) return replaced;
+  const probe = tempPathBeside(path.join(ctx.backupDir, path.basename(source)), 'link-probe');
   try {
-    assertNotWriteLocked(source, ctx.config.busyTimeoutMs, db);
-  } catch {
-    db.exec('COMMIT');
-    return false;
+    linkNew(source, probe);
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+    return { ok: false, why: code === 'EXDEV' ? `${ctx.backupDir} is on another filesystem than the source (a hard link fails with EXDEV)` : `a hard link from the source into ${ctx.backupDir} is refused (${code ?? 'error'})` };
+  } finally {
+    fs.rmSync(probe, { force: true });
   }
-  if (walBytes(source) > 0) {
-    db.exec('COMMIT');
-    return false;
+  return replaced;
+}
+
+/** Preflight counts no backup space for a source whose old file is expected to become the backup: a copy needs it now. */
+function assertRoomForCopy(ctx: RunContext, source: string): void {
+  const needed = fs.statSync(source).size;
+  const free = availableBytes(ctx.backupDir);
+  if (free < needed) {
+    throw new IoError('insufficient-space', `Not enough space in ${ctx.backupDir} for a copy of the source: ${(needed / 1048576).toFixed(1)} MiB needed, ${(free / 1048576).toFixed(1)} MiB free.`, {
+      hint: 'Free space, or point BACKUP_DIR at a bigger disk.',
+      dataState: NOT_PUBLISHED,
+    });
   }
-  return true;
 }
 
 /**
- * Copy the held source into the (already created, 0600) partial file in the kernel: `cp`
+ * Copy the held source into the partial file (created here, 0600) in the kernel: `cp`
  * (copy_file_range, or a reflink where the filesystem has them), several times faster than
  * reading and writing the bytes in Node. Not fs.copyFile: libuv gives the destination the
  * source's permission bits. A child process's descriptors are its own, so the read lock this
- * process holds is unaffected; the header is read through a descriptor kept open until the read
- * transaction ends (closing any descriptor of a file drops this process's POSIX locks on it).
+ * process holds is unaffected. The hold ends here, whatever happens.
  */
-async function copyWhileHeld(ctx: RunContext, db: Db, source: string, partial: string): Promise<void> {
+async function copyWhileHeld(ctx: RunContext, hold: SourceHold, source: string, partial: string): Promise<void> {
   createEmptyExclusive(partial);
-  const from = fs.openSync(source, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
   try {
-    const header = readHeader(from);
     await kernelCopy(ctx, source, partial);
     // Re-checked after the copy: still no -wal content, no writer, the same header (change counter).
-    if (walBytes(source) > 0 || hasHotJournal(source) || !readHeader(from).equals(header)) {
-      throw new BusyError('source-changed', `${ctx.source} was written while it was copied (source changed during the snapshot).`, {
+    const changed = hold.changed();
+    if (changed) {
+      throw new BusyError('source-changed', `${ctx.source} was written while it was copied (source changed during the snapshot: ${changed}).`, {
         hint: 'Stop every process that writes the database (app, workers, cron), then run again.',
         dataState: NOT_PUBLISHED,
       });
     }
-    assertNotWriteLocked(source, ctx.config.busyTimeoutMs, db);
   } finally {
-    if (db.inTransaction) db.exec('COMMIT');
-    fs.closeSync(from);
+    hold.release();
   }
 }
 
@@ -175,19 +192,17 @@ function kernelCopy(ctx: RunContext, source: string, partial: string): Promise<v
   });
 }
 
-/** The snapshot is hashed (and so read back from what lies on disk) in a worker while the build runs. */
-function hashInBackground(ctx: RunContext, partial: string): BackgroundTask<string> {
-  const from = fs.openSync(partial, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+/**
+ * The backup's bytes are hashed in a worker while the build runs. On the old-file route `from`
+ * is the hold's descriptor on the source, which must stay open until the hold ends (closing it
+ * would drop the read lock); on the copy routes it is the worker's own, closed when done.
+ */
+function hashInBackground(ctx: RunContext, from: number, closeWhenDone: boolean): BackgroundTask<string> {
   const task = inBackground<string>({ kind: 'hash', from }, () => ctx.checkpoint('backup-bytes'));
-  const close = () => fs.closeSync(from);
-  task.result.then(close, close);
+  if (closeWhenDone) {
+    const close = () => fs.closeSync(from);
+    task.result.then(close, close);
+  }
   ctx.cleanups.push(() => task.cancel());
   return task;
-}
-
-/** The 100-byte header (its change counter moves with every commit), read through a descriptor kept open. */
-function readHeader(fd: number): Buffer {
-  const header = Buffer.alloc(100);
-  fs.readSync(fd, header, 0, 100, 0);
-  return header;
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { applyBuild } from '../../plans/apply-build.js';
-import { toToolError } from '../../errors.js';
+import { InputError, toToolError } from '../../errors.js';
 import { createEmptyExclusive, tempPathBeside } from '../../files/create.js';
 import { removeDatabaseFiles } from '../../files/move-aside.js';
 import { fsyncInBackground } from '../../files/durable.js';
@@ -12,18 +12,12 @@ import type { RunContext } from '../context.js';
 import type { Db } from '../../sqlite/open.js';
 import type { Warning } from '../../results.js';
 import { appendHistory, ensureStateTables, readVersion, writeVersion } from '../../engine/state.js';
-import type { PreflightOut } from './preflight.js';
-import type { SnapshotOut } from './snapshot.js';
-
-export interface TransformOut {
-  workFile: string;
-  workDb: Db;
-  /** The work file's fsync, started as soon as it is built, so that it overlaps verification. */
-  workSynced: Promise<void>;
-}
+import type { PreflightOut, SnapshotOut, TransformOut } from '../step-data.js';
+import { estimatedRows, refuseBlockingRows } from '../blocking-rows.js';
 
 /**
- * Build the migrated file in one pass from the snapshot: the v5 schema (SQLite's own ALTER
+ * Build the migrated file in one pass from the baseline (the held source itself on the
+ * old-file route, else the snapshot), which is attached and only read: the v5 schema (SQLite's own ALTER
  * TABLE writes the new columns into the CREATE text, on the still empty tables), every row by
  * INSERT … SELECT with the backfill computed in the SELECT, then the indexes, then triggers
  * and views, which therefore never fire on the copied rows.
@@ -33,7 +27,7 @@ export interface TransformOut {
  */
 export const transformStep: Step<PreflightOut & SnapshotOut, TransformOut> = {
   name: 'transform',
-  async run(ctx, { snapshot, inspection, sourceDb }) {
+  async run(ctx, { snapshot, inspection, sourceDb, rowsScanned, sourceChecked }) {
     const workFile = tempPathBeside(path.join(ctx.workDir, path.basename(ctx.config.targetDb)), 'work');
     createEmptyExclusive(workFile);
     ctx.cleanups.push(() => removeDatabaseFiles(workFile));
@@ -54,16 +48,23 @@ export const transformStep: Step<PreflightOut & SnapshotOut, TransformOut> = {
     const noted = ctx.unit.build.prepare(db);
     // Planned from the source's schema: the snapshot is a copy of it.
     const plan = ctx.unit.build.plan(describeBaseline(sourceDb), inspection, { runDate: ctx.runDate });
-    const totalRows = plan.copies.reduce((sum, c) => sum + (ctx.report.countsBefore[c.table] ?? 0), 0);
-    const { rowsCopied } = await applyBuild(db, snapshot.partial, plan, {
+    // For progress only: the counts when preflight took them, else each table's largest rowid.
+    const totalRows = plan.copies.reduce((sum, c) => sum + (ctx.report.countsBefore[c.table] ?? estimatedRows(sourceDb, c.table)), 0);
+    const { rowsCopied } = await applyBuild(db, snapshot.baseline, plan, {
       totalRows,
       onRows: (done, total, table) => ctx.emit({ step: 'transform', phase: 'progress', done, total, unit: 'rows', label: table }),
       checkpoint: (point) => ctx.checkpoint(point),
       yieldNow: yieldToEventLoop,
       beforeCommit: (work) => recordVersion(work, ctx),
-    }).catch((error: unknown) => {
-      throw toToolError(error, workFile);
+    }).catch(async (error: unknown) => {
+      const failure = toToolError(error, workFile);
+      // Damage the build ran into sits in what it read, not in the file it wrote: the source's
+      // own quick_check (running in its worker) says so and names the source.
+      if (failure instanceof InputError) await sourceChecked;
+      throw failure;
     });
+    // Rows preflight would have refused, had it read them (plan and --strict do, first).
+    if (!rowsScanned) refuseBlockingRows(noted.blocking?.() ?? [], 'Nothing was published; the migrated copy was discarded.');
     mergeWarnings(ctx, noted.warnings());
     // The disk writes the work file back while verification reads it; publish waits for it.
     const workSynced = fsyncInBackground(workFile);

@@ -7,7 +7,9 @@ import { UTC_FUNCTION } from './functions.js';
 import type { V5Inspection } from './inspect.js';
 import { runDateStamp } from './plan.js';
 import { CREATE_TASK_LOG, createIndexSql, IDENTIFIER_INDEX, NEW_COLUMNS, TASK_LOG_INDEX, type NewColumn } from './schema.js';
-import { WarningTally } from './warnings.js';
+import { WARNING_IDS_LIMIT, WarningTally } from './warnings.js';
+import { identifierPartsWellFormed, MALFORMED_IDS } from './row-ids.js';
+import type { BlockingRows } from '../unit.js';
 
 // v5 as a one-pass build: health_record and report are copied with their new columns computed
 // in the SELECT; everything else is carried over verbatim. The same values as planV5's
@@ -55,7 +57,10 @@ export function planV5Build(baseline: BaselineSchema, inspection: V5Inspection, 
   // user_id comes from the report's health record; an orphaned report finds none and keeps NULL.
   const date = `coalesce(replace(substr(coalesce(${created}, ${note('identifier-date-from-record', 'report', 'r.id', `${UTC_FUNCTION}(hr.timestamp)`)}), 1, 10), '-', ''),
       ${note('identifier-date-from-run', 'report', 'r.id', ':run_date')})`;
+  // Ids that would make a malformed identifier are noted (the run refuses them after the build,
+  // nothing published) unless preflight already refused them (plan, --strict).
   const identifier = `CASE WHEN hr.id IS NULL THEN ${note('orphaned-report', 'report', 'r.id')}
+    WHEN NOT (${identifierPartsWellFormed()}) THEN ${note(MALFORMED_IDS.code, 'report', 'r.id')}
     ELSE hr.user_id || '-' || r.health_record_id || '-' || r.report_template_id || '-' || ${date} || '-' || r.id END`;
   const reports = rewrite(table('report'), 'r', added('report'), {
     generation_status: fill('report', 'r', 'generation_status', `'completed'`),
@@ -111,13 +116,19 @@ function rewrite(table: BaselineTable, alias: string, added: NewColumn[], values
  * Register the note function on the build's connection. It is called only on the anomalous
  * rows (the SQL reaches it through coalesce/CASE), so the tally costs nothing on clean data.
  */
-export function noteV5Warnings(db: Db): { warnings(): Warning[] } {
+export function noteV5Warnings(db: Db): { warnings(): Warning[]; blocking(): BlockingRows[] } {
   const tally = new WarningTally();
+  const malformed: BlockingRows = { ...MALFORMED_IDS, count: 0, ids: [] };
   db.function(NOTE_FUNCTION, { varargs: false }, (code: unknown, table: unknown, id: unknown, value: unknown) => {
     // The date notes fire only when they decide the date: from the record if it has one, else from the run.
     if (code === 'identifier-date-from-record' && value === null) return null;
+    if (code === MALFORMED_IDS.code) {
+      malformed.count++;
+      if (malformed.ids.length < WARNING_IDS_LIMIT) malformed.ids.push(typeof id === 'bigint' ? id.toString() : (id as number));
+      return null;
+    }
     tally.add(String(code), String(table), typeof id === 'bigint' ? id.toString() : (id as number));
     return value;
   });
-  return { warnings: () => tally.list() };
+  return { warnings: () => tally.list(), blocking: () => (malformed.count > 0 ? [malformed] : []) };
 }

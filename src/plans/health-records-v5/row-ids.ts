@@ -10,10 +10,20 @@ import { WARNING_IDS_LIMIT } from './warnings.js';
  * Reads only the first columns of each report (before its large content) and each record's
  * user_id once, and only rows whose identifier the run computes. The same pass counts both tables.
  */
-export function v5BlockingRows(db: Db, inspection: V5Inspection): { blocking: BlockingRows[]; counts: Record<string, number> } {
+export const MALFORMED_IDS = {
+  code: 'malformed-identifier-ids',
+  message: "reports would get a malformed unique_identifier: their id, health_record_id, report_template_id or their record's user_id is negative or not an integer",
+};
+
+/** SQL: the identifier's parts are all non-negative integers (`hr` is the report's record keys). */
+export function identifierPartsWellFormed(report = 'r', record = 'hr'): string {
   const wellFormed = (expr: string) => `(typeof(${expr}) = 'integer' AND ${expr} >= 0)`;
+  return [`${report}.id`, `${report}.health_record_id`, `${report}.report_template_id`, `${record}.user_id`].map(wellFormed).join(' AND ');
+}
+
+export function v5BlockingRows(db: Db, inspection: V5Inspection): { blocking: BlockingRows[]; counts: Record<string, number> } {
   const stillNull = inspection.presentColumns.includes('report.unique_identifier') ? 'AND r.unique_identifier IS NULL' : '';
-  const malformed = `hr.id IS NOT NULL AND NOT (${['r.id', 'r.health_record_id', 'r.report_template_id', 'hr.user_id'].map(wellFormed).join(' AND ')}) ${stillNull}`;
+  const malformed = `hr.id IS NOT NULL AND NOT (${identifierPartsWellFormed()}) ${stillNull}`;
   // One read of each table: the row counts the preflight reports come from the same pass.
   const row = db
     .prepare(
@@ -33,8 +43,7 @@ export function v5BlockingRows(db: Db, inspection: V5Inspection): { blocking: Bl
   return {
     blocking: [
       {
-        code: 'malformed-identifier-ids',
-        message: 'reports would get a malformed unique_identifier: their id, health_record_id, report_template_id or their record\'s user_id is negative or not an integer',
+        ...MALFORMED_IDS,
         count: row.malformed,
         ids: ids.map((r) => r.id),
       },

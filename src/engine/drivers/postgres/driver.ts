@@ -1,14 +1,18 @@
 import pg from 'pg';
 import zlib from 'node:zlib';
 import { BusyError, DataError, InputError, InterruptedError } from '../../../errors.js';
-import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions, TableRows } from '../../driver.js';
-import type { LintFinding } from '../../lint.js';
+import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions } from '../../driver.js';
+import type { LintFinding } from '../../lint-registry.js';
 import type { HistoryEntry, MigrationSet, VersionState } from '../../types.js';
+import { DEFAULT_CHOICE, versionTableChoice, type VersionTableChoice, type VersionTableKind } from '../../version-tables/choice.js';
+import { createDbmateTable, DBMATE_DIRTY_TABLE, dbmateState, dbmateWrite } from '../../version-tables/dbmate.js';
 import { dumpDatabase } from './backup.js';
 import { IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import { connectClient, type PgTarget } from './connection.js';
 import { openLockSession, resetSession, type LockSession } from './session.js';
+import { appendHistory, ensureHistory, HISTORY_TABLE, readHistory } from './history.js';
 import { lintPgRules } from './lint.js';
+import { PgRowWatch, RecountNeeded } from './row-changes.js';
 import { endsTransaction, isOwnTransactionControl, loadParser, quoteIdent, splitPgStatementsAsync, PgSyntaxError, type PgStatement } from './statements.js';
 
 // golang-migrate's postgres driver, made safe: its own schema_migrations table and advisory
@@ -41,7 +45,6 @@ export interface PgOptions {
 const ADVISORY_LOCK_SALT = 1486364155n;
 /** How long an interrupted run waits for its ROLLBACK before ending the session on the server. */
 const ROLLBACK_GRACE_MS = 3000;
-const HISTORY_TABLE = 'dbshift_history';
 
 /** golang-migrate's GenerateAdvisoryLockId(database, schema, table): CRC-32 of "schema\0table\0database" times its salt, as uint32. */
 export function advisoryLockId(database: string, schema: string, table: string): string {
@@ -91,6 +94,13 @@ export class PostgresDriver implements Driver<PgContext> {
   /** Statements that took effect in the current autocommit run. */
   private doneOutside = 0;
   private invalidBefore = new Set<string>();
+  /** The version and history tables exist: a transaction that ensured them has committed in this session. */
+  private stateTablesCommitted = false;
+  /** The row-loss backstop's second run of a migration: the tables to count first (row-changes.ts). */
+  private countFirst: ReadonlySet<string> | undefined;
+  private choice: VersionTableChoice = DEFAULT_CHOICE;
+  /** Whose version table this is, once it exists (it never changes kind within a run). */
+  private knownKind: VersionTableKind | undefined;
 
   private constructor(
     private readonly client: pg.Client,
@@ -190,10 +200,6 @@ export class PostgresDriver implements Driver<PgContext> {
     return `${quoteIdent(this.schema)}.${quoteIdent(this.table)}`;
   }
 
-  private get historyTable(): string {
-    return `${quoteIdent(this.schema)}.${quoteIdent(HISTORY_TABLE)}`;
-  }
-
   get lockId(): string {
     return advisoryLockId(this.database, this.schema, this.table);
   }
@@ -267,31 +273,55 @@ export class PostgresDriver implements Driver<PgContext> {
 
   // ---- version and history --------------------------------------------------------------
 
-  private async tableExists(schema: string, table: string): Promise<boolean> {
-    const { rows } = await this.client.query('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [schema, table]);
-    return rows.length > 0;
+  /** Which of these tables of `schema` exist: the catalog itself (information_schema's views cost a planner run each). */
+  private async existing(schema: string, tables: string[]): Promise<Set<string>> {
+    const { rows } = await this.client.query<{ relname: string }>(
+      `SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`,
+      [schema, tables],
+    );
+    return new Set(rows.map((r) => r.relname));
   }
 
-  /** golang-migrate's table exactly as it creates it (an existing one is never altered), and the history beside it. */
+  private async tableExists(schema: string, table: string): Promise<boolean> {
+    return (await this.existing(schema, [table])).has(table);
+  }
+
+  private get dirtyTable(): string {
+    return `${quoteIdent(this.schema)}.${quoteIdent(DBMATE_DIRTY_TABLE)}`;
+  }
+
+  knowMigrations(set: MigrationSet<PgContext>): void {
+    this.choice = versionTableChoice(set.migrations);
+  }
+
+  /** Whose version table the database has: golang-migrate's has a dirty column, dbmate's does not. */
+  private async versionTableKind(): Promise<VersionTableKind | undefined> {
+    if (this.knownKind) return this.knownKind;
+    const { rows } = await this.client.query<{ name: string }>('SELECT column_name AS name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2', [this.schema, this.table]);
+    if (rows.length === 0) return undefined;
+    return (this.knownKind = rows.some((r) => r.name === 'dirty') ? 'golang-migrate' : 'dbmate');
+  }
+
+  /** golang-migrate's table exactly as it creates it, or dbmate's for a dbmate project (an existing one is never altered), and the history beside it. */
   private async ensureStateTables(): Promise<void> {
-    if (!(await this.tableExists(this.schema, this.table))) {
-      await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.versionTable} (version bigint not null primary key, dirty boolean not null)`);
+    // Once a transaction that ensured them committed, they exist for the rest of the run: no catalog read per migration.
+    if (this.stateTablesCommitted) return;
+    const present = await this.existing(this.schema, [this.table, HISTORY_TABLE]);
+    if (!present.has(this.table)) {
+      await this.client.query(
+        this.choice.create === 'dbmate' ? createDbmateTable(this.versionTable) : `CREATE TABLE IF NOT EXISTS ${this.versionTable} (version bigint not null primary key, dirty boolean not null)`,
+      );
     }
-    if (!(await this.tableExists(this.schema, HISTORY_TABLE))) {
-      await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.historyTable} (
-  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-  version bigint NOT NULL,
-  name text NOT NULL,
-  direction text NOT NULL CHECK (direction IN ('up', 'down', 'force')),
-  checksum text,
-  applied_at timestamptz NOT NULL,
-  duration_ms integer NOT NULL
-)`);
-    }
+    await ensureHistory(this.client, this.schema);
   }
 
   async readVersion(): Promise<VersionState> {
-    if (!(await this.tableExists(this.schema, this.table))) return { version: 0, dirty: false };
+    const kind = await this.versionTableKind();
+    if (kind === undefined) return { version: 0, dirty: false };
+    if (kind === 'dbmate') {
+      const dirty = (await this.tableExists(this.schema, DBMATE_DIRTY_TABLE)) ? (await this.client.query(`SELECT version FROM ${this.dirtyTable} LIMIT 1`)).rows : [];
+      return dbmateState((await this.client.query(`SELECT version FROM ${this.versionTable}`)).rows, dirty);
+    }
     const { rows } = await this.client.query<{ version: string; dirty: boolean }>(`SELECT version, dirty FROM ${this.versionTable} LIMIT 1`);
     const row = rows[0];
     if (!row) return { version: 0, dirty: false };
@@ -300,11 +330,7 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   async readHistory(): Promise<HistoryEntry[]> {
-    if (!(await this.tableExists(this.schema, HISTORY_TABLE))) return [];
-    const { rows } = await this.client.query<{ version: string; name: string; direction: HistoryEntry['direction']; checksum: string | null; applied_at: Date; duration_ms: number }>(
-      `SELECT version, name, direction, checksum, applied_at, duration_ms FROM ${this.historyTable} ORDER BY id`,
-    );
-    return rows.map((r) => ({ version: Number(r.version), name: r.name, direction: r.direction, checksum: r.checksum, appliedAt: r.applied_at.toISOString(), durationMs: r.duration_ms }));
+    return readHistory(this.client, this.schema, this.table);
   }
 
   /**
@@ -314,22 +340,19 @@ export class PostgresDriver implements Driver<PgContext> {
    * readers see the committed version meanwhile.
    */
   private async writeVersion(state: VersionState): Promise<void> {
-    await this.client.query(`DELETE FROM ${this.versionTable}`);
-    if (state.version > 0 || state.dirty) {
-      await this.client.query(`INSERT INTO ${this.versionTable} (version, dirty) VALUES ($1, $2)`, [state.version > 0 ? state.version : -1, state.dirty]);
+    if ((await this.versionTableKind()) === 'dbmate') {
+      for (const s of dbmateWrite(this.versionTable, this.dirtyTable, state, this.choice.texts.get(state.version), (n) => `$${n}`)) await this.client.query(s.sql, s.params);
+      return;
     }
+    // One round trip (numbers and a boolean, written as literals): a round trip is what a migration's bookkeeping costs.
+    const row = state.version > 0 || state.dirty ? `; INSERT INTO ${this.versionTable} (version, dirty) VALUES (${Math.trunc(state.version > 0 ? state.version : -1)}, ${state.dirty ? 'true' : 'false'})` : '';
+    await this.client.query(`DELETE FROM ${this.versionTable}${row}`);
   }
 
   private async appendHistory(entry: HistoryEntry): Promise<void> {
-    await this.client.query(`INSERT INTO ${this.historyTable} (version, name, direction, checksum, applied_at, duration_ms) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      entry.version,
-      entry.name,
-      entry.direction,
-      entry.checksum,
-      entry.appliedAt,
-      Math.round(entry.durationMs),
-    ]);
+    await appendHistory(this.client, this.schema, this.table, entry);
   }
+
 
   async setVersion(state: VersionState, entry?: HistoryEntry): Promise<void> {
     await this.client.query('BEGIN');
@@ -347,11 +370,13 @@ export class PostgresDriver implements Driver<PgContext> {
   // ---- running migrations ---------------------------------------------------------------
 
   private session(inTransaction: boolean, label: string): DriverSession<PgContext> {
+    let watch: PgRowWatch | undefined;
     let revoked = false;
     const run = async (statement: PgStatement, params?: unknown[]) => {
       if (revoked) {
         throw new InterruptedError('context-revoked', `${label} has ended: its code can no longer reach the database (a statement it left running, or queued after Ctrl-C).`);
       }
+      await watch?.beforeStatement(statement);
       this.current = statement;
       const result = await this.client.query(params ? { text: statement.text, values: params } : statement.text);
       if (!inTransaction) this.doneOutside++;
@@ -410,7 +435,12 @@ export class PostgresDriver implements Driver<PgContext> {
       readVersion: () => asDbshift(() => this.readVersion()),
       writeVersion: (state) => asDbshift(() => this.writeVersion(state)),
       appendHistory: (entry) => asDbshift(() => this.appendHistory(entry)),
-      rowCounts: () => asDbshift(() => this.rowCounts()),
+      watchRows: async (deletesRows) => {
+        const bookkeeping = [this.table, HISTORY_TABLE, DBMATE_DIRTY_TABLE].map((name) => ({ schema: this.schema, name }));
+        watch = new PgRowWatch(this.client, this.schema, bookkeeping, this.countFirst ?? new Set(), this.countFirst !== undefined, !inTransaction, deletesRows);
+        await watch.begin();
+      },
+      rowChanges: (deletesRows) => asDbshift(async () => (watch ? watch.changes(deletesRows) : { changed: [], lost: [] })),
       revokeContext: () => (revoked = true),
       ...(inTransaction ? { checkBeforeCommit: async () => this.assertTransactionAlive(label) } : {}),
     };
@@ -447,31 +477,42 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   private async restoreOwnSettings(local: boolean): Promise<void> {
-    await this.client.query('RESET SESSION AUTHORIZATION; RESET ROLE; RESET statement_timeout; RESET lock_timeout');
-    await this.setTimeouts(local);
+    await this.client.query(`RESET SESSION AUTHORIZATION; RESET ROLE; RESET statement_timeout; RESET lock_timeout; ${this.timeoutSettings(local)}`);
+  }
+
+  private timeoutSettings(local: boolean): string {
+    const scope = local ? 'LOCAL ' : '';
+    const lock = `SET ${scope}lock_timeout = ${Math.max(0, Math.round(this.options.lockTimeoutMs))}`;
+    return this.options.statementTimeoutMs === undefined ? lock : `${lock}; SET ${scope}statement_timeout = ${Math.max(0, Math.round(this.options.statementTimeoutMs))}`;
   }
 
   private async setTimeouts(local: boolean): Promise<void> {
-    const scope = local ? 'LOCAL ' : '';
-    await this.client.query(`SET ${scope}lock_timeout = ${Math.max(0, Math.round(this.options.lockTimeoutMs))}`);
-    if (this.options.statementTimeoutMs !== undefined) await this.client.query(`SET ${scope}statement_timeout = ${Math.max(0, Math.round(this.options.statementTimeoutMs))}`);
+    await this.client.query(this.timeoutSettings(local));
   }
 
   async transaction<T>(fn: (session: DriverSession<PgContext>) => Promise<T>, label: string): Promise<T> {
+    this.countFirst = undefined;
     for (let attempt = 0; ; attempt++) {
-      await this.client.query('BEGIN');
+      await this.client.query(`BEGIN; ${this.timeoutSettings(true)}`);
       try {
-        await this.setTimeouts(true);
         await this.ensureStateTables();
         const result = await fn(this.session(true, label));
         this.assertTransactionAlive(label);
         this.assertLockHeld(label);
         await this.client.query('COMMIT');
+        this.stateTablesCommitted = true;
         await resetSession(this.client).catch(() => undefined);
         return result;
       } catch (error) {
         await this.rollback();
         await resetSession(this.client).catch(() => undefined);
+        // The backstop could not prove from PostgreSQL's counters that no rows were lost: once
+        // more, rolled back, with those tables counted before the migration starts.
+        if (error instanceof RecountNeeded && this.countFirst === undefined) {
+          this.countFirst = error.oids;
+          attempt--;
+          continue;
+        }
         // The status check may run before the failed statement's ReadyForQuery arrives; then the
         // next statement fails with in_failed_sql_transaction: the same story.
         if (sqlState(error) === IN_FAILED_TRANSACTION) throw abortedTransaction(label);
@@ -547,8 +588,8 @@ export class PostgresDriver implements Driver<PgContext> {
       : 'the session that held it has gone since';
     return new BusyError('lock-timeout', `${what} waited for a lock ${tries} times (lock_timeout ${this.options.lockTimeoutMs} ms each) and gave up: ${who}.`, {
       hint: first
-        ? `Let that session finish, or end it (SELECT pg_terminate_backend(${first.pid})), then run the same command again; --lock-timeout waits longer per try.`
-        : 'Run the same command again; --lock-timeout waits longer per try.',
+        ? `Let that session finish, or end it (SELECT pg_terminate_backend(${first.pid})), then run the same command again; a longer lock timeout waits longer per try (--pg-lock-timeout MS; library: postgres.lockTimeoutMs).`
+        : 'Run the same command again; a longer lock timeout waits longer per try (--pg-lock-timeout MS; library: postgres.lockTimeoutMs).',
       dataState,
       cause: error,
     });
@@ -588,31 +629,11 @@ export class PostgresDriver implements Driver<PgContext> {
     return lintPgRules(set, only);
   }
 
-  // ---- backup and counts ----------------------------------------------------------------
+  // ---- backup ----------------------------------------------------------------
 
   async backup(dir: string, now: Date, options: { signal?: AbortSignal; onStart?(): void } = {}): Promise<BackupRef> {
     options.onStart?.();
     return dumpDatabase(this.target, this.database, this.serverVersionNum, dir, now, options.signal);
-  }
-
-  /** The oid survives ALTER TABLE … RENAME: a renamed table is still recognised by the row-loss backstop. */
-  async rowCounts(): Promise<TableRows[]> {
-    const { rows: tables } = await this.client.query<{ schema: string; name: string; oid: number }>(
-      `SELECT n.nspname AS schema, c.relname AS name, c.oid::int8 AS oid
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
-          AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'
-          -- A schema or table the migration role may not read is not one its migrations can empty.
-          AND has_schema_privilege(n.oid, 'USAGE') AND has_table_privilege(c.oid, 'SELECT')
-        ORDER BY 1, 2`,
-    );
-    const counts: TableRows[] = [];
-    for (const t of tables) {
-      if (t.schema === this.schema && (t.name === this.table || t.name === HISTORY_TABLE)) continue;
-      const { rows } = await this.client.query<{ n: string }>(`SELECT count(*) AS n FROM ${quoteIdent(t.schema)}.${quoteIdent(t.name)}`);
-      counts.push({ name: t.schema === this.schema ? t.name : `${t.schema}.${t.name}`, rows: Number(rows[0]!.n), identity: String(t.oid) });
-    }
-    return counts;
   }
 
   raisedByDatabase(error: unknown): boolean {

@@ -5,7 +5,7 @@ import { loadMigrationDir, NO_TRANSACTION_DIRECTIVE } from '../../discover.js';
 import { readCodeMigration, type CodeMigration } from '../../load-code.js';
 import type { MigrationBody, MigrationDefinition, MigrationSet } from '../../types.js';
 import type { PgContext } from './driver.js';
-import { loadParser, noTransactionReasons, pgTransactionControl, splitPgStatementsAsync, PgSyntaxError, type PgStatement } from './statements.js';
+import { loadParser, noTransactionReasons, preparsePgFiles, pgTransactionControl, splitPgStatementsAsync, PgSyntaxError, type PgStatement } from './statements.js';
 
 // The same migrations directory (discover.ts reads it), as PostgreSQL runs it: SQL files with
 // their no-transaction statements detected by the parser, and code migrations whose
@@ -80,12 +80,13 @@ async function pgMigration(dir: string, m: MigrationDefinition, serverVersionNum
 /** A directory's migrations (as loadMigrationDir found them) for PostgreSQL. */
 export async function pgMigrationSet(set: MigrationSet, serverVersionNum: number): Promise<MigrationSet<PgContext>> {
   await loadParser();
+  preparsePgFiles(set.migrations.flatMap((m) => (m.kind === 'sql' ? [m.up?.sql, m.down?.sql].filter((sql): sql is string => sql !== undefined) : [])));
   const migrations: MigrationDefinition<PgContext>[] = [];
   for (const m of set.migrations) migrations.push(await pgMigration(set.source, m, serverVersionNum));
-  return { source: set.source, migrations, ...(set.ignored?.length ? { ignored: set.ignored } : {}) };
+  return { source: set.source, migrations, ...(set.ignored?.length ? { ignored: set.ignored } : {}), ...(set.unrunnable?.length ? { unrunnable: set.unrunnable } : {}) };
 }
 
 /** Read a migrations directory for PostgreSQL (code migrations may be async). */
-export async function loadPgMigrationDir(dir: string, serverVersionNum: number): Promise<MigrationSet<PgContext>> {
-  return pgMigrationSet(await loadMigrationDir(dir, { allowAsync: true }), serverVersionNum);
+export async function loadPgMigrationDir(dir: string, serverVersionNum: number, options: { listUnrunnable?: boolean } = {}): Promise<MigrationSet<PgContext>> {
+  return pgMigrationSet(await loadMigrationDir(dir, { allowAsync: true, ...options }), serverVersionNum);
 }

@@ -67,7 +67,75 @@ function newlinesIn(bytes: Buffer, from: number, to: number): number {
   return count;
 }
 
-type RawStatement = { stmt: PgNode; stmt_location?: number; stmt_len?: number };
+/**
+ * Files parsed in this process, by their text: loading a directory, linting it and replaying it
+ * each need the statements, and the parse is most of lint's time. Callers never change them.
+ */
+const parsed = new Map<string, PgStatement[]>();
+const PARSED_KEPT = 4096;
+
+/**
+ * The statements of a file, or a PgSyntaxError naming the line PostgreSQL's parser stops at. Call
+ * loadParser() first. Linear in the file: one parse, then one pass that carries the line count
+ * forward from statement to statement (counting from the file's start for each one made a
+ * 20,000-statement file take minutes).
+ */
+export function splitPgStatements(sql: string): PgStatement[] {
+  const known = parsed.get(sql);
+  if (known) return known;
+  const statements = parseStatements(sql);
+  if (parsed.size >= PARSED_KEPT) parsed.clear();
+  parsed.set(sql, statements);
+  return statements;
+}
+
+/**
+ * Parse many files in one call to the parser (most of a call's cost is crossing into WASM and
+ * back), filling the cache splitPgStatements reads. Any doubt, and the files are left to be
+ * parsed one by one: a parse error anywhere, or a statement that crosses from one file into the
+ * next (an unterminated string or comment in the first could otherwise join them).
+ */
+export function preparsePgFiles(sqls: readonly string[]): void {
+  // Empty files are left to splitPgStatements, which says what the parser says of them.
+  // A large file is parsed in pieces by splitPgStatementsAsync instead: one call over it would block the event loop.
+  const files = [...new Set(sqls)].filter((sql) => !parsed.has(sql) && sql.trim() !== '' && sql.length <= CHUNK_CHARS);
+  if (files.length < 2) return;
+  // Range k of the joined text is file k; the separator's "\n;" ends any statement the file left open.
+  const separator = '\n;\n';
+  const ranges: Array<{ sql: string; bytes: Buffer; start: number; end: number; raws: RawStatement[] }> = [];
+  let offset = 0;
+  for (const sql of files) {
+    const bytes = Buffer.from(sql, 'utf8');
+    ranges.push({ sql, bytes, start: offset, end: offset + bytes.length, raws: [] });
+    offset += bytes.length + separator.length;
+  }
+  let tree: { stmts?: RawStatement[] };
+  try {
+    tree = parseSync(files.join(separator)) as typeof tree;
+  } catch {
+    return;
+  }
+  let r = 0;
+  for (const raw of tree.stmts ?? []) {
+    const start = raw.stmt_location ?? 0;
+    while (r + 1 < ranges.length && start >= ranges[r]!.end + 2) r++;
+    const range = ranges[r]!;
+    const end = raw.stmt_len ? start + raw.stmt_len : offset - separator.length;
+    // A statement past its file's end: the files ran together (an unterminated string or comment).
+    if (end > range.end) return;
+    // A file's first statement starts after the previous separator's ";", at its "\n".
+    const from = Math.max(start, range.start);
+    range.raws.push({ stmt: raw.stmt, stmt_location: from - range.start, stmt_len: end - from });
+  }
+  for (const range of ranges) {
+    if (parsed.size >= PARSED_KEPT) parsed.clear();
+    parsed.set(range.sql, toStatements(range.bytes, range.raws));
+  }
+}
+
+function parseStatements(sql: string): PgStatement[] {
+  return toStatements(Buffer.from(sql, 'utf8'), parseTree(sql));
+}
 
 function parseTree(sql: string): RawStatement[] {
   try {
@@ -81,57 +149,30 @@ function parseTree(sql: string): RawStatement[] {
   }
 }
 
-/**
- * The statements from their parse, in one pass that carries the line count forward from
- * statement to statement (counting from the file's start for each one made a 20,000-statement
- * file take minutes). `raw` locations are byte offsets into `bytes`, each with its length.
- */
-function* statementsOf(bytes: Buffer, raw: Iterable<{ stmt: PgNode; start: number; end: number }>): Generator<PgStatement> {
-  let counted = 0;
-  let linesBefore = 0;
-  for (const { stmt, start, end } of raw) {
-    const full = bytes.subarray(start, end).toString('utf8');
-    const { skip, lines } = leadingTrivia(full);
-    linesBefore += newlinesIn(bytes, counted, start);
-    counted = Math.max(counted, start);
-    const [type, node] = Object.entries(stmt)[0] as [string, Record<string, unknown>];
-    yield { text: full.slice(skip).trim(), line: linesBefore + lines + 1, type, node };
-  }
-}
-
-function located(raw: RawStatement[], offset: number, length: number): Array<{ stmt: PgNode; start: number; end: number }> {
-  return raw.map((r) => {
-    const start = offset + (r.stmt_location ?? 0);
-    return { stmt: r.stmt, start, end: r.stmt_len ? start + r.stmt_len : offset + length };
-  });
-}
-
-/** The statements of a file, or a PgSyntaxError naming the line PostgreSQL's parser stops at. Call loadParser() first. Linear in the file. */
-export function splitPgStatements(sql: string): PgStatement[] {
-  const bytes = Buffer.from(sql, 'utf8');
-  return [...statementsOf(bytes, located(parseTree(sql), 0, bytes.length))];
-}
-
 /** Parsing a piece of about this many characters blocks the event loop for some 50 ms on a loaded machine. */
 const CHUNK_CHARS = 64 * 1024;
-const YIELD_EVERY = 2000;
 
 /**
  * splitPgStatements for a file of any size without blocking the event loop for long (Ctrl-C
  * and SIGTERM are handled between pieces): parsed in pieces cut at top-level semicolons, with a
  * turn of the event loop between them. A piece the parser refuses (a cut inside a body such as
  * BEGIN ATOMIC … END, which the cheap scan cannot see) makes the whole file parse in one go,
- * so the result and any syntax error are exactly splitPgStatements'.
+ * so text, line, type and any syntax error are exactly splitPgStatements'. The nodes' own
+ * `location` fields count from their piece: lint, which reads them, uses splitPgStatements.
  */
 export async function splitPgStatementsAsync(sql: string, signal?: AbortSignal): Promise<PgStatement[]> {
+  const known = parsed.get(sql);
+  if (known) return known;
   if (sql.length <= CHUNK_CHARS) return splitPgStatements(sql);
-  const bytes = Buffer.from(sql, 'utf8');
-  const raw: Array<{ stmt: PgNode; start: number; end: number }> = [];
+  const raws: RawStatement[] = [];
   let byteOffset = 0;
   try {
     for (const piece of topLevelPieces(sql, CHUNK_CHARS)) {
       const length = Buffer.byteLength(piece, 'utf8');
-      raw.push(...located(parseTree(piece), byteOffset, length));
+      for (const raw of parseTree(piece)) {
+        const start = byteOffset + (raw.stmt_location ?? 0);
+        raws.push({ stmt: raw.stmt, stmt_location: start, stmt_len: raw.stmt_len || byteOffset + length - start });
+      }
       byteOffset += length;
       await yieldToEventLoop();
       signal?.throwIfAborted();
@@ -140,12 +181,7 @@ export async function splitPgStatementsAsync(sql: string, signal?: AbortSignal):
     if (!(error instanceof PgSyntaxError)) throw error;
     return splitPgStatements(sql);
   }
-  const statements: PgStatement[] = [];
-  for (const statement of statementsOf(bytes, raw)) {
-    statements.push(statement);
-    if (statements.length % YIELD_EVERY === 0) await yieldToEventLoop();
-  }
-  return statements;
+  return toStatements(Buffer.from(sql, 'utf8'), raws);
 }
 
 /**
@@ -197,6 +233,26 @@ export function* topLevelPieces(sql: string, size: number): Generator<string> {
   if (pieceStart < sql.length) yield sql.slice(pieceStart);
 }
 
+type RawStatement = { stmt: PgNode; stmt_location?: number; stmt_len?: number };
+
+/** The tree's statements: text (leading comments excluded), line, type and fields, in one pass over the bytes. */
+function toStatements(bytes: Buffer, raws: readonly RawStatement[]): PgStatement[] {
+  const statements: PgStatement[] = [];
+  let counted = 0;
+  let linesBefore = 0;
+  for (const raw of raws) {
+    const start = raw.stmt_location ?? 0;
+    const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;
+    const full = bytes.subarray(start, end).toString('utf8');
+    const { skip, lines } = leadingTrivia(full);
+    linesBefore += newlinesIn(bytes, counted, start);
+    counted = Math.max(counted, start);
+    const [type, node] = Object.entries(raw.stmt)[0] as [string, Record<string, unknown>];
+    statements.push({ text: full.slice(skip).trim(), line: linesBefore + lines + 1, type, node });
+  }
+  return statements;
+}
+
 /** BEGIN / START TRANSACTION / COMMIT / END: the file's own transaction control, which dbshift's transaction replaces. */
 export function isOwnTransactionControl(statement: PgStatement): boolean {
   if (statement.type !== 'TransactionStmt') return false;
@@ -225,6 +281,11 @@ export function pgTransactionControl(statements: PgStatement[]): PgTransactionCo
   const begins = (s: PgStatement) => ['TRANS_STMT_BEGIN', 'TRANS_STMT_START'].includes(String(s.node.kind));
   if (controls.length === 2 && controls[0] === first && controls[1] === last && begins(first) && last.node.kind === 'TRANS_STMT_COMMIT') return { wrapped: true };
   return { wrapped: false, first: controls[0]! };
+}
+
+function detachesConcurrently(node: Record<string, unknown>): boolean {
+  const cmds = (node.cmds ?? []) as Array<{ AlterTableCmd?: { subtype?: string; def?: { PartitionCmd?: { concurrent?: boolean } } } }>;
+  return cmds.some((c) => c.AlterTableCmd?.subtype === 'AT_DetachPartition' && !!c.AlterTableCmd.def?.PartitionCmd?.concurrent);
 }
 
 function hasOption(node: Record<string, unknown>, name: string): boolean {
@@ -256,6 +317,7 @@ export function noTransactionReasons(sql: string, statements: PgStatement[], ser
     else if (s.type === 'VacuumStmt' && n.is_vacuumcmd) at(s, 'VACUUM');
     else if (s.type === 'CreatedbStmt' || s.type === 'DropdbStmt') at(s, s.type === 'CreatedbStmt' ? 'CREATE DATABASE' : 'DROP DATABASE');
     else if (s.type === 'AlterSystemStmt') at(s, 'ALTER SYSTEM');
+    else if (s.type === 'AlterTableStmt' && detachesConcurrently(n)) at(s, 'DETACH PARTITION … CONCURRENTLY');
     else if (s.type === 'CreateTableSpaceStmt' || s.type === 'DropTableSpaceStmt') at(s, 'CREATE/DROP TABLESPACE');
   }
   // ALTER TYPE … ADD VALUE: refused in a transaction before PostgreSQL 12; since then allowed,

@@ -1,10 +1,9 @@
 import { DataError, InternalError } from '../../../errors.js';
-import { countRows } from '../../../sqlite/introspect.js';
 import { openWritable, type Db } from '../../../sqlite/open.js';
-import type { TableRows } from '../../driver.js';
 import { rebuildTable } from '../../rebuild.js';
-import { HISTORY_TABLE, VERSION_TABLE } from '../../state.js';
+import { splitStatements } from '../../sql-text.js';
 import type { MigrationContext } from '../../types.js';
+import type { StatementWatch } from './row-changes.js';
 
 // A migration's connection on SQLite. Every migration gets a new connection in the same,
 // checked state: a pragma one migration sets (people write `PRAGMA foreign_keys=ON` out of
@@ -45,7 +44,7 @@ export function contextFor(db: Db): MigrationContext {
  * later (a callback, the rest of an async function) must not reach the connection after its
  * checks ran, or after dbshift rolled it back.
  */
-export function revocableContext(db: Db, label: string): { ctx: MigrationContext; revoke(): void } {
+export function revocableContext(db: Db, label: string, watch: () => StatementWatch | undefined = () => undefined): { ctx: MigrationContext; revoke(): void } {
   let live = true;
   const guard = () => {
     if (!live) throw new DataError('migration-outlived', `${label} used its connection after it returned (a callback or an await); a migration does all its work inside up() or down().`);
@@ -57,11 +56,22 @@ export function revocableContext(db: Db, label: string): { ctx: MigrationContext
     new Proxy(target, {
       get(object, property, self) {
         guard();
+        // better-sqlite3's unsafe mode turns SQLite's defensive flag off: PRAGMA writable_schema
+        // could then rewrite sqlite_master, and columns vanish with their data, no row counted lost.
+        if (property === 'unsafeMode' && object === db) return () => {
+          throw new DataError('unsafe-mode', `${label} called db.unsafeMode(): migrations run with SQLite's defensive mode on (no writable_schema, no direct writes to sqlite_master).`, {
+            hint: 'Change the schema with SQL (ALTER TABLE) or ctx.rebuildTable(), never by editing sqlite_master.',
+          });
+        };
         const value = Reflect.get(object, property, object) as unknown;
         if (typeof value !== 'function') return value;
+        if (object === db && property === 'exec') return (sql: string) => (guard(), execWatched(db, sql, watch()), self);
+        const runs = isStatement(object) && RUNS.has(property);
         return (...args: unknown[]) => {
           guard();
+          const after = runs ? watch()?.beforeStatement((object as unknown as { source: string }).source) : undefined;
           const result = (value as (...a: unknown[]) => unknown).apply(object, args);
+          after?.();
           // Chained calls (stmt.pluck(), db.unsafeMode()) return the object itself: hand back the guarded one.
           return result === object ? self : handsOut(result) ? revocable(result) : result;
         };
@@ -72,27 +82,42 @@ export function revocableContext(db: Db, label: string): { ctx: MigrationContext
       },
     });
   // better-sqlite3 does not export its Statement class; its instances are known by name.
-  const handsOut = (value: unknown): value is object => typeof value === 'function' || (typeof value === 'object' && value !== null && value.constructor?.name === 'Statement');
+  const isStatement = (value: unknown): value is object => typeof value === 'object' && value !== null && value.constructor?.name === 'Statement';
+  const handsOut = (value: unknown): value is object => typeof value === 'function' || isStatement(value);
   const proxy = revocable(db);
   return {
-    ctx: { db: proxy, exec: (sql) => (guard(), db.exec(sql), undefined), rebuildTable: (table, change) => (guard(), rebuildTable(db, table, change)) },
+    ctx: {
+      db: proxy,
+      exec: (sql) => (guard(), execWatched(db, sql, watch())),
+      rebuildTable: (table, change) => {
+        guard();
+        const after = watch()?.beforeRebuild(table);
+        rebuildTable(db, table, change);
+        after?.();
+      },
+    },
     revoke: () => {
       live = false;
     },
   };
 }
 
-/** Rows of every user table but the bookkeeping; a RENAME keeps the table's b-tree, so its rootpage recognises a renamed table. */
-export function tableRows(db: Db): TableRows[] {
-  const tables = db
-    .prepare(`SELECT name, rootpage FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT IN (?, ?)`)
-    .all(VERSION_TABLE, HISTORY_TABLE) as Array<{ name: string; rootpage: number }>;
-  return tables.flatMap(({ name, rootpage }) => {
-    try {
-      return [{ name, rows: countRows(db, name), ...(rootpage > 0 ? { identity: rootpage } : {}) }];
-    } catch {
-      // A virtual table whose module is not loaded here cannot be counted; nothing to compare.
-      return [];
-    }
-  });
+/** What a Statement does that runs it (the rest only describe it). */
+const RUNS = new Set<string | symbol>(['run', 'get', 'all', 'iterate']);
+
+/**
+ * db.exec, one statement at a time when the row-loss backstop watches: it must see each
+ * statement before it runs (row-changes.ts). The pieces are cut from the text as written.
+ */
+function execWatched(db: Db, sql: string, watch: StatementWatch | undefined): void {
+  if (!watch) {
+    db.exec(sql);
+    return;
+  }
+  for (const { start, end } of splitStatements(sql)) {
+    const text = sql.slice(start, end);
+    const after = watch.beforeStatement(text);
+    db.exec(text);
+    after?.();
+  }
 }

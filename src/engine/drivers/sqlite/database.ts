@@ -18,6 +18,8 @@ export interface SqliteConfig {
   database: string;
   backupDir: string;
   busyTimeoutMs: number;
+  /** The version table (golang-migrate's x-migrations-table; default schema_migrations). */
+  versionTable?: string;
   /** Test-only fault injection (see pipeline/faults.ts); the CLI passes it only under NODE_ENV=test. */
   fault?: string;
 }

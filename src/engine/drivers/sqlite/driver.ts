@@ -1,19 +1,20 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { DataError, InternalError } from '../../../errors.js';
+import { CannotCreateError, DataError, InternalError } from '../../../errors.js';
 import { createEmptyExclusive, ensureDirectory, TEMP_MARKER } from '../../../files/create.js';
 import { removeLeftovers } from '../../../files/leftovers.js';
 import { acquireInstanceLockWaiting, type InstanceLock } from '../../../files/lock.js';
-import { foreignKeyViolations, newForeignKeyViolations, type ForeignKeyViolation } from '../../../sqlite/checks.js';
 import { openWritable, type Db } from '../../../sqlite/open.js';
-import { EscapedTransaction, type BackupRef, type Driver, type DriverSession, type LockOptions, type TableRows } from '../../driver.js';
+import { EscapedTransaction, type BackupRef, type Driver, type DriverSession, type LockOptions, type RowChanges } from '../../driver.js';
 import { guardProcessExit } from '../../exit-guard.js';
 import { lintMigrations, type LintFinding } from '../../lint.js';
 import { backupDatabase, missingDatabase, partialPurpose, realPath, withReadonlyDatabase, type SqliteConfig } from './database.js';
-import { appendHistory, ensureStateTables, readHistory, readVersion, writeVersion } from '../../state.js';
+import { appendHistory, ensureStateTables, readHistory, readVersion, VERSION_TABLE, writeVersion } from '../../state.js';
 import type { HistoryEntry, MigrationContext, MigrationSet, VersionState } from '../../types.js';
-import { openChecked, revocableContext, tableRows } from './connection.js';
+import { DEFAULT_CHOICE, versionTableChoice, type VersionTableChoice } from '../../version-tables/choice.js';
+import { openChecked, revocableContext } from './connection.js';
+import { SqliteRowWatch } from './row-changes.js';
 
 // SQLite behind the engine's driver boundary: golang-migrate's sqlite3 version table (state.ts),
 // the instance lock file beside the database's real file (the same `.dbshift.lock` that
@@ -42,6 +43,14 @@ interface Held {
   created: boolean;
 }
 
+/** The live schema's CREATE statements, tables first (indexes, triggers and views need them); SQLite's own and dbshift's bookkeeping left out. */
+function liveSchema(db: Db): string[] {
+  return db
+    .prepare(`SELECT sql FROM main.sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'index' THEN 1 ELSE 2 END, rowid`)
+    .pluck()
+    .all() as string[];
+}
+
 const sameState = (a: VersionState, b: VersionState) => a.version === b.version && a.dirty === b.dirty;
 
 /** Roll back whatever is open; returns why that failed, if it did. */
@@ -55,11 +64,11 @@ function rollBack(db: Db): string | undefined {
 }
 
 /** Mark the database dirty at `version` in a transaction of its own; returns why that failed, if it did. */
-function markDirty(db: Db, version: number): string | undefined {
+function markDirty(db: Db, version: number, table: string, choice: VersionTableChoice): string | undefined {
   try {
     db.transaction(() => {
-      ensureStateTables(db);
-      writeVersion(db, { version, dirty: true });
+      ensureStateTables(db, table, choice);
+      writeVersion(db, { version, dirty: true }, table, choice);
     })();
     return undefined;
   } catch (error) {
@@ -75,24 +84,36 @@ class SqliteSession implements DriverSession<MigrationContext> {
   private expected: VersionState | undefined;
   /** The dirty mark this transaction wrote, if it did: the version to leave dirty should its work escape. */
   private dirtyAt: number | undefined;
-  private fkBefore: ForeignKeyViolation[] | undefined;
+  /** The row-loss backstop and the foreign-key check, over what the migration writes (row-changes.ts). */
+  private watch: SqliteRowWatch | undefined;
 
   constructor(
     private readonly db: Db,
     private readonly label: string,
     private readonly inTransaction: boolean,
+    private readonly table: string,
+    private readonly choice: VersionTableChoice,
   ) {
-    ({ ctx: this.ctx, revoke: this.revokeContext } = revocableContext(db, label));
+    ({ ctx: this.ctx, revoke: this.revokeContext } = revocableContext(db, label, () => this.watch));
   }
 
   async readVersion(): Promise<VersionState> {
-    return readVersion(this.db);
+    return readVersion(this.db, this.table);
+  }
+
+  /** The bookkeeping tables exist on this connection (created once per migration, not per write). */
+  private stateTables = false;
+
+  private ensureStateTables(): void {
+    if (this.stateTables && this.inTransaction) return;
+    ensureStateTables(this.db, this.table, this.choice);
+    this.stateTables = true;
   }
 
   async writeVersion(state: VersionState): Promise<void> {
     if (this.inTransaction && !state.dirty) this.assertIntact();
-    ensureStateTables(this.db);
-    writeVersion(this.db, state);
+    this.ensureStateTables();
+    writeVersion(this.db, state, this.table, this.choice);
     if (!this.inTransaction) return;
     this.expected = state;
     if (state.dirty) this.dirtyAt = state.version;
@@ -100,19 +121,28 @@ class SqliteSession implements DriverSession<MigrationContext> {
 
   async appendHistory(entry: HistoryEntry): Promise<void> {
     if (this.inTransaction) this.assertIntact();
-    ensureStateTables(this.db);
-    appendHistory(this.db, entry);
+    this.ensureStateTables();
+    appendHistory(this.db, entry, this.table);
   }
 
-  /** The first count is the before-picture: the foreign-key violations that already exist are taken with it. */
-  async rowCounts(): Promise<TableRows[]> {
-    this.fkBefore ??= foreignKeyViolations(this.db);
-    return tableRows(this.db);
+  async watchRows(): Promise<void> {
+    this.watch = new SqliteRowWatch(this.db);
   }
 
-  /** Foreign keys are off while migrations run (a rebuild must not cascade): no commit may leave a new dangling reference. */
+  async rowChanges(deletesRows: readonly string[]): Promise<RowChanges> {
+    return this.watch ? this.watch.changes(deletesRows) : { changed: [], lost: [] };
+  }
+
+  /** Foreign keys are off while migrations run (a rebuild must not cascade): no commit may leave a new dangling reference among the tables it wrote. */
   async checkBeforeCommit(): Promise<void> {
-    const fresh = newForeignKeyViolations(this.fkBefore ?? [], foreignKeyViolations(this.db));
+    // A code migration's ATTACH is seen only here; what it wrote there is rolled back with the rest.
+    const attached = (this.db.pragma('database_list') as Array<{ name: string; file: string }>).filter((d) => d.name !== 'main' && d.name !== 'temp');
+    if (attached.length > 0) {
+      throw new DataError('outside-database', `${this.label} attached ${attached.map((d) => `${d.name} (${d.file || 'in memory'})`).join(', ')}: a migration changes only its own database, which is what the backup, the row-count check and restore cover.`, {
+        hint: 'Change only this database in its migrations; move data between database files with a separate, separately backed-up step.',
+      });
+    }
+    const fresh = this.watch?.newForeignKeyViolations() ?? [];
     if (fresh.length === 0) return;
     const sample = fresh.slice(0, 5).map((v) => `${v.table} rowid ${v.rowid} → ${v.parent}`).join(', ');
     throw new DataError('foreign-key-violation', `${this.label} leaves ${fresh.length} rows pointing at missing parents (${sample}).`, {
@@ -123,7 +153,7 @@ class SqliteSession implements DriverSession<MigrationContext> {
   /** Still dbshift's own transaction? A migration can end it (COMMIT, ROLLBACK, INSERT OR ROLLBACK) and even begin another; only the mark tells. */
   intact(): boolean {
     try {
-      return this.db.inTransaction && (this.expected === undefined || sameState(readVersion(this.db), this.expected));
+      return this.db.inTransaction && (this.expected === undefined || sameState(readVersion(this.db, this.table), this.expected));
     } catch {
       return false;
     }
@@ -148,12 +178,12 @@ class SqliteSession implements DriverSession<MigrationContext> {
     if (this.dirtyAt === undefined) return error;
     let after: VersionState | undefined;
     try {
-      after = readVersion(this.db);
+      after = readVersion(this.db, this.table);
     } catch {
       after = undefined;
     }
     if (rollbackFailure === undefined && after && wasIntact && !sameState(after, this.expected!)) return error;
-    return new EscapedTransaction(error, rollbackFailure, markDirty(this.db, this.dirtyAt));
+    return new EscapedTransaction(error, rollbackFailure, markDirty(this.db, this.dirtyAt, this.table, this.choice));
   }
 }
 
@@ -161,12 +191,16 @@ export class SqliteDriver implements Driver<MigrationContext> {
   readonly dialect = 'sqlite';
   readonly location: string;
   private held: Held | undefined;
+  /** golang-migrate's x-migrations-table: one version table (and its own history) per service. */
+  private readonly table: string;
+  private choice: VersionTableChoice = DEFAULT_CHOICE;
 
   constructor(
     private readonly config: SqliteConfig,
     private readonly options: SqliteDriverOptions,
   ) {
     this.location = config.database;
+    this.table = config.versionTable ?? VERSION_TABLE;
   }
 
   /**
@@ -191,6 +225,7 @@ export class SqliteDriver implements Driver<MigrationContext> {
         notices.push(`Created a new, empty database at ${database}.`);
       }
       const file = realPath(database);
+      assertWritable(file);
       if (fs.existsSync(this.config.backupDir)) {
         // Under the lock no other run of this database is active: its partial backups are leftovers.
         const own = partialPurpose(file);
@@ -233,26 +268,30 @@ export class SqliteDriver implements Driver<MigrationContext> {
     });
   }
 
+  knowMigrations(set: MigrationSet<MigrationContext>): void {
+    this.choice = versionTableChoice(set.migrations);
+  }
+
   async readVersion(): Promise<VersionState> {
-    return this.read(readVersion, { version: 0, dirty: false });
+    return this.read((db) => readVersion(db, this.table), { version: 0, dirty: false });
   }
 
   async readHistory(): Promise<HistoryEntry[]> {
-    return this.read(readHistory, []);
+    return this.read((db) => readHistory(db, this.table), []);
   }
 
   async setVersion(state: VersionState, entry?: HistoryEntry): Promise<void> {
     const { db } = this.locked();
     db.transaction(() => {
-      ensureStateTables(db);
-      writeVersion(db, state);
-      if (entry) appendHistory(db, entry);
+      ensureStateTables(db, this.table, this.choice);
+      writeVersion(db, state, this.table, this.choice);
+      if (entry) appendHistory(db, entry, this.table);
     })();
   }
 
   async transaction<T>(fn: (session: DriverSession<MigrationContext>) => Promise<T>, label: string): Promise<T> {
     const db = openChecked(this.locked().file, this.config.busyTimeoutMs);
-    const session = new SqliteSession(db, label, true);
+    const session = new SqliteSession(db, label, true, this.table, this.choice);
     try {
       db.exec('BEGIN IMMEDIATE');
       try {
@@ -271,7 +310,7 @@ export class SqliteDriver implements Driver<MigrationContext> {
 
   async autocommit<T>(fn: (session: DriverSession<MigrationContext>) => Promise<T>, label: string): Promise<T> {
     const db = openChecked(this.locked().file, this.config.busyTimeoutMs);
-    const session = new SqliteSession(db, label, false);
+    const session = new SqliteSession(db, label, false, this.table, this.choice);
     try {
       const result = await fn(session);
       if (db.inTransaction) {
@@ -295,19 +334,33 @@ export class SqliteDriver implements Driver<MigrationContext> {
     return backupDatabase(held.db, { ...this.config, backupDir: dir }, now, options.signal);
   }
 
-  async rowCounts(): Promise<TableRows[]> {
-    return this.read(tableRows, []);
-  }
-
   raisedByDatabase(error: unknown): boolean {
     return error instanceof Database.SqliteError;
   }
 
+  /** `up` lints what it is about to run on the schema the database has (no replay of the applied chain); `lint` replays it all. */
   async lint(set: MigrationSet<MigrationContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
-    return lintMigrations(set, only);
+    if (!only) return lintMigrations(set);
+    return lintMigrations(set, only, this.read(liveSchema, []));
   }
 
   async close(): Promise<void> {
     await this.unlock();
+  }
+}
+
+/**
+ * A file this user cannot write (mode, owner, a read-only mount, chattr +i): refused before the
+ * backup (73), not after it as SQLite's "attempt to write a readonly database" (which read as 66).
+ */
+function assertWritable(file: string): void {
+  try {
+    fs.accessSync(file, fs.constants.W_OK);
+  } catch (error) {
+    throw new CannotCreateError('database-read-only', `${file} is not writable by this user (${(error as NodeJS.ErrnoException).code}): no migration can change it.`, {
+      hint: 'Run as the user that owns the database (the app\'s user), or make the file and its directory writable (a read-only mount must be remounted read-write).',
+      dataState: 'Nothing was changed.',
+      cause: error,
+    });
   }
 }

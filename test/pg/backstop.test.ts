@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { runVersions } from '../../src/engine/versions.js';
+import { freshDatabase, migrationsFor, openDriver, query, urlFor, writeMigrations } from '../support/pg.js';
+import { tempDir } from '../support/tmp.js';
+
+// The row-loss backstop on PostgreSQL (docs/safety.md): tables told apart by oid, every way a
+// row can leave a table caught, and a table the migration never touched never read.
+
+const BASE = {
+  '000001_shop.up.sql': `CREATE TABLE "Orders" (id int PRIMARY KEY);
+CREATE TABLE orders (id int PRIMARY KEY);
+INSERT INTO "Orders" SELECT generate_series(1, 10);
+INSERT INTO orders SELECT generate_series(1, 10);
+CREATE TABLE parents (id int PRIMARY KEY);
+CREATE TABLE children (id int PRIMARY KEY, parent_id int REFERENCES parents ON DELETE CASCADE);
+INSERT INTO parents VALUES (1), (2);
+INSERT INTO children VALUES (1, 1), (2, 1), (3, 2);
+CREATE TABLE audit (id int);
+INSERT INTO audit VALUES (1), (2);
+`,
+};
+
+async function up(url: string, files: Record<string, string>) {
+  const driver = await openDriver(url);
+  const dir = writeMigrations(tempDir(), { ...BASE, ...files });
+  return runVersions(driver, await migrationsFor(driver, dir), { kind: 'up' }, 'up', { backupDir: tempDir(), backup: false });
+}
+
+/** Migration 2 on a database at 1: its result, and the version after. */
+async function second(sql: string) {
+  const db = await freshDatabase();
+  expect((await up(db.url, {})).error).toBeUndefined();
+  const result = await up(db.url, { '000002_change.up.sql': sql });
+  return { db, result };
+}
+
+describe('row-loss backstop on PostgreSQL', () => {
+  it('"Orders" and orders are two tables: a loss in one is not hidden by the other, and a declaration names the one it means', async () => {
+    const undeclared = await second('DELETE FROM "Orders" WHERE id > 5;');
+    expect(undeclared.result.error?.code).toBe('rows-lost');
+    expect(undeclared.result.error?.message).toContain('"Orders" (10 -> 5)');
+    expect(undeclared.result.error?.hint).toContain('-- dbshift:deletes-rows "Orders"');
+    expect(undeclared.result.after).toEqual({ version: 1, dirty: false });
+
+    // `orders` unquoted is the other table, as in SQL.
+    const wrongTwin = await second('-- dbshift:deletes-rows orders\nDELETE FROM "Orders" WHERE id > 5;');
+    expect(wrongTwin.result.error?.code).toBe('rows-lost');
+
+    const declared = await second('-- dbshift:deletes-rows "Orders"\nDELETE FROM "Orders" WHERE id > 5;');
+    expect(declared.result.error).toBeUndefined();
+    expect(declared.result.counts).toEqual({ '"Orders"': { before: 10, after: 5 } });
+  });
+
+  it('a cascade, a trigger, TRUNCATE … CASCADE and a drop + create under the same name are each caught', async () => {
+    const cascade = await second('-- dbshift:deletes-rows parents\nDELETE FROM parents WHERE id = 1;');
+    expect(cascade.result.error?.message).toContain('children (3 -> 1)');
+
+    const trigger = await second(`CREATE FUNCTION forget() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM audit; RETURN NEW; END $$;
+CREATE TRIGGER forget AFTER INSERT ON orders FOR EACH ROW EXECUTE FUNCTION forget();
+INSERT INTO orders VALUES (11);`);
+    expect(trigger.result.error?.message).toContain('audit (2 -> 0)');
+
+    const truncate = await second('-- dbshift:deletes-rows parents\nTRUNCATE parents CASCADE;');
+    expect(truncate.result.error?.message).toContain('children (3 -> 0)');
+
+    const hidden = await second(`DO $$ BEGIN EXECUTE 'TRUNCATE audit'; END $$;\nINSERT INTO audit VALUES (9);`);
+    expect(hidden.result.error?.message).toContain('audit (2 -> 1)');
+
+    const recreated = await second('DROP TABLE audit;\nCREATE TABLE audit (id int);');
+    expect(recreated.result.error?.message).toContain('audit (2 -> 0)');
+
+    // A rolled-back savepoint's inserts stay in PostgreSQL's counters: they must not hide a real deletion.
+    const masked = await second(`SAVEPOINT s;\nINSERT INTO audit SELECT generate_series(10, 20);\nROLLBACK TO SAVEPOINT s;\nDELETE FROM audit WHERE id = 1;`);
+    expect(masked.result.error?.code).toBe('rows-lost');
+    expect(masked.result.error?.message).toContain('audit (2 -> 1)');
+  });
+
+  it('what loses no rows passes: a rewrite, a rename, an insert, a table dropped outright, a declared TRUNCATE', async () => {
+    const { result } = await second(`ALTER TABLE orders ALTER COLUMN id TYPE bigint;
+ALTER TABLE "Orders" RENAME TO orders_archive;
+INSERT INTO audit VALUES (3);
+DROP TABLE children;
+-- dbshift:deletes-rows parents
+TRUNCATE parents;`);
+    expect(result.error).toBeUndefined();
+    expect(result.counts).toEqual({ audit: { before: 2, after: 3 }, children: { before: 3, after: null }, parents: { before: 2, after: 0 } });
+  });
+
+  it('counts are per migration: one run of several migrations on one session does not carry a deletion or an insert into the next', async () => {
+    const db = await freshDatabase();
+    const result = await up(db.url, {
+      '000002_purge.up.sql': '-- dbshift:deletes-rows audit\nDELETE FROM audit WHERE id = 1;\nINSERT INTO orders VALUES (11), (12);',
+      '000003_more.up.sql': 'INSERT INTO audit VALUES (7);\nINSERT INTO orders VALUES (13);',
+    });
+    expect(result.error).toBeUndefined();
+    expect(result.steps.map((s) => s.rowCounts)).toEqual([expect.anything(), { audit: { before: 2, after: 1 }, orders: { before: 10, after: 12 } }, { audit: { before: 1, after: 2 }, orders: { before: 12, after: 13 } }]);
+  });
+
+  it('never reads a table the migration does not touch: a table the migration role may not SELECT does not stop it', async () => {
+    const db = await freshDatabase();
+    await up(db.url, {});
+    const role = `mig_${db.name}`;
+    await query(db.url, `CREATE ROLE ${role} LOGIN PASSWORD 'pw'; GRANT ALL ON SCHEMA public TO ${role}; GRANT ALL ON schema_migrations, dbshift_history, audit TO ${role};
+      CREATE TABLE secrets (id int); INSERT INTO secrets VALUES (1); REVOKE ALL ON secrets FROM ${role};`);
+    const url = new URL(urlFor(db.name));
+    url.username = role;
+    url.password = 'pw';
+    const result = await up(url.toString(), { '000002_more.up.sql': 'INSERT INTO audit VALUES (3);\nCREATE TABLE extra (id int);' });
+    expect(result.error).toBeUndefined();
+    expect(result.counts).toEqual({ audit: { before: 2, after: 3 }, extra: { before: null, after: 0 } });
+    // Reading it would have failed: the role really may not.
+    await expect(query(url.toString(), 'SELECT count(*) FROM secrets')).rejects.toThrow(/permission denied/);
+  });
+});
