@@ -59,7 +59,8 @@ describe('PostgreSQL exit codes', () => {
     const lint = dbshift(['lint', '--dialect', 'postgres', '--database', db.url, '--dir', dir, '--json'], { cwd: tempDir() });
     expect(lint.code, lint.stderr).toBe(65);
     const { findings } = JSON.parse(lint.stdout) as { findings: Array<{ file: string; rule: string; line: number }> };
-    const errors = findings.filter((f) => f.rule === 'sql-error');
-    expect(errors).toEqual([expect.objectContaining({ file: '000002_index.up.sql', line: 2 })]);
+    expect(findings.filter((f) => f.rule !== 'doc-missing' && f.rule !== 'missing-down' && f.file === '000002_index.up.sql').map((f) => f.line)).toContain(2);
+    // The files after it replay on a clean session: no false "current transaction is aborted".
+    expect(findings.filter((f) => f.rule === 'sql-error' && f.file !== '000002_index.up.sql')).toEqual([]);
   }, 120_000);
 });

@@ -48,7 +48,7 @@ CREATE TABLE created_unqualified (id int);
 `,
     });
     const url = urlFor(db.name, 'options=-c%20search_path%3Dapp&application_name=from_url');
-    const up = dbshift(['up', '--database', url, '--dir', dir, '--no-backup', '--lock-timeout', '1500'], { cwd: tempDir() });
+    const up = dbshift(['up', '--database', url, '--dir', dir, '--no-backup', '--pg-lock-timeout', '1500'], { cwd: tempDir() });
     expect(up.code, up.stdout + up.stderr).toBe(0);
     expect(await query(db.url, `SELECT to_regclass('app.created_unqualified') IS NOT NULL AS ok`)).toEqual([{ ok: true }]);
     expect(await query(db.url, 'SELECT version, dirty FROM app.schema_migrations')).toEqual([{ version: '2', dirty: false }]);
@@ -64,7 +64,7 @@ CREATE TABLE created_unqualified (id int);
     const cwd = tempDir();
     await withClient(db.url, async (holder) => {
       await holder.query('SELECT pg_advisory_lock(90210)');
-      const first = dbshiftAsync(['up', '--database', urlFor(db.name, 'application_name=first_run'), '--dir', dir, '--no-backup', '--lock-timeout', '0'], { cwd });
+      const first = dbshiftAsync(['up', '--database', urlFor(db.name, 'application_name=first_run'), '--dir', dir, '--no-backup', '--pg-lock-timeout', '0'], { cwd });
       const firstDone = within(first, 120_000);
       await until('the first run waits in migration 2', waitingFor(db.url, 'first_run', 'pg_advisory_xact_lock'));
 

@@ -7,7 +7,7 @@ import type { HistoryEntry, MigrationSet, VersionState } from '../../types.js';
 import { DEFAULT_CHOICE, versionTableChoice, type VersionTableChoice, type VersionTableKind } from '../../version-tables/choice.js';
 import { createDbmateTable, DBMATE_DIRTY_TABLE, dbmateState, dbmateWrite } from '../../version-tables/dbmate.js';
 import { dumpDatabase } from './backup.js';
-import { IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
+import { connectionLost, IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import { connectClient, type PgTarget } from './connection.js';
 import { openLockSession, resetSession, type LockSession } from './session.js';
 import { appendHistory, ensureHistory, HISTORY_TABLE, readHistory } from './history.js';
@@ -251,6 +251,10 @@ export class PostgresDriver implements Driver<PgContext> {
     if (!session) return;
     try {
       if (this.locked && !session.lost) await session.client.query('SELECT pg_advisory_unlock($1)', [this.lockId]);
+    } catch (error) {
+      // A session the server ended (a restart) held the lock no longer: nothing to release, and
+      // the run's own failure, not this, is the story to tell.
+      if (!connectionLost(error)) throw error;
     } finally {
       this.locked = false;
       // Ending the session releases the lock in any case.
