@@ -45,16 +45,26 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dbshift-bench-engine-'));
 const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' };
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
+/**
+ * Run a command; `ms` is its wall time and `cpuMs` its CPU time (user + system, children
+ * included, from /usr/bin/time): on a loaded machine wall times swing with the load, CPU times
+ * much less, so the bench reports both.
+ */
 function run(command, args, options = {}) {
   const started = performance.now();
-  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 1 << 26, env, ...options });
+  const result = spawnSync('/usr/bin/time', ['-f', 'BENCHTIME %U %S', command, ...args], { encoding: 'utf8', maxBuffer: 1 << 26, env, ...options });
   const ms = performance.now() - started;
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed (${result.status}): ${result.stderr}\n${result.stdout.slice(0, 2000)}`);
-  return { ms, stdout: result.stdout, stderr: result.stderr };
+  const [, user, sys] = /BENCHTIME ([\d.]+) ([\d.]+)\s*$/.exec(result.stderr) ?? [];
+  const time = Object.assign(new Number(ms), { cpuMs: (Number(user) + Number(sys)) * 1000 });
+  return { ms: time, cpuMs: time.cpuMs, stdout: result.stdout, stderr: result.stderr };
 }
 const dbshift = (args, options) => run(process.execPath, [cli, ...args], options);
 
-/** Alternate the sides `runs` times (rotating who goes first), each after its untimed `reset`; medians in ms. */
+/**
+ * Alternate the sides `runs` times (rotating who goes first), each after its untimed `reset`.
+ * Returns per side the median wall ms (a Number) carrying `cpuMs`, the median CPU ms.
+ */
 function sideBySide(sides) {
   const times = sides.map(() => []);
   for (let r = 0; r < runs; r++) {
@@ -64,8 +74,9 @@ function sideBySide(sides) {
       times[i].push(sides[i].timed());
     }
   }
-  return times.map(median);
+  return times.map((t) => Object.assign(new Number(median(t.map(Number))), { cpuMs: median(t.map((x) => x.cpuMs ?? Number(x))) }));
 }
+const cpuRatio = (a, b) => a.cpuMs / b.cpuMs;
 
 // ---- migrations, in both tools' formats -----------------------------------------------------
 
@@ -109,7 +120,7 @@ function record(engine, work, target, measured) {
 // ---- SQLite ---------------------------------------------------------------------------------
 
 const sqliteTool = (dir, db) => ({
-  up: (extra = []) => dbshift(['up', '--database', db, '--dir', dir, '--no-backup', ...extra], { cwd: work }).ms,
+  up: () => dbshift(['up', '--database', db, '--dir', dir, '--no-backup'], { cwd: work }).ms,
   down: () => dbshift(['down', '--all', '--database', db, '--dir', dir, '--no-backup'], { cwd: work }),
 });
 
@@ -135,9 +146,8 @@ function cachedSample() {
 }
 
 /** A trivial migration applied (timed) and reverted (untimed) on each database in turn. */
-function trivialOn(engineName, label, target, targets) {
-  const times = sideBySide(targets.map((t) => ({ reset: () => t.prepare?.(), timed: () => { const ms = t.up(); t.down(); return ms; } })));
-  return times;
+function trivialOn(targets) {
+  return sideBySide(targets.map((t) => ({ timed: () => { const ms = t.up(); t.down(); return ms; } })));
 }
 
 function benchSqlite() {
@@ -145,15 +155,15 @@ function benchSqlite() {
   const beside = path.join(work, 'big.db');
   fs.copyFileSync(sqliteWithBigTable(path.join(cacheDir, `sqlite-big-${bigRows}.db`), bigRows), beside);
   run('sqlite3', [empty, 'CREATE TABLE seed (id INTEGER PRIMARY KEY); DROP TABLE seed;']);
-  const [onEmpty, onBig] = trivialOn('sqlite', 'trivial', '', [sqliteTool(trivialDir, empty), sqliteTool(trivialDir, beside)]);
-  record('sqlite', `trivial beside a ${bigRows.toLocaleString('en')}-row table`, '<= 1.5x empty', { emptyS: onEmpty / 1000, besideS: onBig / 1000, ratio: onBig / onEmpty });
+  const [onEmpty, onBig] = trivialOn([sqliteTool(trivialDir, empty), sqliteTool(trivialDir, beside)]);
+  record('sqlite', `trivial beside a ${bigRows.toLocaleString('en')}-row table`, '<= 1.5x empty', { emptyS: onEmpty / 1000, besideS: onBig / 1000, ratio: onBig / onEmpty, cpuRatio: cpuRatio(onBig, onEmpty) });
 
   const sample = cachedSample();
   const sampleSize = fs.statSync(sample).size;
   // The sample itself is migrated and reverted in place (untimed down): no multi-GB copy per run.
   run('cat', [sample], { stdio: ['ignore', 'ignore', 'ignore'] });
-  const [emptyAgain, onSample] = trivialOn('sqlite', 'large', '', [sqliteTool(trivialDir, empty), sqliteTool(trivialDir, sample)]);
-  record('sqlite', `trivial on the ${(sampleSize / 1e9).toFixed(1)} GB HealthSum sample`, '<= +1 s', { emptyS: emptyAgain / 1000, sampleS: onSample / 1000, extraS: (onSample - emptyAgain) / 1000 });
+  const [emptyAgain, onSample] = trivialOn([sqliteTool(trivialDir, empty), sqliteTool(trivialDir, sample)]);
+  record('sqlite', `trivial on the ${(sampleSize / 1e9).toFixed(1)} GB HealthSum sample`, '<= +1 s', { emptyS: emptyAgain / 1000, sampleS: onSample / 1000, extraS: (onSample - emptyAgain) / 1000, extraCpuS: (onSample.cpuMs - emptyAgain.cpuMs) / 1000 });
 
   const ours = path.join(work, 'chain.db');
   const theirs = path.join(work, 'chain-dbmate.db');
@@ -161,7 +171,7 @@ function benchSqlite() {
     { reset: () => fs.rmSync(ours, { force: true }), timed: () => dbshift(['up', '--create', '--database', ours, '--dir', chain.dbshift, '--no-backup'], { cwd: work }).ms },
     { reset: () => fs.rmSync(theirs, { force: true }), timed: () => run(dbmate, ['--url', `sqlite:${theirs}`, '--migrations-dir', chain.dbmate, '--no-dump-schema', 'up']).ms },
   ]);
-  record('sqlite', `${chainLength} small migrations`, '<= 1.5x dbmate', { dbshiftS: a / 1000, dbmateS: b / 1000, ratio: a / b });
+  record('sqlite', `${chainLength} small migrations`, '<= 1.5x dbmate', { dbshiftS: a / 1000, dbmateS: b / 1000, ratio: a / b, cpuRatio: cpuRatio(a, b) });
 
   const before = upTo(chainLength - 1);
   const at999 = { ours: path.join(work, 'at999.db'), theirs: path.join(work, 'at999-dbmate.db') };
@@ -172,12 +182,12 @@ function benchSqlite() {
     { reset: () => fs.copyFileSync(at999.ours, scratch.ours), timed: () => dbshift(['up', '--database', scratch.ours, '--dir', chain.dbshift, '--no-backup'], { cwd: work }).ms },
     { reset: () => fs.copyFileSync(at999.theirs, scratch.theirs), timed: () => run(dbmate, ['--url', `sqlite:${scratch.theirs}`, '--migrations-dir', chain.dbmate, '--no-dump-schema', 'up']).ms },
   ]);
-  record('sqlite', `one migration onto a database at ${chainLength - 1}`, '<= 2x dbmate', { dbshiftS: c / 1000, dbmateS: d / 1000, ratio: c / d });
+  record('sqlite', `one migration onto a database at ${chainLength - 1}`, '<= 2x dbmate', { dbshiftS: c / 1000, dbmateS: d / 1000, ratio: c / d, cpuRatio: cpuRatio(c, d) });
   const [e, f] = sideBySide([
     { timed: () => dbshift(['version', '--database', scratch.ours, '--dir', chain.dbshift], { cwd: work }).ms },
     { timed: () => run(dbmate, ['--url', `sqlite:${scratch.theirs}`, '--migrations-dir', chain.dbmate, 'status']).ms },
   ]);
-  record('sqlite', `version on ${chainLength} applied (dbmate status)`, '<= 2x dbmate', { dbshiftS: e / 1000, dbmateS: f / 1000, ratio: e / f });
+  record('sqlite', `version on ${chainLength} applied (dbmate status)`, '<= 2x dbmate', { dbshiftS: e / 1000, dbmateS: f / 1000, ratio: e / f, cpuRatio: cpuRatio(e, f) });
 
   fs.rmSync(ours, { force: true });
   const timed = run('/usr/bin/time', ['-v', process.execPath, cli, 'up', '--create', '--database', ours, '--dir', chain.dbshift, '--no-backup'], { cwd: work });
@@ -223,8 +233,8 @@ function benchPg() {
       up: () => dbshift(['up', '--database', cluster.url(db), '--dir', trivialDir, '--no-backup'], { cwd: work }).ms,
       down: () => dbshift(['down', '--all', '--database', cluster.url(db), '--dir', trivialDir, '--no-backup'], { cwd: work }),
     });
-    const [onEmpty, onBig] = trivialOn('pg', 'trivial', '', [tool('empty'), tool('beside')]);
-    record('pg', `trivial beside a ${bigRows.toLocaleString('en')}-row table`, '<= 1.5x empty', { emptyS: onEmpty / 1000, besideS: onBig / 1000, ratio: onBig / onEmpty });
+    const [onEmpty, onBig] = trivialOn([tool('empty'), tool('beside')]);
+    record('pg', `trivial beside a ${bigRows.toLocaleString('en')}-row table`, '<= 1.5x empty', { emptyS: onEmpty / 1000, besideS: onBig / 1000, ratio: onBig / onEmpty, cpuRatio: cpuRatio(onBig, onEmpty) });
 
     let n = 0;
     const fresh = () => {
@@ -238,7 +248,7 @@ function benchPg() {
       { reset: () => (ours = fresh()), timed: () => dbshift(['up', '--database', cluster.url(ours), '--dir', chain.dbshift, '--no-backup'], { cwd: work }).ms },
       { reset: () => (theirs = fresh()), timed: () => run(dbmate, ['--url', cluster.url(theirs), '--migrations-dir', chain.dbmate, '--no-dump-schema', 'up']).ms },
     ]);
-    record('pg', `${chainLength} small migrations`, '<= 1.5x dbmate', { dbshiftS: a / 1000, dbmateS: b / 1000, ratio: a / b });
+    record('pg', `${chainLength} small migrations`, '<= 1.5x dbmate', { dbshiftS: a / 1000, dbmateS: b / 1000, ratio: a / b, cpuRatio: cpuRatio(a, b) });
 
     const before = upTo(chainLength - 1);
     psql('postgres', 'CREATE DATABASE t999');
@@ -254,12 +264,12 @@ function benchPg() {
       { reset: () => (ours = copy('t999')), timed: () => dbshift(['up', '--database', cluster.url(ours), '--dir', chain.dbshift, '--no-backup'], { cwd: work }).ms },
       { reset: () => (theirs = copy('t999m')), timed: () => run(dbmate, ['--url', cluster.url(theirs), '--migrations-dir', chain.dbmate, '--no-dump-schema', 'up']).ms },
     ]);
-    record('pg', `one migration onto a database at ${chainLength - 1}`, '<= 2x dbmate', { dbshiftS: c / 1000, dbmateS: d / 1000, ratio: c / d });
+    record('pg', `one migration onto a database at ${chainLength - 1}`, '<= 2x dbmate', { dbshiftS: c / 1000, dbmateS: d / 1000, ratio: c / d, cpuRatio: cpuRatio(c, d) });
     const [e, f] = sideBySide([
       { timed: () => dbshift(['version', '--database', cluster.url(ours), '--dir', chain.dbshift], { cwd: work }).ms },
       { timed: () => run(dbmate, ['--url', cluster.url(theirs), '--migrations-dir', chain.dbmate, 'status']).ms },
     ]);
-    record('pg', `version on ${chainLength} applied (dbmate status)`, '<= 2x dbmate', { dbshiftS: e / 1000, dbmateS: f / 1000, ratio: e / f });
+    record('pg', `version on ${chainLength} applied (dbmate status)`, '<= 2x dbmate', { dbshiftS: e / 1000, dbmateS: f / 1000, ratio: e / f, cpuRatio: cpuRatio(e, f) });
   } finally {
     cluster.stop();
     fs.rmSync(cluster.dir, { recursive: true, force: true });

@@ -23,6 +23,11 @@ export interface Config {
    * target. A PostgreSQL URL is kept as such, for a driver to take (the CLI refuses it for now).
    */
   database: DatabaseLocation;
+  /**
+   * True when no --database, DATABASE or DATABASE_URL named it and `database` is HealthSum's
+   * target: the generic versioned commands refuse that default rather than reach for it.
+   */
+  databaseDefaulted?: boolean;
   /** Where migration files live (--dir / MIGRATIONS_DIR). */
   migrationsDir: string;
   /** Test-only fault injection (DBSHIFT_FAULT), honoured only when NODE_ENV=test. */
@@ -85,6 +90,7 @@ export function loadConfig(env: Record<string, string | undefined>, flags: Confi
     dirsFrom: dirs.from,
     targetDb: path.join(instanceDir, TARGET_NAME),
     database: databaseSetting ? parseDatabaseLocation(databaseSetting.value, cwd, databaseSetting.what) : { kind: 'sqlite', path: path.join(instanceDir, TARGET_NAME) },
+    ...(databaseSetting ? {} : { databaseDefaulted: true }),
     migrationsDir: dirSetting ? parseDirectoryArgument(dirSetting.value, cwd, dirSetting.what) : resolve(DEFAULTS.migrationsDir),
     handPreparedDb,
     busyTimeoutMs,

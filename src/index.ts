@@ -13,6 +13,7 @@ export { force, type ForceOptions, type ForceResult } from './api/force.js';
 export { validate, type ValidateOptions, type ValidateResult } from './api/validate.js';
 export { lint, type LintOptions, type LintResult } from './api/lint.js';
 export { create, type CreateOptions, type CreateResult } from './api/create.js';
+export { diff, type DiffOptions, type DiffResult } from './api/diff.js';
 export type { ChangeOptions, MigrationsResult, MigrationsStatus } from './api/versioned.js';
 
 // The HealthSum v5 pipeline.

@@ -32,6 +32,13 @@ function known<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ctx>): MigrationSet<C
 /** Open the call's database, hand its driver and migrations to `work`, always close it. */
 export async function withDatabase<T>(options: MigrationsOptions, open: SqliteDriverOptions, work: DatabaseWork<T>): Promise<T> {
   const config = configOf(options);
+  if (config.databaseDefaulted && options.set === undefined) {
+    // HealthSum's instance/health_records.db is the pipeline's default (and the built-in set's), never a generic command's.
+    throw new UsageError('no-database', 'No database named: the versioned commands need one.', {
+      hint: 'Pass --database with a SQLite path or a postgres:// URL, or set DATABASE (or DATABASE_URL). Library: the `database` option.',
+      dataState: 'Nothing was changed.',
+    });
+  }
   const url = postgresUrlOf(config);
   if (url) return withPostgres(url, config, options, work);
   const table = options.postgres?.migrationsTable;

@@ -1,4 +1,5 @@
-import { loadConfig, type Config } from '../config.js';
+import path from 'node:path';
+import { DEFAULTS, loadConfig, type Config } from '../config.js';
 import { loadMigrationDir } from '../engine/discover.js';
 import type { MigrationSet } from '../engine/types.js';
 import { InternalError, toToolError, UsageError } from '../errors.js';
@@ -103,14 +104,18 @@ export function configOf(options: AnyOptions): Config {
     ...(options.database !== undefined ? { database: options.database } : {}),
     ...(options.dir !== undefined ? { dir: options.dir } : {}),
   };
-  const config = loadConfig(settings, flags, options.cwd ?? process.cwd());
+  let config = loadConfig(settings, flags, options.cwd ?? process.cwd());
+  if (options.backupDir === undefined && options.source === undefined && !config.databaseDefaulted && config.database.kind === 'sqlite') {
+    // A library call runs wherever the app runs: its SQLite backups go beside the database, not into the process's working directory.
+    config = { ...config, backupDir: path.join(path.dirname(config.database.path), DEFAULTS.backupDir), dirsFrom: { ...config.dirsFrom, backupDir: 'beside the database' } };
+  }
   const busyTimeoutMs = milliseconds(options.busyTimeoutMs, 'busyTimeoutMs');
   return busyTimeoutMs === undefined ? config : { ...config, busyTimeoutMs };
 }
 
 /** Where a failed call was pointed, for its result: as given, or as the CLI resolved it. */
 export function placesOf(options: AnyOptions): { database: string; migrations: string } {
-  const location = options.config?.database;
+  const location = options.config?.databaseDefaulted ? undefined : options.config?.database;
   const database = location ? (location.kind === 'sqlite' ? location.path : location.display) : (options.database ?? '');
   return { database, migrations: options.set ?? options.config?.migrationsDir ?? options.dir ?? '' };
 }

@@ -23,7 +23,13 @@ async function read(command: 'version' | 'history', options: MigrationsOptions):
           return undefined;
         }
       };
-      const result = await withDatabase(options, { command }, async (driver, loadSet) => readStatus(driver, await optional(loadSet), command));
+      // `version` is a read of the version row and the history: the files are read only when the history cannot name the version (another tool applied it).
+      const result = await withDatabase(options, { command }, async (driver, loadSet) => {
+        if (command === 'history') return readStatus(driver, await loadSet(), command);
+        const bare = await readStatus(driver, undefined, command);
+        if (!bare.ok || !bare.current || bare.current.version === 0 || bare.current.name) return bare;
+        return readStatus(driver, await optional(loadSet), command);
+      });
       const status: StatusStatus = !result.ok ? 'failed' : command === 'history' ? 'listed' : result.current?.dirty ? 'dirty' : 'clean';
       return { ...result, status };
     },

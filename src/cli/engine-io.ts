@@ -24,7 +24,7 @@ export interface EngineFlags {
 /** --database, --dir, --set and --json, on every versioned command. */
 export function withEngineOptions(command: Command): Command {
   return withDriverOptions(command)
-    .option('--database <url>', 'the database: a SQLite path, sqlite://path or file:path, or a postgres:// URL (env DATABASE, then DATABASE_URL; default instance/health_records.db)')
+    .option('--database <url>', 'the database: a SQLite path, sqlite://path or file:path, or a postgres:// URL (env DATABASE, then DATABASE_URL)')
     .option('--dir <path>', 'the migrations directory, or file://path (env MIGRATIONS_DIR; default migrations)')
     .option('--set <name>', 'use a built-in migration set instead of --dir (health-records: the v5 change)')
     .option('--json', 'print exactly one JSON object on stdout');

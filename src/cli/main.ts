@@ -29,6 +29,7 @@ import { registerLint } from './commands/lint.js';
 import { registerDrop } from './commands/drop.js';
 import { registerImport } from './commands/import.js';
 import { registerAdopt } from './commands/adopt.js';
+import { registerDiff } from './commands/diff.js';
 import type { CliIo } from './io.js';
 
 // The only place that reads argv and the environment, loads .env, handles signals and
@@ -39,7 +40,7 @@ const COMMANDS = [
   registerMigrate, registerPlan, registerVerify, registerBackup, registerBackups, registerRestore, registerSample,
   // Versioned migrations (golang-migrate files, Alembic aliases).
   registerUp, registerDown, registerGoto, registerUpgrade, registerDowngrade, registerVersion, registerHistory,
-  registerForce, registerCreate, registerRevision, registerValidate, registerLint, registerDrop, registerImport, registerAdopt,
+  registerForce, registerCreate, registerRevision, registerValidate, registerLint, registerDrop, registerImport, registerAdopt, registerDiff,
 ];
 
 async function main(argv: string[]): Promise<number> {

@@ -16,8 +16,10 @@ export function renderFindings(findings: LintFinding[]): string[] {
 
 export function renderVersions(result: VersionsResult): string[] {
   const verdict = result.ok ? (result.dryRun ? 'DRY RUN (nothing changed)' : 'OK') : `FAILED (exit ${result.error?.exitCode ?? 1})`;
-  const lines = [`dbshift ${result.command}: ${verdict}`, ...errorLines(result.error), ''];
-  lines.push(`  Database  ${result.database}`, `  Version   ${versionText(result.before)} -> ${versionText(result.after)}`);
+  const lines = [`dbshift ${result.command}: ${verdict}`, ...errorLines(result.error)];
+  // A run that never reached a database (none named) has nothing more to say.
+  if (!result.ok && !result.database) return lines;
+  lines.push('', `  Database  ${result.database}`, `  Version   ${versionText(result.before)} -> ${versionText(result.after)}`);
   if (result.backup) lines.push(`  Backup    ${result.backup.path}`, `  SHA-256   ${result.backup.sha256}`);
   if (result.steps.length > 0) {
     lines.push('', '  Migrations');

@@ -79,7 +79,7 @@ describe('empty values are usage errors (64), never the default', () => {
     const target = path.join(p.dir, 'instance', 'health_records.db');
     fs.mkdirSync(path.dirname(target));
     const env = { MIGRATIONS_DIR: 'migrations', BACKUP_DIR: 'backups' };
-    expect(dbshift(['up', '--create', '--no-backup'], { cwd: p.dir, env }).code).toBe(0);
+    expect(dbshift(['up', '--create', '--no-backup', '--database', target], { cwd: p.dir, env }).code).toBe(0);
     const before = sha256(target);
     for (const args of [['down', '--all', '--database', ''], ['down', '--all', '--dir', ''], ['version', '--database', ''], ['create', 'x', '--dir', '']]) {
       const run = dbshift(args, { cwd: p.dir, env });

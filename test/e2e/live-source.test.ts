@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dbshift, dbshiftAsync, json, ROOT } from '../support/cli.js';
+import { collect, waitUntilStopped, type Finished } from '../support/process.js';
 import { listDir, makeSample, query, sha256, workspace } from '../support/fixtures.js';
 import { project } from '../support/project.js';
 
@@ -20,6 +21,19 @@ function hold(file: string, mode: 'wal-rows' | 'wal-idle' | 'write-lock', rows =
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
     child.on('exit', (code) => reject(new Error(`holder exited ${code}`)));
   });
+}
+
+/** `dbshift migrate` paused at a fault point: resolves once it is stopped; `resume()` lets it finish. */
+async function migratePausedAt(point: string, args: string[], env: Record<string, string>, cwd: string): Promise<{ resume(): Promise<Finished> }> {
+  const child = dbshiftAsync(['migrate', ...args], { cwd, env: { ...env, DBSHIFT_FAULT: `pause@${point}` } });
+  const finished = collect(child);
+  await waitUntilStopped(child.pid!);
+  return {
+    resume() {
+      process.kill(child.pid!, 'SIGCONT');
+      return finished;
+    },
+  };
 }
 
 describe('a live source (SOURCE_DB) held by another process', () => {
@@ -126,17 +140,13 @@ describe('the file copy (--backup copy) is taken only from a provably quiescent 
     // WAL mode with an empty -wal (the last close checkpointed it): quiescent, so the run copies the file.
     spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.pragma('journal_mode = WAL');d.close()`, live], { cwd: ROOT });
     const mainBefore = sha256(live);
-    const child = dbshiftAsync(['migrate', '--backup', 'copy', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@snapshot-bytes' } });
-    let stdout = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-    await waitUntilStopped(child.pid!);
+    const run = await migratePausedAt('snapshot-bytes', ['--backup', 'copy', '--json'], { ...ws.env, SOURCE_DB: live }, ws.dir);
     // WAL writers do not wait for readers: this commit lands in the -wal while dbshift holds its read.
     const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.pragma('wal_autocheckpoint = 0');d.exec("UPDATE user SET nachname = nachname || ' (changed)' WHERE id = 1");d.close()`, live], { cwd: ROOT });
     expect(writer.status).toBe(0);
-    process.kill(child.pid!, 'SIGCONT');
-    expect(await exited).toBe(75);
-    expect(JSON.parse(stdout).error).toMatchObject({ code: 'source-changed', message: expect.stringContaining('while it was copied') });
+    const finished = await run.resume();
+    expect(finished.code).toBe(75);
+    expect(JSON.parse(finished.stdout).error).toMatchObject({ code: 'source-changed', message: expect.stringContaining('while it was copied') });
     expect(fs.existsSync(ws.target)).toBe(false);
     expect(listDir(ws.backups).filter((n) => n.endsWith('.db'))).toEqual([]);
     // The commit sits in the -wal (dbshift's read kept it from being checkpointed); the file's bytes are as they were.
@@ -160,14 +170,12 @@ describe('the file copy (--backup copy) is taken only from a provably quiescent 
     const live = path.join(ws.dir, 'prod', 'health_records.db');
     makeSample(ws, live, { reports: 200 });
     const mainBefore = sha256(live);
-    const child = dbshiftAsync(['migrate', '--backup', 'copy', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@snapshot-bytes' } });
-    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-    await waitUntilStopped(child.pid!);
+    const run = await migratePausedAt('snapshot-bytes', ['--backup', 'copy', '--json'], { ...ws.env, SOURCE_DB: live }, ws.dir);
     const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1],{timeout:200});try{d.exec("UPDATE user SET nachname = 'x' WHERE id = 1");console.log('committed')}catch(e){console.log(e.code)}`, live], { cwd: ROOT, encoding: 'utf8' });
     expect(writer.stdout.trim()).toBe('SQLITE_BUSY');
     expect(sha256(live)).toBe(mainBefore);
-    process.kill(child.pid!, 'SIGCONT');
-    expect(await exited).toBe(0);
+    const finished = await run.resume();
+    expect(finished.code).toBe(0);
   });
 });
 
@@ -178,16 +186,12 @@ describe('the old file becomes the backup only while the source is held quiescen
     makeSample(ws, live, { reports: 200 });
     spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.pragma('journal_mode = WAL');d.close()`, live], { cwd: ROOT });
     const mainBefore = sha256(live);
-    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@verify-rows' } });
-    let stdout = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-    await waitUntilStopped(child.pid!);
+    const run = await migratePausedAt('verify-rows', ['--json'], { ...ws.env, SOURCE_DB: live }, ws.dir);
     const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.pragma('wal_autocheckpoint = 0');d.exec("UPDATE user SET nachname = nachname || ' (changed)' WHERE id = 1");d.close()`, live], { cwd: ROOT });
     expect(writer.status).toBe(0);
-    process.kill(child.pid!, 'SIGCONT');
-    expect(await exited).toBe(75);
-    const result = JSON.parse(stdout) as { error: { code: string; message: string; dataState: string }; backupRoute: { route: string }; backup: unknown };
+    const finished = await run.resume();
+    expect(finished.code).toBe(75);
+    const result = JSON.parse(finished.stdout) as { error: { code: string; message: string; dataState: string }; backupRoute: { route: string }; backup: unknown };
     expect(result.backupRoute.route).toBe('old-file');
     expect(result.error).toMatchObject({ code: 'source-changed', message: expect.stringContaining('-wal holds content') });
     expect(result.error.dataState).toContain('No backup was needed, so none was made');
@@ -202,16 +206,12 @@ describe('the old file becomes the backup only while the source is held quiescen
     const live = path.join(ws.dir, 'prod', 'health_records.db');
     makeSample(ws, live, { reports: 200 });
     const mainBefore = sha256(live);
-    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, DBSHIFT_FAULT: 'pause@verify-rows' } });
-    let stdout = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-    await waitUntilStopped(child.pid!);
+    const run = await migratePausedAt('verify-rows', ['--json'], { ...ws.env, SOURCE_DB: live }, ws.dir);
     const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1],{timeout:200});try{d.exec("UPDATE user SET nachname = 'x' WHERE id = 1");console.log('committed')}catch(e){console.log(e.code)}`, live], { cwd: ROOT, encoding: 'utf8' });
     expect(writer.stdout.trim()).toBe('SQLITE_BUSY');
-    process.kill(child.pid!, 'SIGCONT');
-    expect(await exited).toBe(0);
-    const result = JSON.parse(stdout) as { backup: { path: string; sha256: string }; backupRoute: { route: string } };
+    const finished = await run.resume();
+    expect(finished.code).toBe(0);
+    const result = JSON.parse(finished.stdout) as { backup: { path: string; sha256: string }; backupRoute: { route: string } };
     expect(result.backupRoute.route).toBe('old-file');
     expect(result.backup.sha256).toBe(mainBefore);
     expect(sha256(result.backup.path)).toBe(mainBefore);
@@ -243,26 +243,13 @@ describe('the source must not change between snapshot and publish', () => {
     const ws = workspace({ withSample: false });
     const live = path.join(ws.dir, 'prod', 'health_records.db');
     makeSample(ws, live, { reports: 100 });
-    const child = dbshiftAsync(['migrate', '--json'], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: live, INSTANCE_DIR: ws.instance, BACKUP_DIR: ws.backups, DBSHIFT_FAULT: 'pause@before-publish' } });
-    let stdout = '';
-    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-    const exited = new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? -1)));
-    await waitUntilStopped(child.pid!);
+    const run = await migratePausedAt('before-publish', ['--json'], { ...ws.env, SOURCE_DB: live, INSTANCE_DIR: ws.instance, BACKUP_DIR: ws.backups }, ws.dir);
     const writer = spawnSync(process.execPath, ['-e', `const D=require('better-sqlite3');const d=new D(process.argv[1]);d.exec("UPDATE user SET nachname = nachname || ' (changed)' WHERE id = 1");d.close()`, live], { cwd: ROOT });
     expect(writer.status).toBe(0);
-    process.kill(child.pid!, 'SIGCONT');
-    expect(await exited).toBe(75);
-    expect(JSON.parse(stdout).error.code).toBe('source-changed');
+    const finished = await run.resume();
+    expect(finished.code).toBe(75);
+    expect(JSON.parse(finished.stdout).error.code).toBe('source-changed');
     expect(fs.existsSync(ws.target)).toBe(false);
     expect(listDir(ws.instance)).toEqual([]);
   });
 });
-
-async function waitUntilStopped(pid: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const state = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
-    if (state === 'T') return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`process ${pid} never stopped`);
-}

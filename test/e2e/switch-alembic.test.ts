@@ -107,3 +107,26 @@ describe('Alembic verbs at the edges', () => {
     expect(p.run('upgrade', '+3', '--no-backup').code).toBe(0);
   });
 });
+
+describe('adopting a Flyway database', () => {
+  const history = (rows: string) => `CREATE TABLE flyway_schema_history (installed_rank INT PRIMARY KEY, version VARCHAR(50), description VARCHAR(200), type VARCHAR(20), script VARCHAR(1000), checksum INT, success BOOLEAN);
+    CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT); CREATE TABLE tasks (id INTEGER PRIMARY KEY, title TEXT); INSERT INTO flyway_schema_history VALUES ${rows};`;
+
+  it('the newest successful versioned row maps to the version; a dotted version is refused (65), nothing created', () => {
+    const p = project(THREE);
+    const sqlite = (sql: string) => spawnSync('sqlite3', [p.db, sql], { encoding: 'utf8' });
+    sqlite(history(`(1, '1', 'users', 'SQL', 'V1__users.sql', 1, 1), (2, '2', 'add tasks', 'SQL', 'V2__add_tasks.sql', 2, 1)`));
+    const adopted = p.run('adopt', '--json');
+    expect(adopted.code, adopted.stdout).toBe(0);
+    expect(json(adopted)).toMatchObject({ from: 'flyway', version: 2, recorded: true });
+    expect(p.run('up', '--no-backup').code).toBe(0);
+    expect(p.run('version').stdout).toMatch(/^3 \(notes\)/);
+
+    const q = project(THREE);
+    spawnSync('sqlite3', [q.db, history(`(1, '1.1', 'users', 'SQL', 'V1_1__users.sql', 1, 1)`)], { encoding: 'utf8' });
+    const refused = q.run('adopt');
+    expect(refused.code).toBe(65);
+    expect(refused.stderr + refused.stdout).toMatch(/Flyway's version 1\.1 is not a whole number/);
+    expect(query(q.db, `SELECT name FROM sqlite_master WHERE name IN ('schema_migrations', 'dbshift_history')`)).toEqual([]);
+  });
+});

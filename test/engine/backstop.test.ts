@@ -18,7 +18,7 @@ INSERT INTO old_logs (line) VALUES ('1'), ('2'), ('3'), ('4'), ('5');
 CREATE TABLE audit_trail (id INTEGER PRIMARY KEY, what TEXT);
 INSERT INTO audit_trail (what) VALUES ('x'), ('y');`;
 
-function project(files: Record<string, string>) {
+function project(files: Record<string, string>, versionTable?: string) {
   const dir = tempDir();
   const migrations = path.join(dir, 'migrations');
   fs.mkdirSync(migrations);
@@ -26,7 +26,7 @@ function project(files: Record<string, string>) {
   for (const [name, sql] of Object.entries(files)) fs.writeFileSync(path.join(migrations, name), sql);
   const db = path.join(dir, 'app.db');
   const up = async (count?: number) => {
-    const driver = new SqliteDriver({ database: db, backupDir: path.join(dir, 'backups'), busyTimeoutMs: 5000 }, { command: 'up', create: true });
+    const driver = new SqliteDriver({ database: db, backupDir: path.join(dir, 'backups'), busyTimeoutMs: 5000, ...(versionTable ? { versionTable } : {}) }, { command: 'up', create: true });
     try {
       return await runVersions(driver, await loadMigrationDir(migrations), count === undefined ? { kind: 'up' } : { kind: 'up', count }, 'up', { backupDir: path.join(dir, 'backups'), backup: false });
     } finally {
@@ -87,6 +87,13 @@ export function down() {}
     expect(result.error?.code).toBe('rows-lost');
     expect(result.error?.message).toContain('books (3 -> 2)');
     expect(result.error?.message).toContain('old_logs (5 -> 3)');
+  });
+
+  it("a version table of the run's own name is bookkeeping, never a table the migration created", async () => {
+    const p = project({}, 'billing_migrations');
+    const result = await p.up();
+    expect(result.error).toBeUndefined();
+    expect(Object.keys(result.counts).sort()).toEqual(['audit_trail', 'books', 'old_logs']);
   });
 
   it('never reads a table the migration does not write: a big table beside it costs no reads', async () => {

@@ -30,13 +30,13 @@ export function requireTool(tool: 'pg_dump' | 'pg_restore' | 'psql', serverVersi
   const pkg = `postgresql-client-${serverMajor}`;
   if (major === undefined) {
     throw new ConfigError('no-pg-dump', `${tool} is not on PATH, so dbshift cannot ${tool === 'pg_dump' ? 'back up' : 'restore'} the database.`, {
-      hint: `Install it (apt-get install ${pkg}, or postgresql-client), or pass --no-backup to run without a backup.`,
+      hint: `Install it (apt-get install ${pkg}, or postgresql-client), or run without a backup (CLI: --no-backup; library: backup: false).`,
       dataState: 'Nothing was changed.',
     });
   }
   if (major < serverMajor) {
     throw new ConfigError('no-pg-dump', `${tool} on PATH is version ${major}, older than the server (${serverMajor}); it cannot be trusted with this database.`, {
-      hint: `Install ${pkg} (apt-get install ${pkg}) and put its bin directory first on PATH, or pass --no-backup to run without a backup.`,
+      hint: `Install ${pkg} (apt-get install ${pkg}) and put its bin directory first on PATH, or run without a backup (CLI: --no-backup; library: backup: false).`,
       dataState: 'Nothing was changed.',
     });
   }

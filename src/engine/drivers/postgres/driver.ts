@@ -160,7 +160,6 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   static async open(target: PgTarget, options: PgOptions = {}): Promise<PostgresDriver> {
-    await loadParser();
     const client = await connectClient(target.clientUrl, target.display);
     try {
       const { rows } = await client.query<{ db: string; schema: string | null; v: number; pid: number }>(
@@ -495,6 +494,8 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   async transaction<T>(fn: (session: DriverSession<PgContext>) => Promise<T>, label: string): Promise<T> {
+    // The parser (WASM) loads when something runs, not for a read such as `version`.
+    await loadParser();
     this.countFirst = undefined;
     for (let attempt = 0; ; attempt++) {
       await this.client.query(`BEGIN; ${this.timeoutSettings(true)}`);
@@ -544,6 +545,7 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   async autocommit<T>(fn: (session: DriverSession<PgContext>) => Promise<T>, label: string): Promise<T> {
+    await loadParser();
     this.doneOutside = 0;
     this.invalidBefore = new Set((await this.invalidIndexes()).map((i) => i.name));
     await this.setTimeouts(false);

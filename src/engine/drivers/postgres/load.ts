@@ -5,17 +5,40 @@ import { loadMigrationDir, NO_TRANSACTION_DIRECTIVE } from '../../discover.js';
 import { readCodeMigration, type CodeMigration } from '../../load-code.js';
 import type { MigrationBody, MigrationDefinition, MigrationSet } from '../../types.js';
 import type { PgContext } from './driver.js';
-import { loadParser, noTransactionReasons, preparsePgFiles, pgTransactionControl, splitPgStatementsAsync, PgSyntaxError, type PgStatement } from './statements.js';
+import { loadParser, noTransactionReasons, preparsePgFiles, pgTransactionControl, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
 
 // The same migrations directory (discover.ts reads it), as PostgreSQL runs it: SQL files with
 // their no-transaction statements detected by the parser, and code migrations whose
 // up/down/verify may be async, with ctx.query inside the migration's transaction.
 
-async function sqlBody(sql: string, file: string, serverVersionNum: number, deletesRows: string[] | undefined): Promise<MigrationBody<PgContext>> {
+/**
+ * A SQL file's body. How it runs (in one transaction or not, and why) takes a parse, done when
+ * first asked: a run that applies one migration of 1,000, or `version`, parses no other file.
+ */
+function sqlBody(sql: string, file: string, serverVersionNum: number, deletesRows: string[] | undefined): MigrationBody<PgContext> {
+  let decided: MigrationBody<PgContext> | undefined;
+  const decide = () => (decided ??= decideSqlBody(sql, file, serverVersionNum, deletesRows));
+  return {
+    sql,
+    run: (ctx: PgContext) => ctx.exec(sql),
+    ...(deletesRows?.length ? { deletesRows } : {}),
+    get transactional() {
+      return decide().transactional;
+    },
+    get noTransactionReasons() {
+      return decide().noTransactionReasons;
+    },
+    get note() {
+      return decide().note;
+    },
+  };
+}
+
+function decideSqlBody(sql: string, file: string, serverVersionNum: number, deletesRows: string[] | undefined): MigrationBody<PgContext> {
   const base = { sql, run: (ctx: PgContext) => ctx.exec(sql), ...(deletesRows?.length ? { deletesRows } : {}) };
   let statements: PgStatement[];
   try {
-    statements = await splitPgStatementsAsync(sql);
+    statements = splitPgStatements(sql);
   } catch (error) {
     if (!(error instanceof PgSyntaxError)) throw error;
     // The server rejects it with its own message when it runs (in a transaction: no trace).
@@ -64,8 +87,8 @@ async function pgMigration(dir: string, m: MigrationDefinition, serverVersionNum
   if (m.kind === 'sql') {
     return {
       ...rest,
-      ...(m.up?.sql !== undefined ? { up: await sqlBody(m.up.sql, m.files[0]!, serverVersionNum, m.up.deletesRows) } : {}),
-      ...(m.down?.sql !== undefined ? { down: await sqlBody(m.down.sql, m.files[1] ?? m.files[0]!, serverVersionNum, m.down.deletesRows) } : {}),
+      ...(m.up?.sql !== undefined ? { up: sqlBody(m.up.sql, m.files[0]!, serverVersionNum, m.up.deletesRows) } : {}),
+      ...(m.down?.sql !== undefined ? { down: sqlBody(m.down.sql, m.files[1] ?? m.files[0]!, serverVersionNum, m.down.deletesRows) } : {}),
     };
   }
   if (m.kind === 'code') {

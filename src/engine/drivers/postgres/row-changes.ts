@@ -44,11 +44,11 @@ export class RecountNeeded extends Error {
 /** A table dropped is counted for the record only up to this size (a DROP of a big table costs nothing; its count would scan it). */
 const SMALL_TABLE_BYTES = 16 * 1024 * 1024;
 
-const COUNTERS = `SELECT relid::text AS oid, n_tup_ins AS ins, n_tup_del AS del FROM pg_stat_xact_user_tables WHERE (n_tup_ins > 0 OR n_tup_del > 0)`;
+const COUNTERS = `SELECT relid::text AS oid, n_tup_ins AS ins, n_tup_del AS del FROM pg_catalog.pg_stat_xact_user_tables WHERE (n_tup_ins > 0 OR n_tup_del > 0)`;
 
 const RELATIONS = `SELECT c.oid::text AS oid, c.relfilenode::text AS filenode, n.nspname AS schema, c.relname AS name,
-       CASE WHEN c.relispartition THEN pg_partition_root(c.oid)::text END AS root
-  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       CASE WHEN c.relispartition THEN pg_catalog.pg_partition_root(c.oid)::text END AS root
+  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
 
 /** An identifier as a user writes it in SQL: bare when PostgreSQL would fold it to exactly this, quoted otherwise. */
@@ -102,7 +102,7 @@ export class PgRowWatch {
   }
 
   private async count(relation: Pick<Relation, 'schema' | 'name'>): Promise<number> {
-    const { rows } = await this.client.query<{ n: string }>(`SELECT count(*) AS n FROM ONLY ${quoteIdent(relation.schema)}.${quoteIdent(relation.name)}`);
+    const { rows } = await this.client.query<{ n: string }>(`SELECT pg_catalog.count(*) AS n FROM ONLY ${quoteIdent(relation.schema)}.${quoteIdent(relation.name)}`);
     return Number(rows[0]!.n);
   }
 
@@ -150,7 +150,7 @@ export class PgRowWatch {
     const names = truncating ? truncated(statement.node) : statement.type === 'DropStmt' && statement.node.removeType === 'OBJECT_TABLE' ? dropped(statement.node) : [];
     if (names.length === 0) return;
     const { rows } = await this.client.query<{ oid: string | null; filenode: string | null; small: boolean }>(
-      `SELECT c.oid::text AS oid, c.relfilenode::text AS filenode, pg_relation_size(c.oid) <= $2 AS small FROM unnest($1::text[]) AS t(name) LEFT JOIN pg_class c ON c.oid = to_regclass(t.name)`,
+      `SELECT c.oid::text AS oid, c.relfilenode::text AS filenode, pg_catalog.pg_relation_size(c.oid) <= $2 AS small FROM pg_catalog.unnest($1::text[]) AS t(name) LEFT JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(t.name)`,
       [names, SMALL_TABLE_BYTES],
     );
     const declared = this.deletesRows.map(parseDeclared);

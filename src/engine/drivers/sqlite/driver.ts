@@ -126,7 +126,7 @@ class SqliteSession implements DriverSession<MigrationContext> {
   }
 
   async watchRows(): Promise<void> {
-    this.watch = new SqliteRowWatch(this.db);
+    this.watch = new SqliteRowWatch(this.db, this.table);
   }
 
   async rowChanges(deletesRows: readonly string[]): Promise<RowChanges> {

@@ -21,7 +21,6 @@ import { DBMATE_DIRTY_TABLE, HISTORY_TABLE, VERSION_TABLE } from '../../state.js
 
 const key = (name: string) => name.toLowerCase();
 const ALTER_TABLE = new RegExp(String.raw`^\s*ALTER\s+TABLE\s+(?:main\.)?(${IDENT})`, 'i');
-const isBookkeeping = (name: string) => [VERSION_TABLE, HISTORY_TABLE, DBMATE_DIRTY_TABLE].includes(key(name));
 
 interface Op {
   opcode: string;
@@ -105,7 +104,14 @@ export class SqliteRowWatch implements StatementWatch {
   private readonly fkBefore: ForeignKeyViolation[] = [];
   private readonly fkScope = new Set<Followed | string>();
 
-  constructor(private readonly db: Db) {
+  /** dbshift's bookkeeping (the version table this run keeps, golang-migrate's default one, the history): never a user table. */
+  private readonly bookkeeping: Set<string>;
+
+  constructor(
+    private readonly db: Db,
+    versionTable: string = VERSION_TABLE,
+  ) {
+    this.bookkeeping = new Set([VERSION_TABLE, HISTORY_TABLE, DBMATE_DIRTY_TABLE, versionTable].map(key));
     this.schemaVersion = db.prepare('PRAGMA schema_version').pluck();
     for (const { name } of this.tables()) {
       const table: Followed = { origin: name, current: name };
@@ -131,7 +137,7 @@ export class SqliteRowWatch implements StatementWatch {
 
   /** The user tables (bookkeeping excluded) that hold rows in a b-tree: virtual tables (rootpage 0) have none to count. */
   private tables(): SchemaRow[] {
-    return this.schema().filter((row) => row.type === 'table' && row.rootpage > 0 && !isBookkeeping(row.name));
+    return this.schema().filter((row) => row.type === 'table' && row.rootpage > 0 && !this.bookkeeping.has(key(row.name)));
   }
 
   private explain(sql: string): Writes | undefined {
