@@ -1,38 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dbshift, dbshiftAsync, ROOT } from '../support/cli.js';
 import { freshDatabase, query, urlFor, withClient, writeMigrations } from '../support/pg.js';
-import { collect, type Finished } from '../support/process.js';
+import { until, waitingFor, within } from '../support/waiting.js';
 import { tempDir } from '../support/tmp.js';
-import { loadParser, splitPgStatements } from '../../src/engine/drivers/postgres/statements.js';
+import { loadParser, splitPgStatements, splitPgStatementsAsync, topLevelPieces, type PgStatement } from '../../src/engine/drivers/postgres/statements.js';
 
 // PostgreSQL sessions and the runs on them (issue 19: 3, 10-14): no migration inherits another's
 // session state; status never waits for a running migration; Ctrl-C and the library's
 // AbortSignal win against a migration that never settles; whatever user code leaves behind, the
 // CLI exits with the run's code; an operator's doing is never exit 1. Real CLI child processes.
-
-/** A CLI run that may hang on a broken build: killed after `ms` (code null) instead of hanging the suite. */
-async function within(child: ChildProcess, ms: number): Promise<Finished> {
-  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-  try {
-    return await collect(child);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function until(what: string, check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`never: ${what}`);
-}
-
-const waitingFor = (url: string, app: string, text: string) => async () =>
-  (await query(url, `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND query LIKE $2`, [app, `%${text}%`])).length > 0;
 
 describe('PostgreSQL sessions', () => {
   it("no migration inherits another's session state; the URL's options and dbshift's own settings stay", async () => {
@@ -69,7 +48,7 @@ CREATE TABLE created_unqualified (id int);
 `,
     });
     const url = urlFor(db.name, 'options=-c%20search_path%3Dapp&application_name=from_url');
-    const up = dbshift(['up', '--database', url, '--dir', dir, '--no-backup', '--lock-timeout', '1500'], { cwd: tempDir() });
+    const up = dbshift(['up', '--database', url, '--dir', dir, '--no-backup', '--pg-lock-timeout', '1500'], { cwd: tempDir() });
     expect(up.code, up.stdout + up.stderr).toBe(0);
     expect(await query(db.url, `SELECT to_regclass('app.created_unqualified') IS NOT NULL AS ok`)).toEqual([{ ok: true }]);
     expect(await query(db.url, 'SELECT version, dirty FROM app.schema_migrations')).toEqual([{ version: '2', dirty: false }]);
@@ -85,7 +64,7 @@ CREATE TABLE created_unqualified (id int);
     const cwd = tempDir();
     await withClient(db.url, async (holder) => {
       await holder.query('SELECT pg_advisory_lock(90210)');
-      const first = dbshiftAsync(['up', '--database', urlFor(db.name, 'application_name=first_run'), '--dir', dir, '--no-backup', '--lock-timeout', '0'], { cwd });
+      const first = dbshiftAsync(['up', '--database', urlFor(db.name, 'application_name=first_run'), '--dir', dir, '--no-backup', '--pg-lock-timeout', '0'], { cwd });
       const firstDone = within(first, 120_000);
       await until('the first run waits in migration 2', waitingFor(db.url, 'first_run', 'pg_advisory_xact_lock'));
 
@@ -181,45 +160,6 @@ export async function up(ctx) {
       }
     }
   });
-
-  it('a session the server ends mid-migration: 74, not a bug; after a no-transaction migration, dirty and the force hint', async () => {
-    const db = await freshDatabase();
-    const dir = writeMigrations(tempDir(), {
-      '000001_a.up.sql': 'CREATE TABLE a (id int);',
-      '000002_outside.up.sql': '-- dbshift:no-transaction\nCREATE TABLE b (id int);\nSELECT pg_sleep(600);\n',
-    });
-    const child = dbshiftAsync(['up', '--database', urlFor(db.name, 'application_name=killed'), '--dir', dir, '--no-backup'], { cwd: tempDir() });
-    const done = within(child, 120_000);
-    await until('the migration sleeps', waitingFor(db.url, 'killed', 'pg_sleep(600)'));
-    // What a restart or failover does to every session of the run.
-    await query(db.url, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'killed'`);
-    const finished = await done;
-    expect(finished.code, finished.stderr).toBe(74);
-    expect(finished.stderr).toMatch(/connection to PostgreSQL was lost/);
-    expect(finished.stderr).toMatch(/dirty at version 2/);
-    expect(finished.stderr).toMatch(/dbshift force 2/);
-    expect(finished.stderr).not.toMatch(/bug/);
-  }, 180_000);
-
-  it("a bare % in the URL's password: 64 and how to percent-encode, no stack trace", () => {
-    const run = dbshift(['version', '--database', 'postgres://app:50%off@127.0.0.1:1/db', '--dir', tempDir()], { cwd: tempDir() });
-    expect(run.code).toBe(64);
-    expect(run.stderr).toMatch(/%25/);
-    expect(run.stderr).not.toMatch(/50%off|URIError|\n\s+at /);
-  });
-
-  it('a schema the migration role may not read does not stop up', async () => {
-    const db = await freshDatabase();
-    const role = `${db.name}_mig`;
-    await query(db.url, `CREATE SCHEMA secret; CREATE TABLE secret.x (id int); INSERT INTO secret.x VALUES (1);
-      CREATE ROLE ${role} LOGIN PASSWORD 'pw'; GRANT ALL ON SCHEMA public TO ${role}`);
-    const url = new URL(db.url);
-    url.username = role;
-    url.password = 'pw';
-    const dir = writeMigrations(tempDir(), { '000001_a.up.sql': 'CREATE TABLE a (id int);' });
-    const up = dbshift(['up', '--database', url.toString(), '--dir', dir, '--no-backup'], { cwd: tempDir() });
-    expect(up.code, up.stdout + up.stderr).toBe(0);
-  });
 });
 
 describe('PostgreSQL statement splitting', () => {
@@ -231,6 +171,47 @@ describe('PostgreSQL statement splitting', () => {
     expect(statements).toHaveLength(50_001);
     expect(statements.at(-1)).toMatchObject({ line: 100_001, text: `INSERT INTO t VALUES (49999, 'value 49999 é')`, type: 'InsertStmt' });
   }, 120_000);
+
+  it('in pieces (the event loop turns between them), the same statements and lines as in one go, quotes, bodies and comments included', async () => {
+    await loadParser();
+    const kinds = [
+      `CREATE TABLE "we;ird" (id int, "x;y" text);`,
+      `-- a comment; with a semicolon\nINSERT INTO "we;ird" VALUES (1, 'a;b''c;');`,
+      `/* nested /* comment; */ still; */ SELECT 1;`,
+      `SELECT E'it\\'s; here';`,
+      `CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $body$ BEGIN PERFORM 1; RETURN 2; END $body$;`,
+      `CREATE RULE r AS ON INSERT TO "we;ird" DO ALSO (SELECT 1; SELECT 2);`,
+      `SELECT 'ünïcödé; ✓', a$b FROM (SELECT 1 AS a$b) s;`,
+    ];
+    let sql = '';
+    for (let i = 0; i < 3000; i++) sql += `${kinds[i % kinds.length]!}\n`;
+    // A body the cheap cut cannot see (BEGIN ATOMIC … END): the whole file is parsed in one go.
+    const atomic = `${sql}CREATE FUNCTION h() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;\n${sql}`;
+    const plain = (statements: PgStatement[]) => statements.map(({ text, line, type }) => ({ text, line, type }));
+    for (const file of [sql, atomic]) {
+      expect([...topLevelPieces(file, 64 * 1024)].length).toBeGreaterThan(1);
+      expect(plain(await splitPgStatementsAsync(file))).toEqual(plain(splitPgStatements(file)));
+    }
+    const broken = `${sql}SELEC oops;\n${sql}`;
+    const lines = sql.split('\n').length;
+    expect(() => splitPgStatements(broken)).toThrow(expect.objectContaining({ line: lines }));
+    await expect(splitPgStatementsAsync(broken)).rejects.toMatchObject({ line: lines });
+  });
+
+  it('SIGTERM while a 100,000-statement file is read: exit 130, nothing applied (the event loop is never blocked for long)', async () => {
+    const db = await freshDatabase();
+    let sql = 'CREATE TABLE t (id int, v text);\n';
+    for (let i = 0; i < 100_000; i++) sql += `INSERT INTO t VALUES (${i}, 'value number ${i}');\n`;
+    const dir = writeMigrations(tempDir(), { '000001_huge.up.sql': sql });
+    const child = dbshiftAsync(['up', '--database', urlFor(db.name, 'application_name=huge'), '--dir', dir, '--no-backup'], { cwd: tempDir() });
+    const done = within(child, 150_000);
+    // The CLI connects, then reads the migrations: the file is being parsed now.
+    await until('the CLI connected', async () => (await query(db.url, `SELECT 1 FROM pg_stat_activity WHERE application_name = 'huge'`)).length > 0);
+    child.kill('SIGTERM');
+    const finished = await done;
+    expect(finished.code, finished.stderr).toBe(130);
+    expect(await query(db.url, `SELECT to_regclass('t') IS NULL AS nothing`)).toEqual([{ nothing: true }]);
+  }, 180_000);
 
   it('a 20,000-statement file applies through the CLI', async () => {
     const db = await freshDatabase();

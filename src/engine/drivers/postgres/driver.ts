@@ -7,13 +7,13 @@ import type { HistoryEntry, MigrationSet, VersionState } from '../../types.js';
 import { DEFAULT_CHOICE, versionTableChoice, type VersionTableChoice, type VersionTableKind } from '../../version-tables/choice.js';
 import { createDbmateTable, DBMATE_DIRTY_TABLE, dbmateState, dbmateWrite } from '../../version-tables/dbmate.js';
 import { dumpDatabase } from './backup.js';
-import { IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
+import { connectionLost, IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import { connectClient, type PgTarget } from './connection.js';
 import { openLockSession, resetSession, type LockSession } from './session.js';
 import { appendHistory, ensureHistory, HISTORY_TABLE, readHistory } from './history.js';
 import { lintPgRules } from './lint.js';
 import { PgRowWatch, RecountNeeded } from './row-changes.js';
-import { endsTransaction, isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
+import { endsTransaction, isOwnTransactionControl, loadParser, quoteIdent, splitPgStatementsAsync, PgSyntaxError, type PgStatement } from './statements.js';
 
 // golang-migrate's postgres driver, made safe: its own schema_migrations table and advisory
 // lock id (so either tool can continue the other's database and they exclude each other), and
@@ -250,6 +250,10 @@ export class PostgresDriver implements Driver<PgContext> {
     if (!session) return;
     try {
       if (this.locked && !session.lost) await session.client.query('SELECT pg_advisory_unlock($1)', [this.lockId]);
+    } catch (error) {
+      // A session the server ended (a restart) held the lock no longer: nothing to release, and
+      // the run's own failure, not this, is the story to tell.
+      if (!connectionLost(error)) throw error;
     } finally {
       this.locked = false;
       // Ending the session releases the lock in any case.
@@ -381,9 +385,9 @@ export class PostgresDriver implements Driver<PgContext> {
       if (!inTransaction) this.doneOutside++;
       return result;
     };
-    const parse = (sql: string): PgStatement[] => {
+    const parse = async (sql: string): Promise<PgStatement[]> => {
       try {
-        return splitPgStatements(sql);
+        return await splitPgStatementsAsync(sql);
       } catch (error) {
         if (!(error instanceof PgSyntaxError)) throw error;
         // The server's own message is the one to show: let it reject the text.
@@ -399,13 +403,13 @@ export class PostgresDriver implements Driver<PgContext> {
     };
     const ctx: PgContext = {
       query: async <R extends pg.QueryResultRow>(sql: string, params?: unknown[]) => {
-        const statements = parse(sql);
+        const statements = await parse(sql);
         for (const s of statements) refuseTransactionEnd(s);
         const statement = statements.length === 1 ? { ...statements[0]!, text: sql } : { text: sql, line: 1, type: 'Unparsed', node: {} };
         return (await run(statement, params ?? [])).rows as R[];
       },
       exec: async (sql: string) => {
-        for (const statement of parse(sql)) {
+        for (const statement of await parse(sql)) {
           // golang-migrate users wrap files in BEGIN/COMMIT because it does not: inside
           // dbshift's transaction those are folded in, so the file's COMMIT cannot commit half of it.
           if (inTransaction && isOwnTransactionControl(statement)) continue;

@@ -1,4 +1,5 @@
 import { loadModule, parseSync } from 'libpg-query';
+import { yieldToEventLoop } from '../../../yield.js';
 import { NO_TRANSACTION_DIRECTIVE } from '../../discover.js';
 
 // PostgreSQL's own parser (libpg_query, as WASM) splits a migration into statements with their
@@ -96,7 +97,8 @@ export function splitPgStatements(sql: string): PgStatement[] {
  */
 export function preparsePgFiles(sqls: readonly string[]): void {
   // Empty files are left to splitPgStatements, which says what the parser says of them.
-  const files = [...new Set(sqls)].filter((sql) => !parsed.has(sql) && sql.trim() !== '');
+  // A large file is parsed in pieces by splitPgStatementsAsync instead: one call over it would block the event loop.
+  const files = [...new Set(sqls)].filter((sql) => !parsed.has(sql) && sql.trim() !== '' && sql.length <= CHUNK_CHARS);
   if (files.length < 2) return;
   // Range k of the joined text is file k; the separator's "\n;" ends any statement the file left open.
   const separator = '\n;\n';
@@ -132,16 +134,103 @@ export function preparsePgFiles(sqls: readonly string[]): void {
 }
 
 function parseStatements(sql: string): PgStatement[] {
-  const bytes = Buffer.from(sql, 'utf8');
-  let tree: { stmts?: Array<{ stmt: PgNode; stmt_location?: number; stmt_len?: number }> };
+  return toStatements(Buffer.from(sql, 'utf8'), parseTree(sql));
+}
+
+function parseTree(sql: string): RawStatement[] {
   try {
-    tree = parseSync(sql) as typeof tree;
+    return (parseSync(sql) as { stmts?: RawStatement[] }).stmts ?? [];
   } catch (error) {
-    const position = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition ?? 0;
-    const line = newlinesIn(bytes, 0, Math.min(bytes.length, Math.max(0, position))) + 1;
+    // The parser's cursor position counts characters, not bytes.
+    const position = Math.min(sql.length, Math.max(0, (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition ?? 0));
+    let line = 1;
+    for (let at = sql.indexOf('\n'); at !== -1 && at < position; at = sql.indexOf('\n', at + 1)) line++;
     throw new PgSyntaxError((error as Error).message, line);
   }
-  return toStatements(bytes, tree.stmts ?? []);
+}
+
+/** Parsing a piece of about this many characters blocks the event loop for some 50 ms on a loaded machine. */
+const CHUNK_CHARS = 64 * 1024;
+
+/**
+ * splitPgStatements for a file of any size without blocking the event loop for long (Ctrl-C
+ * and SIGTERM are handled between pieces): parsed in pieces cut at top-level semicolons, with a
+ * turn of the event loop between them. A piece the parser refuses (a cut inside a body such as
+ * BEGIN ATOMIC … END, which the cheap scan cannot see) makes the whole file parse in one go,
+ * so text, line, type and any syntax error are exactly splitPgStatements'. The nodes' own
+ * `location` fields count from their piece: lint, which reads them, uses splitPgStatements.
+ */
+export async function splitPgStatementsAsync(sql: string, signal?: AbortSignal): Promise<PgStatement[]> {
+  const known = parsed.get(sql);
+  if (known) return known;
+  if (sql.length <= CHUNK_CHARS) return splitPgStatements(sql);
+  const raws: RawStatement[] = [];
+  let byteOffset = 0;
+  try {
+    for (const piece of topLevelPieces(sql, CHUNK_CHARS)) {
+      const length = Buffer.byteLength(piece, 'utf8');
+      for (const raw of parseTree(piece)) {
+        const start = byteOffset + (raw.stmt_location ?? 0);
+        raws.push({ stmt: raw.stmt, stmt_location: start, stmt_len: raw.stmt_len || byteOffset + length - start });
+      }
+      byteOffset += length;
+      await yieldToEventLoop();
+      signal?.throwIfAborted();
+    }
+  } catch (error) {
+    if (!(error instanceof PgSyntaxError)) throw error;
+    return splitPgStatements(sql);
+  }
+  return toStatements(Buffer.from(sql, 'utf8'), raws);
+}
+
+/**
+ * The file cut into pieces of at least `size` characters, each ending just after a semicolon
+ * outside quotes ('…', E'…', "…", $tag$…$tag$), comments (--, nested /* *\/) and parentheses.
+ */
+export function* topLevelPieces(sql: string, size: number): Generator<string> {
+  let pieceStart = 0;
+  let depth = 0;
+  const skipTo = (from: number, close: string): number => {
+    const at = sql.indexOf(close, from);
+    return at === -1 ? sql.length : at + close.length;
+  };
+  for (let i = 0; i < sql.length; ) {
+    const c = sql[i]!;
+    const next = sql[i + 1];
+    if (c === '-' && next === '-') i = skipTo(i + 2, '\n');
+    else if (c === '/' && next === '*') {
+      let nesting = 1;
+      i += 2;
+      while (i < sql.length && nesting > 0) {
+        if (sql.startsWith('/*', i)) (nesting++, (i += 2));
+        else if (sql.startsWith('*/', i)) (nesting--, (i += 2));
+        else i++;
+      }
+    } else if (c === "'" || c === '"') {
+      const backslashes = c === "'" && /[eE]/.test(sql[i - 1] ?? '') && !/[\w$]/.test(sql[i - 2] ?? '');
+      i++;
+      while (i < sql.length) {
+        if (backslashes && sql[i] === '\\') i += 2;
+        else if (sql[i] === c && sql[i + 1] === c) i += 2;
+        else if (sql[i] === c) break;
+        else i++;
+      }
+      i++;
+    } else if (c === '$' && !/[\w$]/.test(sql[i - 1] ?? '')) {
+      const tag = /^\$(?:[A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/.exec(sql.slice(i, i + 64));
+      i = tag ? skipTo(i + tag[0].length, tag[0]) : i + 1;
+    } else if (c === '(') (depth++, i++);
+    else if (c === ')') (depth = Math.max(0, depth - 1), i++);
+    else if (c === ';' && depth === 0) {
+      i++;
+      if (i - pieceStart >= size) {
+        yield sql.slice(pieceStart, i);
+        pieceStart = i;
+      }
+    } else i++;
+  }
+  if (pieceStart < sql.length) yield sql.slice(pieceStart);
 }
 
 type RawStatement = { stmt: PgNode; stmt_location?: number; stmt_len?: number };
