@@ -7,6 +7,7 @@ import type { HistoryEntry, MigrationSet, VersionState } from '../../types.js';
 import { DEFAULT_CHOICE, versionTableChoice, type VersionTableChoice, type VersionTableKind } from '../../version-tables/choice.js';
 import { createDbmateTable, DBMATE_DIRTY_TABLE, dbmateState, dbmateWrite } from '../../version-tables/dbmate.js';
 import { dumpDatabase } from './backup.js';
+import { invalidIndexes, lockTimeoutError } from './diagnostics.js';
 import { connectionLost, IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import { connectClient, type PgTarget } from './connection.js';
 import { openLockSession, resetSession, type LockSession } from './session.js';
@@ -57,30 +58,6 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
   });
-}
-
-/** Every table a statement names (RangeVar nodes anywhere in its tree). */
-function relationsOf(node: unknown, found = new Set<string>()): Set<string> {
-  if (Array.isArray(node)) for (const item of node) relationsOf(item, found);
-  else if (node && typeof node === 'object') {
-    for (const [key, value] of Object.entries(node)) {
-      if (key === 'RangeVar' && value && typeof value === 'object' && typeof (value as { relname?: unknown }).relname === 'string') {
-        found.add((value as { relname: string }).relname);
-      }
-      relationsOf(value, found);
-    }
-  }
-  return found;
-}
-
-interface Blocker {
-  pid: number;
-  relation: string;
-  mode: string;
-  state: string | null;
-  query_start: Date | null;
-  xact_start: Date | null;
-  application_name: string;
 }
 
 export class PostgresDriver implements Driver<PgContext> {
@@ -547,7 +524,7 @@ export class PostgresDriver implements Driver<PgContext> {
   async autocommit<T>(fn: (session: DriverSession<PgContext>) => Promise<T>, label: string): Promise<T> {
     await loadParser();
     this.doneOutside = 0;
-    this.invalidBefore = new Set((await this.invalidIndexes()).map((i) => i.name));
+    this.invalidBefore = new Set((await invalidIndexes(this.client)).map((i) => i.name));
     await this.setTimeouts(false);
     try {
       const result = await fn(this.session(false, label));
@@ -567,56 +544,13 @@ export class PostgresDriver implements Driver<PgContext> {
     }
   }
 
-  private async blockers(relations: string[]): Promise<Blocker[]> {
-    const { rows } = await this.client.query<Blocker>(
-      `SELECT l.pid, c.relname AS relation, l.mode, a.state, a.query_start, a.xact_start, a.application_name
-         FROM pg_locks l
-         JOIN pg_class c ON c.oid = l.relation
-         JOIN pg_stat_activity a ON a.pid = l.pid
-        WHERE l.granted AND l.pid <> pg_backend_pid()
-          AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-          AND (cardinality($1::text[]) = 0 OR c.relname = ANY($1::text[]))
-          AND c.relnamespace NOT IN (SELECT oid FROM pg_namespace WHERE nspname IN ('pg_catalog', 'information_schema'))
-        ORDER BY a.xact_start NULLS LAST`,
-      [relations],
-    );
-    return rows;
-  }
-
-  private async lockTimeoutError(error: unknown, dataState: string): Promise<BusyError> {
-    const relations = this.current ? [...relationsOf(this.current.node)] : [];
-    const blockers = await this.blockers(relations).catch(() => []);
-    const first = blockers[0];
-    const tries = this.options.lockRetries + 1;
-    const what = this.current ? `line ${this.current.line} (${this.current.text.split(/\s+/).slice(0, 4).join(' ')} …)` : 'a statement';
-    const who = first
-      ? `pid ${first.pid} holds ${first.mode} on ${first.relation} (${first.state ?? 'unknown state'}, its ${first.xact_start ? 'transaction' : 'query'} started ${(first.xact_start ?? first.query_start)?.toISOString() ?? 'at an unknown time'}${first.application_name ? `, ${first.application_name}` : ''})`
-      : 'the session that held it has gone since';
-    return new BusyError('lock-timeout', `${what} waited for a lock ${tries} times (lock_timeout ${this.options.lockTimeoutMs} ms each) and gave up: ${who}.`, {
-      hint: first
-        ? `Let that session finish, or end it (SELECT pg_terminate_backend(${first.pid})), then run the same command again; a longer lock timeout waits longer per try (--pg-lock-timeout MS; library: postgres.lockTimeoutMs).`
-        : 'Run the same command again; a longer lock timeout waits longer per try (--pg-lock-timeout MS; library: postgres.lockTimeoutMs).',
-      dataState,
-      cause: error,
-    });
-  }
-
-  private async invalidIndexes(): Promise<Array<{ name: string; table: string; definition: string }>> {
-    const { rows } = await this.client.query<{ name: string; table: string; definition: string }>(
-      `SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) AS name, t.relname AS table, pg_get_indexdef(c.oid) AS definition
-         FROM pg_index i
-         JOIN pg_class c ON c.oid = i.indexrelid
-         JOIN pg_class t ON t.oid = i.indrelid
-         JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'
-        ORDER BY 1`,
-    );
-    return rows;
+  private lockTimeoutError(error: unknown, dataState: string): Promise<BusyError> {
+    return lockTimeoutError(this.client, this.current, { tries: this.options.lockRetries + 1, lockTimeoutMs: this.options.lockTimeoutMs }, error, dataState);
   }
 
   /** A failed CREATE INDEX CONCURRENTLY leaves an INVALID index: name it and how to get rid of it. */
   async inspectFailure(error: unknown): Promise<FailureReport | undefined> {
-    const fresh = (await this.invalidIndexes()).filter((i) => !this.invalidBefore.has(i.name));
+    const fresh = (await invalidIndexes(this.client)).filter((i) => !this.invalidBefore.has(i.name));
     if (fresh.length > 0) {
       const names = fresh.map((i) => `${i.name} on ${i.table}`).join(', ');
       return {
