@@ -80,6 +80,27 @@ describe('one backup-naming rule, every command', () => {
     expect(text.stdout).toMatch(/Removed nothing/);
     expect(listDir(path.join(p.dir, 'backups')).filter((n) => n.endsWith('.db'))).toHaveLength(2);
   });
+
+  it('backups --prune beside a running up: the backup it is writing (a hidden partial file, then the newest file before its .sha256) is never removed', () => {
+    const p = withAppBackups(3);
+    const dir = path.join(p.dir, 'backups');
+    const before = json<ListJson>(p.run('backups', '--json')).backups.map((b) => b.path); // newest first
+    // The two moments of an up's backup that a concurrent prune can see: the copy still being
+    // written under a hidden temporary name, and the published file whose checksum is not written yet.
+    const writing = path.join(dir, `.${path.basename(before[0]!).replace(/\d{8}_\d{6}/, '20991231_235959')}.partial.dbshift-tmp`);
+    fs.copyFileSync(before[0]!, writing);
+    const published = before[0]!.replace(/\d{8}_\d{6}/, '20991231_235958');
+    fs.copyFileSync(before[0]!, published);
+    const pruned = p.run('backups', '--prune', '--keep', '1', '--json');
+    expect(pruned.code, pruned.stderr).toBe(0);
+    const removed = json<ListJson>(pruned).removed!.map((r) => r.path);
+    expect(removed).not.toContain(published);
+    expect(fs.existsSync(writing)).toBe(true);
+    expect(fs.existsSync(published)).toBe(true);
+    // The newest verified backup is kept too: the unverified newer one does not count towards N.
+    expect(fs.existsSync(before[0]!)).toBe(true);
+    expect(removed).toEqual(before.slice(1));
+  });
 });
 
 describe('restore: the newest verified backup of the database it targets', () => {

@@ -59,13 +59,16 @@ function run(owner: { user?: string }, file: string, args: string[]): void {
   execFileSync(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: '/' });
 }
 
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const external = process.env.DBSHIFT_TEST_PG_URL;
-  if (external) {
-    project.provide('pgUrl', external);
-    project.provide('pgBin', '');
-    return async () => undefined;
-  }
+/** A throwaway cluster of its own: the run's server, or one a test restarts under a running dbshift. */
+export interface Cluster {
+  url: string;
+  bin: string;
+  /** `pg_ctl restart -m fast`: every session is ended, then the server accepts connections again. */
+  restart(): void;
+  stop(): void;
+}
+
+export async function startCluster(): Promise<Cluster> {
   const bin = binDir();
   const owner = runAs();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbshift-pg-'));
@@ -80,16 +83,33 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const port = await freePort();
   run(owner, path.join(bin, 'initdb'), ['-D', data, '-U', SUPERUSER, `--pwfile=${pwfile}`, '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync']);
   const options = [`-p ${port}`, `-k ${socket}`, "-c listen_addresses='127.0.0.1'", '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off', '-c max_connections=200'];
-  run(owner, path.join(bin, 'pg_ctl'), ['-D', data, '-l', path.join(dir, 'server.log'), '-o', options.join(' '), '-w', '-t', '60', 'start']);
-  project.provide('pgUrl', `postgres://${SUPERUSER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/postgres`);
-  project.provide('pgBin', bin);
-  return async () => {
-    try {
-      run(owner, path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
+  const log = path.join(dir, 'server.log');
+  run(owner, path.join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-o', options.join(' '), '-w', '-t', '60', 'start']);
+  return {
+    url: `postgres://${SUPERUSER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${port}/postgres`,
+    bin,
+    restart: () => run(owner, path.join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-o', options.join(' '), '-m', 'fast', '-w', '-t', '60', 'restart']),
+    stop: () => {
+      try {
+        run(owner, path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    },
   };
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const external = process.env.DBSHIFT_TEST_PG_URL;
+  if (external) {
+    project.provide('pgUrl', external);
+    project.provide('pgBin', '');
+    return async () => undefined;
+  }
+  const cluster = await startCluster();
+  project.provide('pgUrl', cluster.url);
+  project.provide('pgBin', cluster.bin);
+  return async () => cluster.stop();
 }
 
 declare module 'vitest' {
