@@ -129,3 +129,38 @@ describe('Ctrl-C while pg_dump writes the backup', () => {
   }, 180_000);
 });
 
+
+describe('the server ends the session that holds the migration lock', () => {
+  it('the migration in flight is rolled back (75 lock-lost), never committed unguarded', async () => {
+    const db = await freshDatabase();
+    await query(db.url, 'CREATE TABLE gate (id int)');
+    const dir = writeMigrations(tempDir(), {
+      '000001_a.up.sql': 'CREATE TABLE a (id int);',
+      '000002_b.up.sql': 'CREATE TABLE b (id int);\nLOCK TABLE gate IN ACCESS EXCLUSIVE MODE;\nINSERT INTO b VALUES (1);\n',
+    });
+    const app = new pg.Client({ connectionString: db.url });
+    await app.connect();
+    try {
+      // The test holds the gate, so migration 2 waits inside its transaction while the lock's
+      // session is ended; then the gate opens and the migration reaches its commit.
+      await app.query('BEGIN; LOCK TABLE gate IN ACCESS EXCLUSIVE MODE');
+      const child = dbshiftAsync(['up', '--database', db.url, '--dir', dir, '--no-backup', '--pg-lock-timeout', '0'], { cwd: tempDir() });
+      const done = within(child, 120_000);
+      await until('migration 2 waits at the gate', async () => (await query(db.url, `SELECT 1 FROM pg_stat_activity WHERE query LIKE 'LOCK TABLE gate%' AND wait_event_type = 'Lock'`)).length > 0);
+      const [holder] = await query<{ pid: number }>(db.url, `SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+      expect(holder).toBeDefined();
+      await query(db.url, 'SELECT pg_terminate_backend($1)', [holder!.pid]);
+      await until('the lock session has left', async () => (await query(db.url, 'SELECT 1 FROM pg_stat_activity WHERE pid = $1', [holder!.pid])).length === 0);
+      await app.query('ROLLBACK');
+      const finished = await done;
+      expect(finished.code, finished.stderr).toBe(75);
+      expect(finished.stderr).toMatch(/the session holding the migration lock was ended by the server/);
+      expect(finished.stderr).not.toMatch(/bug|\n\s+at /);
+    } finally {
+      await app.query('ROLLBACK').catch(() => undefined);
+      await app.end();
+    }
+    expect(await query(db.url, 'SELECT version, dirty FROM schema_migrations')).toEqual([{ version: '1', dirty: false }]);
+    expect(await query(db.url, `SELECT to_regclass('b') IS NULL AS gone`)).toEqual([{ gone: true }]);
+  }, 180_000);
+});
