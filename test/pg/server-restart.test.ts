@@ -45,22 +45,24 @@ async function sleeping(url: string, app: string): Promise<boolean> {
   return rows.length > 0;
 }
 
+/** `up` on a database of the private cluster, restarted while migration 2 sleeps in pg_sleep(600). */
+async function restartedUnder(second: string, app: string) {
+  const url = await ownDatabase();
+  const dir = writeMigrations(tempDir(), { '000001_a.up.sql': 'CREATE TABLE a (id int);', '000002_b.up.sql': `${second}\nCREATE TABLE b (id int);\nSELECT pg_sleep(600);\n` });
+  const child = dbshiftAsync(['up', '--database', withApp(url, app), '--dir', dir, '--no-backup'], { cwd: tempDir() });
+  const done = within(child, 180_000);
+  await until('the migration sleeps', () => sleeping(url, app));
+  cluster.restart();
+  const finished = await done;
+  expect(finished.code, finished.stderr).toBe(74);
+  expect(finished.stderr).toMatch(/connection to PostgreSQL was lost/);
+  expect(finished.stderr).not.toMatch(/bug|\n\s+at /);
+  return { url, dir, finished };
+}
+
 describe('the server restarts under a running up', () => {
   it('inside a transaction: 74, the server rolled it back, the version stays at the last committed migration; the rerun finishes', async () => {
-    const url = await ownDatabase();
-    const dir = writeMigrations(tempDir(), {
-      '000001_a.up.sql': 'CREATE TABLE a (id int);',
-      '000002_b.up.sql': 'CREATE TABLE b (id int);\nSELECT pg_sleep(600);\n',
-    });
-    const child = dbshiftAsync(['up', '--database', withApp(url, 'restarted'), '--dir', dir, '--no-backup'], { cwd: tempDir() });
-    const done = within(child, 180_000);
-    await until('the migration sleeps', () => sleeping(url, 'restarted'));
-    cluster.restart();
-    const finished = await done;
-    expect(finished.code, finished.stderr).toBe(74);
-    expect(finished.stderr).toMatch(/connection to PostgreSQL was lost/);
-    expect(finished.stderr).not.toMatch(/bug|\n\s+at /);
-
+    const { url, dir } = await restartedUnder('', 'restarted');
     expect(await ownQuery(url, 'SELECT version, dirty FROM schema_migrations')).toEqual([{ version: '1', dirty: false }]);
     expect(await ownQuery(url, `SELECT to_regclass('b') IS NULL AS gone`)).toEqual([{ gone: true }]);
     const status = dbshift(['version', '--database', url, '--dir', dir], { cwd: tempDir() });
@@ -74,21 +76,9 @@ describe('the server restarts under a running up', () => {
   }, 300_000);
 
   it('outside a transaction: 74, the database says dirty at that version and the hint names force', async () => {
-    const url = await ownDatabase();
-    const dir = writeMigrations(tempDir(), {
-      '000001_a.up.sql': 'CREATE TABLE a (id int);',
-      '000002_outside.up.sql': '-- dbshift:no-transaction\nCREATE TABLE b (id int);\nSELECT pg_sleep(600);\n',
-    });
-    const child = dbshiftAsync(['up', '--database', withApp(url, 'restarted_nt'), '--dir', dir, '--no-backup'], { cwd: tempDir() });
-    const done = within(child, 180_000);
-    await until('the migration sleeps', () => sleeping(url, 'restarted_nt'));
-    cluster.restart();
-    const finished = await done;
-    expect(finished.code, finished.stderr).toBe(74);
-    expect(finished.stderr).toMatch(/connection to PostgreSQL was lost/);
+    const { url, finished } = await restartedUnder('-- dbshift:no-transaction', 'restarted_nt');
     expect(finished.stderr).toMatch(/dirty/);
     expect(finished.stderr).toMatch(/dbshift force/);
-    expect(finished.stderr).not.toMatch(/bug|\n\s+at /);
     // The dirty flag was written before the statements ran, so the restart cannot lose it.
     expect(await ownQuery(url, 'SELECT version, dirty FROM schema_migrations')).toEqual([{ version: '2', dirty: true }]);
   }, 300_000);
