@@ -7,41 +7,11 @@ import path from 'node:path';
 import { ConfigError, ExitCode, toToolError, UsageError } from '../errors.js';
 import { failedResult, resultError } from '../results.js';
 import { normalizeArgv } from './argv.js';
-import { registerBackup } from './commands/backup.js';
-import { registerBackups } from './commands/backups.js';
-import { registerMigrate } from './commands/migrate.js';
-import { registerPlan } from './commands/plan.js';
-import { registerRestore } from './commands/restore.js';
-import { registerSample } from './commands/sample.js';
-import { registerVerify } from './commands/verify.js';
-import { registerUp } from './commands/up.js';
-import { registerDown } from './commands/down.js';
-import { registerGoto } from './commands/goto.js';
-import { registerUpgrade } from './commands/upgrade.js';
-import { registerDowngrade } from './commands/downgrade.js';
-import { registerVersion } from './commands/version.js';
-import { registerHistory } from './commands/history.js';
-import { registerForce } from './commands/force.js';
-import { registerCreate } from './commands/create.js';
-import { registerRevision } from './commands/revision.js';
-import { registerValidate } from './commands/validate.js';
-import { registerLint } from './commands/lint.js';
-import { registerDrop } from './commands/drop.js';
-import { registerImport } from './commands/import.js';
-import { registerAdopt } from './commands/adopt.js';
-import { registerDiff } from './commands/diff.js';
+import { commandNamed, COMMANDS, programHelp } from './commands.js';
 import type { CliIo } from './io.js';
 
 // The only place that reads argv and the environment, loads .env, handles signals and
 // decides the exit code.
-
-/** Commands, in the order --help lists them. Adding a command is one file plus one line here. */
-const COMMANDS = [
-  registerMigrate, registerPlan, registerVerify, registerBackup, registerBackups, registerRestore, registerSample,
-  // Versioned migrations (golang-migrate files, Alembic aliases).
-  registerUp, registerDown, registerGoto, registerUpgrade, registerDowngrade, registerVersion, registerHistory,
-  registerForce, registerCreate, registerRevision, registerValidate, registerLint, registerDrop, registerImport, registerAdopt, registerDiff,
-];
 
 async function main(argv: string[]): Promise<number> {
   // Everything dbshift creates (and the -wal/-shm/-journal SQLite creates beside it) is owner-only.
@@ -89,11 +59,14 @@ async function run(rawArgv: string[], io: CliIo, json: boolean): Promise<number>
   const { version } = require('../../package.json') as { version: string };
   let usageMessage = '';
   const program = new Command('dbshift')
-    .description('Migrate production SQLite databases safely: snapshot, checksummed backup, atomic transform, full verification, atomic publish.')
-    .version(version)
+    .description('Safe versioned migrations for SQLite and PostgreSQL, and the HealthSum v5 migration.')
+    .version(version, '-V, --version', 'print the version')
     .exitOverride();
   program.configureOutput({
     writeOut: (s) => io.stdout.write(s),
+    // Help is for a person reading a terminal: 80 columns at most, wrapped between words.
+    getOutHelpWidth: () => Math.min(process.stdout.columns || 80, 80),
+    getErrHelpWidth: () => Math.min(process.stderr.columns || 80, 80),
     // With --json the usage error becomes the JSON object instead.
     writeErr: (s) => (json ? undefined : io.stderr.write(s)),
     outputError: (s, write) => {
@@ -101,7 +74,14 @@ async function run(rawArgv: string[], io: CliIo, json: boolean): Promise<number>
       write(s);
     },
   });
-  for (const register of COMMANDS) register(program, io);
+  // Only the command argv names is loaded (src/cli/commands.ts); the others are listed by name,
+  // so that --help, --version and a usage error load no database code.
+  const named = commandNamed(rawArgv) ?? commandNamed(safeNormalized(rawArgv));
+  for (const entry of COMMANDS) {
+    if (entry === named) (await entry.load())(program, io);
+    else program.command(entry.name).aliases(entry.aliases ?? []).description(entry.summary);
+  }
+  program.helpInformation = () => programHelp();
   // A short "see --help" instead of the whole help, which would push the error off the screen.
   program.showHelpAfterError('See: dbshift --help');
   for (const command of program.commands) command.exitOverride().showHelpAfterError(`See: dbshift ${command.name()} --help`);
@@ -157,6 +137,15 @@ async function run(rawArgv: string[], io: CliIo, json: boolean): Promise<number>
       return ExitCode.usage;
     }
     return fail(error);
+  }
+}
+
+/** argv as normalizeArgv rewrites it, or as given when it refuses it (the refusal is reported below). */
+function safeNormalized(argv: string[]): string[] {
+  try {
+    return normalizeArgv(argv);
+  } catch {
+    return argv;
   }
 }
 

@@ -41,7 +41,8 @@ describe('the npm package', () => {
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
 
     const app = tempDir();
-    installInto(app, packed.tarball, { name: 'app', private: true, type: 'module' });
+    // A TypeScript app brings its own compiler and better-sqlite3's types (optional peers of dbshift).
+    installInto(app, packed.tarball, { name: 'app', private: true, type: 'module', devDependencies: { typescript: '*', '@types/better-sqlite3': '*', '@types/node': '*' } });
     const version = spawnSync('npx', ['--offline', '--no-install', 'dbshift', '--version'], { cwd: app, encoding: 'utf8' });
     expect(version.status, version.stderr).toBe(0);
     expect(version.stdout.trim()).toBe(project.version);
@@ -78,7 +79,54 @@ export function up(ctx: MigrationContext): void {
     const wrong = tsc(app, '-p', '.');
     expect(wrong.status).not.toBe(0);
     expect(wrong.stdout).toMatch(/wrong\.ts.*TS2322/);
+    fs.rmSync(path.join(app, 'wrong.ts'));
+
+    // The public declarations compile for CommonJS consumers too (no esModuleInterop: TS1259 was the failure).
+    fs.writeFileSync(path.join(app, 'tsconfig.cjs.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'CommonJS', moduleResolution: 'Node10', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['consumer.cts'] }));
+    fs.writeFileSync(path.join(app, 'consumer.cts'), `import type { MigrationContext, CommandResult, DiffOptions } from 'dbshift';\nexport function up(ctx: MigrationContext): void { ctx.db.prepare('SELECT 1').get(); }\nexport type Seen = [CommandResult, DiffOptions];\n`);
+    const commonjs = tsc(app, '-p', 'tsconfig.cjs.json');
+    expect(commonjs.status, commonjs.stdout + commonjs.stderr).toBe(0);
   }, 180_000);
+});
+
+describe('an empty app that installs dbshift alone', () => {
+  let app: string;
+
+  beforeAll(() => {
+    app = path.join(workDir, 'bare');
+    fs.mkdirSync(app);
+    installInto(app, packed.tarball, { name: 'bare', private: true, type: 'module' });
+  }, 180_000);
+
+  const run = (...args: string[]) => spawnSync(process.execPath, [path.join(app, 'node_modules/dbshift/dist/cli/main.js'), ...args], { cwd: app, encoding: 'utf8', env: appEnv() });
+
+  it('gets no build tools or type packages: no typescript, no PGlite, no @types', () => {
+    const installed = fs.readdirSync(path.join(app, 'node_modules'));
+    for (const absent of ['typescript', '@types', '@electric-sql']) expect(installed).not.toContain(absent);
+  });
+
+  it('runs SQL migrations; a .ts migration fails with exit 78 and the install command for TypeScript', () => {
+    fs.mkdirSync(path.join(app, 'sql'));
+    fs.writeFileSync(path.join(app, 'sql/000001_t.up.sql'), 'CREATE TABLE t (id INTEGER PRIMARY KEY);\n');
+    fs.writeFileSync(path.join(app, 'sql/000001_t.down.sql'), 'DROP TABLE t;\n');
+    const sql = run('up', '--database', 'sql.db', '--dir', 'sql', '--create');
+    expect(sql.status, sql.stderr).toBe(0);
+
+    fs.mkdirSync(path.join(app, 'code'));
+    fs.writeFileSync(path.join(app, 'code/000001_t.ts'), 'export function up(ctx: { exec(sql: string): void }): void { ctx.exec("CREATE TABLE t (id INTEGER)"); }\n');
+    const code = run('up', '--database', 'code.db', '--dir', 'code', '--create');
+    expect(code.status, code.stderr).toBe(78);
+    expect(code.stderr).toContain('typescript is not installed');
+    expect(code.stderr).toContain('npm install -D typescript');
+  });
+
+  it('lint --embedded without PGlite says to install it', () => {
+    fs.mkdirSync(path.join(app, 'pg'));
+    fs.writeFileSync(path.join(app, 'pg/000001_t.up.sql'), 'CREATE TABLE t (id integer PRIMARY KEY);\n');
+    const lint = run('lint', '--dialect', 'postgres', '--embedded', '--dir', 'pg');
+    expect(lint.status, lint.stdout + lint.stderr).toBe(78);
+    expect(lint.stderr).toContain('npm install -D @electric-sql/pglite');
+  });
 });
 
 describe('examples/app-start, installed from the packed tarball', () => {
