@@ -20,7 +20,7 @@ async function main(argv: string[]): Promise<number> {
 
   // A closed pipe (`| head`) or a full disk under stdout/stderr must change neither what
   // happens to the data nor the exit code: the run goes on, and the exit code stays the data
-  // outcome (README: "Output that cannot be written"). Without a listener, the stream's
+  // outcome (docs/commands.md: "Output that cannot be written"). Without a listener, the stream's
   // 'error' event would end the process with exit 1 wherever the run was.
   const lostOutput: Array<{ stream: string; code: string }> = [];
   for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
