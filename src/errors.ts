@@ -1,6 +1,6 @@
 // One error hierarchy for the whole tool. Every error knows its exit code (sysexits style),
 // a stable machine-readable `code`, what happened to the data, and what to do next.
-// Only cli/main.ts turns these into a process exit.
+// Only cli/run.ts turns these into a process exit.
 
 export const ExitCode = {
   ok: 0,

@@ -1,11 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { Command } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import { COMMAND_GROUPS, COMMANDS } from '../../src/cli/commands.js';
 import type { CliIo } from '../../src/cli/io.js';
-import { dbshift, ROOT } from '../support/cli.js';
+import { CLI, dbshift, ROOT } from '../support/cli.js';
 
 // Help a person reads (issue 23): `dbshift --help` groups the commands, with examples, the
 // environment and where the exit codes are; every help page fits 80 columns and breaks lines
@@ -92,5 +94,27 @@ describe('the command table', () => {
       expect(registered, entry.name).toBeDefined();
       expect(registered!.aliases(), entry.name).toEqual(entry.aliases ?? []);
     }
+  });
+});
+
+describe('what --version and --help load', () => {
+  /** The files a command line loads (ESM resolutions, through a loader hook that lists them). */
+  function loaded(...args: string[]): string[] {
+    const log = path.join(cwd, `loaded-${args.join('_')}.txt`);
+    const hook = path.join(cwd, 'hook.mjs');
+    fs.writeFileSync(hook, `import fs from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); if (!r.url.startsWith('node:')) fs.appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`);
+    const register = path.join(cwd, 'register.mjs');
+    fs.writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`);
+    const run = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, CLI, ...args], { cwd, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    return [...new Set(fs.readFileSync(log, 'utf8').trim().split('\n'))].map((url) => path.relative(ROOT, new URL(url).pathname));
+  }
+
+  it('--version loads the bin alone; --help loads no command module, no library function, no database driver', () => {
+    expect(loaded('--version')).toEqual(['dist/cli/main.js']);
+    const forHelp = loaded('--help');
+    const own = forHelp.filter((f) => f.startsWith('dist/'));
+    expect(own.sort()).toEqual(['dist/cli/argv.js', 'dist/cli/commands.js', 'dist/cli/main.js', 'dist/cli/run.js', 'dist/errors.js', 'dist/results.js']);
+    expect(forHelp.filter((f) => /better-sqlite3|[/]pg[/]|libpg-query|ora|date-fns|typescript|pglite/.test(f))).toEqual([]);
   });
 });
