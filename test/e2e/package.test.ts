@@ -16,11 +16,13 @@ import { tempDir } from '../support/tmp.js';
 
 let workDir: string;
 let packed: Packed;
+// Limits: packing (a full build), offline installs and several tsc runs take minutes on a loaded
+// 2-core machine (the first test took over 180 s at load 13); a limit here only catches a hang.
 
 beforeAll(() => {
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbshift-pack-'));
   packed = packFreshClone(workDir);
-}, 180_000);
+}, 600_000);
 
 afterAll(() => {
   if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
@@ -107,7 +109,7 @@ export function up(ctx: MigrationContext): void {
     fs.writeFileSync(path.join(app, 'consumer.cts'), `import type { MigrationContext, CommandResult, DiffOptions } from 'dbshift';\nexport function up(ctx: MigrationContext): void { ctx.db.prepare('SELECT 1').get(); }\nexport type Seen = [CommandResult, DiffOptions];\n`);
     const commonjs = tsc(app, '-p', 'tsconfig.cjs.json');
     expect(commonjs.status, commonjs.stdout + commonjs.stderr).toBe(0);
-  }, 180_000);
+  }, 600_000);
 });
 
 describe('an empty app that installs dbshift alone', () => {
@@ -117,7 +119,7 @@ describe('an empty app that installs dbshift alone', () => {
     app = path.join(workDir, 'bare');
     fs.mkdirSync(app);
     installInto(app, packed.tarball, { name: 'bare', private: true, type: 'module' });
-  }, 180_000);
+  }, 600_000);
 
   const run = (...args: string[]) => spawnSync(process.execPath, [path.join(app, 'node_modules/dbshift/dist/cli/main.js'), ...args], { cwd: app, encoding: 'utf8', env: appEnv() });
 
@@ -158,7 +160,7 @@ describe('examples/app-start, installed from the packed tarball', () => {
     app = path.join(workDir, 'app-start');
     fs.cpSync(path.join(ROOT, 'examples/app-start'), app, { recursive: true, filter: (from) => !/[/\\](node_modules|dist|data)$/.test(from) });
     installInto(app, packed.tarball, JSON.parse(fs.readFileSync(path.join(app, 'package.json'), 'utf8')) as Record<string, unknown>);
-  }, 180_000);
+  }, 600_000);
 
   const start = (database: string) => spawnSync(process.execPath, ['dist/src/main.js'], { cwd: app, encoding: 'utf8', env: appEnv({ APP_DATABASE: database }) });
   /** Start the app without waiting; `said(text)` resolves once its stderr shows the text. */
@@ -254,5 +256,5 @@ describe('the demo', () => {
     expect(backups.status, backups.stderr).toBe(0);
     expect(backups.stdout).toMatch(/health_records_backup_\d{8}_\d{6}\.db/);
     expect(backups.stdout).toContain('checksum ok');
-  }, 120_000);
+  }, 300_000);
 });
