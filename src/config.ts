@@ -2,7 +2,7 @@ import path from 'node:path';
 import { parseDatabaseLocation, parseDirectoryArgument, type DatabaseLocation } from './database-url.js';
 import { ConfigError, UsageError } from './errors.js';
 
-/** Everything the core needs from the outside world, read once at the edge (cli/main.ts). */
+/** Everything the core needs from the outside world, read once at the edge (cli/run.ts). */
 export interface Config {
   /** SECRET_KEY: from the environment or .env only, never from argv. Never printed. */
   secretKey: string | undefined;

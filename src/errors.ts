@@ -1,6 +1,6 @@
 // One error hierarchy for the whole tool. Every error knows its exit code (sysexits style),
 // a stable machine-readable `code`, what happened to the data, and what to do next.
-// Only cli/main.ts turns these into a process exit.
+// Only cli/run.ts turns these into a process exit.
 
 export const ExitCode = {
   ok: 0,
@@ -80,6 +80,31 @@ const ioErrnos = new Set(['ENOSPC', 'EIO', 'EDQUOT', 'EROFS', 'EFBIG']);
 const createErrnos = new Set(['EEXIST', 'ELOOP', 'EACCES', 'EPERM', 'ENOTDIR', 'EISDIR']);
 
 /**
+ * Optional peer dependencies (src/optional.ts imports them): what each is for, for the message
+ * when it is missing.
+ */
+export const OPTIONAL_PEERS = {
+  typescript: 'reading code migrations (.ts and .js)',
+  '@electric-sql/pglite': 'PostgreSQL lint replay and diff without a server',
+} as const;
+export type OptionalPeer = keyof typeof OPTIONAL_PEERS;
+
+/** The error for a missing optional peer: exit 78 (configuration), with the install command. */
+export function missingPeer(name: OptionalPeer, cause?: unknown): ConfigError {
+  return new ConfigError('missing-optional-dependency', `${name} is not installed; dbshift needs it for ${OPTIONAL_PEERS[name]}.`, {
+    hint: `npm install -D ${name}`,
+    dataState: 'Nothing was changed.',
+    cause,
+  });
+}
+
+/** Whether an import failure means "this package is not installed" (not an error inside it). */
+export function isMissingPackage(error: unknown, name: string): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && typeof message === 'string' && message.includes(`'${name}'`);
+}
+
+/**
  * Classify anything thrown (Node system errors, SqliteError, our own) into a ToolError,
  * keeping the original as `cause`. `path` names the file the failing operation was about.
  */
@@ -94,6 +119,9 @@ export function toToolError(error: unknown, path?: string): ToolError {
   const message = typeof err?.message === 'string' ? err.message : String(error);
   const where = path ? ` (${path})` : '';
 
+  // An optional peer imported where no helper wraps it (the PostgreSQL lint replay's PGlite).
+  const peer = (Object.keys(OPTIONAL_PEERS) as OptionalPeer[]).find((name) => isMissingPackage(error, name));
+  if (peer) return missingPeer(peer, error);
   if (ioErrnos.has(code) || code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR')) {
     const what = code === 'ENOSPC' || code === 'SQLITE_FULL' || code === 'EDQUOT' ? 'The disk is full' : 'An I/O error occurred';
     return new IoError('io-error', `${what}${where}: ${message}`, {

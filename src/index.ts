@@ -1,7 +1,8 @@
-// dbshift as a library (README: "Use from code"): one function per command, each taking one
+// dbshift as a library (docs/library.md): one function per command, each taking one
 // options object and returning the result the CLI renders. Failures come back as
 // `{ ok: false, error }`, never thrown; nothing is printed, nothing exits, no environment is
-// read. Everything exported here is documented in the README, and nothing else is exported.
+// read. Everything exported here is documented in docs/library.md (test/e2e/library.test.ts
+// checks), and nothing else is exported.
 
 // The versioned engine.
 export { up, type UpOptions } from './api/up.js';

@@ -34,7 +34,7 @@ export interface Check {
   ids?: Array<number | string>;
 }
 
-/** The common core of every command's result (README: "The --json core"). */
+/** The common core of every command's result (docs/commands.md: "The --json core"). */
 export interface CommandResult {
   ok: boolean;
   /** The command as the operator named it: `migrate`, `up`, `backups`… */

@@ -42,7 +42,7 @@ export interface MigrationsOptions extends CallOptions {
   postgres?: PostgresOptions;
 }
 
-/** The PostgreSQL driver's settings (README: "PostgreSQL"). */
+/** The PostgreSQL driver's settings (docs/postgres.md). */
 export interface PostgresOptions {
   /** lock_timeout for every migration statement, in ms (default 5000; 0 waits forever), retried 3 times. */
   lockTimeoutMs?: number;

@@ -1,14 +1,22 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 
-// Options about waiting and timeouts, on every versioned command: --wait for both databases,
-// the rest for PostgreSQL (SQLite ignores them).
+// Options about waiting and timeouts: --wait for both databases, the rest for PostgreSQL
+// (SQLite ignores them). Only the commands that change a database take the lock and run
+// migration statements; the ones that read (version, history, validate, lint) list only the
+// version table's name, so each --help shows only what means something there.
 
-export function withDriverOptions(command: Command): Command {
+/** `changes`: the command takes the migration lock and runs statements; `reads`: it only reads. */
+export type CommandKind = 'changes' | 'reads';
+
+export function withDriverOptions(command: Command, kind: CommandKind = 'changes'): Command {
+  if (kind === 'changes') {
+    command
+      .option('--wait [seconds]', 'wait for another run\'s lock (default 300 s) instead of exiting 75')
+      .option('--pg-lock-timeout <ms>', 'PostgreSQL: lock_timeout for every migration statement (default 5000; 0 waits forever), retried 3 times. Not golang-migrate\'s -lock-timeout N, which is --wait N')
+      .option('--statement-timeout <ms>', 'PostgreSQL: statement_timeout for every migration statement (default: the server\'s)');
+  }
   return command
-    .option('--wait [seconds]', 'wait for another run\'s lock (default 300 s) instead of exiting 75')
-    .option('--pg-lock-timeout <ms>', 'PostgreSQL: lock_timeout for every migration statement (default 5000; 0 waits forever), retried 3 times. Not golang-migrate\'s -lock-timeout N, which is --wait N')
-    .option('--statement-timeout <ms>', 'PostgreSQL: statement_timeout for every migration statement (default: the server\'s)')
     .option('--migrations-table <name>', 'the version table, each with its own history: "table", or on PostgreSQL "schema.table" (default schema_migrations; golang-migrate\'s x-migrations-table works too on PostgreSQL)');
 }
 

@@ -5,7 +5,7 @@ import { UsageError } from '../errors.js';
 import type { ResultError } from '../results.js';
 import { red } from './render.js';
 import { configFrom, printResult, type CliIo } from './io.js';
-import { milliseconds, waitMsFrom, withDriverOptions } from './driver-options.js';
+import { milliseconds, waitMsFrom, withDriverOptions, type CommandKind } from './driver-options.js';
 
 // What the versioned-migration commands share: options, where the database and migrations
 // are, and printing one result as text or exactly one JSON object.
@@ -22,8 +22,8 @@ export interface EngineFlags {
 }
 
 /** --database, --dir, --set and --json, on every versioned command. */
-export function withEngineOptions(command: Command): Command {
-  return withDriverOptions(command)
+export function withEngineOptions(command: Command, kind: CommandKind = 'changes'): Command {
+  return withDriverOptions(command, kind)
     .option('--database <url>', 'the database: a SQLite path, sqlite://path or file:path, or a postgres:// URL (env DATABASE, then DATABASE_URL)')
     .option('--dir <path>', 'the migrations directory, or file://path (env MIGRATIONS_DIR; default migrations)')
     .option('--set <name>', 'use a built-in migration set instead of --dir (health-records: the v5 change)')

@@ -4,13 +4,15 @@ import { pathToFileURL } from 'node:url';
 import type ts from 'typescript';
 import { DataError, InputError, InternalError } from '../errors.js';
 import { utf8Text } from '../files/text.js';
+import { importOptional } from '../optional.js';
 import type { Check } from '../results.js';
 import type { MigrationBody, MigrationContext, MigrationDefinition } from './types.js';
 
 // Code migrations export synchronous up(ctx), down(ctx) and optionally verify(ctx): a
 // better-sqlite3 transaction cannot stay open across an await. TypeScript is transpiled in
 // memory (types stripped, nothing type-checked, nothing written next to the migration), so a
-// team can keep its migrations in .ts without a build step. The module is imported from a
+// team can keep its migrations in .ts without a build step. TypeScript is an optional peer
+// dependency (src/optional.ts): SQL-only projects do not install it. The module is imported from a
 // data: URL, so it may import Node's built-in modules but not relative files: a migration is
 // meant to be one self-contained, immutable file.
 //
@@ -126,7 +128,7 @@ function shapeOf(file: string, source: ts.SourceFile, tsApi: typeof ts, allowAsy
 
 /** Transpile (TypeScript) and parse, reporting syntax errors with their line; evaluates nothing. */
 async function readCode(file: string, allowAsync: boolean): Promise<{ javascript: string; shape: CodeShape }> {
-  const tsApi = (await import('typescript')).default;
+  const tsApi = (await importOptional('typescript', () => import('typescript'))).default;
   const source = utf8Text(fs.readFileSync(file), file);
   const output = tsApi.transpileModule(source, {
     fileName: file,

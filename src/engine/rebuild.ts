@@ -1,6 +1,6 @@
 import { DataError, InternalError } from '../errors.js';
 import { countRows, quoteIdent } from '../sqlite/introspect.js';
-import type { Db } from '../sqlite/open.js';
+import type { Db } from '../sqlite/db.js';
 
 // sqlite.org/lang_altertable.html#otheralter, "Making Other Kinds Of Table Schema Changes":
 // the 12 steps. The engine does steps 1, 2, 10, 11 and 12 around every migration (foreign keys

@@ -1,4 +1,4 @@
-import type { Db } from '../sqlite/open.js';
+import type { Db } from '../sqlite/db.js';
 import type { Direction, HistoryEntry, VersionState } from './types.js';
 import { DEFAULT_CHOICE, type VersionTableChoice, type VersionTableKind } from './version-tables/choice.js';
 import { createDbmateTable, DBMATE_DIRTY_TABLE, dbmateState, dbmateWrite } from './version-tables/dbmate.js';

@@ -1,4 +1,4 @@
-import type { Db } from '../sqlite/open.js';
+import type { Db } from '../sqlite/db.js';
 import type { Check } from '../results.js';
 import type { RebuildChange } from './rebuild.js';
 

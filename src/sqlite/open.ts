@@ -1,7 +1,9 @@
 import Database from 'better-sqlite3';
 import { BusyError, toToolError } from '../errors.js';
 
-export type Db = Database.Database;
+import type { Db } from './db.js';
+
+export type { Db };
 
 /**
  * Open a database that dbshift must not write (the production source, a backup). Read-only

@@ -11,7 +11,7 @@ describe('npm run bench (smoke)', () => {
   it('measures dbshift and the floor on 10,000 reports and writes the table and the chart', () => {
     const dir = tempDir();
     const out = path.join(dir, 'performance.md');
-    const run = spawnSync(process.execPath, [path.join(ROOT, 'scripts/bench.mjs'), '--reports', '10000', '--runs', '1', '--report-kib', '0.5', '--cache', path.join(dir, 'cache'), '--out', out], {
+    const run = spawnSync(process.execPath, [path.join(ROOT, 'scripts/bench.mjs'), '--section', 'v5', '--reports', '10000', '--runs', '1', '--report-kib', '0.5', '--cache', path.join(dir, 'cache'), '--out', out], {
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
     });

@@ -182,7 +182,7 @@ describe('dbshift migrate, end to end through the CLI', () => {
     expect(run.code, run.stdout.slice(0, 1500)).toBe(0);
     const big = query<{ id: string }>(ws.target, `SELECT unique_identifier AS id FROM report WHERE id = 4611686018427387903`)[0]?.id;
     expect(big).toMatch(/-4611686018427387903$/);
-  }, 30_000);
+  }, 120_000);
 
   it('completes a partial database whose identifier index is spelled its own way, keeping that spelling', () => {
     const ws = workspace({ reports: 50 });

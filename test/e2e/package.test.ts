@@ -16,15 +16,34 @@ import { tempDir } from '../support/tmp.js';
 
 let workDir: string;
 let packed: Packed;
+// Limits: packing (a full build), offline installs and several tsc runs take minutes on a loaded
+// 2-core machine (the first test took over 180 s at load 13); a limit here only catches a hang.
 
 beforeAll(() => {
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dbshift-pack-'));
   packed = packFreshClone(workDir);
-}, 180_000);
+}, 600_000);
 
 afterAll(() => {
   if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
 });
+
+/** Relative links in the packed README and docs whose target the package does not hold (code blocks aside). */
+function unshippedLinks(files: string[]): string[] {
+  const shipped = new Set(files);
+  const dirs = new Set(files.flatMap((f) => f.split('/').slice(0, -1).map((_, i, parts) => parts.slice(0, i + 1).join('/'))));
+  const problems: string[] = [];
+  for (const page of files.filter((f) => f.endsWith('.md'))) {
+    const text = fs.readFileSync(path.join(packed.clone, page), 'utf8').replace(/```[\s\S]*?```/g, '');
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^(https?:|mailto:|#)/.test(target!)) continue;
+      const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(page), target!.split('#')[0]!)).replace(/\/$/, '');
+      if (!shipped.has(resolved) && !dirs.has(resolved)) problems.push(`${page} -> ${target}`);
+    }
+  }
+  expect(files.filter((f) => f.endsWith('.md')).length).toBeGreaterThan(10);
+  return problems;
+}
 
 const tsc = (cwd: string, ...args: string[]) => spawnSync(process.execPath, [path.join(cwd, 'node_modules/typescript/bin/tsc'), ...args], { cwd, encoding: 'utf8', env: appEnv() });
 
@@ -40,8 +59,13 @@ describe('the npm package', () => {
     for (const dev of ['src', 'test', '.ci', 'bench', 'examples', 'vitest.config.ts', 'tsconfig.json', 'package-lock.json']) expect(tops).not.toContain(dev);
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
 
+    // The README is a front page (issue 23), and every page it or a shipped doc links to is in the package.
+    expect(fs.readFileSync(path.join(packed.clone, 'README.md'), 'utf8').split('\n').length).toBeLessThanOrEqual(300);
+    expect(unshippedLinks(files)).toEqual([]);
+
     const app = tempDir();
-    installInto(app, packed.tarball, { name: 'app', private: true, type: 'module' });
+    // A TypeScript app brings its own compiler and better-sqlite3's types (optional peers of dbshift).
+    installInto(app, packed.tarball, { name: 'app', private: true, type: 'module', devDependencies: { typescript: '*', '@types/better-sqlite3': '*', '@types/node': '*' } });
     const version = spawnSync('npx', ['--offline', '--no-install', 'dbshift', '--version'], { cwd: app, encoding: 'utf8' });
     expect(version.status, version.stderr).toBe(0);
     expect(version.stdout.trim()).toBe(project.version);
@@ -78,7 +102,55 @@ export function up(ctx: MigrationContext): void {
     const wrong = tsc(app, '-p', '.');
     expect(wrong.status).not.toBe(0);
     expect(wrong.stdout).toMatch(/wrong\.ts.*TS2322/);
-  }, 180_000);
+    fs.rmSync(path.join(app, 'wrong.ts'));
+
+    // The public declarations compile for CommonJS consumers too (no esModuleInterop: TS1259 was the failure).
+    fs.writeFileSync(path.join(app, 'tsconfig.cjs.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'CommonJS', moduleResolution: 'Node10', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, files: ['consumer.cts'] }));
+    fs.writeFileSync(path.join(app, 'consumer.cts'), `import type { MigrationContext, CommandResult, DiffOptions } from 'dbshift';\nexport function up(ctx: MigrationContext): void { ctx.db.prepare('SELECT 1').get(); }\nexport type Seen = [CommandResult, DiffOptions];\n`);
+    const commonjs = tsc(app, '-p', 'tsconfig.cjs.json');
+    expect(commonjs.status, commonjs.stdout + commonjs.stderr).toBe(0);
+  }, 600_000);
+});
+
+describe('an empty app that installs dbshift alone', () => {
+  let app: string;
+
+  beforeAll(() => {
+    app = path.join(workDir, 'bare');
+    fs.mkdirSync(app);
+    installInto(app, packed.tarball, { name: 'bare', private: true, type: 'module' });
+  }, 600_000);
+
+  const run = (...args: string[]) => spawnSync(process.execPath, [path.join(app, 'node_modules/dbshift/dist/cli/main.js'), ...args], { cwd: app, encoding: 'utf8', env: appEnv() });
+
+  it('gets no build tools or type packages: no typescript, no PGlite, no @types', () => {
+    const installed = fs.readdirSync(path.join(app, 'node_modules'));
+    for (const absent of ['typescript', '@types', '@electric-sql']) expect(installed).not.toContain(absent);
+  });
+
+  it('runs SQL migrations; a .ts migration fails with exit 78 and the install command for TypeScript', () => {
+    fs.mkdirSync(path.join(app, 'sql'));
+    fs.writeFileSync(path.join(app, 'sql/000001_t.up.sql'), 'CREATE TABLE t (id INTEGER PRIMARY KEY);\n');
+    fs.writeFileSync(path.join(app, 'sql/000001_t.down.sql'), 'DROP TABLE t;\n');
+    const sql = run('up', '--database', 'sql.db', '--dir', 'sql', '--create');
+    expect(sql.status, sql.stderr).toBe(0);
+
+    fs.mkdirSync(path.join(app, 'code'));
+    fs.writeFileSync(path.join(app, 'code/000001_t.ts'), 'export function up(ctx: { exec(sql: string): void }): void { ctx.exec("CREATE TABLE t (id INTEGER)"); }\n');
+    const code = run('up', '--database', 'code.db', '--dir', 'code', '--create');
+    expect(code.status, code.stderr).toBe(78);
+    expect(code.stderr).toContain('typescript is not installed');
+    expect(code.stderr).toContain('npm install -D typescript');
+  });
+
+  it('lint --embedded without PGlite says to install it', () => {
+    fs.mkdirSync(path.join(app, 'pg'));
+    // A view: a statement the parser's model cannot vouch for, so lint replays it (here: on PGlite).
+    fs.writeFileSync(path.join(app, 'pg/000001_t.up.sql'), 'CREATE VIEW one AS SELECT 1 AS n;\n');
+    const lint = run('lint', '--dialect', 'postgres', '--embedded', '--dir', 'pg');
+    expect(lint.status, lint.stdout + lint.stderr).toBe(78);
+    expect(lint.stderr).toContain('npm install -D @electric-sql/pglite');
+  });
 });
 
 describe('examples/app-start, installed from the packed tarball', () => {
@@ -88,7 +160,7 @@ describe('examples/app-start, installed from the packed tarball', () => {
     app = path.join(workDir, 'app-start');
     fs.cpSync(path.join(ROOT, 'examples/app-start'), app, { recursive: true, filter: (from) => !/[/\\](node_modules|dist|data)$/.test(from) });
     installInto(app, packed.tarball, JSON.parse(fs.readFileSync(path.join(app, 'package.json'), 'utf8')) as Record<string, unknown>);
-  }, 180_000);
+  }, 600_000);
 
   const start = (database: string) => spawnSync(process.execPath, ['dist/src/main.js'], { cwd: app, encoding: 'utf8', env: appEnv({ APP_DATABASE: database }) });
   /** Start the app without waiting; `said(text)` resolves once its stderr shows the text. */
@@ -184,5 +256,5 @@ describe('the demo', () => {
     expect(backups.status, backups.stderr).toBe(0);
     expect(backups.stdout).toMatch(/health_records_backup_\d{8}_\d{6}\.db/);
     expect(backups.stdout).toContain('checksum ok');
-  }, 120_000);
+  }, 300_000);
 });

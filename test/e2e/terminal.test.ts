@@ -40,7 +40,7 @@ describe('Ctrl-C at a terminal', () => {
     const sourceHash = sha256(source);
     const hold = holdAt(ws, point);
     const run = dbshiftInPty(['migrate', ...flags], { cwd: ws.dir, env: { ...ws.env, SOURCE_DB: source, ...hold.env } });
-    expect(await waitFor(hold.held, 30_000)).toBe(true);
+    expect(await waitFor(hold.held, 120_000)).toBe(true);
     run.type('\x03');
     // `script` relays the key to the terminal; the kernel turns it into SIGINT at once (cooked mode).
     await settle(1000);

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { runVersions } from '../../src/engine/versions.js';
 import { advisoryLockId } from '../../src/engine/drivers/postgres/driver.js';
@@ -107,29 +108,45 @@ describe('golang-migrate compatibility', () => {
 describe('two runners at once', () => {
   it('exactly one applies each migration; the other exits 75 naming the holder, or waits with --wait', async () => {
     const db = await freshDatabase();
-    const dir = writeMigrations(tempDir(), THREE);
-    const [a, b, c] = [await openDriver(db.url), await openDriver(db.url), await openDriver(db.url)];
-    const options = { backupDir: tempDir(), backup: false };
-    const first = runVersions(a, await migrationsFor(a, dir), { kind: 'up' }, 'up', options);
-    await new Promise((r) => setTimeout(r, 300));
-    const holder = a.lockPid;
-    const [busy, waited] = await Promise.all([
-      runVersions(b, await migrationsFor(b, dir), { kind: 'up' }, 'up', options),
-      runVersions(c, await migrationsFor(c, dir), { kind: 'up' }, 'up', { ...options, wait: true, waitMs: 30_000 }),
-    ]);
-    const done = await first;
-    expect(done.error).toBeUndefined();
-    expect(done.steps.map((s) => s.status)).toEqual(['applied', 'applied', 'applied']);
-    expect(busy.error?.exitCode).toBe(75);
-    // The lock lives on a session of its own (DISCARD ALL between migrations would release it).
-    expect(holder).toBeDefined();
-    expect(busy.error?.message).toContain(`pid ${holder}`);
-    expect(busy.error?.hint).toMatch(/--wait/);
-    expect(waited.error).toBeUndefined();
-    expect(waited.steps).toEqual([]);
-    expect(waited.notices).toEqual(['No change: the database is at version 3.']);
-    const history = await query<{ version: string; n: string }>(db.url, `SELECT version, count(*) AS n FROM dbshift_history GROUP BY 1 ORDER BY 1`);
-    expect(history).toEqual([{ version: '1', n: '1' }, { version: '2', n: '1' }, { version: '3', n: '1' }]);
+    // Migration 3 waits for an advisory lock this test holds: the first run is inside it, with
+    // the migration lock held, for as long as the test says, not for a sleep that a loaded
+    // machine may outlast (issue 23: the second run then started after the first had ended).
+    const GATE = 902_317;
+    const dir = writeMigrations(tempDir(), { ...THREE, '000003_slow.up.sql': `SELECT pg_advisory_xact_lock(${GATE});\nALTER TABLE authors ADD COLUMN bio text;` });
+    const gate = new pg.Client({ connectionString: db.url });
+    await gate.connect();
+    try {
+      await gate.query('SELECT pg_advisory_lock($1)', [GATE]);
+      // lock_timeout 0 on the first runner: it waits at the gate without timing out.
+      const [a, b, c] = [await openDriver(db.url, { lockTimeoutMs: 0 }), await openDriver(db.url), await openDriver(db.url)];
+      const options = { backupDir: tempDir(), backup: false };
+      const first = runVersions(a, await migrationsFor(a, dir), { kind: 'up' }, 'up', options);
+      // The first run is at the gate (migrations 1 and 2 applied, the migration lock held) once its wait shows in pg_locks.
+      for (;;) {
+        const waiting = await gate.query(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = $1 AND NOT granted`, [GATE]);
+        if (waiting.rowCount) break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const holder = a.lockPid;
+      const busy = await runVersions(b, await migrationsFor(b, dir), { kind: 'up' }, 'up', options);
+      const waiting = runVersions(c, await migrationsFor(c, dir), { kind: 'up' }, 'up', { ...options, wait: true, waitMs: 120_000 });
+      await gate.query('SELECT pg_advisory_unlock($1)', [GATE]);
+      const [done, waited] = await Promise.all([first, waiting]);
+      expect(done.error).toBeUndefined();
+      expect(done.steps.map((s) => s.status)).toEqual(['applied', 'applied', 'applied']);
+      expect(busy.error?.exitCode).toBe(75);
+      // The lock lives on a session of its own (DISCARD ALL between migrations would release it).
+      expect(holder).toBeDefined();
+      expect(busy.error?.message).toContain(`pid ${holder}`);
+      expect(busy.error?.hint).toMatch(/--wait/);
+      expect(waited.error).toBeUndefined();
+      expect(waited.steps).toEqual([]);
+      expect(waited.notices).toEqual(['No change: the database is at version 3.']);
+      const history = await query<{ version: string; n: string }>(db.url, `SELECT version, count(*) AS n FROM dbshift_history GROUP BY 1 ORDER BY 1`);
+      expect(history).toEqual([{ version: '1', n: '1' }, { version: '2', n: '1' }, { version: '3', n: '1' }]);
+    } finally {
+      await gate.end();
+    }
   });
 });
 

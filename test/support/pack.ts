@@ -82,7 +82,11 @@ export function installInto(app: string, tarball: string, appJson: Record<string
       engines: project.engines,
     },
   };
+  // The app's devDependencies and what they depend on (@types/better-sqlite3 brings @types/node).
   const wanted = new Set(Object.keys((appJson.devDependencies as Record<string, string> | undefined) ?? {}).map((name) => `node_modules/${name}`));
+  for (const where of wanted) {
+    for (const name of Object.keys((lock.packages[where]?.dependencies as Record<string, string> | undefined) ?? {})) wanted.add(`node_modules/${name}`);
+  }
   for (const [where, entry] of Object.entries(lock.packages)) {
     if (!where.startsWith('node_modules/')) continue;
     if (!entry.dev) packages[where] = entry;

@@ -13,7 +13,7 @@ interface LintFlags extends EngineFlags {
 }
 
 export function registerLint(program: Command, io: CliIo): void {
-  withEngineOptions(program.command('lint'))
+  withEngineOptions(program.command('lint'), 'reads')
     .description('Check SQL migrations for SQLite pitfalls, or PostgreSQL\'s (its parser and a model of the schema the migrations build; with a postgres:// --database also a replay on a scratch database there): file, line, rule and a one-line fix for each, on stdout. Exit 65 on an error-level finding. Rules, `-- dbshift:ignore RULE reason` and dbshift.lint.json: docs/lint.md.')
     .option('--dialect <name>', 'sqlite or postgres (default: postgres for a postgres:// --database, else sqlite)')
     .option('--pending', 'judge only the migrations --database has not applied yet (the earlier ones still build the schema)')

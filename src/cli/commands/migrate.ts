@@ -5,23 +5,27 @@ import { migrate } from '../../api/migrate.js';
 import { configFrom, runAndReport, type CliIo } from '../io.js';
 
 const HELP = `
-Needs SECRET_KEY (the app's production key) in the environment or in .env (ENV_FILE names
-another file); never on the command line.
+Needs SECRET_KEY (the app's production key) in the environment or in .env
+(ENV_FILE names another file); never on the command line.
 
 Where files go (said again before any work starts):
-  source    --source, else SOURCE_DB, else INSTANCE_DIR/health_records_old.db (the hand copy)
-  publish   INSTANCE_DIR/health_records.db; without INSTANCE_DIR, beside the source:
-            SOURCE_DB=/srv/app/instance/health_records.db publishes /srv/app/instance/health_records.db
-  backups   BACKUP_DIR; without it, beside the source: /srv/app/backups for a source in
-            /srv/app/instance/, else <source's directory>/backups. The backup, its .sha256,
-            the replaced file and the JSON record of the run all go there.
-  Only with no source named do instance/ and backups/ mean the current directory.
+  source   --source, else SOURCE_DB, else INSTANCE_DIR/health_records_old.db
+           (the hand copy)
+  publish  INSTANCE_DIR/health_records.db; without INSTANCE_DIR, beside the
+           source: SOURCE_DB=/srv/app/instance/health_records.db publishes
+           /srv/app/instance/health_records.db
+  backups  BACKUP_DIR; without it, beside the source: /srv/app/backups for a
+           source in /srv/app/instance/, else <source's directory>/backups.
+           The backup, its .sha256, the replaced file and the JSON record of
+           the run all go there.
+  Only with no source named do instance/ and backups/ mean the current
+  directory.
 
-Examples:
-  SOURCE_DB=/srv/app/instance/health_records.db dbshift migrate --rehearse   # the night before; touches nothing
-  SOURCE_DB=/srv/app/instance/health_records.db dbshift plan                 # what will happen; writes nothing
-  SOURCE_DB=/srv/app/instance/health_records.db dbshift migrate              # the migration
-  dbshift migrate --json > run.json                                           # one JSON object on stdout
+Examples (SOURCE_DB=/srv/app/instance/health_records.db in the environment):
+  dbshift migrate --rehearse          # the night before; touches nothing
+  dbshift plan                        # what will happen; writes nothing
+  dbshift migrate                     # the migration
+  dbshift migrate --json > run.json   # one JSON object on stdout
 `;
 
 /** ", a link to /data/live.db" when the target is a symlink: that file is where the new one goes. */
@@ -38,8 +42,10 @@ function linkedTo(target: string): string {
 export function announceLocations(io: CliIo, config: Config, rehearse: boolean): void {
   const lines = [
     `dbshift migrate: source  ${config.sourceDb}`,
-    rehearse ? '  rehearsal: everything happens in a temporary directory; nothing is published or backed up' : `  publish to  ${config.targetDb}${linkedTo(config.targetDb)}  (${config.dirsFrom.instanceDir})`,
-    ...(rehearse ? [] : [`  backups in  ${config.backupDir}  (${config.dirsFrom.backupDir})`]),
+    // One fact a line, each short, so that an 80-column terminal breaks only inside a long path.
+    ...(rehearse
+      ? ['  rehearsal: everything happens in a temporary directory;', '  nothing is published or backed up']
+      : [`  publish to  ${config.targetDb}${linkedTo(config.targetDb)}`, `              (${config.dirsFrom.instanceDir})`, `  backups in  ${config.backupDir}`, `              (${config.dirsFrom.backupDir})`]),
   ];
   io.stderr.write(`${lines.join('\n')}\n`);
 }

@@ -7,6 +7,7 @@ import type { PgContext } from '../../engine/drivers/postgres/driver.js';
 import { loadPgMigrationDir } from '../../engine/drivers/postgres/load.js';
 import { isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements } from '../../engine/drivers/postgres/statements.js';
 import { ConfigError, DataError, InputError, UsageError } from '../../errors.js';
+import { importOptional } from '../../optional.js';
 import type { DiffEngine, DiffSources, Replayed } from '../engine.js';
 import type { Schema } from '../model.js';
 import type { GeneratedMigration } from '../render.js';
@@ -80,7 +81,7 @@ async function serverHost(server: PgTarget): Promise<ScratchHost> {
 
 /** Without a server: each scratch database is a PGlite instance in this process (a few seconds to start). */
 async function embeddedHost(): Promise<ScratchHost> {
-  const { PGlite } = await import('@electric-sql/pglite');
+  const { PGlite } = await importOptional('@electric-sql/pglite', () => import('@electric-sql/pglite'));
   const made: Array<{ close(): Promise<void> }> = [];
   const create = async (): Promise<Scratch> => {
     const db = await PGlite.create();
