@@ -98,7 +98,11 @@ class FileLinter {
     return (this.docText ??= this.readDoc());
   }
 
-  /** The line of a byte offset the parser reports, or the statement's line. */
+  /**
+   * The line of a byte offset in this file the parser reports (statements.ts moves the offsets
+   * of files parsed in one batch, or in pieces, to their own file), or the statement's line. A
+   * line outside the statement would be a wrong offset: the statement's own line is the honest answer then.
+   */
   lineOf(location: unknown, statement: PgStatement): number {
     if (typeof location !== 'number' || location < 0) return statement.line;
     let lo = 0;
@@ -108,7 +112,9 @@ class FileLinter {
       if (this.lineStarts[mid]! <= location) lo = mid;
       else hi = mid - 1;
     }
-    return lo + 1;
+    const line = lo + 1;
+    const lastLine = statement.line + (statement.text.match(/\n/g)?.length ?? 0);
+    return line >= statement.line && line <= lastLine ? line : statement.line;
   }
 
   add(rule: PgRule, line: number, message: string, fix?: string): void {
