@@ -79,6 +79,8 @@ class FileLinter {
   readonly foreignKeys: ForeignKey[] = [];
   /** Lines of the file's own open BEGINs (none, or one; more is nesting). */
   private readonly openTransactions: number[] = [];
+  /** A `SET lock_timeout` came before (or the file's first locking statement was already reported). */
+  private lockTimeoutSettled = false;
 
   constructor(
     readonly file: string,
@@ -190,10 +192,32 @@ class FileLinter {
     this.foreignKeys.push({ table, columns, parent, line });
   }
 
+  /** The file's first statement that locks a table in use, with no SET lock_timeout before it (one finding per file: one SET fixes them all). */
+  private lockTimeout(statement: PgStatement, relation: string): void {
+    if (this.lockTimeoutSettled) return;
+    if (statement.type === 'VariableSetStmt') {
+      if (statement.node.name === 'lock_timeout') this.lockTimeoutSettled = true;
+      return;
+    }
+    const n = statement.node;
+    const names = statement.type === 'DropStmt' ? ((n.objects ?? []) as Node[]).map((object) => strings(child(object, 'List')?.items).at(-1) ?? '') : [];
+    const dropped =
+      !n.concurrent &&
+      ((n.removeType === 'OBJECT_TABLE' && names.some((t) => this.existing(t))) || (n.removeType === 'OBJECT_INDEX' && names.some((i) => this.model.indexCreatedIn.get(i) !== this.version)));
+    const truncated = statement.type === 'TruncateStmt' && ((n.relations ?? []) as Node[]).some((r) => this.existing(String(child(r, 'RangeVar')?.relname ?? '')));
+    const reindexed = statement.type === 'ReindexStmt' && !((n.params ?? []) as Node[]).some((p) => child(p, 'DefElem')?.defname === 'concurrently');
+    const full = statement.type === 'VacuumStmt' && ((n.options ?? []) as Node[]).some((o) => child(o, 'DefElem')?.defname === 'full');
+    const onExisting = relation !== '' && this.existing(relation) && (statement.type === 'AlterTableStmt' || statement.type === 'RenameStmt' || statement.type === 'ClusterStmt' || (statement.type === 'IndexStmt' && !n.concurrent));
+    if (!(onExisting || dropped || truncated || reindexed || full)) return;
+    this.lockTimeoutSettled = true;
+    this.add('lock-timeout-missing', statement.line, `${statement.text.split(/\s+/).slice(0, 3).join(' ')} … locks a table in use with no lock_timeout set before it: behind a long transaction it waits, and every query on the table waits behind it.`);
+  }
+
   statement(statement: PgStatement): void {
     this.longIdentifiers(statement);
     const n = statement.node;
     const relation = String((n.relation as Node | undefined)?.relname ?? '');
+    this.lockTimeout(statement, relation);
     switch (statement.type) {
       case 'TransactionStmt':
         this.transaction(statement);
