@@ -81,10 +81,15 @@ async function corpus(url) {
   const squawkByFile = new Map();
   for (const v of JSON.parse(squawk.stdout || '[]')) squawkByFile.set(path.resolve(v.file), [...(squawkByFile.get(path.resolve(v.file)) ?? []), v.rule_name]);
   // dbshift: each case as 000002 after the base, one lint (with the server: also the replay).
+  // An opt-in rule (off by default: dbshift sets lock_timeout itself) is enabled in the cases of the squawk rule it covers.
+  const { PG_RULES } = await import(path.join(ROOT, 'dist/engine/drivers/postgres/lint-rules.js'));
+  const optIn = (rule) => Object.entries(PG_RULES).filter(([, info]) => info.level === 'off' && (info.squawk ?? []).includes(rule)).map(([id]) => id);
   for (const c of cases) {
+    const enabled = optIn(c.rule);
     const dir = writeChain(path.join(scratch, 'corpus', c.rule, c.kind), {
       '000001_base.up.sql': base, '000001_base.down.sql': '', '000001_base.md': DOC,
       '000002_case.up.sql': fs.readFileSync(c.file, 'utf8'), '000002_case.down.sql': '', '000002_case.md': DOC,
+      ...(enabled.length ? { 'dbshift.lint.json': JSON.stringify({ rules: Object.fromEntries(enabled.map((id) => [id, 'error'])) }) } : {}),
     });
     const result = await lint({ dir, dialect: 'postgres', database: url });
     if (result.error && result.error.code !== 'lint-findings') throw new Error(`dbshift lint failed on ${c.rule}/${c.kind}: ${result.error.message}`);

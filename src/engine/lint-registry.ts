@@ -32,8 +32,8 @@ export interface LintRuleInfo {
   /** The usual fix (a finding may say a more specific one). */
   fix: string;
   where: LintWhere;
-  /** Its level when the project file says nothing (default `error`). */
-  level?: Exclude<LintLevel, 'off'>;
+  /** Its level when the project file says nothing (default `error`; `off`: opt-in, the project file enables it). */
+  level?: LintLevel;
   /** The squawk 2.66 rules it covers, if any. */
   squawk?: readonly string[];
 }

@@ -102,6 +102,35 @@ describe('no false alarms', () => {
   });
 });
 
+describe('rules as a team configures them (PostgreSQL)', () => {
+  const judged = async (change: string, settings?: object) => {
+    const files: Record<string, string> = { ...BASE, '000001_base.md': DOC, '000002_change.up.sql': change, '000002_change.down.sql': '', '000002_change.md': DOC };
+    if (settings) files['dbshift.lint.json'] = JSON.stringify(settings);
+    const result = await lintPostgres(await loadPgMigrationDir(writeMigrations(tempDir(), files), 170000));
+    return { found: result.findings.map((f) => `${f.file}:${f.line} ${f.rule}${f.level ? ` ${f.level}` : ''}`), suppressed: result.suppressed };
+  };
+  const change = 'ALTER TABLE users ADD COLUMN nickname varchar(40);\nALTER TABLE users RENAME COLUMN name TO full_name;\n';
+
+  it('dbshift.lint.json enables an opt-in rule, turns a rule off and makes one a warning', async () => {
+    expect((await judged(change)).found).toEqual(['000002_change.up.sql:1 varchar-length warning', '000002_change.up.sql:2 rename-in-use']);
+    expect((await judged(change, { rules: { 'lock-timeout-missing': 'error', 'rename-in-use': 'warning', 'varchar-length': 'off' } })).found).toEqual([
+      '000002_change.up.sql:1 lock-timeout-missing',
+      '000002_change.up.sql:2 rename-in-use warning',
+    ]);
+    // lock_timeout set first: the opt-in rule is satisfied.
+    expect((await judged(`SET lock_timeout = '2s';\n${change}`, { rules: { 'lock-timeout-missing': 'error' } })).found).toEqual(['000002_change.up.sql:2 varchar-length warning', '000002_change.up.sql:3 rename-in-use']);
+    await expect(judged(change, { rules: { 'no-such-rule': 'off' } })).rejects.toThrow(/no-such-rule/);
+  });
+
+  it('-- dbshift:ignore with a reason silences its rules in that file; without one, or with an unknown rule, it is itself a finding', async () => {
+    const ignored = await judged(`-- dbshift:ignore rename-in-use, varchar-length the app reads both names since release 41\n${change}`);
+    expect(ignored.found).toEqual([]);
+    expect(ignored.suppressed).toEqual([{ file: '000002_change.up.sql', line: 1, rules: ['rename-in-use', 'varchar-length'], reason: 'the app reads both names since release 41', silenced: 2 }]);
+    expect((await judged(`-- dbshift:ignore rename-in-use\n${change}`)).found).toEqual(['000002_change.up.sql:1 ignore-without-reason', '000002_change.up.sql:2 varchar-length warning', '000002_change.up.sql:3 rename-in-use']);
+    expect((await judged(`-- dbshift:ignore rename-in-uses a typo\n${change}`)).found).toContain('000002_change.up.sql:1 ignore-unknown-rule');
+  });
+});
+
 describe('the replay stays in its scratch database', () => {
   it('never runs DROP DATABASE (or any statement that reaches the cluster) from a migration', async () => {
     const victim = `lint_victim_${Date.now()}`;

@@ -142,6 +142,15 @@ export const PG_RULES = {
     where: 'statement',
     squawk: ['transaction-nesting'],
   },
+  // Opt-in: dbshift itself sets lock_timeout on every migration statement, so a file it runs
+  // needs none; a team whose files are also run by other tools (psql, a deploy script) enables it.
+  'lock-timeout-missing': {
+    checks: 'a statement that locks a table an earlier migration created (ALTER TABLE, CREATE INDEX, DROP, RENAME, TRUNCATE, REINDEX, CLUSTER, VACUUM FULL) with no SET lock_timeout before it in the file: run by another tool, it waits behind a long transaction and every query on the table queues behind it',
+    fix: "Start the file with SET lock_timeout = '2s'; (and SET statement_timeout), or leave the rule off when only dbshift runs the files (it sets lock_timeout itself, --lock-timeout).",
+    where: 'chain',
+    level: 'off',
+    squawk: ['require-timeout-settings'],
+  },
   // Types that cost an outage later, not today: warnings by default.
   'int-id-column': {
     checks: 'an id column (primary key, identity, serial, or REFERENCES) of type int/smallint/serial/smallserial: 32-bit ids run out, and widening rewrites the table',
@@ -205,12 +214,10 @@ export const PG_RULES = {
 
 export type PgRule = keyof typeof PG_RULES;
 
-/** squawk 2.66's rules dbshift does not have, and why (every other squawk rule is in some rule's `squawk` list above). */
+/** squawk 2.66's rules dbshift does not have, and why (every other squawk rule is in some rule's `squawk` list above; `require-timeout-settings` is the opt-in `lock-timeout-missing`). */
 export const SQUAWK_LEFT_OUT: Readonly<Record<string, string>> = {
   'prefer-robust-stmts':
     'dbshift runs each file in a transaction, so a failed file leaves nothing to trip over on the retry; a no-transaction (CONCURRENTLY) file that fails is marked dirty and its INVALID index is named with the fix. IF NOT EXISTS would instead hide a schema that is not what the chain says.',
-  'require-timeout-settings':
-    'dbshift sets lock_timeout itself on every migration statement (5 s by default, --lock-timeout) and retries a lock timeout; statement_timeout is --statement-timeout. A file need not repeat them.',
   'require-table-schema': 'opt-in in squawk too: which schema a table lands in is the search_path of the role that migrates, a project decision, not a production hazard.',
   'require-enum-value-ordering': 'where a new enum value sorts is a modelling choice, not a hazard to the running database (ADD VALUE takes no long lock).',
 };

@@ -79,6 +79,8 @@ class FileLinter {
   readonly foreignKeys: ForeignKey[] = [];
   /** Lines of the file's own open BEGINs (none, or one; more is nesting). */
   private readonly openTransactions: number[] = [];
+  /** A `SET lock_timeout` came before (or the file's first locking statement was already reported). */
+  private lockTimeoutSettled = false;
 
   constructor(
     readonly file: string,
@@ -98,7 +100,11 @@ class FileLinter {
     return (this.docText ??= this.readDoc());
   }
 
-  /** The line of a byte offset the parser reports, or the statement's line. */
+  /**
+   * The line of a byte offset in this file the parser reports (statements.ts moves the offsets
+   * of files parsed in one batch, or in pieces, to their own file), or the statement's line. A
+   * line outside the statement would be a wrong offset: the statement's own line is the honest answer then.
+   */
   lineOf(location: unknown, statement: PgStatement): number {
     if (typeof location !== 'number' || location < 0) return statement.line;
     let lo = 0;
@@ -108,7 +114,9 @@ class FileLinter {
       if (this.lineStarts[mid]! <= location) lo = mid;
       else hi = mid - 1;
     }
-    return lo + 1;
+    const line = lo + 1;
+    const lastLine = statement.line + (statement.text.match(/\n/g)?.length ?? 0);
+    return line >= statement.line && line <= lastLine ? line : statement.line;
   }
 
   add(rule: PgRule, line: number, message: string, fix?: string): void {
@@ -184,10 +192,32 @@ class FileLinter {
     this.foreignKeys.push({ table, columns, parent, line });
   }
 
+  /** The file's first statement that locks a table in use, with no SET lock_timeout before it (one finding per file: one SET fixes them all). */
+  private lockTimeout(statement: PgStatement, relation: string): void {
+    if (this.lockTimeoutSettled) return;
+    if (statement.type === 'VariableSetStmt') {
+      if (statement.node.name === 'lock_timeout') this.lockTimeoutSettled = true;
+      return;
+    }
+    const n = statement.node;
+    const names = statement.type === 'DropStmt' ? ((n.objects ?? []) as Node[]).map((object) => strings(child(object, 'List')?.items).at(-1) ?? '') : [];
+    const dropped =
+      !n.concurrent &&
+      ((n.removeType === 'OBJECT_TABLE' && names.some((t) => this.existing(t))) || (n.removeType === 'OBJECT_INDEX' && names.some((i) => this.model.indexCreatedIn.get(i) !== this.version)));
+    const truncated = statement.type === 'TruncateStmt' && ((n.relations ?? []) as Node[]).some((r) => this.existing(String(child(r, 'RangeVar')?.relname ?? '')));
+    const reindexed = statement.type === 'ReindexStmt' && !((n.params ?? []) as Node[]).some((p) => child(p, 'DefElem')?.defname === 'concurrently');
+    const full = statement.type === 'VacuumStmt' && ((n.options ?? []) as Node[]).some((o) => child(o, 'DefElem')?.defname === 'full');
+    const onExisting = relation !== '' && this.existing(relation) && (statement.type === 'AlterTableStmt' || statement.type === 'RenameStmt' || statement.type === 'ClusterStmt' || (statement.type === 'IndexStmt' && !n.concurrent));
+    if (!(onExisting || dropped || truncated || reindexed || full)) return;
+    this.lockTimeoutSettled = true;
+    this.add('lock-timeout-missing', statement.line, `${statement.text.split(/\s+/).slice(0, 3).join(' ')} … locks a table in use with no lock_timeout set before it: behind a long transaction it waits, and every query on the table waits behind it.`);
+  }
+
   statement(statement: PgStatement): void {
     this.longIdentifiers(statement);
     const n = statement.node;
     const relation = String((n.relation as Node | undefined)?.relname ?? '');
+    this.lockTimeout(statement, relation);
     switch (statement.type) {
       case 'TransactionStmt':
         this.transaction(statement);

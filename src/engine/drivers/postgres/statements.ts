@@ -121,11 +121,12 @@ export function preparsePgFiles(sqls: readonly string[]): void {
     while (r + 1 < ranges.length && start >= ranges[r]!.end + 2) r++;
     const range = ranges[r]!;
     const end = raw.stmt_len ? start + raw.stmt_len : offset - separator.length;
-    // A statement past its file's end: the files ran together (an unterminated string or comment).
-    if (end > range.end) return;
+    // A file's last statement without its own ";" ends at the separator's: its "\n" is the one
+    // byte past the file it may take. Further, and the files ran together (an unterminated string or comment).
+    if (end > range.end + 1) return;
     // A file's first statement starts after the previous separator's ";", at its "\n".
     const from = Math.max(start, range.start);
-    range.raws.push({ stmt: raw.stmt, stmt_location: from - range.start, stmt_len: end - from });
+    range.raws.push({ stmt: raw.stmt, stmt_location: from - range.start, stmt_len: Math.min(end, range.end) - from, shift: -range.start });
   }
   for (const range of ranges) {
     if (parsed.size >= PARSED_KEPT) parsed.clear();
@@ -157,8 +158,7 @@ const CHUNK_CHARS = 64 * 1024;
  * and SIGTERM are handled between pieces): parsed in pieces cut at top-level semicolons, with a
  * turn of the event loop between them. A piece the parser refuses (a cut inside a body such as
  * BEGIN ATOMIC … END, which the cheap scan cannot see) makes the whole file parse in one go,
- * so text, line, type and any syntax error are exactly splitPgStatements'. The nodes' own
- * `location` fields count from their piece: lint, which reads them, uses splitPgStatements.
+ * so text, line, type, the nodes' `location` fields and any syntax error are exactly splitPgStatements'.
  */
 export async function splitPgStatementsAsync(sql: string, signal?: AbortSignal): Promise<PgStatement[]> {
   const known = parsed.get(sql);
@@ -171,7 +171,7 @@ export async function splitPgStatementsAsync(sql: string, signal?: AbortSignal):
       const length = Buffer.byteLength(piece, 'utf8');
       for (const raw of parseTree(piece)) {
         const start = byteOffset + (raw.stmt_location ?? 0);
-        raws.push({ stmt: raw.stmt, stmt_location: start, stmt_len: raw.stmt_len || byteOffset + length - start });
+        raws.push({ stmt: raw.stmt, stmt_location: start, stmt_len: raw.stmt_len || byteOffset + length - start, shift: byteOffset });
       }
       byteOffset += length;
       await yieldToEventLoop();
@@ -233,7 +233,29 @@ export function* topLevelPieces(sql: string, size: number): Generator<string> {
   if (pieceStart < sql.length) yield sql.slice(pieceStart);
 }
 
-type RawStatement = { stmt: PgNode; stmt_location?: number; stmt_len?: number };
+/** `shift`: what turns the nodes' `location` fields (byte offsets in the text the parser saw: many files joined, or one piece) into offsets in this file. */
+type RawStatement = { stmt: PgNode; stmt_location?: number; stmt_len?: number; shift?: number };
+
+/**
+ * Move every `location` in a parse tree by `shift` bytes, in place (the tree is fresh from the
+ * parser). Lint turns locations into lines: without this, a file parsed after others in one
+ * batch call named lines past its own end.
+ */
+function shiftLocations(node: unknown, shift: number): void {
+  if (Array.isArray(node)) {
+    for (const item of node) shiftLocations(item, shift);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  const fields = node as Record<string, unknown>;
+  for (const key in fields) {
+    const value = fields[key];
+    // -1 is the parser's "unknown".
+    if (key === 'location' && typeof value === 'number') {
+      if (value >= 0) fields[key] = value + shift;
+    } else if (value && typeof value === 'object') shiftLocations(value, shift);
+  }
+}
 
 /** The tree's statements: text (leading comments excluded), line, type and fields, in one pass over the bytes. */
 function toStatements(bytes: Buffer, raws: readonly RawStatement[]): PgStatement[] {
@@ -247,6 +269,7 @@ function toStatements(bytes: Buffer, raws: readonly RawStatement[]): PgStatement
     const { skip, lines } = leadingTrivia(full);
     linesBefore += newlinesIn(bytes, counted, start);
     counted = Math.max(counted, start);
+    if (raw.shift) shiftLocations(raw.stmt, raw.shift);
     const [type, node] = Object.entries(raw.stmt)[0] as [string, Record<string, unknown>];
     statements.push({ text: full.slice(skip).trim(), line: linesBefore + lines + 1, type, node });
   }
