@@ -3,6 +3,7 @@ import type { Check } from '../results.js';
 import { yieldToEventLoop } from '../yield.js';
 import { migrationLabel } from './discover.js';
 import { EscapedTransaction, type Driver, type DriverSession, type TableChange } from './driver.js';
+import { rowsLostError } from './row-loss.js';
 import type { MigrationBody, MigrationDefinition, MigrationStep } from './types.js';
 
 // One migration, one direction, on any driver (SQLite, PostgreSQL). In a transaction (the
@@ -40,20 +41,9 @@ export interface StepRun {
 
 type Verified = { checks: Check[]; summary?: unknown };
 
-const counted = (n: number | null) => (n === null ? '-' : String(n));
-
-/** `books (3 -> 1)`, `books (now volumes) (3 -> 1)`. */
-function describeLoss(table: TableChange): string {
-  return `${table.was ?? table.name}${table.was ? ` (now ${table.name})` : ''} (${counted(table.before)} -> ${counted(table.after)})`;
-}
-
 /** The driver found tables that lost rows the migration did not declare it deletes: refuse the commit. */
 function assertNoRowsLost(label: string, lost: TableChange[]): void {
-  if (lost.length === 0) return;
-  const first = lost[0]!.name;
-  throw new DataError('rows-lost', `${label} deletes rows it does not declare: ${lost.map(describeLoss).join(', ')}.`, {
-    hint: `If the deletion is meant, declare it in the migration (\`-- dbshift:deletes-rows ${first}\` in the SQL file, or \`export const deletesRows = ['${first.replace(/'/g, "\\'")}']\` in code) and run again. If not, look for a cascade: ON DELETE CASCADE under a \`PRAGMA foreign_keys=ON\` before a DROP TABLE, a trigger, INSERT OR REPLACE, or TRUNCATE … CASCADE.`,
-  });
+  if (lost.length > 0) throw rowsLostError(label, lost);
 }
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise;

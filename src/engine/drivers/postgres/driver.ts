@@ -13,6 +13,7 @@ import { connectClient, type PgTarget } from './connection.js';
 import { openLockSession, resetSession, type LockSession } from './session.js';
 import { appendHistory, ensureHistory, HISTORY_TABLE, readHistory } from './history.js';
 import { lintPgRules } from './lint.js';
+import { PgOutsideWatch } from './outside-watch.js';
 import { PgRowWatch, RecountNeeded } from './row-changes.js';
 import { endsTransaction, isOwnTransactionControl, loadParser, quoteIdent, splitPgStatementsAsync, PgSyntaxError, type PgStatement } from './statements.js';
 
@@ -351,16 +352,22 @@ export class PostgresDriver implements Driver<PgContext> {
 
   private session(inTransaction: boolean, label: string): DriverSession<PgContext> {
     let watch: PgRowWatch | undefined;
+    let outside: PgOutsideWatch | undefined;
     let revoked = false;
+    /** The statement itself; outside a transaction, made a transaction of its own for the backstop (outside-watch.ts). */
+    const attempt = async (statement: PgStatement, params?: unknown[]) => {
+      this.current = statement;
+      const execute = () => this.client.query(params ? { text: statement.text, values: params } : statement.text);
+      const result = outside ? await outside.run(statement, execute) : await execute();
+      if (!inTransaction) this.doneOutside++;
+      return result;
+    };
     const run = async (statement: PgStatement, params?: unknown[]) => {
       if (revoked) {
         throw new InterruptedError('context-revoked', `${label} has ended: its code can no longer reach the database (a statement it left running, or queued after Ctrl-C).`);
       }
       await watch?.beforeStatement(statement);
-      this.current = statement;
-      const result = await this.client.query(params ? { text: statement.text, values: params } : statement.text);
-      if (!inTransaction) this.doneOutside++;
-      return result;
+      return attempt(statement, params);
     };
     const parse = async (sql: string): Promise<PgStatement[]> => {
       try {
@@ -395,7 +402,7 @@ export class PostgresDriver implements Driver<PgContext> {
             await run(statement);
           } catch (error) {
             if (!inTransaction && sqlState(error) === LOCK_NOT_AVAILABLE && this.doneOutside === 0 && statement.type !== 'IndexStmt') {
-              await this.retryOutside(statement, error);
+              await this.retryOutside(statement, error, () => attempt(statement));
               continue;
             }
             throw this.located(error, statement);
@@ -417,10 +424,14 @@ export class PostgresDriver implements Driver<PgContext> {
       appendHistory: (entry) => asDbshift(() => this.appendHistory(entry)),
       watchRows: async (deletesRows) => {
         const bookkeeping = [this.table, HISTORY_TABLE, DBMATE_DIRTY_TABLE].map((name) => ({ schema: this.schema, name }));
-        watch = new PgRowWatch(this.client, this.schema, bookkeeping, this.countFirst ?? new Set(), this.countFirst !== undefined, !inTransaction, deletesRows);
+        if (!inTransaction) {
+          outside = new PgOutsideWatch({ client: this.client, schema: this.schema, bookkeeping, deletesRows, label });
+          return;
+        }
+        watch = new PgRowWatch(this.client, this.schema, bookkeeping, this.countFirst ?? new Set(), this.countFirst !== undefined, false, deletesRows);
         await watch.begin();
       },
-      rowChanges: (deletesRows) => asDbshift(async () => (watch ? watch.changes(deletesRows) : { changed: [], lost: [] })),
+      rowChanges: (deletesRows) => asDbshift(async () => (outside ? outside.finish() : watch ? watch.changes(deletesRows) : { changed: [], lost: [] })),
       revokeContext: () => (revoked = true),
       ...(inTransaction ? { checkBeforeCommit: async () => this.assertTransactionAlive(label) } : {}),
     };
@@ -439,14 +450,12 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   /** Outside a transaction, only a first statement that took no effect may be tried again. */
-  private async retryOutside(statement: PgStatement, first: unknown): Promise<void> {
+  private async retryOutside(statement: PgStatement, first: unknown, again: () => Promise<unknown>): Promise<void> {
     let last = first;
     for (let attempt = 1; attempt <= this.options.lockRetries; attempt++) {
       await sleep(this.options.retryDelayMs * 2 ** (attempt - 1));
       try {
-        this.current = statement;
-        await this.client.query(statement.text);
-        this.doneOutside++;
+        await again();
         return;
       } catch (error) {
         last = error;

@@ -82,7 +82,7 @@ export class PgRowWatch {
     private readonly countFirst: ReadonlySet<string>,
     /** No further run: what cannot be proven is refused. */
     private readonly lastRun: boolean,
-    /** Outside a transaction the counters end with each statement: every table is counted before and after instead. */
+    /** Every table counted before and after: for what outside-watch.ts cannot make a transaction of its own. */
     private readonly exhaustive: boolean,
     private readonly deletesRows: readonly string[],
   ) {}
