@@ -1,4 +1,4 @@
-// `node bench/engine.mjs [--quick] [--runs N] [--no-pg] [--out docs/performance-engine.json]`
+// `node bench/engine.mjs [--quick] [--runs N] [--no-pg] [--only trivial,large,chain,at-999,version,rss] [--out docs/performance-engine.json]`
 //
 // The versioned engine's cost (issue 18), side by side in one run, alternating sides, medians:
 //   sqlite/pg  trivial   one CREATE TABLE on an empty database vs beside a 3,000,000-row table (target <= 1.5x)
@@ -27,6 +27,9 @@ const option = (name, fallback) => {
   return i === -1 ? fallback : process.argv[i + 1];
 };
 const runs = Number(option('runs', quick ? '1' : '3'));
+/** Which rows to measure (default: all); `--only chain,at-999,version` needs no multi-GB sample. */
+const only = option('only', undefined)?.split(',');
+const wanted = (row) => !only || only.includes(row);
 const chainLength = Number(option('migrations', quick ? '200' : '1000'));
 const bigRows = Number(option('big-rows', quick ? '300000' : '3000000'));
 const sampleReports = Number(option('sample-reports', quick ? '20000' : '1000000'));
@@ -153,25 +156,32 @@ function trivialOn(targets) {
 function benchSqlite() {
   const empty = path.join(work, 'empty.db');
   const beside = path.join(work, 'big.db');
-  fs.copyFileSync(sqliteWithBigTable(path.join(cacheDir, `sqlite-big-${bigRows}.db`), bigRows), beside);
+  if (wanted('trivial')) fs.copyFileSync(sqliteWithBigTable(path.join(cacheDir, `sqlite-big-${bigRows}.db`), bigRows), beside);
   run('sqlite3', [empty, 'CREATE TABLE seed (id INTEGER PRIMARY KEY); DROP TABLE seed;']);
+  if (wanted('trivial')) {
   const [onEmpty, onBig] = trivialOn([sqliteTool(trivialDir, empty), sqliteTool(trivialDir, beside)]);
   record('sqlite', `trivial beside a ${bigRows.toLocaleString('en')}-row table`, '<= 1.5x empty', { emptyS: onEmpty / 1000, besideS: onBig / 1000, ratio: onBig / onEmpty, cpuRatio: cpuRatio(onBig, onEmpty) });
 
+  }
+  if (wanted('large')) {
   const sample = cachedSample();
   const sampleSize = fs.statSync(sample).size;
   // The sample itself is migrated and reverted in place (untimed down): no multi-GB copy per run.
   run('cat', [sample], { stdio: ['ignore', 'ignore', 'ignore'] });
   const [emptyAgain, onSample] = trivialOn([sqliteTool(trivialDir, empty), sqliteTool(trivialDir, sample)]);
   record('sqlite', `trivial on the ${(sampleSize / 1e9).toFixed(1)} GB HealthSum sample`, '<= +1 s', { emptyS: emptyAgain / 1000, sampleS: onSample / 1000, extraS: (onSample - emptyAgain) / 1000, extraCpuS: (onSample.cpuMs - emptyAgain.cpuMs) / 1000 });
+  }
 
   const ours = path.join(work, 'chain.db');
   const theirs = path.join(work, 'chain-dbmate.db');
+  if (wanted('chain')) {
   const [a, b] = sideBySide([
     { reset: () => fs.rmSync(ours, { force: true }), timed: () => dbshift(['up', '--create', '--database', ours, '--dir', chain.dbshift, '--no-backup'], { cwd: work }).ms },
     { reset: () => fs.rmSync(theirs, { force: true }), timed: () => run(dbmate, ['--url', `sqlite:${theirs}`, '--migrations-dir', chain.dbmate, '--no-dump-schema', 'up']).ms },
   ]);
   record('sqlite', `${chainLength} small migrations`, '<= 1.5x dbmate', { dbshiftS: a / 1000, dbmateS: b / 1000, ratio: a / b, cpuRatio: cpuRatio(a, b) });
+  }
+  if (wanted('at-999') || wanted('version')) {
 
   const before = upTo(chainLength - 1);
   const at999 = { ours: path.join(work, 'at999.db'), theirs: path.join(work, 'at999-dbmate.db') };
@@ -182,13 +192,17 @@ function benchSqlite() {
     { reset: () => fs.copyFileSync(at999.ours, scratch.ours), timed: () => dbshift(['up', '--database', scratch.ours, '--dir', chain.dbshift, '--no-backup'], { cwd: work }).ms },
     { reset: () => fs.copyFileSync(at999.theirs, scratch.theirs), timed: () => run(dbmate, ['--url', `sqlite:${scratch.theirs}`, '--migrations-dir', chain.dbmate, '--no-dump-schema', 'up']).ms },
   ]);
-  record('sqlite', `one migration onto a database at ${chainLength - 1}`, '<= 2x dbmate', { dbshiftS: c / 1000, dbmateS: d / 1000, ratio: c / d, cpuRatio: cpuRatio(c, d) });
+  if (wanted('at-999')) record('sqlite', `one migration onto a database at ${chainLength - 1}`, '<= 2x dbmate', { dbshiftS: c / 1000, dbmateS: d / 1000, ratio: c / d, cpuRatio: cpuRatio(c, d) });
+  if (wanted('version')) {
   const [e, f] = sideBySide([
     { timed: () => dbshift(['version', '--database', scratch.ours, '--dir', chain.dbshift], { cwd: work }).ms },
     { timed: () => run(dbmate, ['--url', `sqlite:${scratch.theirs}`, '--migrations-dir', chain.dbmate, 'status']).ms },
   ]);
   record('sqlite', `version on ${chainLength} applied (dbmate status)`, '<= 2x dbmate', { dbshiftS: e / 1000, dbmateS: f / 1000, ratio: e / f, cpuRatio: cpuRatio(e, f) });
+  }
+  }
 
+  if (!wanted('rss')) return;
   fs.rmSync(ours, { force: true });
   const timed = run('/usr/bin/time', ['-v', process.execPath, cli, 'up', '--create', '--database', ours, '--dir', chain.dbshift, '--no-backup'], { cwd: work });
   const kib = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(timed.stderr)?.[1] ?? NaN);
@@ -228,13 +242,15 @@ function benchPg() {
   try {
     psql('postgres', 'CREATE DATABASE empty');
     psql('postgres', 'CREATE DATABASE beside');
-    psql('beside', `CREATE TABLE big (id bigint PRIMARY KEY, payload text); INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, ${bigRows}) g; ANALYZE big;`);
+    if (wanted('trivial')) psql('beside', `CREATE TABLE big (id bigint PRIMARY KEY, payload text); INSERT INTO big SELECT g, md5(g::text) FROM generate_series(1, ${bigRows}) g; ANALYZE big;`);
     const tool = (db) => ({
       up: () => dbshift(['up', '--database', cluster.url(db), '--dir', trivialDir, '--no-backup'], { cwd: work }).ms,
       down: () => dbshift(['down', '--all', '--database', cluster.url(db), '--dir', trivialDir, '--no-backup'], { cwd: work }),
     });
-    const [onEmpty, onBig] = trivialOn([tool('empty'), tool('beside')]);
-    record('pg', `trivial beside a ${bigRows.toLocaleString('en')}-row table`, '<= 1.5x empty', { emptyS: onEmpty / 1000, besideS: onBig / 1000, ratio: onBig / onEmpty, cpuRatio: cpuRatio(onBig, onEmpty) });
+    if (wanted('trivial')) {
+      const [onEmpty, onBig] = trivialOn([tool('empty'), tool('beside')]);
+      record('pg', `trivial beside a ${bigRows.toLocaleString('en')}-row table`, '<= 1.5x empty', { emptyS: onEmpty / 1000, besideS: onBig / 1000, ratio: onBig / onEmpty, cpuRatio: cpuRatio(onBig, onEmpty) });
+    }
 
     let n = 0;
     const fresh = () => {
@@ -244,11 +260,14 @@ function benchPg() {
     };
     let ours;
     let theirs;
+    if (wanted('chain')) {
     const [a, b] = sideBySide([
       { reset: () => (ours = fresh()), timed: () => dbshift(['up', '--database', cluster.url(ours), '--dir', chain.dbshift, '--no-backup'], { cwd: work }).ms },
       { reset: () => (theirs = fresh()), timed: () => run(dbmate, ['--url', cluster.url(theirs), '--migrations-dir', chain.dbmate, '--no-dump-schema', 'up']).ms },
     ]);
     record('pg', `${chainLength} small migrations`, '<= 1.5x dbmate', { dbshiftS: a / 1000, dbmateS: b / 1000, ratio: a / b, cpuRatio: cpuRatio(a, b) });
+    }
+    if (!wanted('at-999') && !wanted('version')) return;
 
     const before = upTo(chainLength - 1);
     psql('postgres', 'CREATE DATABASE t999');
@@ -264,7 +283,8 @@ function benchPg() {
       { reset: () => (ours = copy('t999')), timed: () => dbshift(['up', '--database', cluster.url(ours), '--dir', chain.dbshift, '--no-backup'], { cwd: work }).ms },
       { reset: () => (theirs = copy('t999m')), timed: () => run(dbmate, ['--url', cluster.url(theirs), '--migrations-dir', chain.dbmate, '--no-dump-schema', 'up']).ms },
     ]);
-    record('pg', `one migration onto a database at ${chainLength - 1}`, '<= 2x dbmate', { dbshiftS: c / 1000, dbmateS: d / 1000, ratio: c / d, cpuRatio: cpuRatio(c, d) });
+    if (wanted('at-999')) record('pg', `one migration onto a database at ${chainLength - 1}`, '<= 2x dbmate', { dbshiftS: c / 1000, dbmateS: d / 1000, ratio: c / d, cpuRatio: cpuRatio(c, d) });
+    if (!wanted('version')) return;
     const [e, f] = sideBySide([
       { timed: () => dbshift(['version', '--database', cluster.url(ours), '--dir', chain.dbshift], { cwd: work }).ms },
       { timed: () => run(dbmate, ['--url', cluster.url(theirs), '--migrations-dir', chain.dbmate, 'status']).ms },

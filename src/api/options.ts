@@ -3,7 +3,6 @@ import { DEFAULTS, loadConfig, type Config } from '../config.js';
 import { loadMigrationDir } from '../engine/discover.js';
 import type { MigrationSet } from '../engine/types.js';
 import { InternalError, toToolError, UsageError } from '../errors.js';
-import { builtinSet } from '../plans/health-records-v5/migration-set.js';
 import type { ProgressListener } from '../progress.js';
 import { resultError, withCore, type CommandResult, type ResultError } from '../results.js';
 
@@ -123,6 +122,8 @@ export function placesOf(options: AnyOptions): { database: string; migrations: s
 /** The migrations a versioned command works with: a built-in set, or the directory's files. */
 export async function migrationSetOf(config: Config, set: string | undefined, now: () => Date = () => new Date(), discover: { listUnrunnable?: boolean } = {}): Promise<MigrationSet> {
   if (set !== undefined) {
+    // The v5 pipeline's modules load only for the built-in set: a command on a directory never needs them.
+    const { builtinSet } = await import('../plans/health-records-v5/migration-set.js');
     const builtin = builtinSet(set, now);
     if (!builtin) throw new UsageError('unknown-set', `There is no built-in migration set "${set}" (there is: health-records).`);
     return builtin;

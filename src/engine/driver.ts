@@ -49,6 +49,15 @@ export interface DriverSession<Ctx> {
   /** After the migration and its verify: the tables it changed, and those it lost rows of without declaring them in `deletesRows`. */
   rowChanges(deletesRows: readonly string[]): Promise<RowChanges>;
   appendHistory(entry: HistoryEntry): Promise<void>;
+  /**
+   * readVersion, watchRows and writeVersion(mark) in one round trip, where the driver can (a
+   * migration's overhead on PostgreSQL is its round trips): returns the version as it was
+   * before the mark. The caller still refuses a moved version; the transaction then rolls the
+   * mark back with everything else.
+   */
+  startMigration?(deletesRows: readonly string[], mark: VersionState): Promise<VersionState>;
+  /** writeVersion(state) and appendHistory(entry) in one round trip, where the driver can. */
+  finishMigration?(state: VersionState, entry: HistoryEntry): Promise<void>;
   /** The driver's own checks before commit (SQLite: no new foreign_key_check violations); throws a DataError. */
   checkBeforeCommit?(): Promise<void>;
   /**

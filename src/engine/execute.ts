@@ -3,7 +3,8 @@ import type { Check } from '../results.js';
 import { yieldToEventLoop } from '../yield.js';
 import { migrationLabel } from './discover.js';
 import { EscapedTransaction, type Driver, type DriverSession, type TableChange } from './driver.js';
-import type { MigrationBody, MigrationDefinition, MigrationStep } from './types.js';
+import { rowsLostError } from './row-loss.js';
+import type { MigrationBody, MigrationDefinition, MigrationStep, VersionState } from './types.js';
 
 // One migration, one direction, on any driver (SQLite, PostgreSQL). In a transaction (the
 // default) the migration, its checks and its bookkeeping commit together: a failure leaves no
@@ -40,20 +41,9 @@ export interface StepRun {
 
 type Verified = { checks: Check[]; summary?: unknown };
 
-const counted = (n: number | null) => (n === null ? '-' : String(n));
-
-/** `books (3 -> 1)`, `books (now volumes) (3 -> 1)`. */
-function describeLoss(table: TableChange): string {
-  return `${table.was ?? table.name}${table.was ? ` (now ${table.name})` : ''} (${counted(table.before)} -> ${counted(table.after)})`;
-}
-
 /** The driver found tables that lost rows the migration did not declare it deletes: refuse the commit. */
 function assertNoRowsLost(label: string, lost: TableChange[]): void {
-  if (lost.length === 0) return;
-  const first = lost[0]!.name;
-  throw new DataError('rows-lost', `${label} deletes rows it does not declare: ${lost.map(describeLoss).join(', ')}.`, {
-    hint: `If the deletion is meant, declare it in the migration (\`-- dbshift:deletes-rows ${first}\` in the SQL file, or \`export const deletesRows = ['${first.replace(/'/g, "\\'")}']\` in code) and run again. If not, look for a cascade: ON DELETE CASCADE under a \`PRAGMA foreign_keys=ON\` before a DROP TABLE, a trigger, INSERT OR REPLACE, or TRUNCATE … CASCADE.`,
-  });
+  if (lost.length > 0) throw rowsLostError(label, lost);
 }
 
 const isPromise = <T>(value: T | Promise<T>): value is Promise<T> => value instanceof Promise;
@@ -148,8 +138,8 @@ function asMigrationError<Ctx>(driver: Driver<Ctx>, error: unknown, label: strin
 }
 
 /** Under the lock: the plan was made from `expected`; if another run moved the version since, stop. */
-async function assertVersionUnmoved<Ctx>(session: DriverSession<Ctx>, expected: number): Promise<void> {
-  const now = await session.readVersion();
+async function assertVersionUnmoved<Ctx>(session: DriverSession<Ctx>, expected: number, read?: VersionState): Promise<void> {
+  const now = read ?? (await session.readVersion());
   if (now.version === expected && !now.dirty) return;
   throw new BusyError('version-moved', `The database moved to version ${now.version}${now.dirty ? ' (dirty)' : ''} while this run planned from version ${expected}: another run is migrating it.`, {
     hint: 'Let the other run finish, then run the same command again; it plans from the new version.',
@@ -180,11 +170,17 @@ export async function executeStep<Ctx>(driver: Driver<Ctx>, migration: Migration
   if (body.transactional) {
     try {
       const outcome = await driver.transaction(async (session) => {
-        await assertVersionUnmoved(session, run.versionBefore);
-        await session.watchRows(body.deletesRows ?? []);
         // Dirty first, in the same transaction: should the migration commit on its own (a COMMIT
         // the driver could not stop), the mark is committed with it and the database tells the truth.
-        await session.writeVersion({ version: step.versionAfter, dirty: true });
+        const mark = { version: step.versionAfter, dirty: true };
+        if (session.startMigration) {
+          // One round trip: the version as it was, the watch, the mark (rolled back if the version moved).
+          await assertVersionUnmoved(session, run.versionBefore, await session.startMigration(body.deletesRows ?? [], mark));
+        } else {
+          await assertVersionUnmoved(session, run.versionBefore);
+          await session.watchRows(body.deletesRows ?? []);
+          await session.writeVersion(mark);
+        }
         const verified = await runMigration(session, body, label, run.signal);
         // Ctrl-C is seen here (twice: a signal is read in the loop's poll phase, and one turn may
         // start after it). Whatever the migration scheduled has run by now too (against a revoked
@@ -193,8 +189,12 @@ export async function executeStep<Ctx>(driver: Driver<Ctx>, migration: Migration
         await yieldToEventLoop();
         if (run.signal?.aborted) throw new InterruptedError('interrupted', `Interrupted during ${migrationLabel(step)}.`);
         const rows = await assertSafeToCommit(session, body, label, verified);
-        await session.writeVersion({ version: step.versionAfter, dirty: false });
-        await session.appendHistory(entry());
+        const clean = { version: step.versionAfter, dirty: false };
+        if (session.finishMigration) await session.finishMigration(clean, entry());
+        else {
+          await session.writeVersion(clean);
+          await session.appendHistory(entry());
+        }
         return { ...verified, ...rows };
       }, label);
       return { status: 'applied', durationMs: performance.now() - started, ...outcome };

@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type { Db } from '../sqlite/db.js';
 import type { Direction, HistoryEntry, VersionState } from './types.js';
 import { DEFAULT_CHOICE, type VersionTableChoice, type VersionTableKind } from './version-tables/choice.js';
@@ -46,17 +47,30 @@ const CREATE_HISTORY_TABLE = `CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (
   duration_ms INTEGER NOT NULL
 );`;
 
+/**
+ * Prepared once per connection: every migration reads and writes the bookkeeping several times,
+ * and preparing a statement costs a parse (sqlite.org/c3ref/prepare.html). The SQL text is the key.
+ */
+const prepared = new WeakMap<Db, Map<string, Database.Statement>>();
+function statement(db: Db, sql: string): Database.Statement {
+  let own = prepared.get(db);
+  if (!own) prepared.set(db, (own = new Map()));
+  let found = own.get(sql);
+  if (!found) own.set(sql, (found = db.prepare(sql)));
+  return found;
+}
+
 function tableExists(db: Db, name: string): boolean {
-  return db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
+  return statement(db, `SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 }
 
 function hasKey(db: Db): boolean {
-  return db.prepare(`SELECT 1 FROM pragma_table_info(?) WHERE name = ?`).get(HISTORY_TABLE, KEY) !== undefined;
+  return statement(db, `SELECT 1 FROM pragma_table_info(?) WHERE name = ?`).get(HISTORY_TABLE, KEY) !== undefined;
 }
 
 /** Whose version table the database has: golang-migrate's has a dirty column, dbmate's does not. */
 export function versionTableKind(db: Db, table = VERSION_TABLE): VersionTableKind | undefined {
-  const columns = db.prepare(`SELECT name FROM pragma_table_info(?)`).all(table) as Array<{ name: string }>;
+  const columns = statement(db, `SELECT name FROM pragma_table_info(?)`).all(table) as Array<{ name: string }>;
   if (columns.length === 0) return undefined;
   return columns.some((c) => c.name.toLowerCase() === 'dirty') ? 'golang-migrate' : 'dbmate';
 }
@@ -72,10 +86,10 @@ export function readVersion(db: Db, table = VERSION_TABLE): VersionState {
   const kind = versionTableKind(db, table);
   if (kind === undefined) return { version: 0, dirty: false };
   if (kind === 'dbmate') {
-    const dirty = tableExists(db, DBMATE_DIRTY_TABLE) ? (db.prepare(`SELECT version FROM ${DBMATE_DIRTY_TABLE} LIMIT 1`).all() as Array<{ version: unknown }>) : [];
-    return dbmateState(db.prepare(`SELECT version FROM ${quoteName(table)}`).all() as Array<{ version: unknown }>, dirty);
+    const dirty = tableExists(db, DBMATE_DIRTY_TABLE) ? (statement(db, `SELECT version FROM ${DBMATE_DIRTY_TABLE} LIMIT 1`).all() as Array<{ version: unknown }>) : [];
+    return dbmateState(statement(db, `SELECT version FROM ${quoteName(table)}`).all() as Array<{ version: unknown }>, dirty);
   }
-  const row = db.prepare(`SELECT version, dirty FROM ${quoteName(table)} LIMIT 1`).get() as { version: number | bigint; dirty: unknown } | undefined;
+  const row = statement(db, `SELECT version, dirty FROM ${quoteName(table)} LIMIT 1`).get() as { version: number | bigint; dirty: unknown } | undefined;
   if (!row) return { version: 0, dirty: false };
   // golang-migrate writes -1 (NilVersion) with dirty=true when a first down migration fails.
   const version = Math.max(0, Number(row.version));
@@ -90,12 +104,12 @@ export function readVersion(db: Db, table = VERSION_TABLE): VersionState {
 export function writeVersion(db: Db, state: VersionState, table = VERSION_TABLE, choice: VersionTableChoice = DEFAULT_CHOICE): void {
   db.transaction(() => {
     if (versionTableKind(db, table) === 'dbmate') {
-      for (const s of dbmateWrite(quoteName(table), DBMATE_DIRTY_TABLE, state, choice.texts.get(state.version), () => '?')) db.prepare(s.sql).run(...s.params);
+      for (const s of dbmateWrite(quoteName(table), DBMATE_DIRTY_TABLE, state, choice.texts.get(state.version), () => '?')) statement(db, s.sql).run(...s.params);
       return;
     }
-    db.prepare(`DELETE FROM ${quoteName(table)}`).run();
+    statement(db, `DELETE FROM ${quoteName(table)}`).run();
     if (state.version > 0 || state.dirty) {
-      db.prepare(`INSERT INTO ${quoteName(table)} (version, dirty) VALUES (?, ?)`).run(state.version > 0 ? state.version : -1, state.dirty ? 1 : 0);
+      statement(db, `INSERT INTO ${quoteName(table)} (version, dirty) VALUES (?, ?)`).run(state.version > 0 ? state.version : -1, state.dirty ? 1 : 0);
     }
   })();
 }
@@ -104,10 +118,10 @@ export function appendHistory(db: Db, entry: HistoryEntry, table = VERSION_TABLE
   const values = [entry.version, entry.name, entry.direction, entry.checksum, entry.appliedAt, Math.round(entry.durationMs)];
   if (!hasKey(db)) {
     // ensureStateTables added the column for any other table: without it, this is schema_migrations' history.
-    db.prepare(`INSERT INTO ${HISTORY_TABLE} (version, name, direction, checksum, applied_at, duration_ms) VALUES (?, ?, ?, ?, ?, ?)`).run(...values);
+    statement(db, `INSERT INTO ${HISTORY_TABLE} (version, name, direction, checksum, applied_at, duration_ms) VALUES (?, ?, ?, ?, ?, ?)`).run(...values);
     return;
   }
-  db.prepare(`INSERT INTO ${HISTORY_TABLE} (${KEY}, version, name, direction, checksum, applied_at, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(table, ...values);
+  statement(db, `INSERT INTO ${HISTORY_TABLE} (${KEY}, version, name, direction, checksum, applied_at, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?)`).run(table, ...values);
 }
 
 /** The history of one version table, oldest first. */

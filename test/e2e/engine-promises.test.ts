@@ -67,6 +67,20 @@ describe('every migration starts from the same connection state', () => {
     expect(version(p)).toBe('3 (rebuild_authors)');
   });
 
+  it('a connection one migration changed is not handed to the next: its TEMP trigger and its case_sensitive_like stay with it', () => {
+    const p = project({
+      ...PARENT_AND_CHILDREN,
+      '000002_temp.up.sql': 'CREATE TEMP TRIGGER swallow AFTER INSERT ON books BEGIN DELETE FROM books WHERE id = NEW.id; END;\nPRAGMA case_sensitive_like = ON;',
+      '000002_temp.down.sql': 'SELECT 1;',
+      '000003_more.up.sql': "INSERT INTO books (author_id, title) VALUES (2, 'Manuals');\nUPDATE authors SET name = 'Ada L.' WHERE name LIKE 'ada';",
+      '000003_more.down.sql': 'SELECT 1;',
+    });
+    const { code, out } = p.up('--create');
+    expect(code, JSON.stringify(out.error)).toBe(0);
+    expect(count(p.db, 'books')).toBe(4);
+    expect(query<{ name: string }>(p.db, 'SELECT name FROM authors WHERE id = 1')[0]!.name).toBe('Ada L.');
+  });
+
   it('backstop: a table that loses rows the migration did not declare refuses the commit, naming the table', () => {
     const p = project({
       ...PARENT_AND_CHILDREN,

@@ -111,4 +111,45 @@ TRUNCATE parents;`);
     // Reading it would have failed: the role really may not.
     await expect(query(url.toString(), 'SELECT count(*) FROM secrets')).rejects.toThrow(/permission denied/);
   });
+
+  describe('outside a transaction (-- dbshift:no-transaction): each statement its own transaction, proven as a transactional migration is', () => {
+    it('never reads a table the migration does not touch: a table the migration role may not SELECT does not stop it', async () => {
+      const db = await freshDatabase();
+      await up(db.url, {});
+      const role = `mig_${db.name}`;
+      await query(db.url, `CREATE ROLE ${role} LOGIN PASSWORD 'pw'; GRANT ALL ON SCHEMA public TO ${role}; GRANT ALL ON schema_migrations, dbshift_history, audit TO ${role};
+        ALTER TABLE audit OWNER TO ${role};
+        CREATE TABLE secrets (id int); INSERT INTO secrets VALUES (1); REVOKE ALL ON secrets FROM ${role};`);
+      const url = new URL(urlFor(db.name));
+      url.username = role;
+      url.password = 'pw';
+      const result = await up(url.toString(), { '000002_more.up.sql': 'CREATE INDEX CONCURRENTLY audit_id ON audit (id);\nINSERT INTO audit VALUES (3);\nINSERT INTO audit VALUES (4);\nCREATE TABLE extra (id int);' });
+      expect(result.error).toBeUndefined();
+      expect(result.counts).toEqual({ audit: { before: 2, after: 4 }, extra: { before: null, after: 0 } });
+      expect(result.after).toEqual({ version: 2, dirty: false });
+      await expect(query(url.toString(), 'SELECT count(*) FROM secrets')).rejects.toThrow(/permission denied/);
+    });
+
+    it('an undeclared loss by cascade is refused before its statement commits: that statement is rolled back, the earlier ones stay, dirty', async () => {
+      const { db, result } = await second('-- dbshift:no-transaction\n-- dbshift:deletes-rows parents\nINSERT INTO audit VALUES (3);\nDELETE FROM parents WHERE id = 1;');
+      expect(result.error?.code).toBe('rows-lost');
+      expect(result.error?.message).toContain('children (3 -> 1)');
+      expect(result.after).toEqual({ version: 2, dirty: true });
+      expect(await query(db.url, 'SELECT (SELECT count(*) FROM children)::int AS children, (SELECT count(*) FROM parents)::int AS parents, (SELECT count(*) FROM audit)::int AS audit')).toEqual([{ children: 3, parents: 2, audit: 3 }]);
+    });
+
+    it('a declared deletion, the file\'s own BEGIN … COMMIT, and a TRUNCATE hidden in a DO block are each judged', async () => {
+      const declared = await second('-- dbshift:no-transaction\n-- dbshift:deletes-rows parents, children\nDELETE FROM parents WHERE id = 1;\nINSERT INTO audit VALUES (3);');
+      expect(declared.result.error).toBeUndefined();
+      expect(declared.result.counts).toEqual({ parents: { before: 2, after: 1 }, children: { before: 3, after: 1 }, audit: { before: 2, after: 3 } });
+
+      const ownBlock = await second('-- dbshift:no-transaction\nBEGIN;\nDELETE FROM audit WHERE id = 1;\nCOMMIT;');
+      expect(ownBlock.result.error?.code).toBe('rows-lost');
+      expect(ownBlock.result.error?.message).toContain('audit (2 -> 1)');
+
+      const hidden = await second(`-- dbshift:no-transaction\nDO $$ BEGIN EXECUTE 'TRUNCATE audit'; END $$;`);
+      expect(hidden.result.error?.code).toBe('rows-lost');
+      expect(hidden.result.error?.message).toContain('audit (2 -> 0)');
+    });
+  });
 });

@@ -11,9 +11,10 @@ import { invalidIndexes, lockTimeoutError } from './diagnostics.js';
 import { connectionLost, IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import { connectClient, type PgTarget } from './connection.js';
 import { openLockSession, resetSession, type LockSession } from './session.js';
-import { appendHistory, ensureHistory, HISTORY_TABLE, readHistory } from './history.js';
+import { appendHistory, appendHistorySql, ensureHistory, HISTORY_TABLE, readHistory } from './history.js';
 import { lintPgRules } from './lint.js';
-import { PgRowWatch, RecountNeeded } from './row-changes.js';
+import { PgOutsideWatch } from './outside-watch.js';
+import { CATALOG_AND_COUNTERS, PgRowWatch, RecountNeeded, type CatalogRead } from './row-changes.js';
 import { endsTransaction, isOwnTransactionControl, loadParser, quoteIdent, splitPgStatementsAsync, PgSyntaxError, type PgStatement } from './statements.js';
 
 // golang-migrate's postgres driver, made safe: its own schema_migrations table and advisory
@@ -303,10 +304,7 @@ export class PostgresDriver implements Driver<PgContext> {
       return dbmateState((await this.client.query(`SELECT version FROM ${this.versionTable}`)).rows, dirty);
     }
     const { rows } = await this.client.query<{ version: string; dirty: boolean }>(`SELECT version, dirty FROM ${this.versionTable} LIMIT 1`);
-    const row = rows[0];
-    if (!row) return { version: 0, dirty: false };
-    // golang-migrate writes -1 (NilVersion) with dirty=true when a first down migration fails.
-    return { version: Math.max(0, Number(row.version)), dirty: row.dirty };
+    return PostgresDriver.versionOf(rows[0]);
   }
 
   async readHistory(): Promise<HistoryEntry[]> {
@@ -324,9 +322,19 @@ export class PostgresDriver implements Driver<PgContext> {
       for (const s of dbmateWrite(this.versionTable, this.dirtyTable, state, this.choice.texts.get(state.version), (n) => `$${n}`)) await this.client.query(s.sql, s.params);
       return;
     }
-    // One round trip (numbers and a boolean, written as literals): a round trip is what a migration's bookkeeping costs.
+    await this.client.query(this.versionWriteSql(state));
+  }
+
+  /** golang-migrate's SetVersion as one text (numbers and a boolean, written as literals): a round trip is what a migration's bookkeeping costs. */
+  private versionWriteSql(state: VersionState): string {
     const row = state.version > 0 || state.dirty ? `; INSERT INTO ${this.versionTable} (version, dirty) VALUES (${Math.trunc(state.version > 0 ? state.version : -1)}, ${state.dirty ? 'true' : 'false'})` : '';
-    await this.client.query(`DELETE FROM ${this.versionTable}${row}`);
+    return `DELETE FROM ${this.versionTable}${row}`;
+  }
+
+  /** golang-migrate's version row as readVersion reads it. */
+  private static versionOf(row: { version: string; dirty: boolean } | undefined): VersionState {
+    // golang-migrate writes -1 (NilVersion) with dirty=true when a first down migration fails.
+    return row ? { version: Math.max(0, Number(row.version)), dirty: row.dirty } : { version: 0, dirty: false };
   }
 
   private async appendHistory(entry: HistoryEntry): Promise<void> {
@@ -351,16 +359,22 @@ export class PostgresDriver implements Driver<PgContext> {
 
   private session(inTransaction: boolean, label: string): DriverSession<PgContext> {
     let watch: PgRowWatch | undefined;
+    let outside: PgOutsideWatch | undefined;
     let revoked = false;
+    /** The statement itself; outside a transaction, made a transaction of its own for the backstop (outside-watch.ts). */
+    const attempt = async (statement: PgStatement, params?: unknown[]) => {
+      this.current = statement;
+      const execute = () => this.client.query(params ? { text: statement.text, values: params } : statement.text);
+      const result = outside ? await outside.run(statement, execute) : await execute();
+      if (!inTransaction) this.doneOutside++;
+      return result;
+    };
     const run = async (statement: PgStatement, params?: unknown[]) => {
       if (revoked) {
         throw new InterruptedError('context-revoked', `${label} has ended: its code can no longer reach the database (a statement it left running, or queued after Ctrl-C).`);
       }
       await watch?.beforeStatement(statement);
-      this.current = statement;
-      const result = await this.client.query(params ? { text: statement.text, values: params } : statement.text);
-      if (!inTransaction) this.doneOutside++;
-      return result;
+      return attempt(statement, params);
     };
     const parse = async (sql: string): Promise<PgStatement[]> => {
       try {
@@ -395,7 +409,7 @@ export class PostgresDriver implements Driver<PgContext> {
             await run(statement);
           } catch (error) {
             if (!inTransaction && sqlState(error) === LOCK_NOT_AVAILABLE && this.doneOutside === 0 && statement.type !== 'IndexStmt') {
-              await this.retryOutside(statement, error);
+              await this.retryOutside(statement, error, () => attempt(statement));
               continue;
             }
             throw this.located(error, statement);
@@ -410,17 +424,56 @@ export class PostgresDriver implements Driver<PgContext> {
       if (revoked) await (restored ??= this.restoreOwnSettings(inTransaction));
       return work();
     };
+    /** The same restoration as text, for the next statement of dbshift's to carry (one round trip less), if it is still owed. */
+    const restoreInline = (): string | undefined => {
+      if (!revoked || restored) return undefined;
+      restored = Promise.resolve();
+      return this.ownSettingsSql(inTransaction);
+    };
+    const bookkeeping = [this.table, HISTORY_TABLE, DBMATE_DIRTY_TABLE].map((name) => ({ schema: this.schema, name }));
+    const watchRows = async (deletesRows: readonly string[], read?: CatalogRead) => {
+      if (!inTransaction) {
+        outside = new PgOutsideWatch({ client: this.client, schema: this.schema, bookkeeping, deletesRows, label });
+        return;
+      }
+      watch = new PgRowWatch(this.client, this.schema, bookkeeping, this.countFirst ?? new Set(), this.countFirst !== undefined, false, deletesRows);
+      await watch.begin(read);
+    };
+    /** golang-migrate's table (dbmate's is written statement by statement): its bookkeeping can share round trips. */
+    const oneRoundTrip = async () => inTransaction && (await this.versionTableKind()) === 'golang-migrate';
     return {
       ctx,
       readVersion: () => asDbshift(() => this.readVersion()),
       writeVersion: (state) => asDbshift(() => this.writeVersion(state)),
       appendHistory: (entry) => asDbshift(() => this.appendHistory(entry)),
-      watchRows: async (deletesRows) => {
-        const bookkeeping = [this.table, HISTORY_TABLE, DBMATE_DIRTY_TABLE].map((name) => ({ schema: this.schema, name }));
-        watch = new PgRowWatch(this.client, this.schema, bookkeeping, this.countFirst ?? new Set(), this.countFirst !== undefined, !inTransaction, deletesRows);
-        await watch.begin();
+      watchRows: (deletesRows) => watchRows(deletesRows),
+      startMigration: async (deletesRows, mark) => {
+        if (!(await oneRoundTrip())) {
+          const now = await this.readVersion();
+          await watchRows(deletesRows);
+          await this.writeVersion(mark);
+          return now;
+        }
+        const results = (await this.client.query(`SELECT version, dirty FROM ${this.versionTable} LIMIT 1; ${CATALOG_AND_COUNTERS}; ${this.versionWriteSql(mark)}`)) as unknown as pg.QueryResult[];
+        await watchRows(deletesRows, [results[1]!, results[2]!]);
+        return PostgresDriver.versionOf(results[0]!.rows[0] as { version: string; dirty: boolean } | undefined);
       },
-      rowChanges: (deletesRows) => asDbshift(async () => (watch ? watch.changes(deletesRows) : { changed: [], lost: [] })),
+      finishMigration: async (state, entry) => {
+        if (!(await oneRoundTrip())) {
+          await asDbshift(() => this.writeVersion(state));
+          await asDbshift(() => this.appendHistory(entry));
+          return;
+        }
+        const before = restoreInline();
+        const history = appendHistorySql(this.schema, this.table, entry, (text) => this.client.escapeLiteral(text));
+        await this.client.query(`${before ? `${before}; ` : ''}${this.versionWriteSql(state)}; ${history}`);
+      },
+      rowChanges: async (deletesRows) => {
+        if (outside) return asDbshift(() => outside!.finish());
+        if (!watch) return { changed: [], lost: [] };
+        const before = restoreInline();
+        return asDbshift(() => watch!.changes(deletesRows, before));
+      },
       revokeContext: () => (revoked = true),
       ...(inTransaction ? { checkBeforeCommit: async () => this.assertTransactionAlive(label) } : {}),
     };
@@ -439,14 +492,12 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   /** Outside a transaction, only a first statement that took no effect may be tried again. */
-  private async retryOutside(statement: PgStatement, first: unknown): Promise<void> {
+  private async retryOutside(statement: PgStatement, first: unknown, again: () => Promise<unknown>): Promise<void> {
     let last = first;
     for (let attempt = 1; attempt <= this.options.lockRetries; attempt++) {
       await sleep(this.options.retryDelayMs * 2 ** (attempt - 1));
       try {
-        this.current = statement;
-        await this.client.query(statement.text);
-        this.doneOutside++;
+        await again();
         return;
       } catch (error) {
         last = error;
@@ -457,7 +508,11 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   private async restoreOwnSettings(local: boolean): Promise<void> {
-    await this.client.query(`RESET SESSION AUTHORIZATION; RESET ROLE; RESET statement_timeout; RESET lock_timeout; ${this.timeoutSettings(local)}`);
+    await this.client.query(this.ownSettingsSql(local));
+  }
+
+  private ownSettingsSql(local: boolean): string {
+    return `RESET SESSION AUTHORIZATION; RESET ROLE; RESET statement_timeout; RESET lock_timeout; ${this.timeoutSettings(local)}`;
   }
 
   private timeoutSettings(local: boolean): string {

@@ -81,3 +81,10 @@ export async function appendHistory(client: Client, schema: string, versionTable
     Math.round(entry.durationMs),
   ]);
 }
+
+/** appendHistory's INSERT with its values as literals (`literal`: the client's escapeLiteral), to share a round trip with other statements. */
+export function appendHistorySql(schema: string, versionTable: string, entry: HistoryEntry, literal: (text: string) => string): string {
+  const text = (value: string | null) => (value === null ? 'NULL' : literal(value));
+  const values = [text(versionTable), String(Math.trunc(entry.version)), text(entry.name), text(entry.direction), text(entry.checksum), `${literal(entry.appliedAt)}::timestamptz`, String(Math.round(entry.durationMs))];
+  return `INSERT INTO ${historyTable(schema)} (${KEY}, version, name, direction, checksum, applied_at, duration_ms) VALUES (${values.join(', ')})`;
+}

@@ -51,6 +51,10 @@ const RELATIONS = `SELECT c.oid::text AS oid, c.relfilenode::text AS filenode, n
   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
 
+/** The catalog and the counters: two statements, two results, for a driver that sends them with its own. */
+export const CATALOG_AND_COUNTERS = `${RELATIONS}; ${COUNTERS}`;
+export type CatalogRead = readonly [pg.QueryResult, pg.QueryResult];
+
 /** An identifier as a user writes it in SQL: bare when PostgreSQL would fold it to exactly this, quoted otherwise. */
 export function writtenIdent(name: string): string {
   return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name);
@@ -82,7 +86,7 @@ export class PgRowWatch {
     private readonly countFirst: ReadonlySet<string>,
     /** No further run: what cannot be proven is refused. */
     private readonly lastRun: boolean,
-    /** Outside a transaction the counters end with each statement: every table is counted before and after instead. */
+    /** Every table counted before and after: for what outside-watch.ts cannot make a transaction of its own. */
     private readonly exhaustive: boolean,
     private readonly deletesRows: readonly string[],
   ) {}
@@ -95,9 +99,14 @@ export class PgRowWatch {
     return this.bookkeeping.some((b) => b.schema === relation.schema && b.name === relation.name);
   }
 
-  /** The catalog and the raw counters in one round trip (a migration's overhead is its round trips). */
-  private async catalogAndCounters(): Promise<[Map<string, Relation>, Map<string, Counters>]> {
-    const [relations, counters] = (await this.client.query(`${RELATIONS}; ${COUNTERS}`)) as unknown as [pg.QueryResult<Relation>, pg.QueryResult<{ oid: string; ins: string; del: string }>];
+  /**
+   * The catalog and the raw counters in one round trip (a migration's overhead is its round
+   * trips), after `before` (statements of the driver's own that share the round trip), or from
+   * results the driver already read with CATALOG_AND_COUNTERS.
+   */
+  private async catalogAndCounters(before?: string, read?: CatalogRead): Promise<[Map<string, Relation>, Map<string, Counters>]> {
+    const results = read ?? ((await this.client.query(`${before ? `${before}; ` : ''}${CATALOG_AND_COUNTERS}`)) as unknown as pg.QueryResult[]).slice(-2);
+    const [relations, counters] = results as unknown as [pg.QueryResult<Relation>, pg.QueryResult<{ oid: string; ins: string; del: string }>];
     return [new Map(relations.rows.filter((r) => !this.isBookkeeping(r)).map((r) => [r.oid, r])), this.own(counters.rows)];
   }
 
@@ -128,9 +137,9 @@ export class PgRowWatch {
 
   private baseline = new Map<string, Counters>();
 
-  /** Before the migration's first statement: the catalog (one read), and the counts an earlier run asked for. */
-  async begin(): Promise<void> {
-    const [relations, counters] = await this.catalogAndCounters();
+  /** Before the migration's first statement: the catalog (one read, or `read`: CATALOG_AND_COUNTERS's two results), and the counts an earlier run asked for. */
+  async begin(read?: CatalogRead): Promise<void> {
+    const [relations, counters] = await this.catalogAndCounters(undefined, read);
     for (const [oid, relation] of relations) this.atStart.set(oid, relation);
     this.baseline = counters;
     for (const oid of this.exhaustive ? this.atStart.keys() : this.countFirst) {
@@ -168,8 +177,8 @@ export class PgRowWatch {
   }
 
   /** After the migration: the tables whose rows changed, and those that lost rows it did not declare. */
-  async changes(deletesRows: readonly string[]): Promise<RowChanges> {
-    const [now, counters] = await this.catalogAndCounters();
+  async changes(deletesRows: readonly string[], before?: string): Promise<RowChanges> {
+    const [now, counters] = await this.catalogAndCounters(before);
     const byName = new Map([...now.values()].map((r) => [JSON.stringify([r.schema, r.name]), r]));
     const declared = deletesRows.map(parseDeclared);
     const names = new Map([...this.atStart, ...now]);

@@ -13,13 +13,13 @@ import { backupDatabase, missingDatabase, partialPurpose, realPath, withReadonly
 import { appendHistory, ensureStateTables, readHistory, readVersion, VERSION_TABLE, writeVersion } from '../../state.js';
 import type { HistoryEntry, MigrationContext, MigrationSet, VersionState } from '../../types.js';
 import { DEFAULT_CHOICE, versionTableChoice, type VersionTableChoice } from '../../version-tables/choice.js';
-import { openChecked, revocableContext } from './connection.js';
+import { openChecked, revocableContext, stillBaseline } from './connection.js';
 import { SqliteRowWatch } from './row-changes.js';
 
 // SQLite behind the engine's driver boundary: golang-migrate's sqlite3 version table (state.ts),
 // the instance lock file beside the database's real file (the same `.dbshift.lock` that
 // `dbshift migrate` takes), a backup through the online backup API, and for every migration a
-// new connection in a checked state (connection.ts), in BEGIN IMMEDIATE: SQLite's write lock
+// connection in a checked state (connection.ts: new, or the last one's when provably unchanged), in BEGIN IMMEDIATE: SQLite's write lock
 // is held from the version check to COMMIT, so no other writer can move the version between.
 
 export interface SqliteDriverOptions {
@@ -80,6 +80,8 @@ function markDirty(db: Db, version: number, table: string, choice: VersionTableC
 class SqliteSession implements DriverSession<MigrationContext> {
   readonly ctx: MigrationContext;
   readonly revokeContext: () => void;
+  /** The migration may have changed the connection (a pragma, ATTACH, a temp object, its own code): not handed on. */
+  readonly changedConnection: () => boolean;
   /** The state this transaction last wrote: while it is visible, the transaction is still dbshift's. */
   private expected: VersionState | undefined;
   /** The dirty mark this transaction wrote, if it did: the version to leave dirty should its work escape. */
@@ -94,7 +96,7 @@ class SqliteSession implements DriverSession<MigrationContext> {
     private readonly table: string,
     private readonly choice: VersionTableChoice,
   ) {
-    ({ ctx: this.ctx, revoke: this.revokeContext } = revocableContext(db, label, () => this.watch));
+    ({ ctx: this.ctx, revoke: this.revokeContext, changedConnection: this.changedConnection } = revocableContext(db, label, () => this.watch));
   }
 
   async readVersion(): Promise<VersionState> {
@@ -191,6 +193,8 @@ export class SqliteDriver implements Driver<MigrationContext> {
   readonly dialect = 'sqlite';
   readonly location: string;
   private held: Held | undefined;
+  /** The last migration's connection, when it cannot have changed it (connection.ts): the next migration's. */
+  private spare: Db | undefined;
   /** golang-migrate's x-migrations-table: one version table (and its own history) per service. */
   private readonly table: string;
   private choice: VersionTableChoice = DEFAULT_CHOICE;
@@ -242,6 +246,8 @@ export class SqliteDriver implements Driver<MigrationContext> {
   }
 
   async unlock(): Promise<void> {
+    this.spare?.close();
+    this.spare = undefined;
     const held = this.held;
     if (!held) return;
     this.held = undefined;
@@ -289,40 +295,59 @@ export class SqliteDriver implements Driver<MigrationContext> {
     })();
   }
 
+  /** A connection in the baseline state: the last migration's if it is still exactly that, a new one otherwise. */
+  private connection(): Db {
+    const { file } = this.locked();
+    const spare = this.spare;
+    this.spare = undefined;
+    if (spare && stillBaseline(spare)) return spare;
+    spare?.close();
+    return openChecked(file, this.config.busyTimeoutMs);
+  }
+
+  /** After a migration: its connection goes to the next one only after a commit, when the migration cannot have changed it. */
+  private release(db: Db, session: SqliteSession, committed: boolean): void {
+    session.revokeContext();
+    if (committed && !session.changedConnection() && !db.inTransaction && this.held) this.spare = db;
+    else db.close();
+  }
+
   async transaction<T>(fn: (session: DriverSession<MigrationContext>) => Promise<T>, label: string): Promise<T> {
-    const db = openChecked(this.locked().file, this.config.busyTimeoutMs);
+    const db = this.connection();
     const session = new SqliteSession(db, label, true, this.table, this.choice);
+    let committed = false;
     try {
       db.exec('BEGIN IMMEDIATE');
       try {
         const result = await fn(session);
         session.assertIntact();
         db.exec('COMMIT');
+        committed = true;
         return result;
       } catch (error) {
         throw session.failed(error);
       }
     } finally {
-      session.revokeContext();
-      db.close();
+      this.release(db, session, committed);
     }
   }
 
   async autocommit<T>(fn: (session: DriverSession<MigrationContext>) => Promise<T>, label: string): Promise<T> {
-    const db = openChecked(this.locked().file, this.config.busyTimeoutMs);
+    const db = this.connection();
     const session = new SqliteSession(db, label, false, this.table, this.choice);
+    let committed = false;
     try {
       const result = await fn(session);
       if (db.inTransaction) {
         throw new DataError('migration-left-transaction-open', `${label} began a transaction and did not end it.`, { hint: 'End every BEGIN in the migration with COMMIT.' });
       }
+      committed = true;
       return result;
     } catch (error) {
       rollBack(db);
       throw error;
     } finally {
-      session.revokeContext();
-      db.close();
+      this.release(db, session, committed);
     }
   }
 

@@ -91,6 +91,12 @@ export interface StatementWatch {
   beforeRebuild(table: string): () => void;
 }
 
+/**
+ * The schema as last read on a connection, by schema_version: a connection handed from one
+ * migration to the next (connection.ts) reads it again only after a schema change.
+ */
+const schemaRead = new WeakMap<Db, { version: number; rows: SchemaRow[] }>();
+
 export class SqliteRowWatch implements StatementWatch {
   /** Every table of the main database when the migration began, by the key of its current name. */
   private readonly byCurrent = new Map<string, Followed>();
@@ -120,14 +126,13 @@ export class SqliteRowWatch implements StatementWatch {
     }
   }
 
-  private cachedSchema: { version: number; rows: SchemaRow[] } | undefined;
-
-  /** sqlite_schema's tables and indexes, read again only when the schema changed (one read per DDL statement, not per question). */
+  /** sqlite_schema's tables and indexes, read again only when the schema changed (one read per DDL statement, not per question or per migration). */
   private schema(): SchemaRow[] {
     const version = this.schemaVersion.get() as number;
-    if (this.cachedSchema?.version === version) return this.cachedSchema.rows;
+    const cached = schemaRead.get(this.db);
+    if (cached?.version === version) return cached.rows;
     const rows = this.readSchema();
-    this.cachedSchema = { version, rows };
+    schemaRead.set(this.db, { version, rows });
     return rows;
   }
 
@@ -199,7 +204,9 @@ export class SqliteRowWatch implements StatementWatch {
   private watchForeignKeys(table: Followed): void {
     const name = table.current!;
     const children = this.db
-      .prepare(`SELECT m.name FROM main.sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND f."table" = ? COLLATE NOCASE`)
+      // A foreign key is declared only by a REFERENCES clause in its table's CREATE statement
+      // (ALTER TABLE … ADD COLUMN rewrites that statement): tables without one are not asked.
+      .prepare(`SELECT m.name FROM main.sqlite_master m, pragma_foreign_key_list(m.name) f WHERE m.type = 'table' AND instr(lower(m.sql), 'references') > 0 AND f."table" = ? COLLATE NOCASE`)
       .pluck()
       .all(name) as string[];
     for (const scope of [table, ...children.map((child) => this.byCurrent.get(key(child)) ?? child)]) {
