@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { UsageError } from '../errors.js';
 
 // Options about waiting and timeouts: --wait for both databases, the rest for PostgreSQL
@@ -10,9 +10,13 @@ import { UsageError } from '../errors.js';
 export type CommandKind = 'changes' | 'reads';
 
 export function withDriverOptions(command: Command, kind: CommandKind = 'changes'): Command {
+  const wait = new Option('--wait [seconds]', 'wait for another run\'s lock (default 300 s) instead of exiting 75');
+  // golang-migrate's -lock-timeout N (our --wait N) comes before any command, `version` too:
+  // accepted there so its command lines keep working, but not listed where it means nothing.
+  if (kind === 'reads') command.addOption(wait.hideHelp());
   if (kind === 'changes') {
     command
-      .option('--wait [seconds]', 'wait for another run\'s lock (default 300 s) instead of exiting 75')
+      .addOption(wait)
       .option('--pg-lock-timeout <ms>', 'PostgreSQL: lock_timeout for every migration statement (default 5000; 0 waits forever), retried 3 times. Not golang-migrate\'s -lock-timeout N, which is --wait N')
       .option('--statement-timeout <ms>', 'PostgreSQL: statement_timeout for every migration statement (default: the server\'s)');
   }

@@ -141,6 +141,8 @@ describe('an empty app that installs dbshift alone', () => {
     expect(code.status, code.stderr).toBe(78);
     expect(code.stderr).toContain('typescript is not installed');
     expect(code.stderr).toContain('npm install -D typescript');
+    expect(code.stderr).toContain('Nothing was changed.');
+    expect(fs.existsSync(path.join(app, 'code.db'))).toBe(false);
   });
 
   it('lint --embedded without PGlite says to install it', () => {

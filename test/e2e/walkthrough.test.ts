@@ -230,6 +230,7 @@ describe('the walkthrough', () => {
     const backups = fs.readdirSync(path.join(work, 'backups'));
     expect(backups.filter((f) => f.endsWith('.db')).length).toBe(backups.filter((f) => f.endsWith('.db.sha256')).length);
     expect(backups.filter((f) => f.endsWith('.db')).length).toBeGreaterThanOrEqual(7);
-  // Measured 59.5 s on a loaded 2-core machine (issue 23): far above that, not at it.
-  }, 300_000);
+  // Measured 59.5 s (issue 23) and 143 s at load 9 on a 2-core machine: the limit is far above
+  // that, a hang detector, not a race.
+  }, 600_000);
 });

@@ -21,7 +21,8 @@ Where files go (said again before any work starts):
   Only with no source named do instance/ and backups/ mean the current
   directory.
 
-Examples (SOURCE_DB=/srv/app/instance/health_records.db in the environment):
+Examples:
+  export SOURCE_DB=/srv/app/instance/health_records.db
   dbshift migrate --rehearse          # the night before; touches nothing
   dbshift plan                        # what will happen; writes nothing
   dbshift migrate                     # the migration
