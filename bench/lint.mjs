@@ -126,13 +126,28 @@ function chainOf(n) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
+/**
+ * The same chain with a CHECK in every table, in two kinds: length(name) < 200, which the schema
+ * model vouches for (no replay), and a regular expression, which is PostgreSQL's to judge (with a
+ * server, every file is replayed).
+ */
+function checkedChainOf(n, check) {
+  const files = chainOf(n);
+  for (const name of Object.keys(files)) if (name.endsWith('.up.sql')) files[name] = files[name].replace('name text NOT NULL', `name text NOT NULL CHECK (${check})`);
+  return files;
+}
+
 function speed(url) {
   const dir = writeChain(path.join(scratch, 'chain'), chainOf(FILES));
+  const checked = writeChain(path.join(scratch, 'checked'), checkedChainOf(FILES, 'length(name) < 200'));
+  const regex = writeChain(path.join(scratch, 'regex'), checkedChainOf(FILES, "name ~ '^[a-z0-9 ]+$'"));
   const upFiles = fs.readdirSync(dir).filter((f) => f.endsWith('.up.sql')).sort().map((f) => path.join(dir, f));
   const tools = {
     squawk: () => measured(SQUAWK, ['--reporter', 'json', ...upFiles], dir),
     'dbshift, server': () => measured(...dbshiftLint(dir, url), ROOT),
     'dbshift, no server': () => measured(...dbshiftLint(dir), ROOT),
+    'dbshift, server, CHECK (length(name) < 200) in every file (vouched, no replay)': () => measured(...dbshiftLint(checked, url), ROOT),
+    "dbshift, server, CHECK (name ~ '…') in every file (all replayed)": () => measured(...dbshiftLint(regex, url), ROOT),
   };
   const samples = Object.fromEntries(Object.keys(tools).map((t) => [t, []]));
   for (let run = 0; run < RUNS; run++) {

@@ -44,4 +44,26 @@ describe('the schema model behind the replay', () => {
       ['CREATE TABLE later (id', false], // after a function the model no longer knows every name
     ]);
   });
+
+  it('vouches for a CHECK of comparisons, IN lists, IS NULL and length() on the table\'s own columns, and for no other', async () => {
+    expect(
+      await vouched(`
+        CREATE TABLE a (id bigint PRIMARY KEY, name text NOT NULL CHECK (length(name) < 200), n int CHECK (n IN (1, 2, 3)), ok bool, CHECK (name <> '' AND (n IS NULL OR n >= 0) AND NOT ok = false));
+        ALTER TABLE a ADD COLUMN code text CHECK (lower(code) = code);
+        CREATE TABLE b (id bigint PRIMARY KEY, name text CHECK (name ~ '^[a-z]+$'));
+        CREATE TABLE c (id bigint PRIMARY KEY, n int CHECK (n > 'x'));
+        CREATE TABLE d (id bigint PRIMARY KEY, n int CHECK (m > 0));
+        CREATE TABLE e (id bigint PRIMARY KEY, at timestamptz CHECK (at > now()));
+        CREATE TABLE f (id bigint PRIMARY KEY, name text CHECK (length(name, 'UTF8') < 3));
+      `),
+    ).toEqual([
+      ['CREATE TABLE a (id', true],
+      ['ALTER TABLE a ADD', true],
+      ['CREATE TABLE b (id', false], // an operator the model does not know
+      ['CREATE TABLE c (id', false], // a string compared with a number: PostgreSQL casts, and may refuse
+      ['CREATE TABLE d (id', false], // no such column
+      ['CREATE TABLE e (id', false], // a type and a function outside the list
+      ['CREATE TABLE f (id', false], // length() with two arguments
+    ]);
+  });
 });

@@ -1,4 +1,5 @@
-import pg from 'pg';
+// pg loads when a client connects: resolving a URL (lint with a server whose chain needs no replay) never pays for it.
+import type pg from 'pg';
 import { InputError, UsageError } from '../../../errors.js';
 import { connectError, connectionLost } from './errors.js';
 
@@ -132,7 +133,8 @@ export function resolvePgTarget(value: string | undefined, env: Record<string, s
  * crash the process: the next query reports it.
  */
 export async function connectClient(connectionString: string, display: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString, fallback_application_name: 'dbshift' } as pg.ClientConfig);
+  const { default: driver } = await import('pg');
+  const client = new driver.Client({ connectionString, fallback_application_name: 'dbshift' } as pg.ClientConfig);
   client.on('error', () => undefined);
   try {
     await client.connect();

@@ -165,6 +165,9 @@ export class SchemaModel {
       case 'CONSTR_PRIMARY':
       case 'CONSTR_UNIQUE':
         return !constraint.indexname && !constraint.options && own.every((c) => columns.has(c));
+      case 'CONSTR_CHECK':
+        // NO INHERIT and NOT VALID change nothing PostgreSQL could refuse here; the expression is what it judges.
+        return expressionClass(constraint.raw_expr, columns) === 'bool';
       case 'CONSTR_FOREIGN': {
         const parent = this.tables.get(relationName(constraint.pktable) ?? '');
         if (!parent || !own.every((c) => columns.has(c))) return false;
@@ -279,6 +282,54 @@ function columnType(def: Node): string | undefined {
   const last = names.at(-1) ?? '';
   if (names.length > 2 || (names.length === 2 && names[0] !== 'pg_catalog') || typeName?.arrayBounds || typeName?.setof) return undefined;
   return SERIAL[last] ?? (BUILTIN.has(last) ? last : undefined);
+}
+
+type ExpressionClass = 'num' | 'text' | 'bool';
+const COMPARISONS = new Set(['=', '<>', '!=', '<', '>', '<=', '>=']);
+const TEXT = new Set(['text', 'varchar', 'bpchar']);
+/** Functions of one text argument a CHECK may use, and what they return. */
+const TEXT_FUNCTIONS: Record<string, ExpressionClass> = { length: 'num', char_length: 'num', octet_length: 'num', lower: 'text', upper: 'text', btrim: 'text' };
+
+/**
+ * What a CHECK expression (or a part of it) yields when PostgreSQL can only accept it: the
+ * table's own columns of built-in types, literals, comparisons between one kind, IN lists,
+ * IS [NOT] NULL, AND/OR/NOT, and length()/lower()/upper() of text. Anything else (another
+ * function, an operator such as ~, a cast, a subquery, a string compared with a number) is
+ * undefined: PostgreSQL's to judge, by the replay.
+ */
+function expressionClass(expr: unknown, columns: ReadonlyMap<string, string>): ExpressionClass | undefined {
+  const column = child(expr, 'ColumnRef');
+  if (column) {
+    const fields = (column.fields ?? []) as Node[];
+    const type = fields.length === 1 ? columns.get(String(child(fields[0], 'String')?.sval ?? '')) : undefined;
+    return type === undefined ? undefined : NUMERIC.has(type) ? 'num' : TEXT.has(type) ? 'text' : type === 'bool' ? 'bool' : undefined;
+  }
+  const constant = child(expr, 'A_Const');
+  if (constant) return 'ival' in constant || 'fval' in constant ? 'num' : 'sval' in constant ? 'text' : 'boolval' in constant ? 'bool' : undefined;
+  const call = child(expr, 'FuncCall');
+  if (call) {
+    const name = strings(call.funcname);
+    const args = (call.args ?? []) as Node[];
+    const result = name.length === 1 ? TEXT_FUNCTIONS[name[0]!] : undefined;
+    const plain = !call.agg_star && !call.agg_distinct && !call.agg_order && !call.agg_filter && !call.over && !call.func_variadic;
+    return result && plain && args.length === 1 && expressionClass(args[0], columns) === 'text' ? result : undefined;
+  }
+  const test = child(expr, 'NullTest');
+  if (test) return expressionClass(test.arg, columns) ? 'bool' : undefined;
+  const bool = child(expr, 'BoolExpr');
+  if (bool) return ((bool.args ?? []) as Node[]).every((a) => expressionClass(a, columns) === 'bool') ? 'bool' : undefined;
+  const op = child(expr, 'A_Expr');
+  if (!op) return undefined;
+  const operator = strings(op.name);
+  if (operator.length !== 1 || !COMPARISONS.has(operator[0]!)) return undefined;
+  const left = expressionClass(op.lexpr, columns);
+  if (!left) return undefined;
+  if (op.kind === 'AEXPR_OP') return expressionClass(op.rexpr, columns) === left ? 'bool' : undefined;
+  if (op.kind === 'AEXPR_IN') {
+    const items = (child(op.rexpr, 'List')?.items ?? []) as Node[];
+    return items.length > 0 && items.every((item) => expressionClass(item, columns) === left) ? 'bool' : undefined;
+  }
+  return undefined;
 }
 
 /** A DEFAULT that cannot fail for this type: a literal of its kind, NULL, now()/CURRENT_TIMESTAMP for times, gen_random_uuid() for uuid. */
