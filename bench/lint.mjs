@@ -133,7 +133,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
  */
 function checkedChainOf(n, check) {
   const files = chainOf(n);
-  for (const name of Object.keys(files)) if (name.endsWith('.up.sql')) files[name] = files[name].replace('name text NOT NULL', `name text NOT NULL CHECK (${check})`);
+  for (const name of Object.keys(files)) if (name.endsWith('.up.sql')) files[name] = files[name].replace('name text NOT NULL', () => `name text NOT NULL CHECK (${check})`);
   return files;
 }
 

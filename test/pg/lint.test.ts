@@ -170,6 +170,19 @@ describe('replay only what needs a schema', () => {
     expect(result.findings.filter((f) => f.rule === 'sql-error').map((f) => `${f.file}:${f.line} ${f.message.includes('does not exist')}`)).toEqual(['000002_bad.up.sql:3 true', '000003_check.up.sql:1 true']);
     expect(await scratchCount()).toBe(before);
   });
+
+  it('a batch that fails is narrowed down to each migration PostgreSQL rejects; the others, before and after, replay as they would run', async () => {
+    const files: Record<string, string> = { ...BASE };
+    for (let i = 2; i <= 9; i++) {
+      const v = String(i).padStart(6, '0');
+      // Each needs the replay (a regular expression is PostgreSQL's to judge); 4 names a column that does not exist, 7 a table 4 never made.
+      const column = i === 4 ? 'nme' : 'name';
+      files[`${v}_t${i}.up.sql`] = i === 7 ? `-- uses t4\nCREATE INDEX ix_t4_name ON t4 (name);\n` : `CREATE TABLE t${i} (id bigint PRIMARY KEY, name text);\nALTER TABLE t${i} ADD CONSTRAINT t${i}_name CHECK (${column} ~ '^[a-z]+$');\n`;
+      files[`${v}_t${i}.down.sql`] = '';
+    }
+    const result = await lintPostgres(await loadPgMigrationDir(writeMigrations(tempDir(), files), 150000), { server: server() });
+    expect(result.findings.filter((f) => f.rule === 'sql-error').map((f) => `${f.file}:${f.line}`)).toEqual(['000004_t4.up.sql:2', '000007_t7.up.sql:2']);
+  });
 });
 
 describe('lint --pending on PostgreSQL', () => {

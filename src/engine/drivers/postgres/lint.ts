@@ -562,8 +562,10 @@ function replayable(migration: Up, counts: boolean): Replayable | undefined {
 
 /**
  * The chain in as few round trips as it allows: consecutive transactional migrations go to the
- * server as one multi-statement query (one implicit transaction). Only when such a batch fails
- * is it replayed again (it was rolled back as a whole) a statement at a time, to name the line.
+ * server as one multi-statement query (one implicit transaction). A batch that fails was rolled
+ * back as a whole: its halves are tried again the same way, down to the one migration that
+ * fails, which is replayed a statement at a time to name the line (a statement-at-a-time replay
+ * of the whole batch cost a round trip per statement of every file).
  */
 async function replay(set: MigrationSet<PgContext>, scratch: Scratch, only: ReadonlySet<number> | undefined, through: number): Promise<LintFinding[]> {
   const findings: LintFinding[] = [];
@@ -572,10 +574,7 @@ async function replay(set: MigrationSet<PgContext>, scratch: Scratch, only: Read
     const found = await replayOne(scratch, item);
     if (found && item.counts && (!only || only.has(item.migration.version))) findings.push(found);
   };
-  const flush = async () => {
-    const items = batch;
-    batch = [];
-    if (items.length === 0) return;
+  const replayBatch = async (items: Replayable[]): Promise<void> => {
     // "\n;\n": a statement's text may end in a line comment.
     const text = items.flatMap((i) => i.statements.map((s) => s.text)).join('\n;\n');
     if (text === '') return;
@@ -583,9 +582,17 @@ async function replay(set: MigrationSet<PgContext>, scratch: Scratch, only: Read
       await scratch.query(text);
       return;
     } catch {
-      // Rolled back as a whole: find the statement below.
+      // Rolled back as a whole: find the migration (and its statement) below.
     }
-    for (const item of items) await one(item);
+    if (items.length === 1) return one(items[0]!);
+    const half = Math.ceil(items.length / 2);
+    await replayBatch(items.slice(0, half));
+    await replayBatch(items.slice(half));
+  };
+  const flush = async () => {
+    const items = batch;
+    batch = [];
+    if (items.length > 0) await replayBatch(items);
   };
   let counts = true;
   for (const migration of [...set.migrations].sort((a, b) => a.version - b.version)) {
