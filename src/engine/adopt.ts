@@ -1,7 +1,7 @@
 import { DataError, InputError } from '../errors.js';
 import { resultError, type ResultError } from '../results.js';
 import type { Driver } from './driver.js';
-import type { PgContext } from './drivers/postgres/driver.js';
+import type { PgContext } from './drivers/postgres/context.js';
 import type { MigrationContext, MigrationSet, VersionState } from './types.js';
 import { ALEMBIC_TABLE, mapAlembicVersion } from './version-tables/alembic.js';
 import { FLYWAY_ROWS_SQL, FLYWAY_TABLE, mapFlywayVersion } from './version-tables/flyway.js';

@@ -1,6 +1,6 @@
 import { resultError, type ResultError } from '../results.js';
 import type { BackupRef, Driver, DriverSession } from './driver.js';
-import type { PgContext } from './drivers/postgres/driver.js';
+import type { PgContext } from './drivers/postgres/context.js';
 import type { MigrationContext } from './types.js';
 import { locked, type LockedOptions } from './versions.js';
 

@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import type pg from 'pg';
 import { connectClient, resolvePgTarget, type PgTarget } from '../../engine/drivers/postgres/connection.js';
-import type { PgContext } from '../../engine/drivers/postgres/driver.js';
+import type { PgContext } from '../../engine/drivers/postgres/context.js';
 import { loadPgMigrationDir } from '../../engine/drivers/postgres/load.js';
 import { isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements } from '../../engine/drivers/postgres/statements.js';
 import { ConfigError, DataError, InputError, UsageError } from '../../errors.js';

@@ -14,6 +14,7 @@ import { openLockSession, resetSession, type LockSession } from './session.js';
 import { appendHistory, appendHistorySql, ensureHistory, HISTORY_TABLE, readHistory } from './history.js';
 import { lintPgRules } from './lint.js';
 import { PgOutsideWatch } from './outside-watch.js';
+import type { PgContext } from './context.js';
 import { CATALOG_AND_COUNTERS, PgRowWatch, RecountNeeded, type CatalogRead } from './row-changes.js';
 import { endsTransaction, isOwnTransactionControl, loadParser, quoteIdent, splitPgStatementsAsync, PgSyntaxError, type PgStatement } from './statements.js';
 
@@ -22,13 +23,7 @@ import { endsTransaction, isOwnTransactionControl, loadParser, quoteIdent, split
 // on top each migration with its bookkeeping in one transaction, a lock_timeout with bounded
 // retries, and what a failed no-transaction migration left behind.
 
-/** What a PostgreSQL code migration's up/down/verify receive. */
-export interface PgContext {
-  /** One statement with $1… parameters, inside the migration's transaction (if it has one). */
-  query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<R[]>;
-  /** Run a script: one statement at a time, the file's own BEGIN/COMMIT folded into the migration's transaction. */
-  exec(sql: string): Promise<void>;
-}
+export type { PgContext };
 
 export interface PgOptions {
   /** lock_timeout for every migration statement (default 5 s). 0 turns it off. */

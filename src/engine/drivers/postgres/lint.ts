@@ -6,7 +6,7 @@ import { docName, documentFindings, LINT_RULE_IDS, mentions, readDataLossSection
 import { findingOf, unrecognizedFindings, type LintFinding, type LintRegistry } from '../../lint-registry.js';
 import { judgeFindings, type JudgedFindings } from '../../lint-settings.js';
 import type { PgTarget } from './connection.js';
-import type { PgContext } from './driver.js';
+import type { PgContext } from './context.js';
 import { PG_RULES, type PgRule } from './lint-rules.js';
 import { SchemaModel } from './lint-schema.js';
 import { isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';

@@ -4,7 +4,7 @@ import type { Check } from '../../../results.js';
 import { loadMigrationDir, NO_TRANSACTION_DIRECTIVE } from '../../discover.js';
 import { readCodeMigration, type CodeMigration } from '../../load-code.js';
 import type { MigrationBody, MigrationDefinition, MigrationSet } from '../../types.js';
-import type { PgContext } from './driver.js';
+import type { PgContext } from './context.js';
 import { loadParser, noTransactionReasons, preparsePgFiles, pgTransactionControl, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
 
 // The same migrations directory (discover.ts reads it), as PostgreSQL runs it: SQL files with
