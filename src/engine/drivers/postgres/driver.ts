@@ -4,19 +4,17 @@ import { BusyError, DataError, InputError, InterruptedError } from '../../../err
 import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions } from '../../driver.js';
 import type { LintFinding } from '../../lint-registry.js';
 import type { HistoryEntry, MigrationSet, VersionState } from '../../types.js';
-import { DEFAULT_CHOICE, versionTableChoice, type VersionTableChoice, type VersionTableKind } from '../../version-tables/choice.js';
-import { createDbmateTable, DBMATE_DIRTY_TABLE, dbmateState, dbmateWrite } from '../../version-tables/dbmate.js';
 import { dumpDatabase } from './backup.js';
 import { invalidIndexes, lockTimeoutError } from './diagnostics.js';
 import { connectionLost, IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import { connectClient, type PgTarget } from './connection.js';
 import { openLockSession, resetSession, type LockSession } from './session.js';
-import { appendHistory, appendHistorySql, ensureHistory, HISTORY_TABLE, readHistory } from './history.js';
 import { lintPgRules } from './lint.js';
 import { PgOutsideWatch } from './outside-watch.js';
 import type { PgContext } from './context.js';
+import { PgVersionTable } from './version-table.js';
 import { CATALOG_AND_COUNTERS, PgRowWatch, RecountNeeded, type CatalogRead } from './row-changes.js';
-import { endsTransaction, isOwnTransactionControl, loadParser, quoteIdent, splitPgStatementsAsync, PgSyntaxError, type PgStatement } from './statements.js';
+import { endsTransaction, isOwnTransactionControl, loadParser, splitPgStatementsAsync, PgSyntaxError, type PgStatement } from './statements.js';
 
 // golang-migrate's postgres driver, made safe: its own schema_migrations table and advisory
 // lock id (so either tool can continue the other's database and they exclude each other), and
@@ -67,13 +65,10 @@ export class PostgresDriver implements Driver<PgContext> {
   /** Statements that took effect in the current autocommit run. */
   private doneOutside = 0;
   private invalidBefore = new Set<string>();
-  /** The version and history tables exist: a transaction that ensured them has committed in this session. */
-  private stateTablesCommitted = false;
   /** The row-loss backstop's second run of a migration: the tables to count first (row-changes.ts). */
   private countFirst: ReadonlySet<string> | undefined;
-  private choice: VersionTableChoice = DEFAULT_CHOICE;
-  /** Whose version table this is, once it exists (it never changes kind within a run). */
-  private knownKind: VersionTableKind | undefined;
+  /** The version table and its history (golang-migrate's or dbmate's). */
+  private readonly versions: PgVersionTable;
 
   private constructor(
     private readonly client: pg.Client,
@@ -86,6 +81,7 @@ export class PostgresDriver implements Driver<PgContext> {
     private readonly options: Required<Omit<PgOptions, 'statementTimeoutMs' | 'migrationsTable' | 'signal'>> & Pick<PgOptions, 'statementTimeoutMs' | 'signal'>,
   ) {
     this.location = target.display;
+    this.versions = new PgVersionTable(client, schema, table);
     options.signal?.addEventListener('abort', () => void this.cancelRunning(), { once: true });
   }
 
@@ -168,10 +164,6 @@ export class PostgresDriver implements Driver<PgContext> {
     }
   }
 
-  private get versionTable(): string {
-    return `${quoteIdent(this.schema)}.${quoteIdent(this.table)}`;
-  }
-
   get lockId(): string {
     return advisoryLockId(this.database, this.schema, this.table);
   }
@@ -247,107 +239,22 @@ export class PostgresDriver implements Driver<PgContext> {
     });
   }
 
-  // ---- version and history --------------------------------------------------------------
-
-  /** Which of these tables of `schema` exist: the catalog itself (information_schema's views cost a planner run each). */
-  private async existing(schema: string, tables: string[]): Promise<Set<string>> {
-    const { rows } = await this.client.query<{ relname: string }>(
-      `SELECT c.relname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($2::text[]) AND c.relkind IN ('r', 'p', 'v', 'm', 'f')`,
-      [schema, tables],
-    );
-    return new Set(rows.map((r) => r.relname));
-  }
-
-  private async tableExists(schema: string, table: string): Promise<boolean> {
-    return (await this.existing(schema, [table])).has(table);
-  }
-
-  private get dirtyTable(): string {
-    return `${quoteIdent(this.schema)}.${quoteIdent(DBMATE_DIRTY_TABLE)}`;
-  }
+  // ---- version and history (version-table.ts) ------------------------------------------
 
   knowMigrations(set: MigrationSet<PgContext>): void {
-    this.choice = versionTableChoice(set.migrations);
+    this.versions.know(set.migrations);
   }
 
-  /** Whose version table the database has: golang-migrate's has a dirty column, dbmate's does not. */
-  private async versionTableKind(): Promise<VersionTableKind | undefined> {
-    if (this.knownKind) return this.knownKind;
-    const { rows } = await this.client.query<{ name: string }>('SELECT column_name AS name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2', [this.schema, this.table]);
-    if (rows.length === 0) return undefined;
-    return (this.knownKind = rows.some((r) => r.name === 'dirty') ? 'golang-migrate' : 'dbmate');
+  readVersion(): Promise<VersionState> {
+    return this.versions.read();
   }
 
-  /** golang-migrate's table exactly as it creates it, or dbmate's for a dbmate project (an existing one is never altered), and the history beside it. */
-  private async ensureStateTables(): Promise<void> {
-    // Once a transaction that ensured them committed, they exist for the rest of the run: no catalog read per migration.
-    if (this.stateTablesCommitted) return;
-    const present = await this.existing(this.schema, [this.table, HISTORY_TABLE]);
-    if (!present.has(this.table)) {
-      await this.client.query(
-        this.choice.create === 'dbmate' ? createDbmateTable(this.versionTable) : `CREATE TABLE IF NOT EXISTS ${this.versionTable} (version bigint not null primary key, dirty boolean not null)`,
-      );
-    }
-    await ensureHistory(this.client, this.schema);
+  readHistory(): Promise<HistoryEntry[]> {
+    return this.versions.history();
   }
 
-  async readVersion(): Promise<VersionState> {
-    const kind = await this.versionTableKind();
-    if (kind === undefined) return { version: 0, dirty: false };
-    if (kind === 'dbmate') {
-      const dirty = (await this.tableExists(this.schema, DBMATE_DIRTY_TABLE)) ? (await this.client.query(`SELECT version FROM ${this.dirtyTable} LIMIT 1`)).rows : [];
-      return dbmateState((await this.client.query(`SELECT version FROM ${this.versionTable}`)).rows, dirty);
-    }
-    const { rows } = await this.client.query<{ version: string; dirty: boolean }>(`SELECT version, dirty FROM ${this.versionTable} LIMIT 1`);
-    return PostgresDriver.versionOf(rows[0]);
-  }
-
-  async readHistory(): Promise<HistoryEntry[]> {
-    return readHistory(this.client, this.schema, this.table);
-  }
-
-  /**
-   * golang-migrate's SetVersion (one row; none for version 0 clean, -1 for 0 dirty), with DELETE
-   * where it uses TRUNCATE: TRUNCATE holds ACCESS EXCLUSIVE on the version table until the
-   * migration commits, so `dbshift version` would wait for the whole migration; DELETE lets
-   * readers see the committed version meanwhile.
-   */
-  private async writeVersion(state: VersionState): Promise<void> {
-    if ((await this.versionTableKind()) === 'dbmate') {
-      for (const s of dbmateWrite(this.versionTable, this.dirtyTable, state, this.choice.texts.get(state.version), (n) => `$${n}`)) await this.client.query(s.sql, s.params);
-      return;
-    }
-    await this.client.query(this.versionWriteSql(state));
-  }
-
-  /** golang-migrate's SetVersion as one text (numbers and a boolean, written as literals): a round trip is what a migration's bookkeeping costs. */
-  private versionWriteSql(state: VersionState): string {
-    const row = state.version > 0 || state.dirty ? `; INSERT INTO ${this.versionTable} (version, dirty) VALUES (${Math.trunc(state.version > 0 ? state.version : -1)}, ${state.dirty ? 'true' : 'false'})` : '';
-    return `DELETE FROM ${this.versionTable}${row}`;
-  }
-
-  /** golang-migrate's version row as readVersion reads it. */
-  private static versionOf(row: { version: string; dirty: boolean } | undefined): VersionState {
-    // golang-migrate writes -1 (NilVersion) with dirty=true when a first down migration fails.
-    return row ? { version: Math.max(0, Number(row.version)), dirty: row.dirty } : { version: 0, dirty: false };
-  }
-
-  private async appendHistory(entry: HistoryEntry): Promise<void> {
-    await appendHistory(this.client, this.schema, this.table, entry);
-  }
-
-
-  async setVersion(state: VersionState, entry?: HistoryEntry): Promise<void> {
-    await this.client.query('BEGIN');
-    try {
-      await this.ensureStateTables();
-      await this.writeVersion(state);
-      if (entry) await this.appendHistory(entry);
-      await this.client.query('COMMIT');
-    } catch (error) {
-      await this.client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
+  setVersion(state: VersionState, entry?: HistoryEntry): Promise<void> {
+    return this.versions.set(state, entry);
   }
 
   // ---- running migrations ---------------------------------------------------------------
@@ -425,7 +332,7 @@ export class PostgresDriver implements Driver<PgContext> {
       restored = Promise.resolve();
       return this.ownSettingsSql(inTransaction);
     };
-    const bookkeeping = [this.table, HISTORY_TABLE, DBMATE_DIRTY_TABLE].map((name) => ({ schema: this.schema, name }));
+    const bookkeeping = this.versions.bookkeeping;
     const watchRows = async (deletesRows: readonly string[], read?: CatalogRead) => {
       if (!inTransaction) {
         outside = new PgOutsideWatch({ client: this.client, schema: this.schema, bookkeeping, deletesRows, label });
@@ -435,33 +342,33 @@ export class PostgresDriver implements Driver<PgContext> {
       await watch.begin(read);
     };
     /** golang-migrate's table (dbmate's is written statement by statement): its bookkeeping can share round trips. */
-    const oneRoundTrip = async () => inTransaction && (await this.versionTableKind()) === 'golang-migrate';
+    const oneRoundTrip = async () => inTransaction && (await this.versions.kind()) === 'golang-migrate';
     return {
       ctx,
-      readVersion: () => asDbshift(() => this.readVersion()),
-      writeVersion: (state) => asDbshift(() => this.writeVersion(state)),
-      appendHistory: (entry) => asDbshift(() => this.appendHistory(entry)),
+      readVersion: () => asDbshift(() => this.versions.read()),
+      writeVersion: (state) => asDbshift(() => this.versions.write(state)),
+      appendHistory: (entry) => asDbshift(() => this.versions.append(entry)),
       watchRows: (deletesRows) => watchRows(deletesRows),
       startMigration: async (deletesRows, mark) => {
         if (!(await oneRoundTrip())) {
-          const now = await this.readVersion();
+          const now = await this.versions.read();
           await watchRows(deletesRows);
-          await this.writeVersion(mark);
+          await this.versions.write(mark);
           return now;
         }
-        const results = (await this.client.query(`SELECT version, dirty FROM ${this.versionTable} LIMIT 1; ${CATALOG_AND_COUNTERS}; ${this.versionWriteSql(mark)}`)) as unknown as pg.QueryResult[];
+        const results = (await this.client.query(`${this.versions.readSql()}; ${CATALOG_AND_COUNTERS}; ${this.versions.writeSql(mark)}`)) as unknown as pg.QueryResult[];
         await watchRows(deletesRows, [results[1]!, results[2]!]);
-        return PostgresDriver.versionOf(results[0]!.rows[0] as { version: string; dirty: boolean } | undefined);
+        return PgVersionTable.stateOf(results[0]!.rows[0] as { version: string; dirty: boolean } | undefined);
       },
       finishMigration: async (state, entry) => {
         if (!(await oneRoundTrip())) {
-          await asDbshift(() => this.writeVersion(state));
-          await asDbshift(() => this.appendHistory(entry));
+          await asDbshift(() => this.versions.write(state));
+          await asDbshift(() => this.versions.append(entry));
           return;
         }
         const before = restoreInline();
-        const history = appendHistorySql(this.schema, this.table, entry, (text) => this.client.escapeLiteral(text));
-        await this.client.query(`${before ? `${before}; ` : ''}${this.versionWriteSql(state)}; ${history}`);
+        const history = this.versions.appendSql(entry);
+        await this.client.query(`${before ? `${before}; ` : ''}${this.versions.writeSql(state)}; ${history}`);
       },
       rowChanges: async (deletesRows) => {
         if (outside) return asDbshift(() => outside!.finish());
@@ -527,12 +434,12 @@ export class PostgresDriver implements Driver<PgContext> {
     for (let attempt = 0; ; attempt++) {
       await this.client.query(`BEGIN; ${this.timeoutSettings(true)}`);
       try {
-        await this.ensureStateTables();
+        await this.versions.ensure();
         const result = await fn(this.session(true, label));
         this.assertTransactionAlive(label);
         this.assertLockHeld(label);
         await this.client.query('COMMIT');
-        this.stateTablesCommitted = true;
+        this.versions.markCommitted();
         await resetSession(this.client).catch(() => undefined);
         return result;
       } catch (error) {
