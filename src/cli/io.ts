@@ -62,7 +62,7 @@ export function printResult<R extends { ok: boolean; error?: ResultError | undef
 }
 
 /** Progress on stderr: a spinner on a terminal, one line per step elsewhere, nothing with --json. */
-export function progressFor(io: CliIo, json: boolean): Progress {
+export function progressFor(io: CliIo, json: boolean): Promise<Progress> {
   // A pseudo-terminal without a width (some CI runners, `script`) cannot host a spinner.
   const canDraw = io.stderr.isTTY && (io.stderr.columns ?? 0) > 0;
   return createProgress(json ? 'silent' : canDraw ? 'tty' : 'plain', io.stderr, useColour(io, io.stderr));
@@ -73,7 +73,7 @@ export function progressFor(io: CliIo, json: boolean): Progress {
  * text or JSON. `beforeWork` runs at the first event, once the command has got past its refusals.
  */
 export async function runAndReport(io: CliIo, command: string, json: boolean, run: (options: CallOptions) => Promise<RunResult>, beforeWork?: () => void): Promise<void> {
-  const progress = progressFor(io, json);
+  const progress = await progressFor(io, json);
   let started = false;
   const onProgress: NonNullable<CallOptions['onProgress']> = (event) => {
     if (!started) beforeWork?.();

@@ -1,4 +1,4 @@
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import type { ProgressEvent } from '../progress.js';
 
 /** A pipeline step's event, the engine's, or another long command's (sample): one shape. */
@@ -28,9 +28,10 @@ function describeEnd(result: NonNullable<ShownEvent['result']>): string {
 /**
  * Progress goes to stderr so stdout stays for the summary or the JSON object. On a TTY, one
  * spinner line per step with live detail; elsewhere (log files, CI), one plain line per step.
- * With --json nothing is drawn at all.
+ * With --json nothing is drawn at all. The spinner's package (ora and its dozen modules) loads
+ * only for a terminal: a command run by a script, a CI job or a benchmark never pays for it.
  */
-export function createProgress(mode: 'tty' | 'plain' | 'silent', stream: NodeJS.WriteStream = process.stderr, colour = false): Progress {
+export async function createProgress(mode: 'tty' | 'plain' | 'silent', stream: NodeJS.WriteStream = process.stderr, colour = false): Promise<Progress> {
   if (mode === 'silent') return { listener: () => {}, stop: () => {} };
   if (mode === 'plain') {
     // A log gets one line per step, and a line on how far a long step is every few seconds.
@@ -47,6 +48,7 @@ export function createProgress(mode: 'tty' | 'plain' | 'silent', stream: NodeJS.
       stop() {},
     };
   }
+  const { default: ora } = await import('ora');
   let spinner: Ora | undefined;
   let lastDraw = 0;
   return {

@@ -1,4 +1,3 @@
-import { format } from 'date-fns/format';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CannotCreateError } from '../errors.js';
@@ -10,7 +9,9 @@ import { CannotCreateError } from '../errors.js';
 // health_records_backup_<stamp>.db.
 
 export function stamp(now: Date): string {
-  return format(now, 'yyyyMMdd_HHmmss');
+  // Six numbers, zero-padded: not worth a date library's forty modules on every command's start.
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${String(now.getFullYear()).padStart(4, '0')}${two(now.getMonth() + 1)}${two(now.getDate())}_${two(now.getHours())}${two(now.getMinutes())}${two(now.getSeconds())}`;
 }
 
 /**

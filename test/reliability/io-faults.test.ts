@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { format } from 'date-fns';
+import { dateStamp } from '../support/stamp.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +16,7 @@ const WORK = '.health_records.db.work.dbshift-tmp';
 function partialBackupNames(ws: Workspace): string[] {
   // The name is chosen when the snapshot starts, possibly seconds before the pause: cover both sides.
   const now = Date.now();
-  return Array.from({ length: 40 }, (_, i) => path.join(ws.backups, `.health_records_backup_${format(new Date(now + (i - 15) * 1000), 'yyyyMMdd_HHmmss')}.db.partial.dbshift-tmp`));
+  return Array.from({ length: 40 }, (_, i) => path.join(ws.backups, `.health_records_backup_${dateStamp(new Date(now + (i - 15) * 1000))}.db.partial.dbshift-tmp`));
 }
 
 /** The backup's checksum file, written at publish on the old-file route (the name is chosen when the run holds the source). */

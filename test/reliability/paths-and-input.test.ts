@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { format } from 'date-fns';
+import { dateStamp } from '../support/stamp.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -10,7 +10,7 @@ import { listDir, sha256, workspace, type Workspace } from '../support/fixtures.
 /** Names stamped in the next `seconds` seconds, as dbshift would stamp them. */
 function upcoming(prefix: string, ext: string, seconds = 20): string[] {
   const now = Date.now();
-  return Array.from({ length: seconds }, (_, i) => `${prefix}_${format(new Date(now + i * 1000), 'yyyyMMdd_HHmmss')}${ext}`);
+  return Array.from({ length: seconds }, (_, i) => `${prefix}_${dateStamp(new Date(now + i * 1000))}${ext}`);
 }
 
 interface LinkCase {

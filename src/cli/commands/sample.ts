@@ -32,7 +32,7 @@ export function registerSample(program: Command, io: CliIo): void {
       const secretKey = io.env.SECRET_KEY || DEMO_SECRET_KEY;
       const demoKey = !io.env.SECRET_KEY;
       const notices = demoKey ? ['SECRET_KEY is not set; encrypted with the fixed demo key (migrate needs the same key: the demo sets it).'] : [];
-      const progress = progressFor(io, !!flags.json);
+      const progress = await progressFor(io, !!flags.json);
       const started = performance.now();
       const end = (status: 'ok' | 'failed', detail?: string) =>
         progress.listener({ step: 'sample', phase: 'end', result: { name: 'sample', status, ms: Math.round(performance.now() - started), ...(detail ? { detail } : {}) } });
