@@ -199,7 +199,9 @@ export async function runVersions<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ct
     result.error = resultError(tool);
   }
   try {
-    if (!result.after) result.after = await driver.readVersion();
+    // After Ctrl-C the operator is waiting to get the terminal back: the version is worth a
+    // read, not a wait (an app holding the version table would make that read wait for it).
+    if (!result.after) result.after = options.signal?.aborted ? await readWithin(driver.readVersion(), INTERRUPTED_READ_MS) : await driver.readVersion();
   } catch {
     // The result still says what failed; the version is unknown.
   }
@@ -208,3 +210,12 @@ export async function runVersions<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ct
   return result;
 }
 
+/** How long the version read after an interruption may take before the result says "unknown". */
+const INTERRUPTED_READ_MS = 2000;
+
+/** The read's value, or a rejection after `ms`: what is left running is ended with the driver's session. */
+function readWithin<T>(read: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer in time')), ms)));
+  return Promise.race([read, late]).finally(() => clearTimeout(timer));
+}

@@ -154,3 +154,28 @@ describe('the server ends the session that holds the migration lock', () => {
     expect(await query(db.url, `SELECT to_regclass('b') IS NULL AS gone`)).toEqual([{ gone: true }]);
   }, 180_000);
 });
+
+describe("Ctrl-C while one of dbshift's own queries waits", () => {
+  it('a version read held up by an app: 130 "interrupted", never exit 1', async () => {
+    const db = await freshDatabase();
+    const dir = writeMigrations(tempDir(), { '000001_a.up.sql': 'CREATE TABLE a (id int);', '000002_b.up.sql': 'CREATE TABLE b (id int);' });
+    expect(dbshift(['up', '1', '--database', db.url, '--dir', dir, '--no-backup'], { cwd: tempDir() }).code).toBe(0);
+    const app = new pg.Client({ connectionString: db.url });
+    await app.connect();
+    try {
+      await app.query('BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE');
+      const child = dbshiftAsync(['up', '--database', `${db.url}?application_name=held`, '--dir', dir, '--no-backup', '--pg-lock-timeout', '0'], { cwd: tempDir() });
+      const done = within(child, 120_000);
+      await until('dbshift waits for the version table', async () => (await query(db.url, `SELECT 1 FROM pg_stat_activity WHERE application_name = 'held' AND wait_event_type = 'Lock'`)).length > 0);
+      child.kill('SIGTERM');
+      const finished = await done;
+      expect(finished.code, finished.stderr).toBe(130);
+      expect(finished.stderr).toMatch(/Interrupted/);
+      expect(finished.stderr).not.toMatch(/bug|Unexpected error/);
+    } finally {
+      await app.query('ROLLBACK').catch(() => undefined);
+      await app.end();
+    }
+    expect(await query(db.url, 'SELECT version, dirty FROM schema_migrations')).toEqual([{ version: '1', dirty: false }]);
+  }, 180_000);
+});

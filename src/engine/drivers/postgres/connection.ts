@@ -1,7 +1,7 @@
 // pg loads when a client connects: resolving a URL (lint with a server whose chain needs no replay) never pays for it.
 import type pg from 'pg';
-import { InputError, UsageError } from '../../../errors.js';
-import { connectError, connectionLost } from './errors.js';
+import { InputError, InterruptedError, UsageError } from '../../../errors.js';
+import { connectError, connectionLost, QUERY_CANCELED, sqlState } from './errors.js';
 
 // Where the PostgreSQL database is: a postgres:// or postgresql:// URL (libpq's parameters such
 // as sslmode, options=-c search_path=…, application_name, host=/socket/dir), completed from the
@@ -130,9 +130,12 @@ export function resolvePgTarget(value: string | undefined, env: Record<string, s
 /**
  * A connected client, named `dbshift` on the server unless the URL names it; a server that is
  * not there is a clear error (66), not a stack trace. A connection that dies while idle must not
- * crash the process: the next query reports it.
+ * crash the process: the next query reports it. With the run's `signal`, a query the server
+ * cancelled after the operator's Ctrl-C or SIGTERM (the driver cancels whatever runs) is that
+ * interruption (130), whichever of dbshift's queries it hit: a version read, a catalog read,
+ * the lock, not only a migration's statement.
  */
-export async function connectClient(connectionString: string, display: string): Promise<pg.Client> {
+export async function connectClient(connectionString: string, display: string, signal?: AbortSignal): Promise<pg.Client> {
   const { default: driver } = await import('pg');
   const client = new driver.Client({ connectionString, fallback_application_name: 'dbshift' } as pg.ClientConfig);
   client.on('error', () => undefined);
@@ -146,7 +149,12 @@ export async function connectClient(connectionString: string, display: string): 
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   client.query = ((...args: unknown[]) => {
     const result = query(...args);
-    return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(connectionLost(error) ?? error)) : result;
+    return result instanceof Promise ? result.catch((error: unknown) => Promise.reject(interruptedBy(signal, error) ?? connectionLost(error) ?? error)) : result;
   }) as typeof client.query;
   return client;
+}
+
+function interruptedBy(signal: AbortSignal | undefined, error: unknown): InterruptedError | undefined {
+  if (!signal?.aborted || sqlState(error) !== QUERY_CANCELED) return undefined;
+  return new InterruptedError('interrupted', 'Interrupted: the running statement was cancelled on the server.', { hint: 'Run the same command again when ready.', cause: error });
 }

@@ -129,7 +129,7 @@ export class PostgresDriver implements Driver<PgContext> {
   }
 
   static async open(target: PgTarget, options: PgOptions = {}): Promise<PostgresDriver> {
-    const client = await connectClient(target.clientUrl, target.display);
+    const client = await connectClient(target.clientUrl, target.display, options.signal);
     try {
       const { rows } = await client.query<{ db: string; schema: string | null; v: number; pid: number }>(
         `SELECT current_database() AS db, current_schema() AS schema, current_setting('server_version_num')::int AS v, pg_backend_pid() AS pid`,
