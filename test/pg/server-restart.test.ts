@@ -45,6 +45,25 @@ async function sleeping(url: string, app: string): Promise<boolean> {
   return rows.length > 0;
 }
 
+/** An app's transaction holding `lock` (a LOCK TABLE …) while `work` runs; rolled back after. */
+async function whileAppHolds(url: string, lock: string, work: (app: pg.Client) => Promise<void>): Promise<void> {
+  const app = new pg.Client({ connectionString: url });
+  await app.connect();
+  try {
+    await app.query(`BEGIN; ${lock}`);
+    await work(app);
+  } finally {
+    await app.query('ROLLBACK').catch(() => undefined);
+    await app.end();
+  }
+}
+
+/** Migration 2 left nothing: the version is 1, clean, and its table b does not exist. */
+async function expectStillAtOne(url: string): Promise<void> {
+  expect(await query(url, 'SELECT version, dirty FROM schema_migrations')).toEqual([{ version: '1', dirty: false }]);
+  expect(await query(url, `SELECT to_regclass('b') IS NULL AS gone`)).toEqual([{ gone: true }]);
+}
+
 /** `up` on a database of the private cluster, restarted while migration 2 sleeps in pg_sleep(600). */
 async function restartedUnder(second: string, app: string) {
   const url = await ownDatabase();
@@ -95,10 +114,7 @@ describe('Ctrl-C while pg_dump writes the backup', () => {
 
     // pg_dump waits for ACCESS SHARE on every table it dumps; an app's ACCESS EXCLUSIVE on `a`
     // keeps it waiting, so the signal lands while the dump is running.
-    const app = new pg.Client({ connectionString: db.url });
-    await app.connect();
-    try {
-      await app.query('BEGIN; LOCK TABLE a IN ACCESS EXCLUSIVE MODE');
+    await whileAppHolds(db.url, 'LOCK TABLE a IN ACCESS EXCLUSIVE MODE', async () => {
       const backups = path.join(tempDir(), 'backups');
       const child = dbshiftAsync(['up', '--database', db.url, '--dir', dir], { cwd: tempDir(), env: { BACKUP_DIR: backups } });
       const done = within(child, 120_000);
@@ -110,15 +126,10 @@ describe('Ctrl-C while pg_dump writes the backup', () => {
       await until('pg_dump has left the server', async () => (await query(db.url, `SELECT 1 FROM pg_stat_activity WHERE application_name = 'pg_dump'`)).length === 0);
       const left = fs.existsSync(backups) ? fs.readdirSync(backups) : [];
       expect(left).toEqual([]);
-    } finally {
-      await app.query('ROLLBACK').catch(() => undefined);
-      await app.end();
-    }
-    expect(await query(db.url, 'SELECT version, dirty FROM schema_migrations')).toEqual([{ version: '1', dirty: false }]);
-    expect(await query(db.url, `SELECT to_regclass('b') IS NULL AS gone`)).toEqual([{ gone: true }]);
+    });
+    await expectStillAtOne(db.url);
   }, 180_000);
 });
-
 
 describe('the server ends the session that holds the migration lock', () => {
   it('the migration in flight is rolled back (75 lock-lost), never committed unguarded', async () => {
@@ -128,12 +139,9 @@ describe('the server ends the session that holds the migration lock', () => {
       '000001_a.up.sql': 'CREATE TABLE a (id int);',
       '000002_b.up.sql': 'CREATE TABLE b (id int);\nLOCK TABLE gate IN ACCESS EXCLUSIVE MODE;\nINSERT INTO b VALUES (1);\n',
     });
-    const app = new pg.Client({ connectionString: db.url });
-    await app.connect();
-    try {
-      // The test holds the gate, so migration 2 waits inside its transaction while the lock's
-      // session is ended; then the gate opens and the migration reaches its commit.
-      await app.query('BEGIN; LOCK TABLE gate IN ACCESS EXCLUSIVE MODE');
+    // The test holds the gate, so migration 2 waits inside its transaction while the lock's
+    // session is ended; then the gate opens and the migration reaches its commit.
+    await whileAppHolds(db.url, 'LOCK TABLE gate IN ACCESS EXCLUSIVE MODE', async (app) => {
       const child = dbshiftAsync(['up', '--database', db.url, '--dir', dir, '--no-backup', '--pg-lock-timeout', '0'], { cwd: tempDir() });
       const done = within(child, 120_000);
       await until('migration 2 waits at the gate', async () => (await query(db.url, `SELECT 1 FROM pg_stat_activity WHERE query LIKE 'LOCK TABLE gate%' AND wait_event_type = 'Lock'`)).length > 0);
@@ -146,12 +154,8 @@ describe('the server ends the session that holds the migration lock', () => {
       expect(finished.code, finished.stderr).toBe(75);
       expect(finished.stderr).toMatch(/the session holding the migration lock was ended by the server/);
       expect(finished.stderr).not.toMatch(/bug|\n\s+at /);
-    } finally {
-      await app.query('ROLLBACK').catch(() => undefined);
-      await app.end();
-    }
-    expect(await query(db.url, 'SELECT version, dirty FROM schema_migrations')).toEqual([{ version: '1', dirty: false }]);
-    expect(await query(db.url, `SELECT to_regclass('b') IS NULL AS gone`)).toEqual([{ gone: true }]);
+    });
+    await expectStillAtOne(db.url);
   }, 180_000);
 });
 
@@ -160,10 +164,7 @@ describe("Ctrl-C while one of dbshift's own queries waits", () => {
     const db = await freshDatabase();
     const dir = writeMigrations(tempDir(), { '000001_a.up.sql': 'CREATE TABLE a (id int);', '000002_b.up.sql': 'CREATE TABLE b (id int);' });
     expect(dbshift(['up', '1', '--database', db.url, '--dir', dir, '--no-backup'], { cwd: tempDir() }).code).toBe(0);
-    const app = new pg.Client({ connectionString: db.url });
-    await app.connect();
-    try {
-      await app.query('BEGIN; LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE');
+    await whileAppHolds(db.url, 'LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE', async () => {
       const child = dbshiftAsync(['up', '--database', `${db.url}?application_name=held`, '--dir', dir, '--no-backup', '--pg-lock-timeout', '0'], { cwd: tempDir() });
       const done = within(child, 120_000);
       await until('dbshift waits for the version table', async () => (await query(db.url, `SELECT 1 FROM pg_stat_activity WHERE application_name = 'held' AND wait_event_type = 'Lock'`)).length > 0);
@@ -172,10 +173,7 @@ describe("Ctrl-C while one of dbshift's own queries waits", () => {
       expect(finished.code, finished.stderr).toBe(130);
       expect(finished.stderr).toMatch(/Interrupted/);
       expect(finished.stderr).not.toMatch(/bug|Unexpected error/);
-    } finally {
-      await app.query('ROLLBACK').catch(() => undefined);
-      await app.end();
-    }
-    expect(await query(db.url, 'SELECT version, dirty FROM schema_migrations')).toEqual([{ version: '1', dirty: false }]);
+    });
+    await expectStillAtOne(db.url);
   }, 180_000);
 });
