@@ -34,6 +34,18 @@ async function second(sql: string) {
   return { db, result };
 }
 
+/** A login role that may migrate `audit` but may not read the table `secrets` (created here with a row); its URL. */
+async function roleWithoutSecrets(database: string, extra: string): Promise<URL> {
+  const role = `mig_${database}`;
+  await query(urlFor(database), `CREATE ROLE ${role} LOGIN PASSWORD 'pw'; GRANT ALL ON SCHEMA public TO ${role}; GRANT ALL ON schema_migrations, dbshift_history, audit TO ${role};
+    ${extra.replaceAll('{role}', role)}
+    CREATE TABLE secrets (id int); INSERT INTO secrets VALUES (1); REVOKE ALL ON secrets FROM ${role};`);
+  const url = new URL(urlFor(database));
+  url.username = role;
+  url.password = 'pw';
+  return url;
+}
+
 describe('row-loss backstop on PostgreSQL', () => {
   it('"Orders" and orders are two tables: a loss in one is not hidden by the other, and a declaration names the one it means', async () => {
     const undeclared = await second('DELETE FROM "Orders" WHERE id > 5;');
@@ -99,12 +111,7 @@ TRUNCATE parents;`);
   it('never reads a table the migration does not touch: a table the migration role may not SELECT does not stop it', async () => {
     const db = await freshDatabase();
     await up(db.url, {});
-    const role = `mig_${db.name}`;
-    await query(db.url, `CREATE ROLE ${role} LOGIN PASSWORD 'pw'; GRANT ALL ON SCHEMA public TO ${role}; GRANT ALL ON schema_migrations, dbshift_history, audit TO ${role};
-      CREATE TABLE secrets (id int); INSERT INTO secrets VALUES (1); REVOKE ALL ON secrets FROM ${role};`);
-    const url = new URL(urlFor(db.name));
-    url.username = role;
-    url.password = 'pw';
+    const url = await roleWithoutSecrets(db.name, '');
     const result = await up(url.toString(), { '000002_more.up.sql': 'INSERT INTO audit VALUES (3);\nCREATE TABLE extra (id int);' });
     expect(result.error).toBeUndefined();
     expect(result.counts).toEqual({ audit: { before: 2, after: 3 }, extra: { before: null, after: 0 } });
@@ -116,13 +123,8 @@ TRUNCATE parents;`);
     it('never reads a table the migration does not touch: a table the migration role may not SELECT does not stop it', async () => {
       const db = await freshDatabase();
       await up(db.url, {});
-      const role = `mig_${db.name}`;
-      await query(db.url, `CREATE ROLE ${role} LOGIN PASSWORD 'pw'; GRANT ALL ON SCHEMA public TO ${role}; GRANT ALL ON schema_migrations, dbshift_history, audit TO ${role};
-        ALTER TABLE audit OWNER TO ${role};
-        CREATE TABLE secrets (id int); INSERT INTO secrets VALUES (1); REVOKE ALL ON secrets FROM ${role};`);
-      const url = new URL(urlFor(db.name));
-      url.username = role;
-      url.password = 'pw';
+      // CREATE INDEX CONCURRENTLY needs the table's owner.
+      const url = await roleWithoutSecrets(db.name, 'ALTER TABLE audit OWNER TO {role};');
       const result = await up(url.toString(), { '000002_more.up.sql': 'CREATE INDEX CONCURRENTLY audit_id ON audit (id);\nINSERT INTO audit VALUES (3);\nINSERT INTO audit VALUES (4);\nCREATE TABLE extra (id int);' });
       expect(result.error).toBeUndefined();
       expect(result.counts).toEqual({ audit: { before: 2, after: 4 }, extra: { before: null, after: 0 } });
