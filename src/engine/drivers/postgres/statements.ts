@@ -1,3 +1,4 @@
+import v8 from 'node:v8';
 import { loadModule, parseSync } from 'libpg-query';
 import { yieldToEventLoop } from '../../../yield.js';
 import { NO_TRANSACTION_DIRECTIVE } from '../../discover.js';
@@ -24,9 +25,19 @@ export function quoteIdent(name: string): string {
 }
 
 let loaded: Promise<void> | undefined;
-/** The parser is WASM: load it once before parsing. */
+/**
+ * The parser is WASM: load it once before parsing. Its module is compiled by V8's baseline
+ * compiler only (Liftoff): the optimizing tier otherwise compiles the parser in the background
+ * as it loads, about 0.3 s of CPU that a lint or a split of a few seconds never earns back
+ * (measured: lint of 512 files 1.07 -> 0.73 s; splitting 50,000 statements 1.75 -> 1.45 s). The
+ * flag is V8's, process-wide, so it is set only while this module compiles: PGlite's
+ * PostgreSQL, which runs for seconds, keeps the optimizing tier.
+ */
 export function loadParser(): Promise<void> {
-  loaded ??= loadModule();
+  if (!loaded) {
+    v8.setFlagsFromString('--liftoff-only');
+    loaded = loadModule().finally(() => v8.setFlagsFromString('--no-liftoff-only'));
+  }
   return loaded;
 }
 
