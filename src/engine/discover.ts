@@ -175,22 +175,27 @@ function readMigrationFile(dir: string, file: string, raw?: true): string | Buff
   }
 }
 
-function checksumOf(dir: string, files: string[]): string {
+/** Each file read once: its bytes are hashed and the same bytes decoded (a second read would cost what the first did, per file, per run). */
+function readForChecksum(dir: string, files: string[]): { checksum: string; bytes: Map<string, Buffer> } {
   const hash = createHash('sha256');
+  const bytes = new Map<string, Buffer>();
   for (const file of files) {
-    hash.update(file).update('\0').update(readMigrationFile(dir, file, true)).update('\0');
+    const content = readMigrationFile(dir, file, true);
+    bytes.set(file, content);
+    hash.update(file).update('\0').update(content).update('\0');
   }
-  return hash.digest('hex');
+  return { checksum: hash.digest('hex'), bytes };
 }
 
 function sqlBody(sql: string, file: string): MigrationBody {
   const firstLine = sql.split('\n', 1)[0] ?? '';
   const deletesRows = [...sql.matchAll(DELETES_ROWS_DIRECTIVE)].flatMap((m) => m[1]!.split(/[\s,]+/).filter(Boolean));
   const body: MigrationBody = { sql, transactional: !NO_TRANSACTION_DIRECTIVE.test(firstLine), run: (ctx) => ctx.exec(sql), ...(deletesRows.length > 0 ? { deletesRows } : {}) };
-  const outside = splitStatements(sql).find((s) => reachesOutsideDatabase(s.text));
+  const statements = splitStatements(sql);
+  const outside = statements.find((s) => reachesOutsideDatabase(s.text));
   if (outside) return { ...body, invalid: `${file}:${outside.line}: ${reachesOutsideDatabase(outside.text)}` };
   if (!body.transactional) return body;
-  const control = transactionControl(sql);
+  const control = transactionControl(sql, statements);
   if (control.unwrapped !== undefined) {
     const inner = control.unwrapped;
     return { ...body, run: (ctx) => ctx.exec(inner), note: `${file} wraps itself in BEGIN … COMMIT: dbshift runs what is between them in its own transaction, together with the bookkeeping.` };
@@ -250,6 +255,8 @@ export async function loadMigrationDir(dir: string, options: DiscoverOptions = {
       continue;
     }
     const files = dbmate ? [dbmate] : code ? [code] : (['up.sql', 'down.sql'].map((k) => byKind.get(k as FileKind)).filter(Boolean) as string[]);
+    const { checksum, bytes } = readForChecksum(dir, files);
+    const textOf = (file: string) => utf8Text(bytes.get(file)!, path.join(dir, file));
     const definition: MigrationDefinition = {
       version: found.version,
       versionText: found.versionText,
@@ -257,13 +264,13 @@ export async function loadMigrationDir(dir: string, options: DiscoverOptions = {
       kind: code ? 'code' : 'sql',
       ...(dbmate ? { format: 'dbmate' as const } : {}),
       files,
-      checksum: checksumOf(dir, files),
+      checksum,
       ...(doc ? { doc } : {}),
     };
     if (code) {
       Object.assign(definition, await loadCodeMigration(path.join(dir, code), definition.checksum, options));
     } else if (dbmate) {
-      const blocks = splitDbmateFile(readMigrationFile(dir, dbmate));
+      const blocks = splitDbmateFile(textOf(dbmate));
       if ('problem' in blocks) {
         unrunnable.push({ file: dbmate, problem: `a dbmate migration dbmate itself would refuse: ${blocks.problem}`, fix: 'Fix the file the way dbmate documents: `-- migrate:up`, its SQL, then `-- migrate:down` and its SQL.' });
         continue;
@@ -272,9 +279,9 @@ export async function loadMigrationDir(dir: string, options: DiscoverOptions = {
       if (blocks.down !== undefined) definition.down = sqlBody(blocks.down, dbmate);
     } else {
       const up = byKind.get('up.sql')!;
-      definition.up = sqlBody(readMigrationFile(dir, up), up);
+      definition.up = sqlBody(textOf(up), up);
       const down = byKind.get('down.sql');
-      if (down) definition.down = sqlBody(readMigrationFile(dir, down), down);
+      if (down) definition.down = sqlBody(textOf(down), down);
     }
     migrations.push(definition);
   }

@@ -116,8 +116,7 @@ export interface TransactionControl {
  * around a file because their tool does not always wrap; inside dbshift's transaction the
  * file's own COMMIT would commit half of the work and the bookkeeping would follow separately.
  */
-export function transactionControl(sql: string): TransactionControl {
-  const statements = splitStatements(sql);
+export function transactionControl(sql: string, statements: readonly Statement[] = splitStatements(sql)): TransactionControl {
   const controls = statements.filter((s) => BEGIN.test(s.text) || COMMIT.test(s.text) || ROLLBACK.test(s.text));
   if (controls.length === 0) return {};
   const opening = statements[0]!;
