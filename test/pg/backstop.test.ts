@@ -102,10 +102,29 @@ TRUNCATE parents;`);
     const db = await freshDatabase();
     const result = await up(db.url, {
       '000002_purge.up.sql': '-- dbshift:deletes-rows audit\nDELETE FROM audit WHERE id = 1;\nINSERT INTO orders VALUES (11), (12);',
-      '000003_more.up.sql': 'INSERT INTO audit VALUES (7);\nINSERT INTO orders VALUES (13);',
+      '000003_more.up.sql': "INSERT INTO audit VALUES (7);\nINSERT INTO orders VALUES (13);\nCREATE SEQUENCE attempts;\nCREATE TABLE runs AS SELECT nextval('attempts') AS n;",
     });
     expect(result.error).toBeUndefined();
-    expect(result.steps.map((s) => s.rowCounts)).toEqual([expect.anything(), { audit: { before: 2, after: 1 }, orders: { before: 10, after: 12 } }, { audit: { before: 1, after: 2 }, orders: { before: 12, after: 13 } }]);
+    expect(result.steps.map((s) => s.rowCounts)).toEqual([expect.anything(), { audit: { before: 2, after: 1 }, orders: { before: 10, after: 12 } }, { audit: { before: 1, after: 2 }, orders: { before: 12, after: 13 }, runs: { before: null, after: 1 } }]);
+    // Proven from the counters, once: had migration 2's deletion still shown in the counters,
+    // migration 3 would have been run twice (the second time with counts), and a sequence is not
+    // rolled back (row-changes.ts: the counters are reported at each migration's end).
+    expect(await query(db.url, 'SELECT n::int FROM runs')).toEqual([{ n: 1 }]);
+  });
+
+  it('a partitioned table: a deletion through the parent is judged on each partition, and declaring the parent declares them', async () => {
+    const db = await freshDatabase();
+    const events = { '000002_events.up.sql': `CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);
+CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+INSERT INTO events VALUES (1, '2025-05-01'), (2, '2026-05-01'), (3, '2026-06-01');` };
+    expect((await up(db.url, events)).error).toBeUndefined();
+    const undeclared = await up(db.url, { ...events, '000003_purge.up.sql': "DELETE FROM events WHERE at >= '2026-06-01';" });
+    expect(undeclared.error?.code).toBe('rows-lost');
+    expect(undeclared.error?.message).toContain('events_2026 (2 -> 1)');
+    const declared = await up(db.url, { ...events, '000003_purge.up.sql': "-- dbshift:deletes-rows events\nDELETE FROM events WHERE at >= '2026-06-01';" });
+    expect(declared.error).toBeUndefined();
+    expect(declared.counts).toEqual({ events_2026: { before: 2, after: 1 } });
   });
 
   it('never reads a table the migration does not touch: a table the migration role may not SELECT does not stop it', async () => {

@@ -13,7 +13,7 @@ import { lintPgRules } from './lint.js';
 import { PgOutsideWatch } from './outside-watch.js';
 import type { PgContext } from './context.js';
 import { PgVersionTable } from './version-table.js';
-import { CATALOG_AND_COUNTERS, PgRowWatch, RecountNeeded, type CatalogRead } from './row-changes.js';
+import { countersStartAtZero, PgRowWatch, RecountNeeded, REPORT_COUNTERS_AT_END } from './row-changes.js';
 import { endsTransaction, isOwnTransactionControl, loadParser, splitPgStatementsAsync, PgSyntaxError, type PgStatement } from './statements.js';
 
 // golang-migrate's postgres driver, made safe: its own schema_migrations table and advisory
@@ -333,13 +333,16 @@ export class PostgresDriver implements Driver<PgContext> {
       return this.ownSettingsSql(inTransaction);
     };
     const bookkeeping = this.versions.bookkeeping;
-    const watchRows = async (deletesRows: readonly string[], read?: CatalogRead) => {
+    const countersAtZero = countersStartAtZero(this.serverVersionNum);
+    const newWatch = (deletesRows: readonly string[]) =>
+      new PgRowWatch({ client: this.client, schema: this.schema, bookkeeping, countFirst: this.countFirst ?? new Set(), lastRun: this.countFirst !== undefined, exhaustive: false, deletesRows, countersAtZero });
+    const watchRows = async (deletesRows: readonly string[]) => {
       if (!inTransaction) {
-        outside = new PgOutsideWatch({ client: this.client, schema: this.schema, bookkeeping, deletesRows, label });
+        outside = new PgOutsideWatch({ client: this.client, schema: this.schema, bookkeeping, deletesRows, label, countersAtZero });
         return;
       }
-      watch = new PgRowWatch(this.client, this.schema, bookkeeping, this.countFirst ?? new Set(), this.countFirst !== undefined, false, deletesRows);
-      await watch.begin(read);
+      watch = newWatch(deletesRows);
+      await watch.begin();
     };
     /** golang-migrate's table (dbmate's is written statement by statement): its bookkeeping can share round trips. */
     const oneRoundTrip = async () => inTransaction && (await this.versions.kind()) === 'golang-migrate';
@@ -356,8 +359,10 @@ export class PostgresDriver implements Driver<PgContext> {
           await this.versions.write(mark);
           return now;
         }
-        const results = (await this.client.query(`${this.versions.readSql()}; ${CATALOG_AND_COUNTERS}; ${this.versions.writeSql(mark)}`)) as unknown as pg.QueryResult[];
-        await watchRows(deletesRows, [results[1]!, results[2]!]);
+        watch = newWatch(deletesRows);
+        const start = watch.startRead;
+        const results = (await this.client.query(`${this.versions.readSql()}; ${start.sql}; ${this.versions.writeSql(mark)}`)) as unknown as pg.QueryResult[];
+        await watch.begin(results.slice(1, 1 + start.results));
         return PgVersionTable.stateOf(results[0]!.rows[0] as { version: string; dirty: boolean } | undefined);
       },
       finishMigration: async (state, entry) => {
@@ -432,7 +437,8 @@ export class PostgresDriver implements Driver<PgContext> {
     await loadParser();
     this.countFirst = undefined;
     for (let attempt = 0; ; attempt++) {
-      await this.client.query(`BEGIN; ${this.timeoutSettings(true)}`);
+      // The session's counters are reported when this transaction ends, so the next one's start at zero (row-changes.ts).
+      await this.client.query(`BEGIN; ${this.timeoutSettings(true)}${countersStartAtZero(this.serverVersionNum) ? `; ${REPORT_COUNTERS_AT_END}` : ''}`);
       try {
         await this.versions.ensure();
         const result = await fn(this.session(true, label));

@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { RowChanges, TableChange } from '../../driver.js';
 import { rowsLostError } from '../../row-loss.js';
 import { sqlState } from './errors.js';
-import { PgRowWatch, RecountNeeded } from './row-changes.js';
+import { PgRowWatch, RecountNeeded, REPORT_COUNTERS_AT_END } from './row-changes.js';
 import type { PgStatement } from './statements.js';
 
 // The row-loss backstop for a migration that runs outside a transaction (docs/safety.md).
@@ -50,6 +50,8 @@ export interface OutsideWatchOptions {
   bookkeeping: ReadonlyArray<{ schema: string; name: string }>;
   deletesRows: readonly string[];
   label: string;
+  /** PostgreSQL reports the counters at each transaction's end when asked (row-changes.ts). */
+  countersAtZero: boolean;
 }
 
 export class PgOutsideWatch {
@@ -61,8 +63,8 @@ export class PgOutsideWatch {
   constructor(private readonly options: OutsideWatchOptions) {}
 
   private watch(countFirst: ReadonlySet<string> | undefined, exhaustive: boolean): PgRowWatch {
-    const { client, schema, bookkeeping, deletesRows } = this.options;
-    return new PgRowWatch(client, schema, bookkeeping, countFirst ?? new Set(), exhaustive || countFirst !== undefined, exhaustive, deletesRows);
+    const { client, schema, bookkeeping, deletesRows, countersAtZero } = this.options;
+    return new PgRowWatch({ client, schema, bookkeeping, countFirst: countFirst ?? new Set(), lastRun: exhaustive || countFirst !== undefined, exhaustive, deletesRows, countersAtZero });
   }
 
   /** Run one statement of the migration (`execute`), proven to lose no rows it does not declare. */
@@ -89,7 +91,7 @@ export class PgOutsideWatch {
   /** BEGIN, the statement, the proof, COMMIT; once more with exact counts when the counters cannot prove it (row-changes.ts). */
   private async wrapped<R>(statement: PgStatement, execute: () => Promise<R>, countFirst?: ReadonlySet<string>): Promise<R> {
     const { client } = this.options;
-    await client.query('BEGIN');
+    await client.query(this.options.countersAtZero ? `BEGIN; ${REPORT_COUNTERS_AT_END}` : 'BEGIN');
     try {
       const watch = this.watch(countFirst, false);
       await watch.begin();

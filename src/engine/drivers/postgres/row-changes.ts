@@ -18,6 +18,17 @@ import { quoteIdent, type PgStatement } from './statements.js';
 // For those the migration is rolled back and run once more, with exactly those tables counted
 // before it starts (RecountNeeded, handled by the driver's transaction). A table the migration
 // never touched is never counted. Tables are told apart by oid; a name is its exact spelling.
+//
+// What a migration touched is read from the locks its transaction holds, not from the whole
+// catalog: no statement changes a table's rows, storage or name without a lock of at least ROW
+// EXCLUSIVE on it, held to the end of the transaction (a cascade's and a trigger's writes too; a
+// dropped table's lock outlives its catalog row), and a lock taken in a subtransaction that rolled
+// back goes with what it did. So the proof at the end reads the catalog and the counters of those
+// tables only (pg_locks of this backend), and the cost does not grow with the tables the database
+// holds. On PostgreSQL 15+ each migration's transaction starts with the session's counters
+// reported (pg_stat_force_next_flush at the end of the one before), so no baseline of every
+// table is read either; before 15 the baseline is read as before. A watch that spans several
+// transactions (`exhaustive`: a file's own BEGIN … COMMIT) cannot use the locks, and counts all.
 
 /** A user table when the migration began or ended. */
 interface Relation {
@@ -47,13 +58,55 @@ const SMALL_TABLE_BYTES = 16 * 1024 * 1024;
 const COUNTERS = `SELECT relid::text AS oid, n_tup_ins AS ins, n_tup_del AS del FROM pg_catalog.pg_stat_xact_user_tables WHERE (n_tup_ins > 0 OR n_tup_del > 0)`;
 
 const RELATIONS = `SELECT c.oid::text AS oid, c.relfilenode::text AS filenode, n.nspname AS schema, c.relname AS name,
-       CASE WHEN c.relispartition THEN pg_catalog.pg_partition_root(c.oid)::text END AS root
+       CASE WHEN c.relispartition THEN pg_catalog.pg_partition_root(c.oid)::oid::text END AS root
   FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
  WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%'`;
 
-/** The catalog and the counters: two statements, two results, for a driver that sends them with its own. */
-export const CATALOG_AND_COUNTERS = `${RELATIONS}; ${COUNTERS}`;
-export type CatalogRead = readonly [pg.QueryResult, pg.QueryResult];
+/** The catalog and the counters of the tables this transaction holds a writer's lock on (dropped ones included, without a catalog row). */
+const LOCKED = `SELECT l.oid::text AS oid, c.relfilenode::text AS filenode, n.nspname AS schema, c.relname AS name,
+       CASE WHEN c.relispartition THEN pg_catalog.pg_partition_root(c.oid)::oid::text END AS root,
+       (c.oid IS NOT NULL AND c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%') AS user_table,
+       pg_catalog.pg_stat_get_xact_tuples_inserted(l.oid) AS ins, pg_catalog.pg_stat_get_xact_tuples_deleted(l.oid) AS del
+  FROM (SELECT DISTINCT relation AS oid FROM pg_catalog.pg_locks
+         WHERE locktype = 'relation' AND pid = pg_catalog.pg_backend_pid() AND relation IS NOT NULL
+           AND mode IN ('RowExclusiveLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')) l
+  LEFT JOIN pg_catalog.pg_class c ON c.oid = l.oid LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace`;
+
+/**
+ * PostgreSQL 15+ reports a session's counters at the end of a transaction when asked to: sent in
+ * every transaction a watch runs in, the next one starts with its counters at zero.
+ */
+export const countersStartAtZero = (serverVersionNum: number): boolean => serverVersionNum >= 150000;
+export const REPORT_COUNTERS_AT_END = 'SELECT pg_catalog.pg_stat_force_next_flush()';
+
+/** What a watch reads before the migration's first statement, as text for a driver that sends it with its own; `begin` takes its results. */
+export function startReadSql(countersAtZero: boolean): { sql: string; results: number } {
+  return countersAtZero ? { sql: RELATIONS, results: 1 } : { sql: `${RELATIONS}; ${COUNTERS}`, results: 2 };
+}
+export type CatalogRead = readonly pg.QueryResult[];
+
+export interface PgRowWatchOptions {
+  client: pg.Client;
+  /** The schema an unqualified name means (the driver's), whose tables are named without it. */
+  schema: string;
+  bookkeeping: ReadonlyArray<{ schema: string; name: string }>;
+  /** Tables to count before the migration starts: what an earlier run could not prove. */
+  countFirst: ReadonlySet<string>;
+  /** No further run: what cannot be proven is refused. */
+  lastRun: boolean;
+  /** Every table counted before and after: for what outside-watch.ts cannot make a transaction of its own (several transactions: no locks or counters to read). */
+  exhaustive: boolean;
+  deletesRows: readonly string[];
+  /** This transaction's counters start at zero (countersStartAtZero, and REPORT_COUNTERS_AT_END sent in the transaction before). */
+  countersAtZero: boolean;
+}
+
+/** What the migration's end shows: tables now (by oid), this transaction's counters, and which oids it touched (undefined: all). */
+interface EndState {
+  now: Map<string, Relation>;
+  counters: Map<string, Counters>;
+  touched?: ReadonlySet<string>;
+}
 
 /** An identifier as a user writes it in SQL: bare when PostgreSQL would fold it to exactly this, quoted otherwise. */
 export function writtenIdent(name: string): string {
@@ -76,38 +129,50 @@ export class PgRowWatch {
   private readonly atStart = new Map<string, Relation>();
   /** Rows counted before the migration changed the table: at the start (a second run), or before a TRUNCATE/DROP with nothing written before it. */
   private readonly before = new Map<string, number>();
+  private readonly client: pg.Client;
+  private readonly schema: string;
+  private readonly countFirst: ReadonlySet<string>;
+  private readonly lastRun: boolean;
+  private readonly exhaustive: boolean;
+  private readonly deletesRows: readonly string[];
 
-  constructor(
-    private readonly client: pg.Client,
-    /** The schema an unqualified name means (the driver's), whose tables are named without it. */
-    private readonly schema: string,
-    private readonly bookkeeping: ReadonlyArray<{ schema: string; name: string }>,
-    /** Tables to count before the migration starts: what an earlier run could not prove. */
-    private readonly countFirst: ReadonlySet<string>,
-    /** No further run: what cannot be proven is refused. */
-    private readonly lastRun: boolean,
-    /** Every table counted before and after: for what outside-watch.ts cannot make a transaction of its own. */
-    private readonly exhaustive: boolean,
-    private readonly deletesRows: readonly string[],
-  ) {}
+  constructor(private readonly options: PgRowWatchOptions) {
+    ({ client: this.client, schema: this.schema, countFirst: this.countFirst, lastRun: this.lastRun, exhaustive: this.exhaustive, deletesRows: this.deletesRows } = options);
+  }
+
+  /** What `begin` reads, for a driver that sends it in its own round trip (then `begin(results)`). */
+  get startRead(): { sql: string; results: number } {
+    return startReadSql(this.options.countersAtZero && !this.exhaustive);
+  }
 
   private display(relation: Pick<Relation, 'schema' | 'name'>): string {
     return relation.schema === this.schema ? writtenIdent(relation.name) : `${writtenIdent(relation.schema)}.${writtenIdent(relation.name)}`;
   }
 
   private isBookkeeping(relation: Relation): boolean {
-    return this.bookkeeping.some((b) => b.schema === relation.schema && b.name === relation.name);
+    return this.options.bookkeeping.some((b) => b.schema === relation.schema && b.name === relation.name);
   }
 
   /**
-   * The catalog and the raw counters in one round trip (a migration's overhead is its round
-   * trips), after `before` (statements of the driver's own that share the round trip), or from
-   * results the driver already read with CATALOG_AND_COUNTERS.
+   * Every user table and the raw counters in one round trip (a migration's overhead is its round
+   * trips), after `before` (statements of the driver's own that share the round trip): for a
+   * watch that spans several transactions.
    */
-  private async catalogAndCounters(before?: string, read?: CatalogRead): Promise<[Map<string, Relation>, Map<string, Counters>]> {
-    const results = read ?? ((await this.client.query(`${before ? `${before}; ` : ''}${CATALOG_AND_COUNTERS}`)) as unknown as pg.QueryResult[]).slice(-2);
+  private async everything(before?: string): Promise<EndState> {
+    const results = ((await this.client.query(`${before ? `${before}; ` : ''}${RELATIONS}; ${COUNTERS}`)) as unknown as pg.QueryResult[]).slice(-2);
     const [relations, counters] = results as unknown as [pg.QueryResult<Relation>, pg.QueryResult<{ oid: string; ins: string; del: string }>];
-    return [new Map(relations.rows.filter((r) => !this.isBookkeeping(r)).map((r) => [r.oid, r])), this.own(counters.rows)];
+    return { now: this.relations(relations.rows), counters: this.own(counters.rows) };
+  }
+
+  /** The tables this transaction holds a writer's lock on: their catalog rows and counters, nothing else read. */
+  private async locked(before?: string): Promise<EndState> {
+    const results = (await this.client.query(`${before ? `${before}; ` : ''}${LOCKED}`)) as unknown as pg.QueryResult | pg.QueryResult[];
+    const rows = (Array.isArray(results) ? results.at(-1)! : results).rows as Array<Relation & { user_table: boolean; ins: string; del: string }>;
+    return { now: this.relations(rows.filter((r) => r.user_table)), counters: this.own(rows), touched: new Set(rows.map((r) => r.oid)) };
+  }
+
+  private relations(rows: Relation[]): Map<string, Relation> {
+    return new Map(rows.filter((r) => !this.isBookkeeping(r)).map((r) => [r.oid, { oid: r.oid, filenode: r.filenode, schema: r.schema, name: r.name, root: r.root }]));
   }
 
   private async count(relation: Pick<Relation, 'schema' | 'name'>): Promise<number> {
@@ -137,11 +202,12 @@ export class PgRowWatch {
 
   private baseline = new Map<string, Counters>();
 
-  /** Before the migration's first statement: the catalog (one read, or `read`: CATALOG_AND_COUNTERS's two results), and the counts an earlier run asked for. */
+  /** Before the migration's first statement: the catalog (and, before PostgreSQL 15, the counters' baseline), or `read`: the results of `startRead`; then the counts an earlier run asked for. */
   async begin(read?: CatalogRead): Promise<void> {
-    const [relations, counters] = await this.catalogAndCounters(undefined, read);
-    for (const [oid, relation] of relations) this.atStart.set(oid, relation);
-    this.baseline = counters;
+    const { sql, results } = this.startRead;
+    const got = read ?? (results === 1 ? [(await this.client.query(sql)) as pg.QueryResult] : ((await this.client.query(sql)) as unknown as pg.QueryResult[]));
+    for (const [oid, relation] of this.relations(got[0]!.rows as Relation[])) this.atStart.set(oid, relation);
+    if (results === 2) this.baseline = this.own(got[1]!.rows as Array<{ oid: string; ins: string; del: string }>);
     for (const oid of this.exhaustive ? this.atStart.keys() : this.countFirst) {
       const relation = this.atStart.get(oid);
       if (relation && relation.filenode !== '0') this.before.set(oid, await this.count(relation));
@@ -178,7 +244,7 @@ export class PgRowWatch {
 
   /** After the migration: the tables whose rows changed, and those that lost rows it did not declare. */
   async changes(deletesRows: readonly string[], before?: string): Promise<RowChanges> {
-    const [now, counters] = await this.catalogAndCounters(before);
+    const { now, counters, touched } = this.exhaustive ? await this.everything(before) : await this.locked(before);
     const byName = new Map([...now.values()].map((r) => [JSON.stringify([r.schema, r.name]), r]));
     const declared = deletesRows.map(parseDeclared);
     const names = new Map([...this.atStart, ...now]);
@@ -193,6 +259,7 @@ export class PgRowWatch {
     const standing = new Set<string>();
     for (const [oid, start] of this.atStart) {
       if (start.filenode === '0') continue; // a partitioned table: its rows are its partitions'
+      if (touched && !touched.has(oid)) continue; // no writer's lock: its rows, storage and name are as they were
       const kept = now.get(oid);
       const replacement = kept ? undefined : byName.get(JSON.stringify([start.schema, start.name]));
       const successor = kept ?? (replacement && !this.atStart.has(replacement.oid) ? replacement : undefined);
