@@ -230,8 +230,12 @@ export class SqliteRowWatch implements StatementWatch {
 
   /** After a statement that wrote the schema: a name that moved to another b-tree without a Destroy was renamed; a destroyed table was dropped. */
   private follow(before: SchemaRow[], destroyed: Set<string>): void {
+    // Maps, not searches: this runs after every schema change, on a schema of any size.
     const tablesBefore = before.filter((row) => row.type === 'table');
+    const namesBefore = new Set(tablesBefore.map((row) => key(row.name)));
     const after = this.schema().filter((row) => row.type === 'table');
+    const rootAfter = new Map(after.map((r) => [key(r.name), r.rootpage]));
+    const newNameOfRoot = new Map(after.filter((r) => !namesBefore.has(key(r.name))).map((r) => [r.rootpage, r.name]));
     const moves: Array<[Followed, string | undefined]> = [];
     for (const row of tablesBefore) {
       const table = this.byCurrent.get(key(row.name));
@@ -240,10 +244,9 @@ export class SqliteRowWatch implements StatementWatch {
         moves.push([table, undefined]);
         continue;
       }
-      if (after.some((r) => key(r.name) === key(row.name) && r.rootpage === row.rootpage)) continue;
+      if (rootAfter.get(key(row.name)) === row.rootpage) continue;
       // The same b-tree under a name that is new: renamed. Gone without a Destroy (writable_schema): dropped.
-      const renamed = after.find((r) => r.rootpage === row.rootpage && !tablesBefore.some((b) => key(b.name) === key(r.name)));
-      moves.push([table, renamed?.name]);
+      moves.push([table, newNameOfRoot.get(row.rootpage)]);
     }
     for (const [table] of moves) this.byCurrent.delete(key(table.current!));
     for (const [table, name] of moves) {
