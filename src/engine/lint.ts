@@ -240,8 +240,8 @@ export const LINT_RULE_IDS: ReadonlySet<string> = new Set([...Object.keys(SQLITE
  * Lint every migration of the set (or only those listed), in version order, as the project's
  * settings and ignore comments say. With `schema` (the live database's CREATE statements: what
  * the applied chain built, code migrations included), the replay starts from it and runs only
- * the listed migrations: `up` judges what it is about to run, at the cost of the schema, not of
- * replaying every migration ever applied.
+ * the listed migrations' up files: `up` judges what it is about to run, at the cost of the
+ * schema, not of replaying every migration ever applied (nor their down files).
  */
 export function lintMigrations(set: MigrationSet, only?: ReadonlySet<number>, schema?: readonly string[]): LintFinding[] {
   return lintSqlite(set, only, schema).findings;
@@ -266,7 +266,8 @@ function rawFindings(set: MigrationSet, only?: ReadonlySet<number>, schema?: rea
           // An object this build of SQLite cannot make (a virtual table's module): statements on it are then judged without it.
         }
       }
-      for (const migration of [...set.migrations].filter((m) => only.has(m.version)).sort((a, b) => a.version - b.version)) findings.push(...lintOne(db, set.source, migration));
+      // `up` is about to run the up files: their down files are judged by `dbshift lint`, not replayed before every up.
+      for (const migration of [...set.migrations].filter((m) => only.has(m.version)).sort((a, b) => a.version - b.version)) findings.push(...lintOne(db, set.source, migration, false));
       return findings;
     }
     // Lint changes nothing and runs no user code: a code migration is not replayed, so after
@@ -283,7 +284,7 @@ function rawFindings(set: MigrationSet, only?: ReadonlySet<number>, schema?: rea
   return findings;
 }
 
-function lintOne(db: Db, dir: string, migration: MigrationDefinition): LintFinding[] {
+function lintOne(db: Db, dir: string, migration: MigrationDefinition, replayDown = true): LintFinding[] {
   const upFile = migration.files[0] ?? migrationLabel(migration);
   const findings: LintFinding[] = RULES.flatMap(([rule, spec]) => (spec.migration?.(migration, dir) ?? []).map((f) => finding(rule, f.file ?? upFile, 1, f.message, f.fix)));
   if (migration.kind !== 'sql' || !migration.up?.sql) {
@@ -294,7 +295,7 @@ function lintOne(db: Db, dir: string, migration: MigrationDefinition): LintFindi
   const touched = new Map<string, number>();
   findings.push(...replayFile(db, upFile, migration.up.sql, { doc, migration, touched }));
   for (const [table, line] of touched) findings.push(...foreignKeyFindings(db, upFile, line, table, migration.up.sql));
-  if (migration.down?.sql !== undefined) {
+  if (replayDown && migration.down?.sql !== undefined) {
     // The down file runs on the schema its up just built; it is rolled back so the next
     // migration is linted on the schema after this one's up.
     const downFile = migration.files.find((f) => f.endsWith('.down.sql')) ?? `${migrationLabel(migration)}.down.sql`;

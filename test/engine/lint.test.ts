@@ -113,6 +113,21 @@ describe('lint', () => {
     expect(next).toEqual([]);
   });
 
+  it('up judges the up files it is about to run, on the live schema; their down files are left to `dbshift lint`', async () => {
+    const dir = tempDir();
+    const files = {
+      ...BASE,
+      '000002_tags.up.sql': 'CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT);\nDROPP TABLE nothing;\n',
+      '000002_tags.down.sql': 'DROPP TABLE tags;\n',
+    };
+    for (const [name, content] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), content);
+    const set = await loadMigrationDir(dir);
+    const live = ['CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)', 'CREATE INDEX ix_users_email ON users (email)'];
+    const sqlErrors = (findings: Array<{ file: string; line: number; rule: string }>) => findings.filter((f) => f.rule === 'sql-error').map((f) => `${f.file}:${f.line}`);
+    expect(sqlErrors(lintMigrations(set, new Set([2]), live))).toEqual(['000002_tags.up.sql:2']);
+    expect(sqlErrors(lintMigrations(set))).toEqual(['000002_tags.up.sql:2', '000002_tags.down.sql:1']);
+  });
+
   it('data-loss-undocumented matches whole identifiers and never counts the untouched template', async () => {
     const up = { ...BASE, '000002_drop.up.sql': 'ALTER TABLE users DROP COLUMN name;', '000002_drop.down.sql': 'ALTER TABLE users ADD COLUMN name TEXT;' };
     const base = { '000001_base.up.sql': 'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, name TEXT);', '000001_base.down.sql': 'DROP TABLE users;' };
