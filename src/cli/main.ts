@@ -11,5 +11,12 @@ if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V' || argv[0]
   const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
   process.stdout.write(`${version}\n`);
 } else {
+  // pg asks whether it runs in a Cloudflare Worker when it loads: without a global `navigator`
+  // (Node 20; Node 21+ has one) it builds a fetch Response to find out, which loads Node's whole
+  // fetch implementation, 40-60 ms of every PostgreSQL command. The CLI owns its process, so it
+  // gives it the `navigator` Node 21+ has; the library leaves an application's globals alone.
+  if (typeof (globalThis as { navigator?: unknown }).navigator === 'undefined') {
+    Object.defineProperty(globalThis, 'navigator', { value: { userAgent: `Node.js/${process.versions.node.split('.')[0]}` }, configurable: true, writable: true });
+  }
   await import('./run.js');
 }
