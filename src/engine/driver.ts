@@ -1,5 +1,5 @@
 import type { LintFinding } from './lint-registry.js';
-import type { HistoryEntry, MigrationSet, VersionState } from './types.js';
+import type { HistoryEntry, MigrationSet, MigrationStep, VersionState } from './types.js';
 
 // The boundary between the engine (discovery, planning, checksums, history logic, results:
 // written once) and a database (SQLite, PostgreSQL: what differs). Modelled on golang-migrate's
@@ -123,6 +123,11 @@ export interface Driver<Ctx> {
    * when every migration is in dbmate's format, and dbmate's rows are written as the files name them.
    */
   knowMigrations?(set: MigrationSet<Ctx>): void;
+  /**
+   * The steps a run is about to judge and run, before it asks how each runs (transactional):
+   * for a driver that reads their files in one pass (PostgreSQL parses them in one call).
+   */
+  prepareSteps?(set: MigrationSet<Ctx>, steps: readonly MigrationStep[]): Promise<void>;
   /** golang-migrate's Version: 0 and clean when nothing is applied or there is no table yet. */
   readVersion(): Promise<VersionState>;
   readHistory(): Promise<HistoryEntry[]>;

@@ -74,7 +74,10 @@ export function describeStatus(result: StatusResult, set: { migrations: readonly
       kind: m.kind,
       files: m.files,
       ...(m.doc ? { doc: m.doc } : {}),
-      transactional: m.up?.transactional ?? true,
+      // Read when asked (history --verbose, JSON): how a file runs takes a parse on PostgreSQL, which `version` never needs.
+      get transactional() {
+        return m.up?.transactional ?? true;
+      },
       reversible: !!m.down,
       checksum: m.checksum,
       ...(isApplied && entry

@@ -123,6 +123,7 @@ export async function runVersions<Ctx>(driver: Driver<Ctx>, set: MigrationSet<Ct
     assertClean(state);
     assertConsistent(consistencyProblems(set.migrations, state, await driver.readHistory()));
     const steps = planSteps(set.migrations, state, target);
+    await driver.prepareSteps?.(set, steps);
     assertRunnable(set.migrations, steps);
     result.steps = steps.map((s) => {
       const body = byVersion.get(s.version)![s.direction]!;

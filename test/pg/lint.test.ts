@@ -203,3 +203,22 @@ describe('lint --pending on PostgreSQL', () => {
     expect(everything.findings.map((f) => f.rule)).toContain('alter-column-type');
   });
 });
+
+describe("up's lint on PostgreSQL", () => {
+  it('judges the pending files on the database as it is: a CHECK or an index made by hand counts, as the catalog says', async () => {
+    const next = [
+      'SET lock_timeout = 5000;',
+      'ALTER TABLE posts ALTER COLUMN body SET NOT NULL;',
+      'ALTER TABLE posts ADD CONSTRAINT posts_team_fk FOREIGN KEY (team_id) REFERENCES teams (id) ON DELETE CASCADE NOT VALID;',
+      'ALTER TABLE users ADD CONSTRAINT users_team_fk FOREIGN KEY (team_id) REFERENCES teams (id) ON DELETE CASCADE NOT VALID;',
+    ].join('\n');
+    const dir = writeMigrations(tempDir(), { ...BASE, '000001_base.md': DOC, '000002_next.up.sql': `${next}\n`, '000002_next.down.sql': '', '000002_next.md': DOC });
+    const db = await freshDatabase();
+    expect((await up({ database: db.url, dir, count: 1, backup: false })).ok).toBe(true);
+    // Outside the migrations, as a DBA would: the check SET NOT NULL needs, a column, an index on it on posts but not on users.
+    await query(db.url, 'ALTER TABLE posts ADD CONSTRAINT posts_body_nn CHECK (body IS NOT NULL); ALTER TABLE posts ADD COLUMN team_id bigint; CREATE INDEX ix_posts_team ON posts (team_id); ALTER TABLE users ADD COLUMN team_id bigint;');
+    const planned = await up({ database: db.url, dir, dryRun: true, backup: false });
+    expect(planned.ok).toBe(true);
+    expect(planned.warnings.map((f) => `${f.file}:${f.line} ${f.rule}`)).toEqual(['000002_next.up.sql:4 foreign-key-without-index']);
+  });
+});

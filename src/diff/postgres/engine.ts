@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import type pg from 'pg';
 import { connectClient, resolvePgTarget, type PgTarget } from '../../engine/drivers/postgres/connection.js';
 import type { PgContext } from '../../engine/drivers/postgres/context.js';
-import { loadPgMigrationDir } from '../../engine/drivers/postgres/load.js';
+import { loadPgMigrationDir, preparseMigrations } from '../../engine/drivers/postgres/load.js';
 import { isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements } from '../../engine/drivers/postgres/statements.js';
 import { ConfigError, DataError, InputError, UsageError } from '../../errors.js';
 import { importOptional } from '../../optional.js';
@@ -145,6 +145,7 @@ export async function openPostgresDiff(sources: DiffSources, settings: { server:
       // No migrations yet: CURRENT is the empty schema, and the first migration creates everything.
       if (!fs.existsSync(sources.dir)) return target;
       const set = await loadPgMigrationDir(sources.dir, serverVersionNum);
+      await preparseMigrations(set.migrations, ['up']);
       for (const migration of [...set.migrations].sort((a, b) => a.version - b.version)) {
         const up = migration.up;
         if (!up) continue;

@@ -3,18 +3,19 @@ import zlib from 'node:zlib';
 import { BusyError, DataError, InputError, InterruptedError } from '../../../errors.js';
 import type { BackupRef, Driver, DriverSession, FailureReport, LockOptions } from '../../driver.js';
 import type { LintFinding } from '../../lint-registry.js';
-import type { HistoryEntry, MigrationSet, VersionState } from '../../types.js';
+import type { HistoryEntry, MigrationSet, MigrationStep, VersionState } from '../../types.js';
 import { dumpDatabase } from './backup.js';
 import { invalidIndexes, lockTimeoutError } from './diagnostics.js';
 import { connectionLost, IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import { connectClient, type PgTarget } from './connection.js';
 import { openLockSession, resetSession, type LockSession } from './session.js';
-import { lintPgRules } from './lint.js';
+import { lintPgPending, lintPgRules, pendingRelations } from './lint.js';
+import { readLiveTables } from './live-tables.js';
 import { PgOutsideWatch } from './outside-watch.js';
 import type { PgContext } from './context.js';
 import { PgVersionTable } from './version-table.js';
 import { countersStartAtZero, PgRowWatch, RecountNeeded, REPORT_COUNTERS_AT_END } from './row-changes.js';
-import { endsTransaction, isOwnTransactionControl, loadParser, splitPgStatementsAsync, PgSyntaxError, type PgStatement } from './statements.js';
+import { endsTransaction, isOwnTransactionControl, loadParser, preparsePgFiles, splitPgStatementsAsync, PgSyntaxError, type PgStatement } from './statements.js';
 
 // golang-migrate's postgres driver, made safe: its own schema_migrations table and advisory
 // lock id (so either tool can continue the other's database and they exclude each other), and
@@ -527,9 +528,17 @@ export class PostgresDriver implements Driver<PgContext> {
     return undefined;
   }
 
-  /** The parser's rules before `up` (the replay on a scratch database is `dbshift lint`'s). */
-  lint(set: MigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
-    return lintPgRules(set, only);
+  /** The parser's rules before `up`, on what the catalog says of the tables the pending files name (the replay on a scratch database is `dbshift lint`'s). */
+  async lint(set: MigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
+    if (!only) return lintPgRules(set);
+    return lintPgPending(set, only, await readLiveTables(this.client, await pendingRelations(set, only)));
+  }
+
+  /** The files of the steps about to run, parsed in one call (a run that applies one migration of 1,000 parses one file). */
+  async prepareSteps(set: MigrationSet<PgContext>, steps: readonly MigrationStep[]): Promise<void> {
+    const byVersion = new Map(set.migrations.map((m) => [m.version, m]));
+    await loadParser();
+    preparsePgFiles(steps.map((s) => byVersion.get(s.version)?.[s.direction]?.sql).filter((sql): sql is string => sql !== undefined));
   }
 
   // ---- backup ----------------------------------------------------------------

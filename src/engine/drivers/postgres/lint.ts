@@ -8,6 +8,8 @@ import { judgeFindings, type JudgedFindings } from '../../lint-settings.js';
 import type { PgTarget } from './connection.js';
 import type { PgContext } from './context.js';
 import { PG_RULES, type PgRule } from './lint-rules.js';
+import type { LiveTable } from './live-tables.js';
+import { preparseMigrations } from './load.js';
 import { SchemaModel } from './lint-schema.js';
 import { isOwnTransactionControl, loadParser, quoteIdent, splitPgStatements, PgSyntaxError, type PgStatement } from './statements.js';
 
@@ -427,6 +429,63 @@ export async function lintPgRules(set: MigrationSet<PgContext>, only?: ReadonlyS
   return (await lintPostgres(set, { only })).findings;
 }
 
+const emptyModel = (): Model => ({ createdIn: new Map(), indexes: new Map(), indexCreatedIn: new Map(), notNull: new Set(), notNullChecks: new Set(), pendingChecks: new Map(), schema: new SchemaModel() });
+
+/** Every table name the statements mention (what they write, read, reference), for the catalog read `lintPgPending` starts from. */
+export function namedRelations(statements: readonly PgStatement[]): string[] {
+  const names = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) for (const item of node) visit(item);
+    else if (node && typeof node === 'object') {
+      const relname = (node as { relname?: unknown }).relname;
+      if (typeof relname === 'string') names.add(relname);
+      for (const value of Object.values(node)) if (value && typeof value === 'object') visit(value);
+    }
+  };
+  for (const statement of statements) visit(statement.node);
+  return [...names];
+}
+
+/** The pending migrations' up files (parsed in one call): the tables they name, for readLiveTables. */
+export async function pendingRelations(set: MigrationSet<PgContext>, only: ReadonlySet<number>): Promise<string[]> {
+  const pending = set.migrations.filter((m) => only.has(m.version));
+  await preparseMigrations(pending, ['up']);
+  return pending.flatMap((m) => {
+    if (m.kind !== 'sql' || m.up?.sql === undefined) return [];
+    try {
+      return namedRelations(splitPgStatements(m.up.sql));
+    } catch (error) {
+      if (error instanceof PgSyntaxError) return [];
+      throw error;
+    }
+  });
+}
+
+/**
+ * `up`'s lint: only the migrations it is about to run, on a model that starts from what the
+ * database has (`live`: the tables they name, read from the catalog), not from every applied
+ * migration's file read, parsed and judged again. What those rules need of an existing table is
+ * its NOT NULL columns, its indexes and its NOT NULL checks; a table the pending files do not
+ * name is not asked about.
+ */
+export async function lintPgPending(set: MigrationSet<PgContext>, only: ReadonlySet<number>, live: readonly LiveTable[]): Promise<LintFinding[]> {
+  await loadParser();
+  const model = emptyModel();
+  // The model follows no schema it did not see built: it vouches for nothing, which `up` does not ask of it.
+  model.schema.lose();
+  for (const table of live) {
+    for (const column of table.notNull) model.notNull.add(`${table.table}.${column}`);
+    for (const columns of table.indexes) if (columns.length > 0) model.indexes.set(table.table, [...(model.indexes.get(table.table) ?? []), columns]);
+    for (const check of table.notNullChecks) {
+      if (check.valid) model.notNullChecks.add(`${table.table}.${check.column}`);
+      else model.pendingChecks.set(check.name, `${table.table}.${check.column}`);
+    }
+  }
+  const findings: LintFinding[] = unrecognizedFindings(set);
+  for (const migration of set.migrations.filter((m) => only.has(m.version)).sort((a, b) => a.version - b.version)) findings.push(...lintOne(set.source, migration, model).findings);
+  return judgeFindings(findings, set, PG_LINT_REGISTRY, LINT_RULE_IDS).findings;
+}
+
 export interface PgLintOptions {
   /** Judge only these versions (the chain before them is still read, for the schema). */
   only?: ReadonlySet<number> | undefined;
@@ -446,8 +505,8 @@ export async function lintPostgres(set: MigrationSet<PgContext>, options: PgLint
 }
 
 async function rawRuleFindings(set: MigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<{ findings: LintFinding[]; replayThrough?: number }> {
-  await loadParser();
-  const model: Model = { createdIn: new Map(), indexes: new Map(), indexCreatedIn: new Map(), notNull: new Set(), notNullChecks: new Set(), pendingChecks: new Map(), schema: new SchemaModel() };
+  await preparseMigrations(set.migrations);
+  const model = emptyModel();
   const findings: LintFinding[] = unrecognizedFindings(set);
   let replayThrough: number | undefined;
   for (const migration of [...set.migrations].sort((a, b) => a.version - b.version)) {

@@ -100,10 +100,20 @@ async function pgMigration(dir: string, m: MigrationDefinition, serverVersionNum
   throw new InputError('not-for-postgres', `${m.name} is a built-in SQLite migration set; it cannot run on PostgreSQL.`);
 }
 
+/**
+ * Parse these migrations' SQL files in one call to the parser (most of a parse's cost is the
+ * crossing into WASM and back), before something reads them one by one: the steps a run is about
+ * to take, or every file for lint. A file nothing asks about is never parsed (`version`, or one
+ * migration onto 1,000).
+ */
+export async function preparseMigrations(migrations: ReadonlyArray<MigrationDefinition<PgContext>>, directions: ReadonlyArray<'up' | 'down'> = ['up', 'down']): Promise<void> {
+  await loadParser();
+  preparsePgFiles(migrations.flatMap((m) => (m.kind === 'sql' ? directions.map((d) => m[d]?.sql).filter((sql): sql is string => sql !== undefined) : [])));
+}
+
 /** A directory's migrations (as loadMigrationDir found them) for PostgreSQL. */
 export async function pgMigrationSet(set: MigrationSet, serverVersionNum: number): Promise<MigrationSet<PgContext>> {
   await loadParser();
-  preparsePgFiles(set.migrations.flatMap((m) => (m.kind === 'sql' ? [m.up?.sql, m.down?.sql].filter((sql): sql is string => sql !== undefined) : [])));
   const migrations: MigrationDefinition<PgContext>[] = [];
   for (const m of set.migrations) migrations.push(await pgMigration(set.source, m, serverVersionNum));
   return { source: set.source, migrations, ...(set.ignored?.length ? { ignored: set.ignored } : {}), ...(set.unrunnable?.length ? { unrunnable: set.unrunnable } : {}) };
