@@ -7,7 +7,7 @@ import { loadCodeMigration, type CodeOptions } from './load-code.js';
 import { utf8Text } from '../files/text.js';
 import { reachesOutsideDatabase } from './outside-database.js';
 import { splitStatements, transactionControl } from './sql-text.js';
-import type { MigrationBody, MigrationDefinition, MigrationSet, UnrunnableFile } from './types.js';
+import type { MigrationBody, MigrationContext, MigrationDefinition, MigrationSet, UnrunnableFile } from './types.js';
 
 // Every file a migration tool would run is either run or refused before anything runs: a
 // migration skipped silently is one that can never run afterwards (issue 19.6, 20.4).
@@ -187,10 +187,34 @@ function readForChecksum(dir: string, files: string[]): { checksum: string; byte
   return { checksum: hash.digest('hex'), bytes };
 }
 
+/**
+ * A SQL file's body. How it runs (in one transaction or not, whether it can run at all) takes a
+ * pass of the lexer, done when first asked: a run that applies one migration of 1,000 reads the
+ * other files for their checksums only (and PostgreSQL decides with its own parser).
+ */
 function sqlBody(sql: string, file: string): MigrationBody {
-  const firstLine = sql.split('\n', 1)[0] ?? '';
   const deletesRows = [...sql.matchAll(DELETES_ROWS_DIRECTIVE)].flatMap((m) => m[1]!.split(/[\s,]+/).filter(Boolean));
-  const body: MigrationBody = { sql, transactional: !NO_TRANSACTION_DIRECTIVE.test(firstLine), run: (ctx) => ctx.exec(sql), ...(deletesRows.length > 0 ? { deletesRows } : {}) };
+  let decided: Pick<MigrationBody, 'transactional' | 'run' | 'note' | 'invalid'> | undefined;
+  const decide = () => (decided ??= decideSqlBody(sql, file));
+  return {
+    sql,
+    ...(deletesRows.length > 0 ? { deletesRows } : {}),
+    run: (ctx) => decide().run(ctx),
+    get transactional() {
+      return decide().transactional;
+    },
+    get note() {
+      return decide().note;
+    },
+    get invalid() {
+      return decide().invalid;
+    },
+  };
+}
+
+function decideSqlBody(sql: string, file: string): Pick<MigrationBody, 'transactional' | 'run' | 'note' | 'invalid'> {
+  const firstLine = sql.split('\n', 1)[0] ?? '';
+  const body = { transactional: !NO_TRANSACTION_DIRECTIVE.test(firstLine), run: (ctx: MigrationContext) => ctx.exec(sql) };
   const statements = splitStatements(sql);
   const outside = statements.find((s) => reachesOutsideDatabase(s.text));
   if (outside) return { ...body, invalid: `${file}:${outside.line}: ${reachesOutsideDatabase(outside.text)}` };
