@@ -56,7 +56,10 @@ export interface DriverSession<Ctx> {
    * mark back with everything else.
    */
   startMigration?(deletesRows: readonly string[], mark: VersionState): Promise<VersionState>;
-  /** writeVersion(state) and appendHistory(entry) in one round trip, where the driver can. */
+  /**
+   * writeVersion(state) and appendHistory(entry) in one round trip, where the driver can: the
+   * transaction's last work (the driver may send its COMMIT with them; nothing runs after).
+   */
   finishMigration?(state: VersionState, entry: HistoryEntry): Promise<void>;
   /** The driver's own checks before commit (SQLite: no new foreign_key_check violations); throws a DataError. */
   checkBeforeCommit?(): Promise<void>;

@@ -260,8 +260,21 @@ export class PostgresDriver implements Driver<PgContext> {
 
   // ---- running migrations ---------------------------------------------------------------
 
-  private session(inTransaction: boolean, label: string): DriverSession<PgContext> {
+  /**
+   * `opening`: the transaction's BEGIN (and its settings), not sent yet: it goes with the
+   * session's first query (startMigration's, one round trip less), or on its own before any other.
+   */
+  private session(inTransaction: boolean, label: string, opening?: string): DriverSession<PgContext> & { readonly committed: boolean; open(): Promise<void> } {
+    let unsent = opening;
+    const open = async () => {
+      if (unsent === undefined) return;
+      const text = unsent;
+      unsent = undefined;
+      await this.client.query(text);
+    };
     let watch: PgRowWatch | undefined;
+    /** finishMigration committed the transaction with the bookkeeping (one round trip less): nothing runs in it after. */
+    let committed = false;
     let outside: PgOutsideWatch | undefined;
     let revoked = false;
     /** The statement itself; outside a transaction, made a transaction of its own for the backstop (outside-watch.ts). */
@@ -276,6 +289,7 @@ export class PostgresDriver implements Driver<PgContext> {
       if (revoked) {
         throw new InterruptedError('context-revoked', `${label} has ended: its code can no longer reach the database (a statement it left running, or queued after Ctrl-C).`);
       }
+      await open();
       await watch?.beforeStatement(statement);
       return attempt(statement, params);
     };
@@ -324,6 +338,7 @@ export class PostgresDriver implements Driver<PgContext> {
     // bookkeeping after it run as dbshift's login with dbshift's timeouts (in the same transaction).
     let restored: Promise<void> | undefined;
     const asDbshift = async <T>(work: () => Promise<T>): Promise<T> => {
+      await open();
       if (revoked) await (restored ??= this.restoreOwnSettings(inTransaction));
       return work();
     };
@@ -338,6 +353,7 @@ export class PostgresDriver implements Driver<PgContext> {
     const newWatch = (deletesRows: readonly string[]) =>
       new PgRowWatch({ client: this.client, schema: this.schema, bookkeeping, countFirst: this.countFirst ?? new Set(), lastRun: this.countFirst !== undefined, exhaustive: false, deletesRows, countersAtZero });
     const watchRows = async (deletesRows: readonly string[]) => {
+      await open();
       if (!inTransaction) {
         outside = new PgOutsideWatch({ client: this.client, schema: this.schema, bookkeeping, deletesRows, label, countersAtZero });
         return;
@@ -355,6 +371,7 @@ export class PostgresDriver implements Driver<PgContext> {
       watchRows: (deletesRows) => watchRows(deletesRows),
       startMigration: async (deletesRows, mark) => {
         if (!(await oneRoundTrip())) {
+          await open();
           const now = await this.versions.read();
           await watchRows(deletesRows);
           await this.versions.write(mark);
@@ -362,11 +379,16 @@ export class PostgresDriver implements Driver<PgContext> {
         }
         watch = newWatch(deletesRows);
         const start = watch.startRead;
-        const results = (await this.client.query(`${this.versions.readSql()}; ${start.sql}; ${this.versions.writeSql(mark)}`)) as unknown as pg.QueryResult[];
-        await watch.begin(results.slice(1, 1 + start.results));
-        return PgVersionTable.stateOf(results[0]!.rows[0] as { version: string; dirty: boolean } | undefined);
+        // The BEGIN, if still unsent, goes first in the same text (our own statements: no `;` inside them).
+        const opened = unsent === undefined ? 0 : unsent.split('; ').length;
+        const prefix = unsent === undefined ? '' : `${unsent}; `;
+        unsent = undefined;
+        const results = (await this.client.query(`${prefix}${this.versions.readSql()}; ${start.sql}; ${this.versions.writeSql(mark)}`)) as unknown as pg.QueryResult[];
+        await watch.begin(results.slice(opened + 1, opened + 1 + start.results));
+        return PgVersionTable.stateOf(results[opened]!.rows[0] as { version: string; dirty: boolean } | undefined);
       },
       finishMigration: async (state, entry) => {
+        await open();
         if (!(await oneRoundTrip())) {
           await asDbshift(() => this.versions.write(state));
           await asDbshift(() => this.versions.append(entry));
@@ -374,16 +396,32 @@ export class PostgresDriver implements Driver<PgContext> {
         }
         const before = restoreInline();
         const history = this.versions.appendSql(entry);
-        await this.client.query(`${before ? `${before}; ` : ''}${this.versions.writeSql(state)}; ${history}`);
+        // The transaction's last work: what transaction() checks before its COMMIT is checked here, and the COMMIT goes with it.
+        this.assertTransactionAlive(label);
+        this.assertLockHeld(label);
+        await this.client.query(`${before ? `${before}; ` : ''}${this.versions.writeSql(state)}; ${history}; COMMIT`);
+        committed = true;
       },
       rowChanges: async (deletesRows) => {
+        await open();
         if (outside) return asDbshift(() => outside!.finish());
         if (!watch) return { changed: [], lost: [] };
         const before = restoreInline();
         return asDbshift(() => watch!.changes(deletesRows, before));
       },
       revokeContext: () => (revoked = true),
-      ...(inTransaction ? { checkBeforeCommit: async () => this.assertTransactionAlive(label) } : {}),
+      ...(inTransaction
+        ? {
+            checkBeforeCommit: async () => {
+              await open();
+              this.assertTransactionAlive(label);
+            },
+          }
+        : {}),
+      get committed() {
+        return committed;
+      },
+      open,
     };
   }
 
@@ -439,13 +477,21 @@ export class PostgresDriver implements Driver<PgContext> {
     this.countFirst = undefined;
     for (let attempt = 0; ; attempt++) {
       // The session's counters are reported when this transaction ends, so the next one's start at zero (row-changes.ts).
-      await this.client.query(`BEGIN; ${this.timeoutSettings(true)}${countersStartAtZero(this.serverVersionNum) ? `; ${REPORT_COUNTERS_AT_END}` : ''}`);
+      const opening = `BEGIN; ${this.timeoutSettings(true)}${countersStartAtZero(this.serverVersionNum) ? `; ${REPORT_COUNTERS_AT_END}` : ''}`;
+      // Once the bookkeeping is settled, BEGIN travels with the migration's first query (a round trip per migration).
+      const deferred = this.versions.settled;
+      if (!deferred) await this.client.query(opening);
       try {
-        await this.versions.ensure();
-        const result = await fn(this.session(true, label));
-        this.assertTransactionAlive(label);
-        this.assertLockHeld(label);
-        await this.client.query('COMMIT');
+        if (!deferred) await this.versions.ensure();
+        const session = this.session(true, label, deferred ? opening : undefined);
+        const result = await fn(session);
+        // Nothing ran in it: begin it anyway, so what the caller was promised (a committed transaction) holds.
+        await session.open();
+        if (!session.committed) {
+          this.assertTransactionAlive(label);
+          this.assertLockHeld(label);
+          await this.client.query('COMMIT');
+        }
         this.versions.markCommitted();
         await resetSession(this.client).catch(() => undefined);
         return result;

@@ -79,6 +79,11 @@ export class PgVersionTable {
     this.committed = true;
   }
 
+  /** The tables exist (a transaction that ensured them committed) and their kind is known: nothing to ask the catalog before a migration's first query. */
+  get settled(): boolean {
+    return this.committed && this.knownKind !== undefined;
+  }
+
   async read(): Promise<VersionState> {
     const kind = await this.kind();
     if (kind === undefined) return { version: 0, dirty: false };
