@@ -8,7 +8,7 @@ import { dumpDatabase } from './backup.js';
 import { invalidIndexes, lockTimeoutError } from './diagnostics.js';
 import { connectionLost, IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import { connectClient, type PgTarget } from './connection.js';
-import { openLockSession, resetSession, type LockSession } from './session.js';
+import { openLockSession, resetSession, RESET_SESSION_IN_TRANSACTION, type LockSession } from './session.js';
 import { lintPgPending, lintPgRules, pendingRelations } from './lint.js';
 import { readLiveTables } from './live-tables.js';
 import { PgOutsideWatch } from './outside-watch.js';
@@ -399,7 +399,8 @@ export class PostgresDriver implements Driver<PgContext> {
         // The transaction's last work: what transaction() checks before its COMMIT is checked here, and the COMMIT goes with it.
         this.assertTransactionAlive(label);
         this.assertLockHeld(label);
-        await this.client.query(`${before ? `${before}; ` : ''}${this.versions.writeSql(state)}; ${history}; COMMIT`);
+        // The session is put back to how it connected in the same text: no DISCARD ALL after it.
+        await this.client.query(`${before ? `${before}; ` : ''}${this.versions.writeSql(state)}; ${history}; ${RESET_SESSION_IN_TRANSACTION}; COMMIT`);
         committed = true;
       },
       rowChanges: async (deletesRows) => {
@@ -493,7 +494,7 @@ export class PostgresDriver implements Driver<PgContext> {
           await this.client.query('COMMIT');
         }
         this.versions.markCommitted();
-        await resetSession(this.client).catch(() => undefined);
+        if (!session.committed) await resetSession(this.client).catch(() => undefined);
         return result;
       } catch (error) {
         await this.rollback();

@@ -3,12 +3,20 @@ import { connectClient } from './connection.js';
 
 // Why one migration never inherits another's session state on PostgreSQL: every migration of a
 // run shares the work session (a connection per migration costs ~20 ms before SCRAM, 1,000
-// migrations 20 s), so after each one the session is put back to how it connected with
-// DISCARD ALL (~one round trip): RESET ALL (SET, SET ROLE, search_path, timeouts: back to the
+// migrations 20 s), so after each one the session is put back to how it connected: by DISCARD
+// ALL's parts sent before the migration's COMMIT, in the same text (no round trip of its own),
+// or by DISCARD ALL after a migration that failed or did not end that way. Either way: RESET ALL (SET, SET ROLE, search_path, timeouts: back to the
 // values the URL's options and application_name gave at connect), SET SESSION AUTHORIZATION
 // DEFAULT, temp objects, prepared statements, WITH HOLD cursors, LISTEN, session advisory locks.
 // DISCARD ALL also releases every advisory lock of the session, so the migration lock lives on
 // a second session of its own, which runs nothing else (and so no migration can unlock it either).
+
+/**
+ * DISCARD ALL's parts, as PostgreSQL documents it, which may run inside a transaction (DISCARD
+ * ALL itself may not): sent at the end of a migration's transaction, before its COMMIT, they take
+ * effect with it and save the round trip of a DISCARD ALL after it.
+ */
+export const RESET_SESSION_IN_TRANSACTION = 'CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; DEALLOCATE ALL; UNLISTEN *; SELECT pg_catalog.pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES';
 
 /** Put the work session back to its state at connect. Outside a transaction only (DISCARD ALL refuses one). */
 export async function resetSession(client: pg.Client): Promise<void> {
