@@ -1,5 +1,4 @@
 import v8 from 'node:v8';
-import { loadModule, parseSync } from 'libpg-query';
 import { yieldToEventLoop } from '../../../yield.js';
 import { NO_TRANSACTION_DIRECTIVE } from '../../discover.js';
 
@@ -25,6 +24,9 @@ export function quoteIdent(name: string): string {
 }
 
 let loaded: Promise<void> | undefined;
+let parseSync: (sql: string) => unknown = () => {
+  throw new Error('PostgreSQL\'s parser is not loaded: await loadParser() first.');
+};
 /**
  * The parser is WASM: load it once before parsing. Its module is compiled by V8's baseline
  * compiler only (Liftoff): the optimizing tier otherwise compiles the parser in the background
@@ -35,8 +37,16 @@ let loaded: Promise<void> | undefined;
  */
 export function loadParser(): Promise<void> {
   if (!loaded) {
+    // libpg-query starts compiling its WASM when it is imported, not when loadModule() is
+    // called: the flag must be set before the import, or the compile races it (runs were then
+    // fast or 0.3 s slower at random, the "with a server" difference docs/lint.md described).
     v8.setFlagsFromString('--liftoff-only');
-    loaded = loadModule().finally(() => v8.setFlagsFromString('--no-liftoff-only'));
+    loaded = import('libpg-query')
+      .then(async (parser) => {
+        await parser.loadModule();
+        parseSync = parser.parseSync;
+      })
+      .finally(() => v8.setFlagsFromString('--no-liftoff-only'));
   }
   return loaded;
 }
