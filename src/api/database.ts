@@ -2,14 +2,15 @@ import type { Config } from '../config.js';
 import { sqlitePath } from '../database-url.js';
 import type { Driver } from '../engine/driver.js';
 import type { SqliteConfig } from '../engine/drivers/sqlite/database.js';
-import { SqliteDriver, type SqliteDriverOptions } from '../engine/drivers/sqlite/driver.js';
+import type { SqliteDriverOptions } from '../engine/drivers/sqlite/driver.js';
 import type { MigrationSet } from '../engine/types.js';
 import { UsageError } from '../errors.js';
 import { configOf, migrationSetOf, milliseconds, type MigrationsOptions } from './options.js';
 
 // Which database a versioned call is for, and its driver: SQLite for a path (or sqlite:// URL),
 // PostgreSQL for a postgres:// URL. Everything after this (planning, running, results) is one
-// path for both. PostgreSQL's modules (pg, its parser) load only when a call needs them.
+// path for both. Each engine's modules load only when a call needs them (pg and its parser for
+// PostgreSQL, better-sqlite3 and the SQLite driver for SQLite).
 
 /** What a versioned command is handed: the driver, the migrations loaded for it, the resolved configuration. */
 export type DatabaseWork<T> = <Ctx>(driver: Driver<Ctx>, loadSet: () => Promise<MigrationSet<Ctx>>, config: Config) => Promise<T>;
@@ -48,6 +49,7 @@ export async function withDatabase<T>(options: MigrationsOptions, open: SqliteDr
       dataState: 'Nothing was changed.',
     });
   }
+  const { SqliteDriver } = await import('../engine/drivers/sqlite/driver.js');
   const driver = new SqliteDriver({ ...sqliteConfigOf(config), ...(table ? { versionTable: table } : {}) }, open);
   try {
     return await work(driver, async () => known(driver, await migrationSetOf(config, options.set, open.now)), config);

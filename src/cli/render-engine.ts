@@ -39,7 +39,9 @@ export function renderVersions(result: VersionsResult): string[] {
   const counts = Object.entries(result.counts ?? {});
   if (counts.length > 0) {
     lines.push('', '  Rows (before -> after)');
-    for (const [table, { before, after }] of counts) lines.push(`    ${table.padEnd(32)} ${before ?? '-'} -> ${after ?? '-'}`);
+    for (const [table, { before, after, added }] of counts) {
+      lines.push(`    ${table.padEnd(32)} ${added !== undefined ? `+${added} (a large table that only gained rows: not counted)` : `${before ?? '-'} -> ${after ?? '-'}`}`);
+    }
   }
   if (result.backup?.restoreCommand && result.ok) lines.push(`  By hand: ${result.backup.restoreCommand}`);
   return lines;

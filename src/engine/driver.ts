@@ -15,15 +15,25 @@ import type { HistoryEntry, MigrationSet, MigrationStep, VersionState } from './
  * Tables are told apart the way their engine does: PostgreSQL by oid (a name is its exact,
  * case-sensitive spelling), SQLite by its case-insensitive name.
  */
-export interface TableChange {
+export interface TableChange extends RowCount {
   /** The table as a `deletes-rows` declaration names it (PostgreSQL: quoted when its spelling needs it, schema-qualified outside the current schema). */
   name: string;
   /** Its name before the migration, when the migration renamed it, or dropped it and another table took its name. */
   was?: string;
-  /** Rows before the migration's first write to it; null: it did not exist (created), or, dropped, it was not counted. */
+}
+
+/** A table's rows before and after a migration (or a run). */
+export interface RowCount {
+  /** Rows before the migration's first write to it; null: it did not exist (created), or it was not counted (dropped, or `added`). */
   before: number | null;
-  /** Rows when the migration ended; null: dropped. */
+  /** Rows when the migration ended; null: dropped, or not counted (`added`). */
   after: number | null;
+  /**
+   * Set when the table only gained rows and was not counted: the rows the migration added. On
+   * PostgreSQL a table over 16 MiB that kept its storage and lost no row (the server's own
+   * per-transaction counters prove it) is not scanned for a number the proof does not need.
+   */
+  added?: number;
 }
 
 export interface RowChanges {

@@ -2,7 +2,7 @@ import { BusyError, DataError, InternalError, InterruptedError, ToolError, toToo
 import type { Check } from '../results.js';
 import { yieldToEventLoop } from '../yield.js';
 import { migrationLabel } from './discover.js';
-import { EscapedTransaction, type Driver, type DriverSession, type TableChange } from './driver.js';
+import { EscapedTransaction, type Driver, type DriverSession, type RowCount, type TableChange } from './driver.js';
 import { rowsLostError } from './row-loss.js';
 import type { MigrationBody, MigrationDefinition, MigrationStep, VersionState } from './types.js';
 
@@ -19,7 +19,7 @@ import type { MigrationBody, MigrationDefinition, MigrationStep, VersionState } 
 // nobody asked for. The driver finds what the migration touched (docs/safety.md, "The row-loss
 // backstop"); a table it never wrote is never counted.
 
-export type RowCountChanges = Record<string, { before: number | null; after: number | null }>;
+export type RowCountChanges = Record<string, RowCount>;
 
 export interface StepOutcome {
   status: 'applied';
@@ -103,7 +103,7 @@ async function assertSafeToCommit<Ctx>(session: DriverSession<Ctx>, body: Migrat
   await session.checkBeforeCommit?.();
   const { changed, lost } = await session.rowChanges(body.deletesRows ?? []);
   assertNoRowsLost(label, lost);
-  return { rowCounts: Object.fromEntries(changed.map((t) => [t.name, { before: t.before, after: t.after }])), tableChanges: changed };
+  return { rowCounts: Object.fromEntries(changed.map((t) => [t.name, { before: t.before, after: t.after, ...(t.added !== undefined ? { added: t.added } : {}) }])), tableChanges: changed };
 }
 
 /** Whatever a migration threw (an Error, a string, null, an object without a prototype), as words. */

@@ -2,7 +2,7 @@ import { InterruptedError, toToolError, type ToolError } from '../errors.js';
 import type { ProgressListener } from '../progress.js';
 import { resultError, type Check, type ResultError } from '../results.js';
 import { migrationLabel } from './discover.js';
-import type { BackupRef, Driver, TableChange } from './driver.js';
+import type { BackupRef, Driver, RowCount, TableChange } from './driver.js';
 import { executeStep } from './execute.js';
 import type { LintFinding } from './lint.js';
 import { assertClean, assertConsistent, assertRunnable, consistencyProblems, planSteps, type Target } from './plan.js';
@@ -30,10 +30,10 @@ export interface StepReport {
   /** Why it runs the way it does, when the file decided (its own BEGIN/COMMIT). */
   note?: string;
   /** Tables whose row count the migration changed. */
-  rowCounts?: Record<string, { before: number | null; after: number | null }>;
+  rowCounts?: Record<string, RowCount>;
 }
 
-export type TableCounts = Record<string, { before: number | null; after: number | null }>;
+export type TableCounts = Record<string, RowCount>;
 
 export interface VersionsResult {
   ok: boolean;
@@ -73,16 +73,30 @@ export interface VersionsOptions extends LockedOptions {
 
 /** The run's picture from its steps' own counts: each table's first before and last after (a rename carries its counts to the new name). */
 export function runCounts(steps: TableChange[][]): TableCounts {
-  const counts = new Map<string, { before: number | null; after: number | null }>();
+  const counts = new Map<string, RowCount>();
   for (const changes of steps) {
     for (const change of changes) {
       const earlier = counts.get(change.was ?? change.name) ?? counts.get(change.name);
       if (change.was) counts.delete(change.was);
-      counts.set(change.name, { before: earlier ? earlier.before : change.before, after: change.after });
+      counts.set(change.name, carried(earlier, change));
     }
   }
-  const sorted = [...counts].filter(([, c]) => c.before !== c.after).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const sorted = [...counts].filter(([, c]) => c.before !== c.after || c.added !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return Object.fromEntries(sorted);
+}
+
+/**
+ * A table's count over the run so far, then this step: the first before, the last after. A
+ * step that added rows without counting them adds to what is known (an exact after becomes the
+ * next one; otherwise the rows added add up), and a later exact count fixes the first before.
+ */
+function carried(earlier: RowCount | undefined, step: RowCount): RowCount {
+  if (!earlier) return { before: step.before, after: step.after, ...(step.added !== undefined ? { added: step.added } : {}) };
+  if (step.added !== undefined) {
+    return earlier.added === undefined && earlier.after !== null ? { before: earlier.before, after: earlier.after + step.added } : { before: earlier.before, after: null, added: (earlier.added ?? 0) + step.added };
+  }
+  if (earlier.added !== undefined) return { before: step.before === null ? null : step.before - earlier.added, after: step.after };
+  return { before: earlier.before, after: step.after };
 }
 
 /** Take the driver's lock, run `fn` with what the lock had to say, always release it. */

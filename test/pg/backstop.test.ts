@@ -138,6 +138,26 @@ INSERT INTO events VALUES (1, '2025-05-01'), (2, '2026-05-01'), (3, '2026-06-01'
     await expect(query(url.toString(), 'SELECT count(*) FROM secrets')).rejects.toThrow(/permission denied/);
   });
 
+  it('does not count a large table that only gained rows: an INSERT of one row into it costs one row, not a scan (its rows added are reported)', async () => {
+    const db = await freshDatabase();
+    await up(db.url, {});
+    // Over 16 MiB: 100,000 rows of 200 bytes.
+    await query(db.url, "CREATE TABLE big (id int, pad text); INSERT INTO big SELECT g, repeat('x', 200) FROM generate_series(1, 100000) g;");
+    // The migration's role may add rows to `big` but not read it: a count(*) of it would fail the migration.
+    const url = await roleWithoutSecrets(db.name, 'GRANT INSERT ON big TO {role}; REVOKE SELECT ON big FROM {role};');
+    const second = "INSERT INTO big VALUES (0, 'new'), (-1, 'new');\nINSERT INTO audit VALUES (3);";
+    const result = await up(url.toString(), { '000002_more.up.sql': second });
+    expect(result.error).toBeUndefined();
+    expect(result.counts).toEqual({ audit: { before: 2, after: 3 }, big: { before: null, after: null, added: 2 } });
+    await expect(query(url.toString(), 'SELECT count(*) FROM big')).rejects.toThrow(/permission denied/);
+    expect(await query(db.url, 'SELECT count(*)::int AS n FROM big')).toEqual([{ n: 100_002 }]);
+
+    // A deletion from it is still caught: the counters saw it, and then it is counted.
+    const lossy = await up(db.url, { '000002_more.up.sql': second, '000003_less.up.sql': 'DELETE FROM big WHERE id < 10;' });
+    expect(lossy.error?.code).toBe('rows-lost');
+    expect(lossy.error?.message).toContain('big (100002 -> 99991)');
+  });
+
   describe('outside a transaction (-- dbshift:no-transaction): each statement its own transaction, proven as a transactional migration is', () => {
     it('never reads a table the migration does not touch: a table the migration role may not SELECT does not stop it', async () => {
       const db = await freshDatabase();

@@ -52,7 +52,12 @@ export class RecountNeeded extends Error {
   }
 }
 
-/** A table dropped is counted for the record only up to this size (a DROP of a big table costs nothing; its count would scan it). */
+/**
+ * A table dropped, or one that only gained rows, is counted for the record only up to this size:
+ * the proof does not need the number (a DROP of a big table costs nothing, an INSERT of one row
+ * costs one row), and a count(*) of a large table inside the migration's transaction would scan
+ * all of it while the migration holds its locks.
+ */
 const SMALL_TABLE_BYTES = 16 * 1024 * 1024;
 
 const COUNTERS = `SELECT relid::text AS oid, n_tup_ins AS ins, n_tup_del AS del FROM pg_catalog.pg_stat_xact_user_tables WHERE (n_tup_ins > 0 OR n_tup_del > 0)`;
@@ -66,7 +71,8 @@ const RELATIONS = `SELECT c.oid::text AS oid, c.relfilenode::text AS filenode, n
 const LOCKED = `SELECT l.oid::text AS oid, c.relfilenode::text AS filenode, n.nspname AS schema, c.relname AS name,
        CASE WHEN c.relispartition THEN pg_catalog.pg_partition_root(c.oid)::oid::text END AS root,
        (c.oid IS NOT NULL AND c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_%') AS user_table,
-       pg_catalog.pg_stat_get_xact_tuples_inserted(l.oid) AS ins, pg_catalog.pg_stat_get_xact_tuples_deleted(l.oid) AS del
+       pg_catalog.pg_stat_get_xact_tuples_inserted(l.oid) AS ins, pg_catalog.pg_stat_get_xact_tuples_deleted(l.oid) AS del,
+       c.relkind = 'r' AND pg_catalog.pg_relation_size(l.oid) > ${SMALL_TABLE_BYTES} AS large
   FROM (SELECT DISTINCT relation AS oid FROM pg_catalog.pg_locks
          WHERE locktype = 'relation' AND pid = pg_catalog.pg_backend_pid() AND relation IS NOT NULL
            AND mode IN ('RowExclusiveLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock')) l
@@ -106,6 +112,8 @@ interface EndState {
   now: Map<string, Relation>;
   counters: Map<string, Counters>;
   touched?: ReadonlySet<string>;
+  /** Tables (oids) over SMALL_TABLE_BYTES now; unknown (empty) for an exhaustive watch, which counts everything anyway. */
+  large?: ReadonlySet<string>;
 }
 
 /** An identifier as a user writes it in SQL: bare when PostgreSQL would fold it to exactly this, quoted otherwise. */
@@ -167,8 +175,13 @@ export class PgRowWatch {
   /** The tables this transaction holds a writer's lock on: their catalog rows and counters, nothing else read. */
   private async locked(before?: string): Promise<EndState> {
     const results = (await this.client.query(`${before ? `${before}; ` : ''}${LOCKED}`)) as unknown as pg.QueryResult | pg.QueryResult[];
-    const rows = (Array.isArray(results) ? results.at(-1)! : results).rows as Array<Relation & { user_table: boolean; ins: string; del: string }>;
-    return { now: this.relations(rows.filter((r) => r.user_table)), counters: this.own(rows), touched: new Set(rows.map((r) => r.oid)) };
+    const rows = (Array.isArray(results) ? results.at(-1)! : results).rows as Array<Relation & { user_table: boolean; ins: string; del: string; large: boolean | null }>;
+    return {
+      now: this.relations(rows.filter((r) => r.user_table)),
+      counters: this.own(rows),
+      touched: new Set(rows.map((r) => r.oid)),
+      large: new Set(rows.filter((r) => r.large).map((r) => r.oid)),
+    };
   }
 
   private relations(rows: Relation[]): Map<string, Relation> {
@@ -244,7 +257,7 @@ export class PgRowWatch {
 
   /** After the migration: the tables whose rows changed, and those that lost rows it did not declare. */
   async changes(deletesRows: readonly string[], before?: string): Promise<RowChanges> {
-    const { now, counters, touched } = this.exhaustive ? await this.everything(before) : await this.locked(before);
+    const { now, counters, touched, large } = this.exhaustive ? await this.everything(before) : await this.locked(before);
     const byName = new Map([...now.values()].map((r) => [JSON.stringify([r.schema, r.name]), r]));
     const declared = deletesRows.map(parseDeclared);
     const names = new Map([...this.atStart, ...now]);
@@ -284,6 +297,10 @@ export class PgRowWatch {
       if (untouched) continue;
       // Same storage, nothing deleted: only inserts, so it cannot have fewer rows than it began with.
       if (kept && kept.filenode === start.filenode && del === 0) {
+        if (large?.has(oid)) {
+          changed.push({ name, ...was, before: null, after: null, added: ins });
+          continue;
+        }
         const after = await this.count(kept);
         changed.push({ name, ...was, before: after - ins, after });
         continue;
