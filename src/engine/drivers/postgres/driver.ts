@@ -8,14 +8,14 @@ import { dumpDatabase } from './backup.js';
 import { invalidIndexes, lockTimeoutError } from './diagnostics.js';
 import { connectionLost, IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import { connectClient, type PgTarget } from './connection.js';
-import { openLockSession, resetSession, RESET_SESSION_IN_TRANSACTION, type LockSession } from './session.js';
+import { openLockSession, resetSession, type LockSession } from './session.js';
 import { lintPgPending, lintPgRules, pendingRelations } from './lint.js';
 import { readLiveTables } from './live-tables.js';
-import { PgOutsideWatch } from './outside-watch.js';
+import { located, migrationSession, type MigrationSessionHost } from './migration-session.js';
 import type { PgContext } from './context.js';
 import { PgVersionTable } from './version-table.js';
-import { countersStartAtZero, PgRowWatch, RecountNeeded, REPORT_COUNTERS_AT_END } from './row-changes.js';
-import { endsTransaction, isOwnTransactionControl, loadParser, preparsePgFiles, splitPgStatementsAsync, PgSyntaxError, type PgStatement } from './statements.js';
+import { countersStartAtZero, RecountNeeded, REPORT_COUNTERS_AT_END } from './row-changes.js';
+import { loadParser, preparsePgFiles, type PgStatement } from './statements.js';
 
 // golang-migrate's postgres driver, made safe: its own schema_migrations table and advisory
 // lock id (so either tool can continue the other's database and they exclude each other), and
@@ -260,182 +260,32 @@ export class PostgresDriver implements Driver<PgContext> {
 
   // ---- running migrations ---------------------------------------------------------------
 
-  /**
-   * `opening`: the transaction's BEGIN (and its settings), not sent yet: it goes with the
-   * session's first query (startMigration's, one round trip less), or on its own before any other.
-   */
-  private session(inTransaction: boolean, label: string, opening?: string): DriverSession<PgContext> & { readonly committed: boolean; open(): Promise<void> } {
-    let unsent = opening;
-    const open = async () => {
-      if (unsent === undefined) return;
-      const text = unsent;
-      unsent = undefined;
-      await this.client.query(text);
-    };
-    let watch: PgRowWatch | undefined;
-    /** finishMigration committed the transaction with the bookkeeping (one round trip less): nothing runs in it after. */
-    let committed = false;
-    let outside: PgOutsideWatch | undefined;
-    let revoked = false;
-    /** The statement itself; outside a transaction, made a transaction of its own for the backstop (outside-watch.ts). */
-    const attempt = async (statement: PgStatement, params?: unknown[]) => {
-      this.current = statement;
-      const execute = () => this.client.query(params ? { text: statement.text, values: params } : statement.text);
-      const result = outside ? await outside.run(statement, execute) : await execute();
-      if (!inTransaction) this.doneOutside++;
-      return result;
-    };
-    const run = async (statement: PgStatement, params?: unknown[]) => {
-      if (revoked) {
-        throw new InterruptedError('context-revoked', `${label} has ended: its code can no longer reach the database (a statement it left running, or queued after Ctrl-C).`);
-      }
-      await open();
-      await watch?.beforeStatement(statement);
-      return attempt(statement, params);
-    };
-    const parse = async (sql: string): Promise<PgStatement[]> => {
-      try {
-        return await splitPgStatementsAsync(sql);
-      } catch (error) {
-        if (!(error instanceof PgSyntaxError)) throw error;
-        // The server's own message is the one to show: let it reject the text.
-        return [{ text: sql, line: error.line, type: 'Unparsed', node: {} }];
-      }
-    };
-    const refuseTransactionEnd = (statement: PgStatement) => {
-      if (inTransaction && (endsTransaction(statement) || isOwnTransactionControl(statement))) {
-        throw new InputError('transaction-control', `Line ${statement.line}: ${statement.text.split(/\s/)[0]} would end the migration's transaction, and with it dbshift's bookkeeping.`, {
-          hint: 'Remove it: every migration runs in one transaction already. For work that must commit separately, use a separate migration, or -- dbshift:no-transaction.',
-        });
-      }
-    };
-    const ctx: PgContext = {
-      query: async <R extends pg.QueryResultRow>(sql: string, params?: unknown[]) => {
-        const statements = await parse(sql);
-        for (const s of statements) refuseTransactionEnd(s);
-        const statement = statements.length === 1 ? { ...statements[0]!, text: sql } : { text: sql, line: 1, type: 'Unparsed', node: {} };
-        return (await run(statement, params ?? [])).rows as R[];
-      },
-      exec: async (sql: string) => {
-        for (const statement of await parse(sql)) {
-          // golang-migrate users wrap files in BEGIN/COMMIT because it does not: inside
-          // dbshift's transaction those are folded in, so the file's COMMIT cannot commit half of it.
-          if (inTransaction && isOwnTransactionControl(statement)) continue;
-          refuseTransactionEnd(statement);
-          try {
-            await run(statement);
-          } catch (error) {
-            if (!inTransaction && sqlState(error) === LOCK_NOT_AVAILABLE && this.doneOutside === 0 && statement.type !== 'IndexStmt') {
-              await this.retryOutside(statement, error, () => attempt(statement));
-              continue;
-            }
-            throw this.located(error, statement);
-          }
-        }
-      },
-    };
-    // The migration's SET ROLE, SET SESSION AUTHORIZATION or timeouts are its own: the checks and
-    // bookkeeping after it run as dbshift's login with dbshift's timeouts (in the same transaction).
-    let restored: Promise<void> | undefined;
-    const asDbshift = async <T>(work: () => Promise<T>): Promise<T> => {
-      await open();
-      if (revoked) await (restored ??= this.restoreOwnSettings(inTransaction));
-      return work();
-    };
-    /** The same restoration as text, for the next statement of dbshift's to carry (one round trip less), if it is still owed. */
-    const restoreInline = (): string | undefined => {
-      if (!revoked || restored) return undefined;
-      restored = Promise.resolve();
-      return this.ownSettingsSql(inTransaction);
-    };
-    const bookkeeping = this.versions.bookkeeping;
-    const countersAtZero = countersStartAtZero(this.serverVersionNum);
-    const newWatch = (deletesRows: readonly string[]) =>
-      new PgRowWatch({ client: this.client, schema: this.schema, bookkeeping, countFirst: this.countFirst ?? new Set(), lastRun: this.countFirst !== undefined, exhaustive: false, deletesRows, countersAtZero });
-    const watchRows = async (deletesRows: readonly string[]) => {
-      await open();
-      if (!inTransaction) {
-        outside = new PgOutsideWatch({ client: this.client, schema: this.schema, bookkeeping, deletesRows, label, countersAtZero });
-        return;
-      }
-      watch = newWatch(deletesRows);
-      await watch.begin();
-    };
-    /** golang-migrate's table (dbmate's is written statement by statement): its bookkeeping can share round trips. */
-    const oneRoundTrip = async () => inTransaction && (await this.versions.kind()) === 'golang-migrate';
+  /** What a migration's session uses of this driver (migration-session.ts). */
+  private sessionHost(): MigrationSessionHost {
+    // countFirst and doneOutside are read when the session needs them, as the driver has them then.
+    const driver = this;
     return {
-      ctx,
-      readVersion: () => asDbshift(() => this.versions.read()),
-      writeVersion: (state) => asDbshift(() => this.versions.write(state)),
-      appendHistory: (entry) => asDbshift(() => this.versions.append(entry)),
-      watchRows: (deletesRows) => watchRows(deletesRows),
-      startMigration: async (deletesRows, mark) => {
-        if (!(await oneRoundTrip())) {
-          await open();
-          const now = await this.versions.read();
-          await watchRows(deletesRows);
-          await this.versions.write(mark);
-          return now;
-        }
-        watch = newWatch(deletesRows);
-        const start = watch.startRead;
-        // The BEGIN, if still unsent, goes first in the same text (our own statements: no `;` inside them).
-        const opened = unsent === undefined ? 0 : unsent.split('; ').length;
-        const prefix = unsent === undefined ? '' : `${unsent}; `;
-        unsent = undefined;
-        const results = (await this.client.query(`${prefix}${this.versions.readSql()}; ${start.sql}; ${this.versions.writeSql(mark)}`)) as unknown as pg.QueryResult[];
-        await watch.begin(results.slice(opened + 1, opened + 1 + start.results));
-        return PgVersionTable.stateOf(results[opened]!.rows[0] as { version: string; dirty: boolean } | undefined);
+      client: this.client,
+      versions: this.versions,
+      schema: this.schema,
+      serverVersionNum: this.serverVersionNum,
+      get countFirst() {
+        return driver.countFirst;
       },
-      finishMigration: async (state, entry) => {
-        await open();
-        if (!(await oneRoundTrip())) {
-          await asDbshift(() => this.versions.write(state));
-          await asDbshift(() => this.versions.append(entry));
-          return;
-        }
-        const before = restoreInline();
-        const history = this.versions.appendSql(entry);
-        // The transaction's last work: what transaction() checks before its COMMIT is checked here, and the COMMIT goes with it.
-        this.assertTransactionAlive(label);
-        this.assertLockHeld(label);
-        // The session is put back to how it connected in the same text: no DISCARD ALL after it.
-        await this.client.query(`${before ? `${before}; ` : ''}${this.versions.writeSql(state)}; ${history}; ${RESET_SESSION_IN_TRANSACTION}; COMMIT`);
-        committed = true;
+      get doneOutside() {
+        return driver.doneOutside;
       },
-      rowChanges: async (deletesRows) => {
-        await open();
-        if (outside) return asDbshift(() => outside!.finish());
-        if (!watch) return { changed: [], lost: [] };
-        const before = restoreInline();
-        return asDbshift(() => watch!.changes(deletesRows, before));
+      nowRunning: (statement) => {
+        this.current = statement;
       },
-      revokeContext: () => (revoked = true),
-      ...(inTransaction
-        ? {
-            checkBeforeCommit: async () => {
-              await open();
-              this.assertTransactionAlive(label);
-            },
-          }
-        : {}),
-      get committed() {
-        return committed;
+      tookEffectOutside: () => {
+        this.doneOutside++;
       },
-      open,
+      retryOutside: (statement, first, again) => this.retryOutside(statement, first, again),
+      ownSettingsSql: (local) => this.ownSettingsSql(local),
+      assertTransactionAlive: (label) => this.assertTransactionAlive(label),
+      assertLockHeld: (label) => this.assertLockHeld(label),
     };
-  }
-
-  /** The failing statement's line goes into the message; the SQLSTATE stays on the error. */
-  private located(error: unknown, statement: PgStatement): unknown {
-    if (error && typeof error === 'object' && 'message' in error && sqlState(error) && statement.type !== 'Unparsed') {
-      const e = error as Error & { dbshiftLine?: number };
-      if (e.dbshiftLine === undefined) {
-        e.dbshiftLine = statement.line;
-        e.message = `line ${statement.line}: ${e.message}`;
-      }
-    }
-    return error;
   }
 
   /** Outside a transaction, only a first statement that took no effect may be tried again. */
@@ -448,14 +298,10 @@ export class PostgresDriver implements Driver<PgContext> {
         return;
       } catch (error) {
         last = error;
-        if (sqlState(error) !== LOCK_NOT_AVAILABLE) throw this.located(error, statement);
+        if (sqlState(error) !== LOCK_NOT_AVAILABLE) throw located(error, statement);
       }
     }
     throw await this.lockTimeoutError(last, 'Nothing of this migration took effect.');
-  }
-
-  private async restoreOwnSettings(local: boolean): Promise<void> {
-    await this.client.query(this.ownSettingsSql(local));
   }
 
   private ownSettingsSql(local: boolean): string {
@@ -484,7 +330,7 @@ export class PostgresDriver implements Driver<PgContext> {
       if (!deferred) await this.client.query(opening);
       try {
         if (!deferred) await this.versions.ensure();
-        const session = this.session(true, label, deferred ? opening : undefined);
+        const session = migrationSession(this.sessionHost(), true, label, deferred ? opening : undefined);
         const result = await fn(session);
         // Nothing ran in it: begin it anyway, so what the caller was promised (a committed transaction) holds.
         await session.open();
@@ -538,7 +384,7 @@ export class PostgresDriver implements Driver<PgContext> {
     this.invalidBefore = new Set((await invalidIndexes(this.client)).map((i) => i.name));
     await this.setTimeouts(false);
     try {
-      const result = await fn(this.session(false, label));
+      const result = await fn(migrationSession(this.sessionHost(), false, label));
       if (this.client.getTransactionStatus() !== 'I') {
         throw new DataError('migration-left-transaction-open', `${label} began a transaction and did not end it.`, { hint: 'End every BEGIN in the migration with COMMIT.' });
       }
