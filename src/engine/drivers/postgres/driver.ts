@@ -9,7 +9,6 @@ import { invalidIndexes, lockTimeoutError } from './diagnostics.js';
 import { connectionLost, IN_FAILED_TRANSACTION, LOCK_NOT_AVAILABLE, QUERY_CANCELED, serverStateError, sqlState } from './errors.js';
 import { connectClient, type PgTarget } from './connection.js';
 import { openLockSession, resetSession, type LockSession } from './session.js';
-import { lintPgPending, lintPgRules, pendingRelations } from './lint.js';
 import { readLiveTables } from './live-tables.js';
 import { located, migrationSession, type MigrationSessionHost } from './migration-session.js';
 import type { PgContext } from './context.js';
@@ -423,6 +422,9 @@ export class PostgresDriver implements Driver<PgContext> {
 
   /** The parser's rules before `up`, on what the catalog says of the tables the pending files name (the replay on a scratch database is `dbshift lint`'s). */
   async lint(set: MigrationSet<PgContext>, only?: ReadonlySet<number>): Promise<LintFinding[]> {
+    // The lint's modules (with the document rules they share with SQLite's, and better-sqlite3
+    // under those) load only for a run that lints: not for version, history or status.
+    const { lintPgPending, lintPgRules, pendingRelations } = await import('./lint.js');
     if (!only) return lintPgRules(set);
     return lintPgPending(set, only, await readLiveTables(this.client, await pendingRelations(set, only)));
   }
