@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runVersions } from '../../src/engine/versions.js';
 import { freshDatabase, migrationsFor, openDriver, query, urlFor, writeMigrations } from '../support/pg.js';
+import { dbshift, json } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 
 // The row-loss backstop on PostgreSQL (docs/safety.md): tables told apart by oid, every way a
@@ -156,6 +157,14 @@ INSERT INTO events VALUES (1, '2025-05-01'), (2, '2026-05-01'), (3, '2026-06-01'
     const lossy = await up(db.url, { '000002_more.up.sql': second, '000003_less.up.sql': 'DELETE FROM big WHERE id < 10;' });
     expect(lossy.error?.code).toBe('rows-lost');
     expect(lossy.error?.message).toContain('big (100002 -> 99991)');
+
+    // Through the CLI: the text says what was not counted, the JSON has the rows added.
+    const dir = writeMigrations(tempDir(), { ...BASE, '000002_more.up.sql': second, '000003_again.up.sql': "INSERT INTO big VALUES (7, 'cli');" });
+    const text = dbshift(['up', '--database', url.toString(), '--dir', dir, '--no-backup'], { cwd: dir });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/big +\+1 \(a large table that only gained rows: not counted\)/);
+    const again = writeMigrations(tempDir(), { ...BASE, '000002_more.up.sql': second, '000003_again.up.sql': "INSERT INTO big VALUES (7, 'cli');", '000004_more.up.sql': "INSERT INTO big VALUES (8, 'cli');" });
+    expect(json<{ counts: unknown }>(dbshift(['up', '--database', url.toString(), '--dir', again, '--no-backup', '--json'], { cwd: again })).counts).toEqual({ big: { before: null, after: null, added: 1 } });
   });
 
   describe('outside a transaction (-- dbshift:no-transaction): each statement its own transaction, proven as a transactional migration is', () => {
