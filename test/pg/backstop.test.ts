@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { runVersions } from '../../src/engine/versions.js';
-import { freshDatabase, migrationsFor, openDriver, query, urlFor, writeMigrations } from '../support/pg.js';
+import { PgRowWatch, RecountNeeded } from '../../src/engine/drivers/postgres/row-changes.js';
+import { freshDatabase, migrationsFor, openDriver, query, urlFor, withClient, writeMigrations } from '../support/pg.js';
 import { dbshift, json } from '../support/cli.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -200,6 +201,41 @@ INSERT INTO events VALUES (1, '2025-05-01'), (2, '2026-05-01'), (3, '2026-06-01'
       const hidden = await second(`-- dbshift:no-transaction\nDO $$ BEGIN EXECUTE 'TRUNCATE audit'; END $$;`);
       expect(hidden.result.error?.code).toBe('rows-lost');
       expect(hidden.result.error?.message).toContain('audit (2 -> 0)');
+    });
+  });
+});
+
+describe('the backstop before PostgreSQL 15 (no pg_stat_force_next_flush): a baseline of the session\'s counters', () => {
+  // Only PostgreSQL 15 is installed here; the watch is driven directly with the counters not
+  // reset between transactions, as on 13 and 14: the session's earlier transactions stay in
+  // pg_stat_xact_user_tables until the session reports them (at most once a second).
+  it('a deletion in the transaction before is not taken for this one\'s, and this one\'s own is still caught', async () => {
+    const db = await freshDatabase();
+    await query(db.url, 'CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 10);');
+    await withClient(db.url, async (client) => {
+      const watch = () => new PgRowWatch({ client, schema: 'public', bookkeeping: [], countFirst: new Set(), lastRun: false, exhaustive: false, deletesRows: [], countersAtZero: false });
+      await client.query('BEGIN');
+      const first = watch();
+      await first.begin();
+      await client.query('DELETE FROM t WHERE id <= 2');
+      expect(await first.changes(['t'])).toEqual({ changed: [{ name: 't', before: 10, after: 8 }], lost: [] });
+      await client.query('COMMIT');
+
+      // Right after: the 2 deletions are still in this session's counters.
+      await client.query('BEGIN');
+      const second = watch();
+      await second.begin();
+      await client.query('INSERT INTO t VALUES (11)');
+      expect(await second.changes([])).toEqual({ changed: [{ name: 't', before: 8, after: 9 }], lost: [] });
+      await client.query('ROLLBACK');
+
+      await client.query('BEGIN');
+      const third = watch();
+      await third.begin();
+      await client.query('DELETE FROM t WHERE id = 3');
+      // Its own deletion, not declared: not proven from the counters, so a second run with t counted first is asked for.
+      await expect(third.changes([])).rejects.toBeInstanceOf(RecountNeeded);
+      await client.query('ROLLBACK');
     });
   });
 });
