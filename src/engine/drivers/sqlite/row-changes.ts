@@ -256,51 +256,59 @@ export class SqliteRowWatch implements StatementWatch {
     }
   }
 
-  /** The table that stands for `table` at the end: itself, or the one that took its name after it was dropped (a rebuild). */
-  private successors(): Map<Followed, string | undefined> {
+  /**
+   * The tables dropped in the migration whose name another table holds at the end (a rebuild, a
+   * drop + create): the table that stands for each. A table not dropped stands for itself
+   * (`current`), so only the dropped ones are looked at: the cost is what the migration dropped,
+   * not the tables the database holds.
+   */
+  private replacements(): Map<Followed, string> {
+    const result = new Map<Followed, string>();
+    const dropped = this.followed.filter((t) => t.current === undefined && t.droppedAs !== undefined);
+    if (dropped.length === 0) return result;
     const now = new Map(this.tables().map((row) => [key(row.name), row.name]));
-    const taken = new Set(this.followed.filter((t) => t.current !== undefined).map((t) => key(t.current!)));
-    const result = new Map<Followed, string | undefined>();
-    for (const table of this.followed) {
-      if (table.current !== undefined) result.set(table, table.current);
-      else if (table.droppedAs !== undefined && !taken.has(key(table.droppedAs)) && now.has(key(table.droppedAs))) {
-        taken.add(key(table.droppedAs));
-        result.set(table, now.get(key(table.droppedAs)));
-      } else result.set(table, undefined);
+    const taken = new Set(this.byCurrent.keys());
+    for (const table of dropped) {
+      const name = key(table.droppedAs!);
+      if (taken.has(name) || !now.has(name)) continue;
+      taken.add(name);
+      result.set(table, now.get(name)!);
     }
     return result;
   }
 
   /** Tables the migration created (no table it began with stands for them): they hold only what it inserted. */
-  private created(successors: Map<Followed, string | undefined>): string[] {
-    const standing = new Set([...successors.values()].filter((n): n is string => n !== undefined).map(key));
-    return this.tables().map((row) => row.name).filter((name) => !standing.has(key(name)));
+  private created(replacements: Map<Followed, string>): string[] {
+    const replacing = new Set([...replacements.values()].map(key));
+    return this.tables()
+      .map((row) => row.name)
+      .filter((name) => !this.byCurrent.has(key(name)) && !replacing.has(key(name)));
   }
 
   /** After the migration: every table whose count changed; those that lost rows not declared. */
   changes(deletesRows: readonly string[]): RowChanges {
     const declared = new Set(deletesRows.map(declaredKey));
-    const successors = this.successors();
+    const replacements = this.replacements();
     const changed: TableChange[] = [];
     const lost: TableChange[] = [];
     for (const table of this.followed) {
       if (table.before === undefined) continue;
-      const successor = successors.get(table);
+      const successor = table.current ?? replacements.get(table);
       const after = successor === undefined ? null : countRows(this.db, successor);
       const change: TableChange = { name: successor ?? table.origin, ...(successor !== undefined && key(successor) !== key(table.origin) ? { was: table.origin } : {}), before: table.before, after };
       if (change.before !== change.after) changed.push(change);
       const isDeclared = declared.has(key(table.origin)) || (successor !== undefined && declared.has(key(successor)));
       if (after !== null && after < table.before && !isDeclared) lost.push(change);
     }
-    for (const name of this.created(successors)) changed.push({ name, before: null, after: countRows(this.db, name) });
+    for (const name of this.created(replacements)) changed.push({ name, before: null, after: countRows(this.db, name) });
     return { changed, lost };
   }
 
   /** Foreign-key violations the migration added, among the tables it wrote, their children and the tables it created. */
   newForeignKeyViolations(): ForeignKeyViolation[] {
-    const successors = this.successors();
-    const names = [...this.fkScope].map((scope) => (typeof scope === 'string' ? scope : successors.get(scope))).filter((n): n is string => n !== undefined);
-    const after = [...new Set([...names, ...this.created(successors)])].flatMap((table) => this.violations(table));
+    const replacements = this.replacements();
+    const names = [...this.fkScope].map((scope) => (typeof scope === 'string' ? scope : (scope.current ?? replacements.get(scope)))).filter((n): n is string => n !== undefined);
+    const after = [...new Set([...names, ...this.created(replacements)])].flatMap((table) => this.violations(table));
     return newForeignKeyViolations(this.fkBefore, after);
   }
 }
