@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { dbshift, json } from '../support/cli.js';
+import { CLI, dbshift, json, ROOT } from '../support/cli.js';
 import { freshDatabase, PG_FIXTURES, query, writeMigrations } from '../support/pg.js';
 import { tempDir } from '../support/tmp.js';
 
@@ -158,3 +160,30 @@ describe('dbshift on PostgreSQL', () => {
   }, 240_000);
 });
 
+
+describe('what a PostgreSQL command loads', () => {
+  /** dbshift's own modules and the packages a command line loads (ESM resolutions, through a loader hook that lists them). */
+  function loaded(cwd: string, args: string[]): string[] {
+    const log = path.join(cwd, 'loaded.txt');
+    fs.rmSync(log, { force: true });
+    const hook = path.join(cwd, 'hook.mjs');
+    fs.writeFileSync(hook, `import fs from 'node:fs';\nexport async function resolve(s, c, next) { const r = await next(s, c); if (!r.url.startsWith('node:')) fs.appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; }\n`);
+    const register = path.join(cwd, 'register.mjs');
+    fs.writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hook).href)});\n`);
+    const run = spawnSync(process.execPath, ['--import', pathToFileURL(register).href, CLI, ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' } });
+    expect(run.status, run.stderr).toBe(0);
+    return [...new Set(fs.readFileSync(log, 'utf8').trim().split('\n'))].map((url) => path.relative(ROOT, new URL(url).pathname));
+  }
+
+  it('version reads the version table: no parser, no lint, no SQLite; up loads the parser and the lint it runs', async () => {
+    const db = await freshDatabase();
+    const work = tempDir();
+    const dir = writeMigrations(path.join(work, 'migrations'), { '000001_a.up.sql': 'CREATE TABLE a (id bigint PRIMARY KEY);', '000001_a.down.sql': 'DROP TABLE a;' });
+    const up = loaded(work, ['up', '--database', db.url, '--dir', dir, '--no-backup']);
+    expect(up.some((f) => f.includes('node_modules/libpg-query/'))).toBe(true);
+    expect(up).toContain('dist/engine/drivers/postgres/lint.js');
+    const version = loaded(work, ['version', '--database', db.url, '--dir', dir]);
+    expect(version.some((f) => f.includes('node_modules/pg/'))).toBe(true);
+    expect(version.filter((f) => /better-sqlite3|libpg-query|pglite|[/]lint\.js|drivers\/sqlite\//.test(f))).toEqual([]);
+  });
+});
