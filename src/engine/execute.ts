@@ -21,6 +21,11 @@ import type { MigrationBody, MigrationDefinition, MigrationStep, VersionState } 
 
 export type RowCountChanges = Record<string, RowCount>;
 
+/** A table's counts alone (a TableChange also names the table). */
+export function rowCountOf(change: RowCount): RowCount {
+  return { before: change.before, after: change.after, ...(change.added !== undefined ? { added: change.added } : {}) };
+}
+
 export interface StepOutcome {
   status: 'applied';
   durationMs: number;
@@ -103,7 +108,7 @@ async function assertSafeToCommit<Ctx>(session: DriverSession<Ctx>, body: Migrat
   await session.checkBeforeCommit?.();
   const { changed, lost } = await session.rowChanges(body.deletesRows ?? []);
   assertNoRowsLost(label, lost);
-  return { rowCounts: Object.fromEntries(changed.map((t) => [t.name, { before: t.before, after: t.after, ...(t.added !== undefined ? { added: t.added } : {}) }])), tableChanges: changed };
+  return { rowCounts: Object.fromEntries(changed.map((t) => [t.name, rowCountOf(t)])), tableChanges: changed };
 }
 
 /** Whatever a migration threw (an Error, a string, null, an object without a prototype), as words. */

@@ -3,7 +3,7 @@ import type { ProgressListener } from '../progress.js';
 import { resultError, type Check, type ResultError } from '../results.js';
 import { migrationLabel } from './discover.js';
 import type { BackupRef, Driver, RowCount, TableChange } from './driver.js';
-import { executeStep } from './execute.js';
+import { executeStep, rowCountOf } from './execute.js';
 import type { LintFinding } from './lint.js';
 import { assertClean, assertConsistent, assertRunnable, consistencyProblems, planSteps, type Target } from './plan.js';
 import { backupProgress, migrationProgress } from './progress.js';
@@ -91,7 +91,7 @@ export function runCounts(steps: TableChange[][]): TableCounts {
  * next one; otherwise the rows added add up), and a later exact count fixes the first before.
  */
 function carried(earlier: RowCount | undefined, step: RowCount): RowCount {
-  if (!earlier) return { before: step.before, after: step.after, ...(step.added !== undefined ? { added: step.added } : {}) };
+  if (!earlier) return rowCountOf(step);
   if (step.added !== undefined) {
     return earlier.added === undefined && earlier.after !== null ? { before: earlier.before, after: earlier.after + step.added } : { before: earlier.before, after: null, added: (earlier.added ?? 0) + step.added };
   }
